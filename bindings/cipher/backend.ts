@@ -1,0 +1,30 @@
+/**
+ * The contract between the validating CTR layer (aes-ctr.ts) and an AES-256-CTR engine.
+ *
+ * An engine receives input that is already validated: a 32-byte key, the 16-byte counter block of the
+ * first keystream block it must use, and how many bytes of that first block to skip (0..15). It never
+ * sees offsets or IVs, so it needs no counter arithmetic beyond "+1 per block, mod 2^128".
+ * @module
+ */
+
+/** An open keystream: XORs successive chunks, continuing where the previous call stopped. */
+export interface CtrSession {
+  /**
+   * XORs the keystream into `input`, writing `output` (same length; may be the same array).
+   * Successive calls continue the keystream, whatever the chunk sizes.
+   */
+  process(input: Uint8Array, output: Uint8Array): void;
+  /** Zeroes the key material held by this session. The session is unusable afterwards. */
+  dispose(): void;
+}
+
+/** An AES-256-CTR engine: the WASM core (default) or the runtime's native AES. */
+export interface CtrBackend {
+  /** Short name for benchmarks and error messages: `"wasm"`, `"wasm-debug"`, `"native"`. */
+  readonly name: string;
+  /**
+   * Opens a keystream at `counter` (a 16-byte big-endian 128-bit counter block), skipping the first
+   * `skip` (0..15) keystream bytes. The engine copies `key` and `counter`; the caller may reuse them.
+   */
+  open(key: Uint8Array, counter: Uint8Array, skip: number): CtrSession;
+}
