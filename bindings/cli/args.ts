@@ -1,0 +1,554 @@
+/**
+ * Command-line parsing of `oss-crypto`: turns `argv` and the environment into one validated, typed command.
+ *
+ * Pure: no I/O, no `process` access (the caller passes `argv` and `env`), so every rule is unit-tested. The
+ * grammar (see {@link USAGE}) is small enough that a hand-written scanner beats `node:util` `parseArgs`, which
+ * refuses a value that starts with a dash (`--range -500`, the suffix form users type) and cannot express
+ * "repeatable" and "only for this command".
+ *
+ * What it checks: the command and its positionals, `oss://BUCKET/KEY` URLs, byte ranges (`a-b`, `a-`, `-n`,
+ * FORMATS.md §4: suffix and open ranges are first-class), sizes (`8MiB`, `1048576`), enumerations, the
+ * `--matdesc` / `--material` JSON (a matdesc is a JSON object of string values, FORMATS.md §2.3), and that
+ * the command has what it needs (credentials, an endpoint or region, a key able to write for `put`). Every
+ * violation is a {@link CliUsageError} (exit status 2, `error USAGE: ...`).
+ *
+ * Not here: reading key files, building clients, talking to OSS (`cli/main.ts`, `cli/run.ts`).
+ * @module
+ */
+
+/** The usage text printed by `--help` (and after a usage error's one-line message, never before it). */
+export const USAGE = `oss-crypto: client-side encrypted Alibaba Cloud OSS objects, compatible with the official OSS SDKs
+
+usage:
+  oss-crypto put <file|-> oss://BUCKET/KEY
+  oss-crypto get oss://BUCKET/KEY <file|-> [--range a-b|a-|-n]
+  oss-crypto head oss://BUCKET/KEY               the envelope as JSON (never key material)
+  oss-crypto keygen --out PREFIX [--bits 2048]   writes PREFIX.private.pem (mode 0600) and PREFIX.public.pem
+  oss-crypto --help
+
+connection:
+  --endpoint URL            OSS endpoint, e.g. https://oss-cn-hangzhou.aliyuncs.com (or OSS_ENDPOINT)
+  --region R                OSS region, e.g. oss-cn-hangzhou (or OSS_REGION)
+  credentials come from OSS_ACCESS_KEY_ID, OSS_ACCESS_KEY_SECRET and OSS_SESSION_TOKEN (optional)
+
+keys:
+  --rsa-public-key FILE     RSA public key PEM (writes)
+  --rsa-private-key FILE    RSA private key PEM (reads; also writes with its public half)
+  --rsa-padding P           pkcs1 (RSA/NONE/PKCS1Padding, default) or oaep (OAEP-SHA1)
+  --kms-key-id ID           Alibaba Cloud KMS key id (KMS/ALICLOUD)
+  --kms-region R            KMS region (default: the OSS region without its "oss-" prefix)
+  --kms-endpoint HOST:PORT  KMS endpoint (default: kms.<region>.aliyuncs.com)
+  --kms-protocol P          http or https (default https)
+  --kms-passphrase P        oss2's EncryptionContext {"x-passphrase": P}
+  --kms-blob-layout L       go (the CiphertextBlob as is, default) or oss2 (base64 of it)
+  KMS credentials: KMS_ACCESS_KEY_ID / KMS_ACCESS_KEY_SECRET, else the OSS ones
+  --matdesc JSON            material description written with new objects, e.g. '{"owner":"ops"}'
+  --material 'JSON=FILE'    an extra read material: its matdesc and a private key PEM or kms:KEYID (repeatable)
+  --plaintext P             reject (default) or allow objects stored without encryption
+
+transfer:
+  --part-size N             part size in bytes (suffixes KiB, MiB, GiB; a multiple of 16)
+  --parallel N              parts in flight at once
+  --multipart-threshold N   put: multipart upload at or above this size (default 100MiB)
+  --checkpoint FILE         resumable transfer state; resumes when the file exists
+
+output:
+  --quiet, -q               no progress bar (it is drawn on stderr only when stderr is a terminal)
+  exit status 0 on success; 1 with "error CODE: message" on stderr; 2 for usage errors
+`;
+
+/** A usage mistake on the command line: printed as `error USAGE: <message>`, exit status 2. */
+export class CliUsageError extends Error {
+  /** Always `USAGE`, the code printed on stderr. */
+  readonly code = 'USAGE' as const;
+  constructor(message: string) {
+    super(message);
+    this.name = 'CliUsageError';
+  }
+}
+
+/** `oss://BUCKET/KEY`, split. */
+export interface OssUrl {
+  readonly bucket: string;
+  readonly key: string;
+}
+
+/** A byte range as typed: `a-b` (inclusive), `a-` (to the end) or `-n` (the last n bytes). */
+export type ByteRange =
+  | { readonly kind: 'closed'; readonly start: number; readonly end: number }
+  | { readonly kind: 'open'; readonly start: number }
+  | { readonly kind: 'suffix'; readonly length: number };
+
+/** An extra read material given with `--material 'JSON=FILE'` (or `'JSON=kms:KEYID'`). */
+export type ExtraMaterial =
+  | { readonly matdesc: Readonly<Record<string, string>>; readonly kind: 'rsa'; readonly privateKeyFile: string }
+  | { readonly matdesc: Readonly<Record<string, string>>; readonly kind: 'kms'; readonly keyId: string };
+
+/** Where to reach OSS, and with which credentials (read from the environment only, never from argv). */
+export interface Connection {
+  readonly endpoint?: string;
+  readonly region?: string;
+  readonly accessKeyId: string;
+  readonly accessKeySecret: string;
+  readonly stsToken?: string;
+}
+
+/** The KMS settings of `--kms-*` flags. */
+export interface KmsSettings {
+  readonly keyId?: string;
+  readonly region?: string;
+  readonly endpoint?: string;
+  readonly protocol: 'http' | 'https';
+  readonly passphrase?: string;
+  readonly blobLayout: 'oss2' | 'go';
+  readonly accessKeyId: string;
+  readonly accessKeySecret: string;
+  readonly stsToken?: string;
+}
+
+/** Every key-related flag. */
+export interface KeySettings {
+  readonly rsaPublicKeyFile?: string;
+  readonly rsaPrivateKeyFile?: string;
+  readonly rsaPadding: 'pkcs1' | 'oaep';
+  /** Present when any `--kms-*` flag or a `kms:` material was given. */
+  readonly kms?: KmsSettings;
+  readonly matdesc?: Readonly<Record<string, string>>;
+  readonly materials: readonly ExtraMaterial[];
+  readonly plaintext: 'reject' | 'allow';
+}
+
+/** Every transfer flag; absent means "the library's default". */
+export interface TransferSettings {
+  readonly partSize?: number;
+  readonly parallel?: number;
+  readonly multipartThreshold: number;
+  readonly checkpoint?: string;
+}
+
+/** What the CLI was asked to do. */
+export type CliCommand =
+  | { readonly command: 'help' }
+  | {
+      readonly command: 'put';
+      /** A file path, or `-` for stdin. */
+      readonly source: string;
+      readonly target: OssUrl;
+      readonly connection: Connection;
+      readonly keys: KeySettings;
+      readonly transfer: TransferSettings;
+      readonly quiet: boolean;
+    }
+  | {
+      readonly command: 'get';
+      readonly source: OssUrl;
+      /** A file path, or `-` for stdout. */
+      readonly target: string;
+      readonly range?: ByteRange;
+      readonly connection: Connection;
+      readonly keys: KeySettings;
+      readonly transfer: TransferSettings;
+      readonly quiet: boolean;
+    }
+  | { readonly command: 'head'; readonly target: OssUrl; readonly connection: Connection; readonly keys: KeySettings; readonly quiet: boolean }
+  | { readonly command: 'keygen'; readonly out: string; readonly bits: number; readonly quiet: boolean };
+
+/** `put` switches to multipart upload at this size unless `--multipart-threshold` says otherwise (100 MiB). */
+export const DEFAULT_MULTIPART_THRESHOLD = 100 * 1024 * 1024;
+/** `keygen` default modulus size. */
+export const DEFAULT_RSA_BITS = 2048;
+
+type Command = 'put' | 'get' | 'head' | 'keygen';
+const ALL: readonly Command[] = ['put', 'get', 'head', 'keygen'];
+const REMOTE: readonly Command[] = ['put', 'get', 'head'];
+
+/** Every flag: whether it takes a value, whether it may repeat, and which commands accept it. */
+const FLAGS: Readonly<Record<string, { value: boolean; repeat?: boolean; commands: readonly Command[] }>> = {
+  help: { value: false, commands: ALL },
+  quiet: { value: false, commands: ALL },
+  endpoint: { value: true, commands: REMOTE },
+  region: { value: true, commands: REMOTE },
+  'rsa-public-key': { value: true, commands: REMOTE },
+  'rsa-private-key': { value: true, commands: REMOTE },
+  'rsa-padding': { value: true, commands: REMOTE },
+  'kms-key-id': { value: true, commands: REMOTE },
+  'kms-region': { value: true, commands: REMOTE },
+  'kms-endpoint': { value: true, commands: REMOTE },
+  'kms-protocol': { value: true, commands: REMOTE },
+  'kms-passphrase': { value: true, commands: REMOTE },
+  'kms-blob-layout': { value: true, commands: REMOTE },
+  matdesc: { value: true, commands: REMOTE },
+  material: { value: true, repeat: true, commands: REMOTE },
+  plaintext: { value: true, commands: REMOTE },
+  'part-size': { value: true, commands: ['put', 'get'] },
+  parallel: { value: true, commands: ['put', 'get'] },
+  'multipart-threshold': { value: true, commands: ['put'] },
+  checkpoint: { value: true, commands: ['put', 'get'] },
+  range: { value: true, commands: ['get'] },
+  out: { value: true, commands: ['keygen'] },
+  bits: { value: true, commands: ['keygen'] },
+};
+const SHORT: Readonly<Record<string, string>> = { h: 'help', q: 'quiet' };
+
+/**
+ * Parses the command line of `oss-crypto`.
+ * @param argv the arguments after the program name (`process.argv.slice(2)`)
+ * @param env the environment to read `OSS_*` / `KMS_*` variables from
+ * @returns the validated command; `{ command: 'help' }` for `--help`, `-h`, `help` or no arguments
+ * @throws {CliUsageError} on any mistake, with a message that names the flag or argument and the value received
+ * @example
+ *   const cmd = parseCliArgs(['get', 'oss://b/k.bin', '-', '--range', '-100'], process.env);
+ *   if (cmd.command === 'get') cmd.range; // { kind: 'suffix', length: 100 }
+ */
+export function parseCliArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): CliCommand {
+  const { positionals, flags } = scan(argv);
+  if (flags.has('help') || positionals.length === 0 || positionals[0] === 'help') return { command: 'help' };
+
+  const command = positionals[0] as Command;
+  if (!ALL.includes(command)) {
+    throw new CliUsageError(`unknown command "${positionals[0]}"; expected one of ${ALL.join(', ')} (see --help)`);
+  }
+  for (const name of flags.keys()) {
+    if (!FLAGS[name].commands.includes(command)) {
+      throw new CliUsageError(`--${name} is not an option of "${command}" (it applies to: ${FLAGS[name].commands.join(', ')})`);
+    }
+  }
+  const args = positionals.slice(1);
+  const quiet = flags.has('quiet');
+  const one = (name: string): string | undefined => flags.get(name)?.at(-1);
+
+  if (command === 'keygen') {
+    expectPositionals(command, args, [], 'oss-crypto keygen --out PREFIX [--bits 2048]');
+    const out = one('out');
+    if (out === undefined || out === '') throw new CliUsageError('keygen needs --out PREFIX (the key files are PREFIX.private.pem and PREFIX.public.pem)');
+    const bitsText = one('bits');
+    const bits = bitsText === undefined ? DEFAULT_RSA_BITS : parseInteger('--bits', bitsText);
+    if (bits < 1024 || bits > 16384 || bits % 8 !== 0) {
+      throw new CliUsageError(`--bits expected a multiple of 8 between 1024 and 16384, got ${bitsText}`);
+    }
+    return { command, out, bits, quiet };
+  }
+
+  const connection = parseConnection(one, env);
+  const keys = parseKeys(flags, one, env, connection);
+
+  if (command === 'head') {
+    expectPositionals(command, args, ['oss://BUCKET/KEY'], 'oss-crypto head oss://BUCKET/KEY');
+    return { command, target: parseOssUrl(args[0]), connection, keys, quiet };
+  }
+
+  const transfer = parseTransfer(one);
+  if (command === 'put') {
+    expectPositionals(command, args, ['<file|->', 'oss://BUCKET/KEY'], 'oss-crypto put <file|-> oss://BUCKET/KEY');
+    if (keys.rsaPublicKeyFile === undefined && keys.rsaPrivateKeyFile === undefined && keys.kms?.keyId === undefined) {
+      throw new CliUsageError('put needs a key that can encrypt: --rsa-public-key FILE, --rsa-private-key FILE or --kms-key-id ID');
+    }
+    if (args[0] === '') throw new CliUsageError('put expected a file path or "-" (stdin), got an empty string');
+    return { command, source: args[0], target: parseOssUrl(args[1]), connection, keys, transfer, quiet };
+  }
+
+  expectPositionals(command, args, ['oss://BUCKET/KEY', '<file|->'], 'oss-crypto get oss://BUCKET/KEY <file|-> [--range a-b|a-|-n]');
+  const hasReadKey =
+    keys.rsaPrivateKeyFile !== undefined || keys.kms !== undefined || keys.materials.length > 0;
+  if (!hasReadKey && keys.plaintext !== 'allow') {
+    throw new CliUsageError('get needs a key that can decrypt: --rsa-private-key FILE, --kms-key-id ID or --material (or --plaintext allow for unencrypted objects)');
+  }
+  if (args[1] === '') throw new CliUsageError('get expected a file path or "-" (stdout), got an empty string');
+  const rangeText = one('range');
+  const range = rangeText === undefined ? undefined : parseRange(rangeText);
+  if (range !== undefined && transfer.checkpoint !== undefined) {
+    throw new CliUsageError('--checkpoint resumes whole-object downloads only; it cannot be combined with --range');
+  }
+  if (args[1] === '-' && transfer.checkpoint !== undefined) {
+    throw new CliUsageError('--checkpoint needs an output file; stdout ("-") cannot be resumed');
+  }
+  return { command, source: parseOssUrl(args[0]), target: args[1], range, connection, keys, transfer, quiet };
+}
+
+/**
+ * Parses `oss://BUCKET/KEY`. The key is everything after the first `/` after the bucket, taken literally.
+ * @throws {CliUsageError} when the scheme, bucket or key is missing or the bucket name is not a valid OSS name
+ * @example
+ *   parseOssUrl('oss://photos/2024/a.jpg') // { bucket: 'photos', key: '2024/a.jpg' }
+ */
+export function parseOssUrl(text: string): OssUrl {
+  const m = /^oss:\/\/([^/]*)\/(.*)$/s.exec(text);
+  if (m === null) throw new CliUsageError(`expected oss://BUCKET/KEY, got "${text}"`);
+  const [, bucket, key] = m;
+  // OSS bucket names: 3-63 characters, lower-case letters, digits and hyphens, not starting/ending with a hyphen.
+  if (!/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/.test(bucket)) {
+    throw new CliUsageError(`"${bucket}" in "${text}" is not a valid OSS bucket name (3-63 lower-case letters, digits or hyphens)`);
+  }
+  if (key === '') throw new CliUsageError(`"${text}" names no object key after the bucket`);
+  return { bucket, key };
+}
+
+/**
+ * Parses a byte range as typed after `--range`: `a-b` (bytes a..b inclusive), `a-` (from a to the end) or
+ * `-n` (the last n bytes). A leading `bytes=` is accepted.
+ * @throws {CliUsageError} on anything else, an end before the start, or `-0`
+ * @example
+ *   parseRange('100-199') // { kind: 'closed', start: 100, end: 199 }
+ *   parseRange('-500')    // { kind: 'suffix', length: 500 }
+ */
+export function parseRange(text: string): ByteRange {
+  const spec = text.startsWith('bytes=') ? text.slice(6) : text;
+  const m = /^(\d*)-(\d*)$/.exec(spec);
+  if (m === null || (m[1] === '' && m[2] === '')) {
+    throw new CliUsageError(`--range expected a-b, a- or -n (byte positions, inclusive), got "${text}"`);
+  }
+  const [, a, b] = m;
+  if (a === '') {
+    const length = parseInteger('--range', b);
+    if (length === 0) throw new CliUsageError(`--range "${text}" asks for the last 0 bytes; a suffix range needs n >= 1`);
+    return { kind: 'suffix', length };
+  }
+  const start = parseInteger('--range', a);
+  if (b === '') return { kind: 'open', start };
+  const end = parseInteger('--range', b);
+  if (end < start) throw new CliUsageError(`--range "${text}" ends (${end}) before it starts (${start})`);
+  return { kind: 'closed', start, end };
+}
+
+/**
+ * The HTTP `Range` header value of a {@link ByteRange}.
+ * @example
+ *   rangeHeader({ kind: 'suffix', length: 10 }) // 'bytes=-10'
+ */
+export function rangeHeader(range: ByteRange): string {
+  switch (range.kind) {
+    case 'closed':
+      return `bytes=${range.start}-${range.end}`;
+    case 'open':
+      return `bytes=${range.start}-`;
+    case 'suffix':
+      return `bytes=-${range.length}`;
+  }
+}
+
+/**
+ * Parses a byte count: a decimal integer with an optional binary suffix (`K`/`KiB`, `M`/`MiB`, `G`/`GiB`,
+ * case-insensitive; `KB`/`MB`/`GB` are read as binary too, as most transfer tools do).
+ * @throws {CliUsageError} naming `flag` when the text is not such a count or exceeds 2^53 - 1
+ * @example
+ *   parseSize('--part-size', '8MiB') // 8388608
+ */
+export function parseSize(flag: string, text: string): number {
+  const m = /^(\d+)\s*(k|kb|kib|m|mb|mib|g|gb|gib)?$/i.exec(text.trim());
+  if (m === null) throw new CliUsageError(`${flag} expected a byte count such as 1048576 or 8MiB, got "${text}"`);
+  const unit = (m[2] ?? '').toLowerCase()[0];
+  const scale = unit === 'k' ? 1024 : unit === 'm' ? 1024 ** 2 : unit === 'g' ? 1024 ** 3 : 1;
+  const value = Number(m[1]) * scale;
+  if (!Number.isSafeInteger(value)) throw new CliUsageError(`${flag} value "${text}" is too large`);
+  return value;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+function scan(argv: readonly string[]): { positionals: string[]; flags: Map<string, string[]> } {
+  const positionals: string[] = [];
+  const flags = new Map<string, string[]>();
+  const add = (name: string, value: string): void => {
+    const spec = FLAGS[name];
+    const list = flags.get(name) ?? [];
+    if (list.length > 0 && spec.repeat !== true && list.at(-1) !== value) {
+      throw new CliUsageError(`--${name} was given twice ("${list.at(-1)}" and "${value}"); give it once`);
+    }
+    list.push(value);
+    flags.set(name, list);
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (typeof arg !== 'string') throw new TypeError(`"argv" expected strings, got ${typeof arg} at index ${i}`);
+    if (arg === '--') {
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    // A lone "-" is stdin/stdout; anything else starting with "-" is a flag.
+    if (arg === '-' || !arg.startsWith('-')) {
+      positionals.push(arg);
+      continue;
+    }
+    let name: string;
+    let inline: string | undefined;
+    if (arg.startsWith('--')) {
+      const eq = arg.indexOf('=');
+      name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
+      inline = eq === -1 ? undefined : arg.slice(eq + 1);
+    } else {
+      if (arg.length !== 2 || SHORT[arg[1]] === undefined) throw new CliUsageError(`unknown option "${arg}" (see --help)`);
+      name = SHORT[arg[1]];
+    }
+    const spec = FLAGS[name];
+    if (spec === undefined) throw new CliUsageError(`unknown option "--${name}" (see --help)`);
+    if (!spec.value) {
+      if (inline !== undefined) throw new CliUsageError(`--${name} takes no value, got "--${name}=${inline}"`);
+      add(name, '');
+      continue;
+    }
+    if (inline === undefined) {
+      // The next word is the value even when it starts with "-": `--range -500` is a suffix range.
+      if (i + 1 >= argv.length) throw new CliUsageError(`--${name} needs a value`);
+      inline = argv[++i];
+    }
+    add(name, inline);
+  }
+  return { positionals, flags };
+}
+
+function expectPositionals(command: string, args: readonly string[], names: readonly string[], synopsis: string): void {
+  if (args.length !== names.length) {
+    const got = args.length === 0 ? 'none' : args.map((a) => `"${a}"`).join(' ');
+    throw new CliUsageError(
+      `${command} expected ${names.length === 0 ? 'no arguments' : names.join(' ')}, got ${got}; usage: ${synopsis}`,
+    );
+  }
+}
+
+function parseConnection(one: (n: string) => string | undefined, env: Readonly<Record<string, string | undefined>>): Connection {
+  const endpoint = nonEmpty(one('endpoint')) ?? nonEmpty(env.OSS_ENDPOINT);
+  const region = nonEmpty(one('region')) ?? nonEmpty(env.OSS_REGION);
+  if (endpoint === undefined && region === undefined) {
+    throw new CliUsageError('no OSS endpoint: give --endpoint URL or --region R (or set OSS_ENDPOINT / OSS_REGION)');
+  }
+  if (endpoint !== undefined && !/^https?:\/\/[^/\s]+\/?$/i.test(endpoint)) {
+    throw new CliUsageError(`--endpoint expected http(s)://HOST[:PORT], got "${endpoint}" (the scheme is required)`);
+  }
+  const accessKeyId = nonEmpty(env.OSS_ACCESS_KEY_ID);
+  const accessKeySecret = nonEmpty(env.OSS_ACCESS_KEY_SECRET);
+  if (accessKeyId === undefined || accessKeySecret === undefined) {
+    throw new CliUsageError('no OSS credentials: set OSS_ACCESS_KEY_ID and OSS_ACCESS_KEY_SECRET (and OSS_SESSION_TOKEN for STS)');
+  }
+  return { endpoint, region, accessKeyId, accessKeySecret, stsToken: nonEmpty(env.OSS_SESSION_TOKEN) };
+}
+
+function parseKeys(
+  flags: Map<string, string[]>,
+  one: (n: string) => string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+  connection: Connection,
+): KeySettings {
+  const materials = (flags.get('material') ?? []).map(parseMaterial);
+  const matdescText = one('matdesc');
+  const matdesc = matdescText === undefined ? undefined : parseMatdesc('--matdesc', matdescText);
+  const rsaPadding = oneOf('--rsa-padding', one('rsa-padding') ?? 'pkcs1', ['pkcs1', 'oaep'] as const);
+  const plaintext = oneOf('--plaintext', one('plaintext') ?? 'reject', ['reject', 'allow'] as const);
+
+  const kmsFlagGiven = [...flags.keys()].some((n) => n.startsWith('kms-'));
+  let kms: KmsSettings | undefined;
+  if (kmsFlagGiven || materials.some((m) => m.kind === 'kms')) {
+    // KMS has its own credentials when the operator separates duties; otherwise the OSS ones serve both.
+    const ownId = nonEmpty(env.KMS_ACCESS_KEY_ID);
+    const ownSecret = nonEmpty(env.KMS_ACCESS_KEY_SECRET);
+    if ((ownId === undefined) !== (ownSecret === undefined)) {
+      throw new CliUsageError('set both KMS_ACCESS_KEY_ID and KMS_ACCESS_KEY_SECRET, or neither (then the OSS credentials are used)');
+    }
+    const region = nonEmpty(one('kms-region')) ?? connection.region?.replace(/^oss-/, '');
+    const endpoint = nonEmpty(one('kms-endpoint'));
+    if (region === undefined && endpoint === undefined) {
+      throw new CliUsageError('KMS needs --kms-region R or --kms-endpoint HOST:PORT (or --region, from which the KMS region is derived)');
+    }
+    if (endpoint !== undefined && /^[a-z]+:\/\//i.test(endpoint)) {
+      throw new CliUsageError(`--kms-endpoint expected HOST[:PORT] without a scheme (use --kms-protocol), got "${endpoint}"`);
+    }
+    kms = {
+      keyId: nonEmpty(one('kms-key-id')),
+      region,
+      endpoint,
+      protocol: oneOf('--kms-protocol', (one('kms-protocol') ?? 'https').toLowerCase(), ['http', 'https'] as const),
+      passphrase: one('kms-passphrase'),
+      blobLayout: oneOf('--kms-blob-layout', one('kms-blob-layout') ?? 'go', ['go', 'oss2'] as const),
+      accessKeyId: ownId ?? connection.accessKeyId,
+      accessKeySecret: ownSecret ?? connection.accessKeySecret,
+      stsToken: ownId === undefined ? connection.stsToken : undefined,
+    };
+  }
+  return {
+    rsaPublicKeyFile: nonEmpty(one('rsa-public-key')),
+    rsaPrivateKeyFile: nonEmpty(one('rsa-private-key')),
+    rsaPadding,
+    kms,
+    matdesc,
+    materials,
+    plaintext,
+  };
+}
+
+function parseTransfer(one: (n: string) => string | undefined): TransferSettings {
+  const partSizeText = one('part-size');
+  const partSize = partSizeText === undefined ? undefined : parseSize('--part-size', partSizeText);
+  if (partSize !== undefined && (partSize === 0 || partSize % 16 !== 0)) {
+    throw new CliUsageError(`--part-size expected a positive multiple of 16 (the AES block), got ${partSizeText} = ${partSize} bytes`);
+  }
+  const parallelText = one('parallel');
+  const parallel = parallelText === undefined ? undefined : parseInteger('--parallel', parallelText);
+  if (parallel !== undefined && (parallel < 1 || parallel > 64)) {
+    throw new CliUsageError(`--parallel expected 1..64, got ${parallelText}`);
+  }
+  const thresholdText = one('multipart-threshold');
+  const multipartThreshold = thresholdText === undefined ? DEFAULT_MULTIPART_THRESHOLD : parseSize('--multipart-threshold', thresholdText);
+  const checkpoint = one('checkpoint');
+  if (checkpoint === '') throw new CliUsageError('--checkpoint expected a file path, got an empty string');
+  return { partSize, parallel, multipartThreshold, checkpoint };
+}
+
+function parseMaterial(text: string): ExtraMaterial {
+  // JSON may itself contain "=", so split at a "}=" whose left side parses as the matdesc object.
+  for (let i = text.indexOf('}='); i !== -1; i = text.indexOf('}=', i + 1)) {
+    const json = text.slice(0, i + 1);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(json);
+    } catch {
+      continue;
+    }
+    const matdesc = checkMatdesc('--material', json, parsed);
+    const source = text.slice(i + 2);
+    if (source.startsWith('kms:')) {
+      const keyId = source.slice(4);
+      if (keyId === '') throw new CliUsageError(`--material "${text}" names kms: without a key id`);
+      return { matdesc, kind: 'kms', keyId };
+    }
+    if (source === '') throw new CliUsageError(`--material "${text}" names no private key file after "="`);
+    return { matdesc, kind: 'rsa', privateKeyFile: source };
+  }
+  throw new CliUsageError(`--material expected 'JSON=FILE' or 'JSON=kms:KEYID' with JSON a matdesc object, got "${text}"`);
+}
+
+function parseMatdesc(flag: string, text: string): Readonly<Record<string, string>> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new CliUsageError(`${flag} expected a JSON object such as '{"owner":"ops"}', got "${text}" (not JSON)`);
+  }
+  return checkMatdesc(flag, text, parsed);
+}
+
+function checkMatdesc(flag: string, text: string, parsed: unknown): Readonly<Record<string, string>> {
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new CliUsageError(`${flag} expected a JSON object of string values, got "${text}"`);
+  }
+  for (const [k, v] of Object.entries(parsed)) {
+    if (typeof v !== 'string') throw new CliUsageError(`${flag}: matdesc values must be strings; "${k}" is ${JSON.stringify(v)} in "${text}"`);
+  }
+  return Object.freeze({ ...(parsed as Record<string, string>) });
+}
+
+function parseInteger(flag: string, text: string): number {
+  if (!/^\d+$/.test(text)) throw new CliUsageError(`${flag} expected a non-negative integer, got "${text}"`);
+  const value = Number(text);
+  if (!Number.isSafeInteger(value)) throw new CliUsageError(`${flag} value "${text}" is too large`);
+  return value;
+}
+
+function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new CliUsageError(`${flag} expected ${allowed.join(' or ')}, got "${value}"`);
+  }
+  return value as T;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value;
+}
