@@ -1,0 +1,77 @@
+/**
+ * The shared state every client module receives: the `ali-oss` instance, the key ring, the cipher engine and
+ * the client's policies. It is a plain, frozen value built once by `CryptoClient` (see options.ts); client
+ * modules (object.ts, the multipart and download modules) export functions `(ctx, ...ali-oss-style args)`
+ * and never reach back into the facade.
+ *
+ * Deliberately not here: behaviour. This file holds types only, so that any client module can import it
+ * without pulling in another module's code.
+ * @module
+ */
+import type { CtrBackend } from '../cipher/backend.js';
+import type { ContentKey, WrappedContentKey } from '../keys/types.js';
+import type { RetryPolicy } from './retry.js';
+
+/**
+ * What the client needs from a key ring (bindings/keys/keyring.ts `KeyRing` satisfies it): a fresh content key
+ * wrapped by the default material for writing, and the unwrap of a stored key for reading. Callers unwrap once
+ * per operation and reuse the result for every range and part (FORMATS.md §7: oss2 unwraps per part).
+ */
+export interface ClientKeyRing {
+  /** A fresh random CEK and IV (IV bytes 8..11 zero), and the same wrapped by the default material. */
+  createContentKey(): Promise<{ content: ContentKey; wrapped: WrappedContentKey }>;
+  /** The content key of a stored object, selected by matdesc (FORMATS.md §2.3). */
+  unwrap(wrapped: WrappedContentKey): Promise<ContentKey>;
+}
+
+/**
+ * What to do with an object that has no encryption metadata (FORMATS.md §7: never silent).
+ * `reject` (default) throws `PlaintextObjectError` (PLAINTEXT_REJECTED); `allow` returns it as is, and the
+ * result says `encrypted: false`.
+ */
+export type PlaintextPolicy = 'reject' | 'allow';
+
+/**
+ * The subset of an `ali-oss` client the crypto client calls. A real `new OSS({...})` (Node or browser build)
+ * satisfies it; the loose signatures mirror ali-oss's JavaScript, which accepts more shapes than its typings.
+ */
+export interface AliOssLike {
+  put(name: string, file: unknown, options?: Record<string, unknown>): Promise<any>;
+  putStream(name: string, stream: unknown, options?: Record<string, unknown>): Promise<any>;
+  get(name: string, file?: unknown, options?: Record<string, unknown>): Promise<any>;
+  getStream(name: string, options?: Record<string, unknown>): Promise<any>;
+  head(name: string, options?: Record<string, unknown>): Promise<any>;
+  delete(name: string, options?: Record<string, unknown>): Promise<any>;
+  list(query?: Record<string, unknown> | null, options?: Record<string, unknown>): Promise<any>;
+  copy(name: string, sourceName: string, sourceBucket?: unknown, options?: Record<string, unknown>): Promise<any>;
+  [method: string]: any;
+}
+
+/**
+ * Everything a client operation needs. Built once per `CryptoClient`; frozen.
+ * @example
+ *   export async function myOperation(ctx: ClientContext, name: string) {
+ *     const res = await withRetry(() => ctx.oss.head(name), ctx.retry);
+ *     ...
+ *   }
+ */
+export interface ClientContext {
+  /** The wrapped `ali-oss` instance: every request goes through it, so its auth, endpoint and agent apply. */
+  readonly oss: AliOssLike;
+  /** Selects the material for reading (by matdesc) and wraps new content keys (default material). */
+  readonly keyring: ClientKeyRing;
+  /** AES-256-CTR engine; `undefined` means the default (the WebAssembly core). */
+  readonly backend: CtrBackend | undefined;
+  /** Objects without encryption metadata: `reject` (default) or `allow`. */
+  readonly plaintext: PlaintextPolicy;
+  /** Retries of transient failures (5xx, 429, resets, timeouts). `retries: 0` disables them. */
+  readonly retry: RetryPolicy;
+  /** Default multipart part size in bytes (a multiple of 16). */
+  readonly partSize: number;
+  /** Default number of parts in flight for multipart uploads and parallel downloads. */
+  readonly parallel: number;
+  /** Objects at least this large are sent by multipart upload by callers that choose (CLI). */
+  readonly multipartThreshold: number;
+  /** Record `unencrypted-content-md5` on writes by default (computing the MD5 of the plaintext). */
+  readonly contentMd5: boolean;
+}

@@ -1,0 +1,157 @@
+/**
+ * `CryptoClient`: the ali-oss-compatible facade. Swap `client` for `cryptoClient` and the same calls
+ * (names, argument order, option names, result shapes with `res`, `progress(p, checkpoint, res)`) encrypt on
+ * the way up and decrypt on the way down (FORMATS.md §1–§5).
+ *
+ * Each method is a one-line delegation to a plain function `(ctx, ...args)` in its own module
+ * (object.ts, the multipart and download modules); this file holds no logic beyond that, so several people
+ * can add methods without touching each other's code. Operations that cannot work on encrypted objects
+ * exist here too, and reject with `UnsupportedOperationError` before any request (refused.ts), so users get a
+ * clear error instead of `undefined is not a function`.
+ *
+ * Deliberately not here: bucket-level calls (ACL, lifecycle, listing buckets...). They do not touch object
+ * content; use the wrapped ali-oss client (`cryptoClient.oss`) for them.
+ * @module
+ */
+import type { AliOssLike, ClientContext } from './context.js';
+import { createClientContext, type CryptoClientOptions } from './options.js';
+import { REFUSED_REASONS, refusal, refuseSignedUpload } from './refused.js';
+
+/**
+ * Client-side encryption over an `ali-oss` client.
+ * @example
+ *   import OSS from 'ali-oss';
+ *   const oss = new OSS({ region, bucket, accessKeyId, accessKeySecret });
+ *   const client = new CryptoClient(oss, { material: rsaKeyWrapper({ privateKey }) });
+ *   await client.put('report.pdf', '/tmp/report.pdf');
+ *   const { content } = await client.get('report.pdf');
+ */
+export class CryptoClient {
+  /** The shared state every operation receives (key ring, engine, policies, the ali-oss client). */
+  readonly context: ClientContext;
+
+  /**
+   * @param oss an `ali-oss` client instance (its endpoint, bucket, credentials and agent are used as is)
+   * @param options key material (`keyring`, or `material` / `materials` / `resolve`), `backend`,
+   *   `plaintext` ('reject' | 'allow'), `retry`, `partSize`, `parallel`, `contentMd5`
+   * @throws {TypeError} when `oss` is not an ali-oss client or no key material is given
+   * @throws {RangeError} when a number option is out of range
+   */
+  constructor(oss: AliOssLike, options: CryptoClientOptions) {
+    this.context = createClientContext(oss, options);
+  }
+
+  /** The wrapped ali-oss client, for calls that do not touch object content (bucket settings, ACLs...). */
+  get oss(): AliOssLike {
+    return this.context.oss;
+  }
+
+  /**
+   * Deletes an object (ali-oss passthrough: nothing to decrypt).
+   * @example
+   *   await client.delete('a.bin');
+   */
+  delete(name: string, options?: Record<string, unknown>): Promise<any> {
+    return this.context.oss.delete(name, options);
+  }
+
+  /**
+   * Deletes several objects (ali-oss passthrough).
+   * @example
+   *   await client.deleteMulti(['a.bin', 'b.bin'], { quiet: true });
+   */
+  deleteMulti(names: string[], options?: Record<string, unknown>): Promise<any> {
+    return this.context.oss.deleteMulti(names, options);
+  }
+
+  /**
+   * Lists objects (ali-oss passthrough). Sizes are stored sizes, equal to plaintext sizes (CTR adds no bytes).
+   * @example
+   *   const { objects } = await client.list({ prefix: 'photos/', 'max-keys': 100 });
+   */
+  list(query?: Record<string, unknown> | null, options?: Record<string, unknown>): Promise<any> {
+    return this.context.oss.list(query, options);
+  }
+
+  /**
+   * Lists objects with the V2 API (ali-oss passthrough).
+   * @example
+   *   const { objects } = await client.listV2({ prefix: 'photos/' });
+   */
+  listV2(query?: Record<string, unknown>, options?: Record<string, unknown>): Promise<any> {
+    return this.context.oss.listV2(query, options);
+  }
+
+  /**
+   * A signed GET/HEAD URL (ali-oss passthrough). It serves the **ciphertext**: whoever fetches it needs the key
+   * and the object's metadata to decrypt. PUT/POST URLs and `process` are refused (an upload through such a
+   * URL would not be encrypted).
+   * @throws {UnsupportedOperationError} OPERATION_UNSUPPORTED for `method: 'PUT'`/'POST' or `process`
+   * @example
+   *   const url = client.signatureUrl('a.bin', { expires: 600 });
+   */
+  signatureUrl(name: string, options?: Record<string, unknown>, strictObjectNameValidation?: boolean): string {
+    refuseSignedUpload('signatureUrl', options?.method, options);
+    return this.context.oss.signatureUrl(name, options, strictObjectNameValidation);
+  }
+
+  /**
+   * {@link signatureUrl}, refreshing an STS token first when ali-oss is configured to (passthrough).
+   * @throws {UnsupportedOperationError} OPERATION_UNSUPPORTED for PUT/POST or `process`
+   * @example
+   *   const url = await client.asyncSignatureUrl('a.bin', { expires: 600 });
+   */
+  async asyncSignatureUrl(name: string, options?: Record<string, unknown>, strictObjectNameValidation?: boolean): Promise<string> {
+    refuseSignedUpload('asyncSignatureUrl', options?.method, options);
+    return this.context.oss.asyncSignatureUrl(name, options, strictObjectNameValidation);
+  }
+
+  /**
+   * A V4-signed URL for GET/HEAD (passthrough; serves ciphertext). PUT/POST are refused.
+   * @throws {UnsupportedOperationError} OPERATION_UNSUPPORTED for PUT/POST or `x-oss-process`
+   * @example
+   *   const url = await client.signatureUrlV4('GET', 600, undefined, 'a.bin');
+   */
+  async signatureUrlV4(
+    method: string,
+    expires: number,
+    request?: { headers?: Record<string, unknown>; queries?: Record<string, unknown> },
+    objectName?: string,
+    additionalHeaders?: string[],
+  ): Promise<string> {
+    refuseSignedUpload('signatureUrlV4', method, { headers: request?.headers, query: request?.queries });
+    return this.context.oss.signatureUrlV4(method, expires, request, objectName, additionalHeaders);
+  }
+
+  /**
+   * Refused: appending cannot keep an encrypted object consistent.
+   * @throws {UnsupportedOperationError} OPERATION_UNSUPPORTED, before any request
+   */
+  append(_name: string, _file: unknown, _options?: Record<string, unknown>): Promise<never> {
+    return Promise.reject(refusal('append', REFUSED_REASONS.append));
+  }
+
+  /**
+   * Refused: the server would process ciphertext.
+   * @throws {UnsupportedOperationError} OPERATION_UNSUPPORTED, before any request
+   */
+  processObjectSave(_sourceObject: string, _targetObject: string, _process: string, _targetBucket?: string): Promise<never> {
+    return Promise.reject(refusal('processObjectSave', REFUSED_REASONS.processObjectSave));
+  }
+
+  /**
+   * Refused: the server would scan ciphertext.
+   * @throws {UnsupportedOperationError} OPERATION_UNSUPPORTED, before any request
+   */
+  selectObject(_name: string, _expression?: unknown, _options?: Record<string, unknown>): Promise<never> {
+    return Promise.reject(refusal('selectObject', REFUSED_REASONS.selectObject));
+  }
+
+  /**
+   * Refused: the server would scan ciphertext.
+   * @throws {UnsupportedOperationError} OPERATION_UNSUPPORTED, before any request
+   */
+  createSelectObjectMeta(_name: string, _options?: Record<string, unknown>): Promise<never> {
+    return Promise.reject(refusal('createSelectObjectMeta', REFUSED_REASONS.selectObjectMeta));
+  }
+}

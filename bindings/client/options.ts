@@ -1,0 +1,128 @@
+/**
+ * The options of `new CryptoClient(oss, options)` and their checked, defaulted form, the {@link ClientContext}.
+ *
+ * Key material comes either as a ready key ring (`keyring`) or as sugar: `material` (the default key wrapper:
+ * writes new objects and reads objects without matdesc), `materials` (more wrappers, selected by the object's
+ * matdesc) and `resolve` (an async lookup for matdescs not listed), which build a `KeyRing`
+ * (FORMATS.md §2.3). Everything else has a default that matches ali-oss's behaviour where one exists.
+ *
+ * Deliberately not here: network calls. Building a context never contacts OSS or KMS.
+ * @module
+ */
+import type { CtrBackend } from '../cipher/backend.js';
+import type { KeyWrapper, Matdesc } from '../keys/types.js';
+import type { AliOssLike, ClientContext, ClientKeyRing, PlaintextPolicy } from './context.js';
+import { resolveRetryPolicy, type RetryPolicy } from './retry.js';
+
+/** Default multipart part size: 1 MiB (a multiple of 16; ali-oss's own default is 1 MiB too). */
+export const DEFAULT_CLIENT_PART_SIZE = 1024 * 1024;
+/** Default parts in flight: 5, ali-oss's `parallel` default. */
+export const DEFAULT_PARALLEL = 5;
+/** Default size from which callers that choose (the CLI) switch to multipart upload: 100 MiB. */
+export const DEFAULT_MULTIPART_THRESHOLD = 100 * 1024 * 1024;
+
+/** Options of `new CryptoClient(oss, options)`. */
+export interface CryptoClientOptions {
+  /** A ready key ring. Give either this or `material` / `materials` / `resolve`. */
+  readonly keyring?: ClientKeyRing;
+  /** The default key wrapper: wraps new content keys; reads objects without matdesc (and with its matdesc). */
+  readonly material?: KeyWrapper;
+  /** More wrappers for reading, each selected when an object's matdesc equals its own (parsed-map equality). */
+  readonly materials?: readonly KeyWrapper[];
+  /** Async lookup of a wrapper for a matdesc that no configured wrapper has. */
+  readonly resolve?: (matdesc: Matdesc) => KeyWrapper | undefined | Promise<KeyWrapper | undefined>;
+  /** AES-256-CTR engine. Default: the WebAssembly core. `nativeBackend` uses node:crypto. */
+  readonly backend?: CtrBackend;
+  /** Objects without encryption metadata: `reject` (default; PlaintextObjectError) or `allow`. */
+  readonly plaintext?: PlaintextPolicy;
+  /** Retries of transient failures; `false` disables them. Default `{ retries: 3, baseDelayMs: 100, maxDelayMs: 2000 }`. */
+  readonly retry?: Partial<RetryPolicy> | false;
+  /** Default multipart part size, a multiple of 16. Default 1 MiB. */
+  readonly partSize?: number;
+  /** Default parts in flight. Default 5. */
+  readonly parallel?: number;
+  /** Size from which the CLI (and other choosers) use multipart upload. Default 100 MiB. */
+  readonly multipartThreshold?: number;
+  /** Record the plaintext MD5 (`unencrypted-content-md5`) on every write. Default false (per-call `contentMd5`). */
+  readonly contentMd5?: boolean;
+}
+
+/**
+ * Checks the options and builds the frozen context every client module receives.
+ * @param oss an `ali-oss` client instance
+ * @param options key material, engine and policies
+ * @returns the context
+ * @throws {TypeError} when `oss` is not an ali-oss client, or no key material is given
+ * @throws {RangeError} when a number is out of range (e.g. `"partSize" expected a multiple of 16, got 100001`)
+ * @example
+ *   const ctx = createClientContext(new OSS({ ... }), {
+ *     material: rsaKeyWrapper({ privateKey }),
+ *     plaintext: 'reject',
+ *   });
+ */
+export function createClientContext(oss: AliOssLike, options: CryptoClientOptions): ClientContext {
+  if (oss === null || typeof oss !== 'object' || typeof (oss as { get?: unknown }).get !== 'function') {
+    throw new TypeError(`"oss" expected an ali-oss client instance, got ${describe(oss)}`);
+  }
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError(`"options" expected an object, got ${describe(options)}`);
+  }
+  const plaintext = options.plaintext ?? 'reject';
+  if (plaintext !== 'reject' && plaintext !== 'allow') {
+    throw new RangeError(`"plaintext" expected 'reject' or 'allow', got ${JSON.stringify(plaintext)}`);
+  }
+  const partSize = options.partSize ?? DEFAULT_CLIENT_PART_SIZE;
+  if (!Number.isSafeInteger(partSize) || partSize <= 0 || partSize % 16 !== 0) {
+    throw new RangeError(`"partSize" expected a positive multiple of 16, got ${String(partSize)}`);
+  }
+  const parallel = options.parallel ?? DEFAULT_PARALLEL;
+  if (!Number.isSafeInteger(parallel) || parallel < 1) {
+    throw new RangeError(`"parallel" expected a positive integer, got ${String(parallel)}`);
+  }
+  const multipartThreshold = options.multipartThreshold ?? DEFAULT_MULTIPART_THRESHOLD;
+  if (!Number.isSafeInteger(multipartThreshold) || multipartThreshold < 0) {
+    throw new RangeError(`"multipartThreshold" expected a non-negative integer, got ${String(multipartThreshold)}`);
+  }
+  const backend = options.backend;
+  if (backend !== undefined && (backend === null || typeof backend.open !== 'function')) {
+    throw new TypeError(`"backend" expected a CtrBackend (an object with open()), got ${describe(backend)}`);
+  }
+  const retry: RetryPolicy = options.retry === false ? resolveRetryPolicy({ retries: 0 }) : resolveRetryPolicy(options.retry);
+  return Object.freeze({
+    oss,
+    keyring: keyringFrom(options),
+    backend,
+    plaintext,
+    retry,
+    partSize,
+    parallel,
+    multipartThreshold,
+    contentMd5: options.contentMd5 === true,
+  });
+}
+
+function keyringFrom(options: CryptoClientOptions): ClientKeyRing {
+  const sugar = options.material !== undefined || options.materials !== undefined || options.resolve !== undefined;
+  if (options.keyring !== undefined) {
+    if (sugar) {
+      throw new TypeError('"keyring" cannot be combined with "material", "materials" or "resolve": put them in the KeyRing');
+    }
+    const k = options.keyring as Partial<ClientKeyRing>;
+    if (typeof k.unwrap !== 'function' || typeof k.createContentKey !== 'function') {
+      throw new TypeError(`"keyring" expected a KeyRing (createContentKey() and unwrap()), got ${describe(options.keyring)}`);
+    }
+    return options.keyring;
+  }
+  if (!sugar) {
+    throw new TypeError('"options" expected key material: "keyring", or "material" / "materials" / "resolve"');
+  }
+  // TEMPORARY until bindings/keys/keyring.ts lands: the sugar needs its KeyRing.
+  throw new TypeError('"material" / "materials" / "resolve" need bindings/keys/keyring.ts, not available yet: pass "keyring"');
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'Array';
+  if (typeof value === 'object') return (value as object).constructor?.name ?? 'object';
+  return typeof value;
+}
