@@ -29,6 +29,8 @@ export type OssCryptoErrorCode =
   | 'INTEGRITY_CRC64'
   | 'INTEGRITY_RANGE'
   | 'INTEGRITY_TRUNCATED'
+  // the object was replaced while we read it in several requests (If-Match answered 412)
+  | 'OBJECT_CHANGED'
   // multipart and checkpoints
   | 'PART_INVALID'
   | 'CHECKPOINT_MALFORMED'
