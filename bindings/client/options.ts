@@ -10,7 +10,8 @@
  * @module
  */
 import type { CtrBackend } from '../cipher/backend.js';
-import type { KeyWrapper, Matdesc } from '../keys/types.js';
+import type { KeyWrapper } from '../keys/types.js';
+import { KeyRing, type KeyResolver } from '../keys/keyring.js';
 import type { AliOssLike, ClientContext, ClientKeyRing, PlaintextPolicy } from './context.js';
 import { resolveRetryPolicy, type RetryPolicy } from './retry.js';
 
@@ -30,7 +31,7 @@ export interface CryptoClientOptions {
   /** More wrappers for reading, each selected when an object's matdesc equals its own (parsed-map equality). */
   readonly materials?: readonly KeyWrapper[];
   /** Async lookup of a wrapper for a matdesc that no configured wrapper has. */
-  readonly resolve?: (matdesc: Matdesc) => KeyWrapper | undefined | Promise<KeyWrapper | undefined>;
+  readonly resolve?: KeyResolver;
   /** AES-256-CTR engine. Default: the WebAssembly core. `nativeBackend` uses node:crypto. */
   readonly backend?: CtrBackend;
   /** Objects without encryption metadata: `reject` (default; PlaintextObjectError) or `allow`. */
@@ -116,8 +117,7 @@ function keyringFrom(options: CryptoClientOptions): ClientKeyRing {
   if (!sugar) {
     throw new TypeError('"options" expected key material: "keyring", or "material" / "materials" / "resolve"');
   }
-  // TEMPORARY until bindings/keys/keyring.ts lands: the sugar needs its KeyRing.
-  throw new TypeError('"material" / "materials" / "resolve" need bindings/keys/keyring.ts, not available yet: pass "keyring"');
+  return new KeyRing({ default: options.material, materials: options.materials, resolve: options.resolve });
 }
 
 function describe(value: unknown): string {
