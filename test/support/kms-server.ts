@@ -154,6 +154,8 @@ export interface KmsServer {
   createKey(keyId?: string): string;
   /** Makes the next `count` matching requests fail (see {@link KmsFaultOptions}). Calls accumulate. */
   failNext(count: number, options?: KmsFaultOptions): void;
+  /** Drops the faults not yet used; returns how many there were. */
+  clearFaults(): number;
   /** Requests received with this action (a shorthand over `requests`). */
   count(action?: string): number;
   /** Stops listening and drops open connections. */
@@ -212,6 +214,7 @@ export async function startKmsServer(options: StartKmsServerOptions = {}): Promi
       const code = fault.code ?? (status === 500 ? 'InternalFailure' : 'ServiceUnavailableTemporary');
       for (let i = 0; i < count; i++) state.faults.push({ action: fault.action, mode, status, code });
     },
+    clearFaults: () => state.faults.splice(0).length,
     count: (action) => state.requests.filter((r) => action === undefined || r.action === action).length,
     close: () =>
       new Promise<void>((resolve, reject) => {
