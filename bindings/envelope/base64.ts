@@ -43,20 +43,22 @@ export function encodeBase64(bytes: Uint8Array): string {
  *   base64Problem('QQ')     // 'length 2 is not a multiple of 4 (missing "=" padding?)'
  */
 export function base64Problem(text: string): string | undefined {
-  if (text.length % 4 !== 0) return `length ${text.length} is not a multiple of 4 (missing "=" padding?)`;
-  let pad = 0;
-  if (text.endsWith('==')) pad = 2;
-  else if (text.endsWith('=')) pad = 1;
-  const body = text.length - pad;
-  for (let i = 0; i < body; i++) {
+  const n = text.length;
+  // Characters first, so that a newline or a URL-safe character is named rather than the length it breaks.
+  for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
-    if (c >= 128 || VALUES[c] < 0) {
+    if (c === 0x3d) {
+      const isPadding = i === n - 1 || (i === n - 2 && text.charCodeAt(n - 1) === 0x3d);
+      if (!isPadding) return `character ${describeChar(c)} at position ${i}`;
+    } else if (c >= 128 || VALUES[c] < 0) {
       return `character ${describeChar(c)} at position ${i} is not in the standard base64 alphabet`;
     }
   }
+  if (n % 4 !== 0) return `length ${n} is not a multiple of 4 (missing or extra "=" padding?)`;
+  const pad = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
   // The bits a padded final group does not use must be zero, so that each byte string has one encoding.
-  if (pad === 2 && (VALUES[text.charCodeAt(body - 1)] & 0x0f) !== 0) return 'non-zero bits before "==" padding';
-  if (pad === 1 && (VALUES[text.charCodeAt(body - 1)] & 0x03) !== 0) return 'non-zero bits before "=" padding';
+  if (pad === 2 && (VALUES[text.charCodeAt(n - 3)] & 0x0f) !== 0) return 'non-zero bits before "==" padding';
+  if (pad === 1 && (VALUES[text.charCodeAt(n - 2)] & 0x03) !== 0) return 'non-zero bits before "=" padding';
   return undefined;
 }
 
