@@ -129,6 +129,10 @@ export function parseRange(input: RangeInput): RangeSpec {
     if (o.length === undefined) return freeze({ kind: 'open', start });
     const length = position('length', o.length);
     if (length === 0) throw new RangeError(`"range" expected a length of at least 1, got { offset: ${start}, length: 0 }`);
+    // Compared this way round so that no intermediate value leaves the safe-integer range.
+    if (length - 1 > Number.MAX_SAFE_INTEGER - start) {
+      throw new RangeError(`"range" expected offset + length - 1 <= 2^53 - 1, got { offset: ${start}, length: ${length} }`);
+    }
     return bounded(start, start + length - 1, `{ offset: ${start}, length: ${length} }`);
   } else if (keys === 'suffix') {
     return suffix(o.suffix, `{ suffix: ${String(o.suffix)} }`);
@@ -422,6 +426,5 @@ function freeze<T extends RangeSpec>(spec: T): T {
 function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return JSON.stringify(value);
   return typeof value;
 }
