@@ -51,7 +51,11 @@ export const KMS_WRAP_ALG = 'KMS/ALICLOUD';
 export const KMS_V1_WRAP_ALG = 'kms';
 /** How a V2 header holds the KMS CiphertextBlob: `go` = the blob itself, `oss2` = base64 of the blob text. */
 export type KmsBlobLayout = 'go' | 'oss2';
-/** The layering written when none is chosen (see the module comment for why). */
+/**
+ * The layering written when none is chosen (see the module comment for why).
+ * @example
+ *   kmsKeyWrapper({ ...options, blobLayout: 'oss2' }) // only when legacy Python oss2 must read the objects
+ */
 export const DEFAULT_KMS_BLOB_LAYOUT: KmsBlobLayout = 'go';
 
 /**
@@ -64,6 +68,13 @@ export const DEFAULT_KMS_BLOB_LAYOUT: KmsBlobLayout = 'go';
  * `<Code>Error` form is understood too), and where known `statusCode` (or `status`) and `requestId` (or
  * `data.RequestId`). Errors with status >= 500, throttling codes, or network codes (`ECONNRESET`, ...) are
  * retried.
+ * @example
+ *   const client: KmsClient = {
+ *     encrypt: async ({ keyId, plaintext, encryptionContext }) => myKms.encrypt(keyId, plaintext, encryptionContext),
+ *     decrypt: async ({ ciphertextBlob, encryptionContext }) => myKms.decrypt(ciphertextBlob, encryptionContext),
+ *     generateDataKey: async (r) => myKms.generateDataKey(r.keyId, r.numberOfBytes, r.encryptionContext),
+ *   };
+ *   const wrapper = kmsKeyWrapper({ keyId: 'cmk-id', client });
  */
 export interface KmsClient {
   encrypt(request: { keyId: string; plaintext: string; encryptionContext?: string }): Promise<KmsCiphertext>;
@@ -90,7 +101,11 @@ export interface KmsPlaintext {
   requestId?: string;
 }
 
-/** Retries of transient KMS failures. */
+/**
+ * Retries of transient KMS failures.
+ * @example
+ *   kmsKeyWrapper({ ...options, retry: { attempts: 5, baseDelayMs: 200 } })
+ */
 export interface KmsRetryOptions {
   /** Total attempts per call, the first included. Default 3; 1 disables retrying. */
   attempts?: number;
@@ -173,8 +188,8 @@ export function kmsKeyWrapper(options: KmsKeyWrapperOptions): KmsKeyWrapper {
  * credential providers...). The SDK module is loaded on first use.
  * @param sdk an instance of the SDK's default export (`new Kms(config)`)
  * @example
- *   import Kms from '@alicloud/kms20160120';
- *   const sdk = new Kms.default({ accessKeyId, accessKeySecret, regionId: 'cn-hangzhou', readTimeout: 5000 });
+ *   // Kms = the SDK's default export (from ESM: `(await import('@alicloud/kms20160120')).default.default`)
+ *   const sdk = new Kms({ accessKeyId, accessKeySecret, regionId: 'cn-hangzhou', readTimeout: 5000 });
  *   const wrapper = kmsKeyWrapper({ keyId, client: kmsClientFromSdk(sdk) });
  */
 export function kmsClientFromSdk(sdk: KmsSdkClient): KmsClient {

@@ -167,11 +167,18 @@ export interface KmsServer {
  * @param options access keys, STS tokens, keys to pre-create, a recorded Decrypt table
  * @returns the running server; call `close()` when done (e.g. in uvu's `after`)
  * @example
+ *   // The real SDK client against the stand-in
  *   const kms = await startKmsServer();
  *   const keyId = kms.createKey();
- *   const client = new Kms(kms.clientConfig());
- *   const { body } = await client.encrypt(new EncryptRequest({ keyId, plaintext: 'aGVsbG8=' }));
+ *   const client = new Kms(kms.clientConfig()); // Kms = the default export of @alicloud/kms20160120
+ *   const { ciphertextBlob } = await client.encrypt(new EncryptRequest({ keyId, plaintext: 'aGVsbG8=' }));
  *   await kms.close();
+ * @example
+ *   // The library's KMS wrapper against the stand-in
+ *   const kms = await startKmsServer();
+ *   const wrapper = kmsKeyWrapper({ keyId: kms.createKey(), region: 'cn-hangzhou', ...kms.credentials,
+ *     endpoint: kms.endpoint, protocol: 'http' });
+ *   kms.failNext(1, { action: 'Decrypt' }); // the next Decrypt answers 503; the wrapper retries
  */
 export async function startKmsServer(options: StartKmsServerOptions = {}): Promise<KmsServer> {
   const state = new KmsState(options);
