@@ -8,6 +8,7 @@
  * two KMS calls per wrap and per unwrap; the "not mine" contract; V1 `kms`; no key material in any error.
  * @module
  */
+import { inspect } from 'node:util';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { KeyUnwrapError, KeyWrapError, KmsError } from '../bindings/errors.js';
@@ -147,6 +148,14 @@ s('createContentKey: GenerateDataKey(AES_256, 32) for the key, Encrypt for a fre
     assert.is(toHex(back!.iv), toHex(c.iv));
     const again = await w.createContentKey();
     assert.is.not(toHex(again.content.key), toHex(c.key));
+  }
+});
+
+s('a wrapper does not show its passphrase or credentials when logged or serialised', () => {
+  const w = wrapper({ passphrase: 'hidden passphrase' });
+  for (const text of [JSON.stringify(w), inspect(w, { depth: 5, showHidden: true })]) {
+    assert.not.ok(text.includes('hidden passphrase'));
+    assert.not.ok(text.includes(ctx.kms.credentials.accessKeySecret));
   }
 });
 

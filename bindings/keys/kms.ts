@@ -244,15 +244,23 @@ class Wrapper implements KmsKeyWrapper {
   readonly wrapAlg = KMS_WRAP_ALG;
   readonly canWrap: boolean;
   readonly canUnwrap = true;
+  // Private fields, so that logging or serialising a wrapper shows neither the client (credentials) nor the
+  // passphrase.
+  readonly #client: KmsClient;
+  readonly #context: string | undefined;
+  readonly #retry: Retry;
 
   constructor(
-    private readonly client: KmsClient,
+    client: KmsClient,
     readonly keyId: string | undefined,
-    private readonly context: string | undefined,
+    context: string | undefined,
     readonly blobLayout: KmsBlobLayout,
     readonly matdesc: Matdesc,
-    private readonly retry: Retry,
+    retry: Retry,
   ) {
+    this.#client = client;
+    this.#context = context;
+    this.#retry = retry;
     this.canWrap = keyId !== undefined;
   }
 
@@ -272,7 +280,7 @@ class Wrapper implements KmsKeyWrapper {
     iv.fill(0, 8, 12);
     const [generated, start] = await Promise.all([
       this.call('GenerateDataKey', 'content key', [], () =>
-        this.client.generateDataKey({ keyId, keySpec: 'AES_256', numberOfBytes: CEK_BYTES, ...this.contextParam() }),
+        this.#client.generateDataKey({ keyId, keySpec: 'AES_256', numberOfBytes: CEK_BYTES, ...this.contextParam() }),
       ),
       this.encrypt(keyId, encodeBase64(iv), 'IV'),
     ]);
@@ -319,16 +327,16 @@ class Wrapper implements KmsKeyWrapper {
   }
 
   private contextParam(): { encryptionContext?: string } {
-    return this.context === undefined ? {} : { encryptionContext: this.context };
+    return this.#context === undefined ? {} : { encryptionContext: this.#context };
   }
 
   private async encrypt(keyId: string, plaintext: string, what: string): Promise<string> {
-    const answer = await this.call('Encrypt', what, [plaintext], () => this.client.encrypt({ keyId, plaintext, ...this.contextParam() }));
+    const answer = await this.call('Encrypt', what, [plaintext], () => this.#client.encrypt({ keyId, plaintext, ...this.contextParam() }));
     return requireBlob(answer, 'Encrypt', what);
   }
 
   private async decrypt(ciphertextBlob: string, what: string): Promise<KmsPlaintext> {
-    const answer = await this.call('Decrypt', what, [], () => this.client.decrypt({ ciphertextBlob, ...this.contextParam() }));
+    const answer = await this.call('Decrypt', what, [], () => this.#client.decrypt({ ciphertextBlob, ...this.contextParam() }));
     if (answer === null || typeof answer !== 'object' || typeof answer.plaintext !== 'string') {
       throw new KeyUnwrapError('KEY_UNWRAP_FAILED', `KMS Decrypt of the ${what} answered without a Plaintext (request id ${requestIdOf(answer)})`);
     }
@@ -342,7 +350,7 @@ class Wrapper implements KmsKeyWrapper {
         return await attempt();
       } catch (err) {
         const failure = describeFailure(err, secrets);
-        if (!failure.transient || n >= this.retry.attempts) {
+        if (!failure.transient || n >= this.#retry.attempts) {
           throw new KmsError(
             `KMS ${action} of the ${what} failed${n > 1 ? ` after ${n} attempts` : ''}: ${failure.kmsCode}` +
               `${failure.status === undefined ? '' : ` (HTTP ${failure.status})`}` +
@@ -352,7 +360,7 @@ class Wrapper implements KmsKeyWrapper {
             { cause: failure.cause },
           );
         }
-        const cap = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (n - 1));
+        const cap = Math.min(this.#retry.maxDelayMs, this.#retry.baseDelayMs * 2 ** (n - 1));
         await sleep(Math.random() * cap);
       }
     }
