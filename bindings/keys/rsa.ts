@@ -297,9 +297,10 @@ function parsePrivateKey(input: string | Uint8Array, passphrase: string | undefi
   try {
     if (encrypted) {
       if (passphrase === undefined) {
-        throw new OssCryptoError('KEY_INVALID', `"privateKey" is an encrypted ${block.type}: give its "passphrase"`);
+        throw new OssCryptoError('KEY_INVALID', `"privateKey" is encrypted (${block.type}): give its "passphrase"`);
       }
-      key = forge.pki.decryptRsaPrivateKey(pem, passphrase);
+      // node-forge takes a byte string; OpenSSL (which writes these files) uses the passphrase's UTF-8 bytes.
+      key = forge.pki.decryptRsaPrivateKey(pem, forge.util.encodeUtf8(passphrase));
       if (key === null) {
         throw new OssCryptoError('KEY_INVALID', `"privateKey" could not be decrypted: wrong passphrase, or an encryption scheme node-forge does not support`);
       }
