@@ -1,0 +1,13 @@
+/**
+ * The WebAssembly AES-256-CTR core: its whole ABI, numbers only (STYLE.md §C).
+ *
+ *   KEY, CTR, IO   addresses of the 32-byte key, the 16-byte counter block and the IO window
+ *   IO_BYTES       size of the IO window
+ *   ctrXor(len, skip)  XOR the keystream into IO[0..len) in place (ctr.ts)
+ *   wipe()         zero every window
+ *
+ * The core keeps no state between calls that a call depends on: JS writes KEY and CTR before every call,
+ * so any number of JS streams can share one instance.
+ */
+export { KEY, CTR, IO, IO_BYTES } from './windows';
+export { ctrXor, wipe } from './ctr';
