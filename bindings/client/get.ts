@@ -1,0 +1,448 @@
+/**
+ * Decrypting downloads: ali-oss `get(name, [file], options)` (to memory, a file path or a Writable) and
+ * `getStream(name, options)` (a decrypting Readable), whole objects and every byte-range form
+ * (FORMATS.md §1, §4, §6, §7).
+ *
+ * One pipeline serves both. The response headers are checked before a byte is decrypted: the encryption
+ * metadata is decoded (a plain object meets the plaintext policy: `reject` → PlaintextObjectError, `allow` →
+ * returned as is with `encrypted: false`); a ranged answer's `Content-Range` must be exactly the range asked for
+ * (download/range.ts; the request carries `x-oss-range-behavior: standard`, so a start past the end is OSS's 416,
+ * passed through as ali-oss's error) and the body is decrypted from the offset it really starts at; the object
+ * size must equal any recorded `unencrypted-content-length` / `data-size` (INTEGRITY_LENGTH). While the body
+ * streams, bytes are counted (a short body is INTEGRITY_TRUNCATED) and, for whole objects, the CRC-64 of the
+ * stored bytes is compared with `x-oss-hash-crc64ecma` (INTEGRITY_CRC64) and the MD5 of the plaintext with a
+ * recorded `unencrypted-content-md5` in hex or base64 (INTEGRITY_MD5); these end checks fail the stream instead
+ * of ending it. The object's key is unwrapped once per operation, whatever the retries.
+ *
+ * Retries: the request is retried on transient failures. `get` to memory or to a file path also restarts a
+ * body that broke off (memory is discarded, the temporary file rewritten); a file is written to a temporary file
+ * beside the target and renamed only when complete and verified, so a failure never leaves a partial or
+ * unverified file (and an existing file at the target is left as it was). `get` into a caller's Writable and
+ * `getStream` cannot take back bytes already handed over: a body that breaks off fails them, and the end checks
+ * come after the data (discard what you received when the stream errors).
+ *
+ * Deliberately not here: parallel ranged downloads with checkpoints (bindings/download/).
+ * @module
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { Readable, Transform, Writable, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { aesCtr, type CtrStream } from '../cipher/aes-ctr.js';
+import { decodeEnvelope, type Envelope } from '../envelope/codec.js';
+import { applyRangeHeaders, checkRangedResponse, planRangedRead, rangeFromHeaders, type RangedReadPlan } from '../download/range.js';
+import { IntegrityError, PlaintextObjectError } from '../errors.js';
+import { Crc64, parseCrc64Decimal } from '../integrity/crc64.js';
+import type { ContentKey } from '../keys/types.js';
+import type { ClientContext } from './context.js';
+import { copyOptions, md5Bytes, signalOf } from './object.js';
+import { refuseProcessing } from './refused.js';
+import { withRetry } from './retry.js';
+
+/** ali-oss's response summary as this client returns it. */
+export interface GetResponse {
+  status: number;
+  statusCode: number;
+  headers: Record<string, any>;
+  /** Bytes received (stored bytes; equal to plaintext bytes). */
+  size: number;
+  /** Milliseconds from sending the request to the end of the body. */
+  rt: number;
+  requestUrls: string[];
+}
+
+/** Result of {@link get}: ali-oss's `{ res, content }` plus `encrypted`. */
+export interface GetResult {
+  res: GetResponse;
+  /** The plaintext (memory target only; `undefined` when written to a file or Writable). */
+  content?: Buffer;
+  /** False only for a plain object read under `plaintext: 'allow'`. */
+  encrypted: boolean;
+}
+
+/** Result of {@link getStream}: ali-oss's `{ stream, res }` plus `encrypted`. */
+export interface GetStreamResult {
+  /** The plaintext; integrity failures surface as its `error` event. */
+  stream: Readable;
+  res: { status: number; headers: Record<string, any> };
+  encrypted: boolean;
+}
+
+/**
+ * Downloads and decrypts an object (ali-oss `get`), whole or a byte range (`headers: { Range: 'bytes=a-b' }`,
+ * `bytes=a-`, `bytes=-n`).
+ * @param ctx the client context
+ * @param name the object key
+ * @param file a file path, a Writable, or omitted (to memory); ali-oss also accepts the options here
+ * @param options ali-oss get options (`headers`, `versionId`, `timeout`...) plus `signal`
+ * @returns `{ res, content, encrypted }` (content only for the memory target)
+ * @throws {PlaintextObjectError} PLAINTEXT_REJECTED for a plain object under the `reject` policy
+ * @throws {IntegrityError} INTEGRITY_RANGE / INTEGRITY_LENGTH / INTEGRITY_TRUNCATED / INTEGRITY_CRC64 / INTEGRITY_MD5
+ * @throws {MetadataError} / {KeyUnwrapError} for broken metadata or a key that no material opens
+ * @throws {UnsupportedOperationError} OPERATION_UNSUPPORTED for `process` / `x-oss-process`
+ * @example
+ *   const { content } = await get(ctx, 'a.bin');
+ *   await get(ctx, 'a.bin', '/tmp/a.bin');
+ *   const { content: tail } = await get(ctx, 'a.bin', { headers: { Range: 'bytes=-100' } });
+ */
+export async function get(ctx: ClientContext, name: string, file?: unknown, options?: Record<string, unknown>): Promise<GetResult> {
+  let target: string | Writable | undefined;
+  if (typeof file === 'string') target = file;
+  else if (isWritable(file)) target = file;
+  else if (file !== null && typeof file === 'object') options = file as Record<string, unknown>;
+  else if (file !== undefined && file !== null) {
+    throw new TypeError(`"file" expected a file path, a Writable or the options object, got ${typeof file}`);
+  }
+  const signal = signalOf(options);
+  refuseProcessing('get', options);
+  const keys = new KeyCache();
+  try {
+    if (target === undefined) {
+      return await withRetry(
+        async () => {
+          const read = await openRead(ctx, name, options, keys, false);
+          const chunks: Buffer[] = [];
+          await pipeline(read.body, new Writable({ write: (c, _e, cb) => (chunks.push(c), cb()) }), { signal });
+          return { res: read.finish(), content: Buffer.concat(chunks), encrypted: read.encrypted };
+        },
+        ctx.retry,
+        { signal },
+      );
+    }
+    if (typeof target === 'string') return await getToFile(ctx, name, target, options, keys, signal);
+    const writable = target;
+    const read = await openRead(ctx, name, options, keys, true);
+    await pipeline(read.body, writable, { signal });
+    return { res: read.finish(), encrypted: read.encrypted };
+  } finally {
+    keys.wipe();
+  }
+}
+
+/**
+ * Opens a decrypting stream over an object or a byte range of it (ali-oss `getStream`). The promise settles once
+ * the response headers are checked; the body's failures (truncation, CRC-64, MD5) are the stream's `error`.
+ * @param ctx the client context
+ * @param name the object key
+ * @param options ali-oss options (`headers: { Range }`, `versionId`, `timeout`...) plus `signal`
+ * @returns `{ stream, res, encrypted }`
+ * @throws as {@link get}, for what the headers reveal
+ * @example
+ *   const { stream } = await getStream(ctx, 'video.mp4', { headers: { Range: 'bytes=1048576-' } });
+ *   await pipeline(stream, fs.createWriteStream('/tmp/tail.mp4'));
+ */
+export async function getStream(ctx: ClientContext, name: string, options?: Record<string, unknown>): Promise<GetStreamResult> {
+  refuseProcessing('getStream', options);
+  const keys = new KeyCache();
+  try {
+    const read = await openRead(ctx, name, options, keys, true);
+    read.body.once('close', () => keys.wipe());
+    const signal = signalOf(options);
+    if (signal) {
+      const onAbort = () => read.body.destroy(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
+      read.body.once('close', () => signal.removeEventListener('abort', onAbort));
+    }
+    return { stream: read.body, res: { status: read.res.status, headers: read.res.headers }, encrypted: read.encrypted };
+  } catch (err) {
+    keys.wipe();
+    throw err;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+interface OpenedRead {
+  /** Decrypted (or, for an allowed plain object, verified) body. */
+  readonly body: Readable;
+  readonly res: GetResponse;
+  readonly encrypted: boolean;
+  /** The response summary with the final size and time (call after the body ended). */
+  finish(): GetResponse;
+}
+
+/** Unwraps each distinct wrapped key once per operation (FORMATS.md §7: oss2 unwraps per range). */
+class KeyCache {
+  #id: string | undefined;
+  #content: ContentKey | undefined;
+
+  async get(ctx: ClientContext, env: Envelope): Promise<ContentKey> {
+    const id = `${env.wrapped.wrapAlg}\n${env.wrapped.wrappedKey}\n${env.wrapped.wrappedStart}`;
+    if (this.#content === undefined || this.#id !== id) {
+      this.wipe();
+      this.#content = await ctx.keyring.unwrap(env.wrapped);
+      this.#id = id;
+    }
+    return this.#content;
+  }
+
+  wipe(): void {
+    // Best effort: JS gives no guarantee that no other copy exists.
+    this.#content?.key.fill(0);
+    this.#content?.iv.fill(0);
+    this.#content = undefined;
+    this.#id = undefined;
+  }
+}
+
+async function openRead(
+  ctx: ClientContext,
+  name: string,
+  options: Record<string, unknown> | undefined,
+  keys: KeyCache,
+  retryRequest: boolean,
+): Promise<OpenedRead> {
+  const signal = signalOf(options);
+  const base = copyOptions(options);
+  const range = rangeFromHeaders(base.headers);
+  const plan: RangedReadPlan | undefined = range === undefined ? undefined : planRangedRead(range);
+  if (plan) base.headers = applyRangeHeaders(base.headers, plan);
+  const started = Date.now();
+  const request = () => ctx.oss.getStream(name, copyOptions(base));
+  const result = retryRequest ? await withRetry(request, ctx.retry, { signal }) : await request();
+  const source: Readable = result.stream;
+  const res: GetResponse = {
+    status: result.res.status,
+    statusCode: result.res.status,
+    headers: result.res.headers,
+    size: 0,
+    rt: 0,
+    requestUrls: source && (source as any).requestUrls ? (source as any).requestUrls : [],
+  };
+  try {
+    return await prepareBody(ctx, name, plan, source, res, started, keys);
+  } catch (err) {
+    source?.destroy?.();
+    throw err;
+  }
+}
+
+async function prepareBody(
+  ctx: ClientContext,
+  name: string,
+  plan: RangedReadPlan | undefined,
+  source: Readable,
+  res: GetResponse,
+  started: number,
+  keys: KeyCache,
+): Promise<OpenedRead> {
+  const headers = res.headers;
+  const finish = (body: Verifier) => () => ({ ...res, size: body.count, rt: Date.now() - started });
+  if (res.status === 304) {
+    // Not modified (If-None-Match / If-Modified-Since): no body, nothing to decrypt.
+    const body = new Verifier({ name, expected: 0 });
+    source.resume();
+    body.end();
+    return { body, res, encrypted: decodeEnvelope(headers) !== null, finish: finish(body) };
+  }
+  const env = decodeEnvelope(headers);
+  if (env === null && ctx.plaintext === 'reject') {
+    throw new PlaintextObjectError(
+      'PLAINTEXT_REJECTED',
+      `object ${JSON.stringify(name)} has no client-side-encryption metadata (it was stored unencrypted, or its ` +
+        `metadata was removed); the client's plaintext policy is 'reject'. Use plaintext: 'allow' to read plain objects`,
+    );
+  }
+  let cipherOffset = 0;
+  let expected: number;
+  let total: number;
+  if (plan) {
+    const sel = checkRangedResponse(plan, res);
+    cipherOffset = sel.cipherOffset;
+    expected = sel.keepLength;
+    total = sel.totalSize;
+  } else {
+    if (res.status !== 200) {
+      throw new IntegrityError(
+        'INTEGRITY_RANGE',
+        `get ${JSON.stringify(name)}: the server answered ${res.status} to a request for the whole object (no Range was sent)`,
+      );
+    }
+    const length = Number(headerOf(headers, 'content-length'));
+    if (!Number.isSafeInteger(length) || length < 0) {
+      throw new IntegrityError(
+        'INTEGRITY_LENGTH',
+        `get ${JSON.stringify(name)}: the response has no usable Content-Length (${JSON.stringify(headerOf(headers, 'content-length'))}); cannot verify the body is complete`,
+      );
+    }
+    expected = length;
+    total = length;
+  }
+  const whole = !plan || (cipherOffset === 0 && expected === total);
+  let crc: bigint | undefined;
+  const crcText = headerOf(headers, 'x-oss-hash-crc64ecma');
+  // OSS sends the whole object's CRC even on a ranged GET (FORMATS.md §8): only a whole body can be checked.
+  if (whole && crcText !== undefined) crc = parseCrc64Decimal(String(crcText));
+
+  if (env === null) {
+    const body = new Verifier({ name, expected, crc });
+    wire(source, body);
+    return { body, res, encrypted: false, finish: finish(body) };
+  }
+  const recorded = [
+    ['unencrypted-content-length', env.unencryptedContentLength],
+    ['data-size', env.dataSize],
+  ] as const;
+  for (const [field, value] of recorded) {
+    if (value !== undefined && value !== total) {
+      throw new IntegrityError(
+        'INTEGRITY_LENGTH',
+        `get ${JSON.stringify(name)}: the object's metadata records ${field} ${value}, but the server reports ` +
+          `${total} bytes (${plan ? 'Content-Range total' : 'Content-Length'}); the object was truncated or replaced`,
+      );
+    }
+  }
+  let md5: Uint8Array | undefined;
+  if (whole && env.unencryptedContentMd5 !== undefined) {
+    // oss2 stores whatever its caller gave; a value that is no MD5 in hex or base64 cannot be checked.
+    md5 = md5Bytes(env.unencryptedContentMd5);
+  }
+  const content = await keys.get(ctx, env);
+  const ctr = aesCtr(content.key, content.iv, cipherOffset, { backend: ctx.backend });
+  const body = new Verifier({ name, expected, crc, md5, ctr });
+  wire(source, body);
+  return { body, res, encrypted: true, finish: finish(body) };
+}
+
+/** Pipes the HTTP body into the verifier, turning a body that broke off into INTEGRITY_TRUNCATED. */
+function wire(source: Readable, body: Verifier): void {
+  let ended = false;
+  source.once('end', () => (ended = true));
+  source.once('error', (err) => body.destroy(body.truncated(err)));
+  source.once('close', () => {
+    if (!ended && !body.destroyed) body.destroy(body.truncated(undefined));
+  });
+  body.once('close', () => {
+    if (!ended) source.destroy();
+  });
+  source.pipe(body);
+}
+
+interface VerifierOptions {
+  name: string;
+  /** Bytes the body must hold. */
+  expected: number;
+  /** Expected CRC-64 of the stored bytes (whole objects). */
+  crc?: bigint;
+  /** Expected MD5 of the plaintext (whole objects). */
+  md5?: Uint8Array;
+  /** Decrypts when present; absent for an allowed plain object. */
+  ctr?: CtrStream;
+}
+
+/** Decrypts (when given a CTR stream), counts, and checks CRC-64 and MD5 before letting the stream end. */
+class Verifier extends Transform {
+  count = 0;
+  readonly #o: VerifierOptions;
+  readonly #crc: Crc64 | undefined;
+  readonly #md5;
+
+  constructor(options: VerifierOptions) {
+    super();
+    this.#o = options;
+    this.#crc = options.crc !== undefined ? new Crc64() : undefined;
+    this.#md5 = options.md5 !== undefined ? createHash('md5') : undefined;
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    try {
+      this.count += chunk.length;
+      if (this.count > this.#o.expected) {
+        throw new IntegrityError(
+          'INTEGRITY_LENGTH',
+          `get ${JSON.stringify(this.#o.name)}: the body holds more than the ${this.#o.expected} bytes its headers announce`,
+        );
+      }
+      this.#crc?.update(chunk);
+      let out: Uint8Array = chunk;
+      if (this.#o.ctr) out = this.#o.ctr.update(chunk);
+      this.#md5?.update(out);
+      done(null, Buffer.from(out.buffer, out.byteOffset, out.byteLength));
+    } catch (err) {
+      done(err as Error);
+    }
+  }
+
+  override _flush(done: TransformCallback): void {
+    try {
+      const { name, expected } = this.#o;
+      if (this.count < expected) throw this.truncated(undefined);
+      if (this.#crc && this.#o.crc !== undefined) {
+        const got = this.#crc.digest();
+        if (got !== this.#o.crc) {
+          throw new IntegrityError(
+            'INTEGRITY_CRC64',
+            `get ${JSON.stringify(name)}: the CRC-64 of the ${this.count} stored bytes received is ${got}, but the ` +
+              `server's x-oss-hash-crc64ecma says ${this.#o.crc}; the bytes were damaged in transit or storage`,
+          );
+        }
+      }
+      if (this.#md5 && this.#o.md5) {
+        const got = new Uint8Array(this.#md5.digest());
+        if (Buffer.compare(Buffer.from(got), Buffer.from(this.#o.md5)) !== 0) {
+          throw new IntegrityError(
+            'INTEGRITY_MD5',
+            `get ${JSON.stringify(name)}: the MD5 of the decrypted content is ${Buffer.from(got).toString('hex')}, but ` +
+              `the object's unencrypted-content-md5 records ${Buffer.from(this.#o.md5).toString('hex')}; the ciphertext ` +
+              'or its metadata was altered, or the wrong key was used',
+          );
+        }
+      }
+      done();
+    } catch (err) {
+      done(err as Error);
+    }
+  }
+
+  override _destroy(err: Error | null, done: (error?: Error | null) => void): void {
+    this.#o.ctr?.dispose();
+    done(err);
+  }
+
+  truncated(cause: unknown): IntegrityError {
+    return new IntegrityError(
+      'INTEGRITY_TRUNCATED',
+      `get ${JSON.stringify(this.#o.name)}: the body broke off after ${this.count} of ${this.#o.expected} bytes`,
+      cause === undefined ? undefined : { cause },
+    );
+  }
+}
+
+async function getToFile(
+  ctx: ClientContext,
+  name: string,
+  path: string,
+  options: Record<string, unknown> | undefined,
+  keys: KeyCache,
+  signal: AbortSignal | undefined,
+): Promise<GetResult> {
+  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.download`);
+  try {
+    const result = await withRetry(
+      async () => {
+        const read = await openRead(ctx, name, options, keys, false);
+        // 'w' truncates what an earlier attempt wrote.
+        await pipeline(read.body, createWriteStream(temp, { flags: 'w' }), { signal });
+        return { res: read.finish(), encrypted: read.encrypted };
+      },
+      ctx.retry,
+      { signal },
+    );
+    await rename(temp, path);
+    return result;
+  } catch (err) {
+    await unlink(temp).catch(() => undefined);
+    throw err;
+  }
+}
+
+function headerOf(headers: Record<string, unknown>, name: string): unknown {
+  for (const [k, v] of Object.entries(headers ?? {})) if (k.toLowerCase() === name) return Array.isArray(v) ? v[0] : v;
+  return undefined;
+}
+
+function isWritable(value: unknown): value is Writable {
+  return value instanceof Writable || (value !== null && typeof value === 'object' && typeof (value as Writable).write === 'function' && typeof (value as Writable).end === 'function');
+}

@@ -1,0 +1,384 @@
+/**
+ * Encrypted single-request uploads: ali-oss `put(name, file, options)` and `putStream(name, stream, options)`
+ * (FORMATS.md §1, §2). One fresh content key per object from the key ring; the body is AES-256-CTR from
+ * offset 0; the V2 headers go through ali-oss's `meta`, merged with the caller's own (which may not name
+ * encryption metadata).
+ *
+ * Sources and memory: a Buffer/Uint8Array is encrypted in one call (the ciphertext is as large as the input);
+ * a file path and a Readable are encrypted as they stream, chunk by chunk, so memory stays bounded whatever the
+ * size. `unencrypted-content-length` is recorded whenever the length is known (always for Buffers and paths; for
+ * streams when `contentLength` is given). `unencrypted-content-md5` is recorded when asked: `contentMd5: true`
+ * computes it (Buffers and paths; a path is read twice), a string (hex or base64) or a `Content-MD5` header is
+ * the caller's claim about the plaintext, verified as the bytes pass. Every streamed upload holds back its last
+ * chunk until the length and MD5 checks pass, so a failed check leaves the request incomplete and OSS stores
+ * nothing.
+ *
+ * Retries: a transient failure (5xx, 429, reset, timeout) re-sends the whole request. A Buffer is re-sent as
+ * is; a path is re-read from offset 0 under a new content key (so no two different plaintexts ever share a
+ * keystream, even if the file changed). A caller's Readable cannot be rewound, so it is never retried.
+ *
+ * Deliberately not here: multipart upload (bindings/upload/), append (refused).
+ * @module
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { aesCtr, aesCtrXor, type CtrStream } from '../cipher/aes-ctr.js';
+import { metaFromEnvelope, type Envelope } from '../envelope/codec.js';
+import { CEK_ALG } from '../envelope/headers.js';
+import { IntegrityError, UnsupportedOperationError } from '../errors.js';
+import type { ContentKey } from '../keys/types.js';
+import type { ClientContext } from './context.js';
+import { copyOptions, md5Bytes, refuseEncryptionMetaOverride, signalOf } from './object.js';
+import { REFUSED_REASONS, refuse } from './refused.js';
+import { withRetry } from './retry.js';
+
+/** Options of {@link put} / {@link putStream}: ali-oss's, plus the ones this client adds. */
+export interface PutOptions {
+  /** ali-oss: user metadata (names without `x-oss-meta-`). Encryption metadata names are refused. */
+  meta?: Record<string, unknown>;
+  /** ali-oss: request headers. A `Content-MD5` is read as the MD5 of the **plaintext** (verified, recorded). */
+  headers?: Record<string, unknown>;
+  /** ali-oss: Content-Type, or an extension to look it up from. */
+  mime?: string;
+  /** ali-oss (putStream): the stream's length; recorded as `unencrypted-content-length` and checked. */
+  contentLength?: number;
+  /**
+   * Record `unencrypted-content-md5`: `true` computes it (Buffer and path sources), a string (hex or base64) is
+   * the caller's MD5 of the plaintext, verified while uploading. Default: the client's `contentMd5` option.
+   */
+  contentMd5?: boolean | string;
+  /** Aborts the upload (between retries, and mid-stream). */
+  signal?: AbortSignal;
+  /** ali-oss: timeout, callback, ctx, ... passed through. */
+  [option: string]: unknown;
+}
+
+/**
+ * Encrypts and uploads an object in one request (ali-oss `put`).
+ * @param ctx the client context
+ * @param name the object key
+ * @param file a Buffer/Uint8Array, a file path, or a Readable
+ * @param options ali-oss options plus `contentMd5` and `signal`
+ * @returns ali-oss's result: `{ name, url, res }` (and `data` with a callback)
+ * @throws {UnsupportedOperationError} OPERATION_UNSUPPORTED when options name encryption metadata, ask for
+ *   append, or ask `contentMd5: true` of a stream
+ * @throws {IntegrityError} INTEGRITY_MD5 when a claimed MD5 does not match the plaintext; INTEGRITY_LENGTH when
+ *   a stream or file does not have the announced length (nothing is stored)
+ * @throws {TypeError} when `file` is none of the accepted kinds
+ * @example
+ *   await put(ctx, 'a.bin', Buffer.from('hello'));
+ *   await put(ctx, 'big.iso', '/data/big.iso', { contentMd5: true });
+ *   await put(ctx, 'log.txt', fs.createReadStream('log.txt'), { contentLength: 1234 });
+ */
+export async function put(ctx: ClientContext, name: string, file: unknown, options?: PutOptions): Promise<any> {
+  const { opts, md5, signal } = prepare('put', ctx, options);
+  if (file instanceof Uint8Array) return putBytes(ctx, name, file, opts, md5, signal);
+  if (typeof file === 'string') return putPath(ctx, name, file, opts, md5, signal);
+  if (isReadable(file)) return putReadable(ctx, name, file, opts, md5, signal);
+  throw new TypeError(`"file" expected a Buffer, Uint8Array, file path or Readable, got ${describe(file)}`);
+}
+
+/**
+ * Encrypts and uploads a stream in one request (ali-oss `putStream`): chunked transfer when `contentLength`
+ * is not given (then no length is recorded). Not retried: a consumed stream cannot be re-sent.
+ * @param ctx the client context
+ * @param name the object key
+ * @param stream the plaintext
+ * @param options ali-oss options (`contentLength`, `meta`, `headers`, `mime`...) plus `contentMd5` (a string)
+ * @returns ali-oss's result `{ name, url, res }`
+ * @throws {IntegrityError} INTEGRITY_LENGTH when the stream's length differs from `contentLength`;
+ *   INTEGRITY_MD5 when it differs from a claimed MD5 (nothing is stored)
+ * @example
+ *   await putStream(ctx, 'upload.bin', req, { contentLength: Number(req.headers['content-length']) });
+ */
+export async function putStream(ctx: ClientContext, name: string, stream: unknown, options?: PutOptions): Promise<any> {
+  if (!isReadable(stream)) throw new TypeError(`"stream" expected a Readable, got ${describe(stream)}`);
+  const { opts, md5, signal } = prepare('putStream', ctx, options);
+  return putReadable(ctx, name, stream, opts, md5, signal);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+/** `compute`: hash the plaintext and record it. A Uint8Array: the caller's claim, to verify and record. */
+type Md5Request = 'compute' | Uint8Array | undefined;
+
+function prepare(operation: string, ctx: ClientContext, options: PutOptions | undefined) {
+  const signal = signalOf(options);
+  const opts = copyOptions(options);
+  const subres = opts.subres;
+  if ((subres && typeof subres === 'object' && 'append' in subres) || String(opts.method ?? 'PUT').toUpperCase() !== 'PUT') {
+    refuse(operation, REFUSED_REASONS.append);
+  }
+  refuseEncryptionMetaOverride(operation, opts);
+  let md5: Md5Request;
+  const asked = opts.contentMd5 ?? ctx.contentMd5;
+  delete opts.contentMd5;
+  if (typeof asked === 'string') {
+    md5 = parseClaimedMd5('contentMd5', asked);
+  } else if (asked === true) {
+    md5 = 'compute';
+  } else if (asked !== false && asked !== undefined) {
+    throw new TypeError(`"contentMd5" expected a boolean or an MD5 string, got ${describe(asked)}`);
+  }
+  // A Content-MD5 header would be checked by OSS against the ciphertext; the caller meant the plaintext.
+  const headers = (opts.headers ?? {}) as Record<string, unknown>;
+  for (const k of Object.keys(headers)) {
+    if (k.toLowerCase() !== 'content-md5') continue;
+    const claimed = parseClaimedMd5(`headers.${k}`, String(headers[k]));
+    if (md5 instanceof Uint8Array && !equalBytes(md5, claimed)) {
+      throw new TypeError(`"contentMd5" and "headers.${k}" name different MD5s of the same plaintext`);
+    }
+    md5 = claimed;
+    delete headers[k];
+  }
+  opts.headers = headers;
+  return { opts, md5, signal };
+}
+
+async function putBytes(ctx: ClientContext, name: string, data: Uint8Array, opts: Record<string, any>, md5: Md5Request, signal?: AbortSignal) {
+  let md5Text: string | undefined;
+  if (md5 !== undefined) {
+    const actual = new Uint8Array(createHash('md5').update(data).digest());
+    if (md5 instanceof Uint8Array && !equalBytes(md5, actual)) throw md5Mismatch(name, md5, actual, 'the Buffer');
+    md5Text = Buffer.from(actual).toString('base64');
+  }
+  signal?.throwIfAborted();
+  const created = await ctx.keyring.createContentKey();
+  try {
+    const body = aesCtrXor(created.content.key, created.content.iv, data, 0, { backend: ctx.backend });
+    const meta = envelopeMeta(opts, created.wrapped, data.length, md5Text);
+    // ali-oss adds a Content-MD5 of this (cipher) body itself, so OSS checks the transfer.
+    const buffer = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    return await withRetry(() => ctx.oss.put(name, buffer, { ...opts, headers: { ...opts.headers }, meta }), ctx.retry, { signal });
+  } finally {
+    wipe(created.content);
+  }
+}
+
+async function putPath(ctx: ClientContext, name: string, path: string, opts: Record<string, any>, md5: Md5Request, signal?: AbortSignal) {
+  const info = await stat(path);
+  if (!info.isFile()) throw new TypeError(`"file" expected a path to a regular file, got ${JSON.stringify(path)} (not a file)`);
+  const size = info.size;
+  let md5Text: string | undefined;
+  if (md5 === 'compute') {
+    md5Text = Buffer.from(await hashFile(path, signal)).toString('base64');
+  } else if (md5 instanceof Uint8Array) {
+    md5Text = Buffer.from(md5).toString('base64');
+  }
+  // ali-oss's own put(path) takes the Content-Type from the extension; createRequest looks an extension up.
+  const mime = opts.mime ?? (extname(path) || undefined);
+  return withRetry(
+    async () => {
+      // A fresh key per attempt: if the file changed between attempts, two plaintexts never share a keystream.
+      const created = await ctx.keyring.createContentKey();
+      const meta = envelopeMeta(opts, created.wrapped, size, md5Text);
+      const encrypt = new EncryptStream(ctx, created.content, size, md5 instanceof Uint8Array ? md5 : undefined, name, `file ${JSON.stringify(path)}`);
+      const source = createReadStream(path);
+      return send(ctx, name, source, encrypt, { ...opts, headers: { ...opts.headers }, meta, mime, contentLength: size }, signal);
+    },
+    ctx.retry,
+    { signal },
+  );
+}
+
+async function putReadable(ctx: ClientContext, name: string, source: Readable, opts: Record<string, any>, md5: Md5Request, signal?: AbortSignal) {
+  if (md5 === 'compute') {
+    throw new UnsupportedOperationError(
+      'OPERATION_UNSUPPORTED',
+      `put ${JSON.stringify(name)}: contentMd5: true needs the whole plaintext before the request starts (the MD5 ` +
+        'is a header), which a stream cannot give; pass the MD5 you know as contentMd5: "<hex or base64>", or a Buffer or file path',
+    );
+  }
+  let size: number | undefined;
+  if (opts.contentLength !== undefined && opts.contentLength !== null && opts.contentLength !== '') {
+    size = Number(opts.contentLength);
+    if (!Number.isSafeInteger(size) || size < 0) {
+      throw new RangeError(`"contentLength" expected a non-negative integer, got ${String(opts.contentLength)}`);
+    }
+  }
+  signal?.throwIfAborted();
+  const created = await ctx.keyring.createContentKey();
+  const meta = envelopeMeta(opts, created.wrapped, size, md5 instanceof Uint8Array ? Buffer.from(md5).toString('base64') : undefined);
+  const encrypt = new EncryptStream(ctx, created.content, size, md5 instanceof Uint8Array ? md5 : undefined, name, 'the stream');
+  const sendOpts: Record<string, any> = { ...opts, headers: { ...opts.headers }, meta };
+  if (size === undefined) delete sendOpts.contentLength;
+  else sendOpts.contentLength = size;
+  // Not retried: the caller's stream is consumed by the first attempt.
+  return send(ctx, name, source, encrypt, sendOpts, signal);
+}
+
+/** Pipes `source` through `encrypt` into ali-oss putStream; our own check failures win over ali-oss's report of them. */
+async function send(
+  ctx: ClientContext,
+  name: string,
+  source: Readable,
+  encrypt: EncryptStream,
+  opts: Record<string, any>,
+  signal: AbortSignal | undefined,
+): Promise<any> {
+  const onAbort = () => encrypt.destroy(signal!.reason);
+  signal?.addEventListener('abort', onAbort, { once: true });
+  source.on('error', (err) => encrypt.destroy(err));
+  source.pipe(encrypt);
+  try {
+    if (signal?.aborted) throw signal.reason;
+    return await ctx.oss.putStream(name, encrypt, opts);
+  } catch (err) {
+    if (encrypt.failure !== undefined && encrypt.failure !== err) {
+      if (encrypt.failure instanceof IntegrityError) {
+        throw new IntegrityError(encrypt.failure.code, encrypt.failure.message, { cause: err });
+      }
+      throw encrypt.failure;
+    }
+    throw err;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    source.unpipe(encrypt);
+    if (!source.destroyed && typeof source.destroy === 'function' && source.readableEnded === false) source.destroy();
+    encrypt.dispose();
+  }
+}
+
+/**
+ * Encrypts chunk by chunk from offset 0, counts, optionally hashes, and holds back the last chunk until the end
+ * checks pass (length equal to the announced one, MD5 equal to the claimed one).
+ */
+class EncryptStream extends Transform {
+  failure: unknown;
+  readonly #ctr: CtrStream;
+  readonly #content: ContentKey;
+  readonly #expected: number | undefined;
+  readonly #claimed: Uint8Array | undefined;
+  readonly #hash;
+  readonly #name: string;
+  readonly #what: string;
+  #count = 0;
+  #held: Buffer | undefined;
+
+  constructor(ctx: ClientContext, content: ContentKey, expected: number | undefined, claimed: Uint8Array | undefined, name: string, what: string) {
+    super();
+    this.#content = content;
+    this.#ctr = aesCtr(content.key, content.iv, 0, { backend: ctx.backend });
+    this.#expected = expected;
+    this.#claimed = claimed;
+    this.#hash = claimed ? createHash('md5') : undefined;
+    this.#name = name;
+    this.#what = what;
+  }
+
+  override _transform(chunk: unknown, encoding: BufferEncoding, done: TransformCallback): void {
+    try {
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk, encoding) : (chunk as Uint8Array);
+      if (!(bytes instanceof Uint8Array)) throw new TypeError(`"stream" expected chunks of bytes, got ${describe(chunk)}`);
+      this.#count += bytes.length;
+      if (this.#expected !== undefined && this.#count > this.#expected) {
+        throw new IntegrityError(
+          'INTEGRITY_LENGTH',
+          `put ${JSON.stringify(this.#name)}: ${this.#what} gave more than the ${this.#expected} bytes announced ` +
+            `(contentLength or the file size read before sending); nothing was stored`,
+        );
+      }
+      this.#hash?.update(bytes);
+      const out = this.#ctr.update(bytes);
+      if (this.#held !== undefined) this.push(this.#held);
+      this.#held = Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+      done();
+    } catch (err) {
+      this.failure = err;
+      done(err as Error);
+    }
+  }
+
+  override _flush(done: TransformCallback): void {
+    try {
+      if (this.#expected !== undefined && this.#count !== this.#expected) {
+        throw new IntegrityError(
+          'INTEGRITY_LENGTH',
+          `put ${JSON.stringify(this.#name)}: ${this.#what} ended after ${this.#count} bytes, but ${this.#expected} ` +
+            `were announced (contentLength or the file size read before sending); nothing was stored`,
+        );
+      }
+      if (this.#claimed && this.#hash) {
+        const actual = new Uint8Array(this.#hash.digest());
+        if (!equalBytes(actual, this.#claimed)) throw md5Mismatch(this.#name, this.#claimed, actual, this.#what);
+      }
+      if (this.#held !== undefined) this.push(this.#held);
+      this.#held = undefined;
+      done();
+    } catch (err) {
+      this.failure = err;
+      done(err as Error);
+    }
+  }
+
+  override _destroy(err: Error | null, done: (error?: Error | null) => void): void {
+    if (err && this.failure === undefined) this.failure = err;
+    this.dispose();
+    done(err);
+  }
+
+  dispose(): void {
+    this.#ctr.dispose();
+    wipe(this.#content);
+  }
+}
+
+function envelopeMeta(opts: Record<string, any>, wrapped: Envelope['wrapped'], length: number | undefined, md5Base64: string | undefined) {
+  const env: Envelope = {
+    format: 'v2',
+    cekAlg: CEK_ALG.ctr,
+    wrapped,
+    ...(length !== undefined ? { unencryptedContentLength: length } : {}),
+    ...(md5Base64 !== undefined ? { unencryptedContentMd5: md5Base64 } : {}),
+  };
+  return { ...((opts.meta as Record<string, unknown>) ?? {}), ...metaFromEnvelope(env) };
+}
+
+function parseClaimedMd5(where: string, text: string): Uint8Array {
+  const bytes = md5Bytes(text);
+  if (bytes === undefined) {
+    throw new TypeError(`"${where}" expected an MD5 as 32 hex digits or 24 base64 characters, got ${JSON.stringify(text)}`);
+  }
+  return bytes;
+}
+
+function md5Mismatch(name: string, claimed: Uint8Array, actual: Uint8Array, what: string): IntegrityError {
+  return new IntegrityError(
+    'INTEGRITY_MD5',
+    `put ${JSON.stringify(name)}: the MD5 of ${what} is ${Buffer.from(actual).toString('hex')}, but the caller gave ` +
+      `${Buffer.from(claimed).toString('hex')} (contentMd5 / Content-MD5); nothing was stored`,
+  );
+}
+
+async function hashFile(path: string, signal?: AbortSignal): Promise<Uint8Array> {
+  const hash = createHash('md5');
+  for await (const chunk of createReadStream(path, { signal })) hash.update(chunk as Buffer);
+  return new Uint8Array(hash.digest());
+}
+
+function wipe(content: ContentKey): void {
+  // Best effort: JS gives no guarantee that no other copy exists.
+  content.key.fill(0);
+  content.iv.fill(0);
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i] ^ b[i];
+  return diff === 0;
+}
+
+function isReadable(value: unknown): value is Readable {
+  return value instanceof Readable || (value !== null && typeof value === 'object' && typeof (value as Readable).pipe === 'function' && typeof (value as Readable).on === 'function');
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'Array';
+  if (typeof value === 'object') return (value as object).constructor?.name ?? 'object';
+  return typeof value;
+}
