@@ -14,7 +14,11 @@
  * @module
  */
 import type { AliOssLike, ClientContext } from './context.js';
+import { get, getStream, type GetResult, type GetStreamResult } from './get.js';
+import * as object from './object.js';
+import type { HeadResult } from './object.js';
 import { createClientContext, type CryptoClientOptions } from './options.js';
+import { put, putStream, type PutOptions } from './put.js';
 import { REFUSED_REASONS, refusal, refuseSignedUpload } from './refused.js';
 
 /**
@@ -44,6 +48,113 @@ export class CryptoClient {
   /** The wrapped ali-oss client, for calls that do not touch object content (bucket settings, ACLs...). */
   get oss(): AliOssLike {
     return this.context.oss;
+  }
+
+  /**
+   * Encrypts and uploads an object in one request (ali-oss `put`). Buffers are encrypted at once; file paths
+   * and Readables stream with bounded memory. Records `unencrypted-content-length` when known, and
+   * `unencrypted-content-md5` with `contentMd5` (true to compute; a string/`Content-MD5` header = your MD5 of
+   * the plaintext, verified). Large files: `multipartUpload`.
+   * @throws {UnsupportedOperationError} when `meta`/`headers` name encryption metadata
+   * @throws {IntegrityError} INTEGRITY_MD5 / INTEGRITY_LENGTH when the content is not what was announced
+   * @example
+   *   await client.put('a.bin', Buffer.from('hello'), { meta: { owner: 'me' } });
+   *   await client.put('b.iso', '/data/b.iso', { contentMd5: true });
+   */
+  put(name: string, file: Buffer | Uint8Array | string | NodeJS.ReadableStream, options?: PutOptions): Promise<any> {
+    return put(this.context, name, file, options);
+  }
+
+  /**
+   * Encrypts and uploads a stream in one request (ali-oss `putStream`; chunked unless `contentLength` is
+   * given, which is then recorded and checked). Not retried: a consumed stream cannot be re-sent.
+   * @throws {IntegrityError} INTEGRITY_LENGTH / INTEGRITY_MD5 (nothing is stored)
+   * @example
+   *   await client.putStream('log.txt', fs.createReadStream('log.txt'));
+   */
+  putStream(name: string, stream: NodeJS.ReadableStream, options?: PutOptions): Promise<any> {
+    return putStream(this.context, name, stream, options);
+  }
+
+  /**
+   * Downloads and decrypts an object or a byte range (`headers: { Range: 'bytes=a-b' | 'bytes=a-' |
+   * 'bytes=-n' }`) to memory (`content`), a file path (written to a temporary file, renamed when complete and
+   * verified) or a Writable (ali-oss `get`). The result adds `encrypted`.
+   * @throws {PlaintextObjectError} PLAINTEXT_REJECTED for a plain object under the default policy
+   * @throws {IntegrityError} INTEGRITY_RANGE / _LENGTH / _TRUNCATED / _CRC64 / _MD5
+   * @example
+   *   const { content } = await client.get('a.bin');
+   *   await client.get('a.bin', '/tmp/a.bin');
+   */
+  get(name: string, file?: string | NodeJS.WritableStream | Record<string, unknown>, options?: Record<string, unknown>): Promise<GetResult> {
+    return get(this.context, name, file, options);
+  }
+
+  /**
+   * A decrypting Readable over an object or a byte range (ali-oss `getStream`). Headers are checked before the
+   * promise settles; body failures (truncation, CRC-64, MD5) are the stream's `error`.
+   * @example
+   *   const { stream } = await client.getStream('a.bin', { headers: { Range: 'bytes=100-' } });
+   */
+  getStream(name: string, options?: Record<string, unknown>): Promise<GetStreamResult> {
+    return getStream(this.context, name, options);
+  }
+
+  /**
+   * ali-oss `head` plus `encrypted` and `envelope` (how the object is encrypted; never key material).
+   * @example
+   *   const { envelope } = await client.head('a.bin'); // envelope?.wrapAlg, envelope?.unencryptedContentLength
+   */
+  head(name: string, options?: Record<string, unknown>): Promise<HeadResult> {
+    return object.head(this.context, name, options);
+  }
+
+  /**
+   * ali-oss `copy(name, sourceName, [sourceBucket], options)`, keeping the encryption metadata: with a REPLACE
+   * (`meta`, a content header) the source's encryption headers are re-attached as stored, on the source's ETag.
+   * @throws {UnsupportedOperationError} when `meta`/`headers` name encryption metadata
+   * @example
+   *   await client.copy('b.bin', 'a.bin', { meta: { owner: 'me' } });
+   */
+  copy(name: string, sourceName: string, sourceBucket?: string | Record<string, unknown>, options?: Record<string, unknown>): Promise<any> {
+    return object.copy(this.context, name, sourceName, sourceBucket, options);
+  }
+
+  /**
+   * ali-oss `putMeta`: replaces user metadata, keeping the encryption metadata.
+   * @example
+   *   await client.putMeta('a.bin', { owner: 'me' });
+   */
+  putMeta(name: string, meta: Record<string, unknown> | null, options?: Record<string, unknown>): Promise<any> {
+    return object.putMeta(this.context, name, meta, options);
+  }
+
+  /**
+   * ali-oss `uploadPartCopy`; refused (after a HEAD of the source) when the source is encrypted.
+   * @throws {UnsupportedOperationError} OPERATION_UNSUPPORTED for an encrypted source
+   * @example
+   *   await client.uploadPartCopy('t', uploadId, 1, '0-102399', { sourceKey: 'plain.bin', sourceBucketName: 'b' });
+   */
+  uploadPartCopy(
+    name: string,
+    uploadId: string,
+    partNo: number,
+    range: string,
+    sourceData: { sourceKey: string; sourceBucketName?: string },
+    options?: Record<string, unknown>,
+  ): Promise<any> {
+    return object.uploadPartCopy(this.context, name, uploadId, partNo, range, sourceData, options);
+  }
+
+  /**
+   * ali-oss `multipartCopy`; refused (after a HEAD of the source) when the source is encrypted, since ali-oss
+   * would start the target without its key. Use `copy` instead.
+   * @throws {UnsupportedOperationError} OPERATION_UNSUPPORTED for an encrypted source
+   * @example
+   *   await client.multipartCopy('t', { sourceKey: 'plain.bin', sourceBucketName: 'b' });
+   */
+  multipartCopy(name: string, sourceData: { sourceKey: string; sourceBucketName?: string }, options?: Record<string, unknown>): Promise<any> {
+    return object.multipartCopy(this.context, name, sourceData, options);
   }
 
   /**
