@@ -137,7 +137,7 @@ export class KeyRing {
     if (candidates.length === 0 && this.#resolve !== undefined) {
       const resolved = await this.#resolve(matdesc, wrapped);
       if (resolved !== undefined) {
-        checkWrapper('the wrapper returned by "resolve"', resolved);
+        checkWrapper('resolve() result', resolved);
         candidates.push(resolved);
       }
     }
