@@ -267,7 +267,7 @@ class Wrapper implements KmsKeyWrapper {
   async wrap(content: ContentKey): Promise<WrappedContentKey> {
     const keyId = this.requireKeyId();
     checkContent(content);
-    const [key, start] = await Promise.all([
+    const [key, start] = await settleBoth([
       this.encrypt(keyId, encodeBase64(content.key), 'content key'),
       this.encrypt(keyId, encodeBase64(content.iv), 'IV'),
     ]);
@@ -278,7 +278,7 @@ class Wrapper implements KmsKeyWrapper {
     const keyId = this.requireKeyId();
     const iv = await randomBytes(IV_BYTES);
     iv.fill(0, 8, 12);
-    const [generated, start] = await Promise.all([
+    const [generated, start] = await settleBoth([
       this.call('GenerateDataKey', 'content key', [], () =>
         this.#client.generateDataKey({ keyId, keySpec: 'AES_256', numberOfBytes: CEK_BYTES, ...this.contextParam() }),
       ),
@@ -301,7 +301,7 @@ class Wrapper implements KmsKeyWrapper {
     if (wrapped.format === 'v1') {
       if (wrapped.wrapAlg !== KMS_V1_WRAP_ALG) return null;
       // V1: the headers are the blobs themselves (FORMATS.md §3).
-      const [key, start] = await Promise.all([
+      const [key, start] = await settleBoth([
         this.decrypt(wrapped.wrappedKey, 'content key'),
         this.decrypt(wrapped.wrappedStart, 'counter start'),
       ]);
@@ -310,7 +310,7 @@ class Wrapper implements KmsKeyWrapper {
     if (wrapped.wrapAlg !== KMS_WRAP_ALG) return null;
     const keyBlob = kmsBlobFromHeader(wrapped.wrappedKey).blob;
     const startBlob = kmsBlobFromHeader(wrapped.wrappedStart).blob;
-    const [key, iv] = await Promise.all([this.decrypt(keyBlob, 'content key'), this.decrypt(startBlob, 'IV')]);
+    const [key, iv] = await settleBoth([this.decrypt(keyBlob, 'content key'), this.decrypt(startBlob, 'IV')]);
     return { key: plainBytes(key, CEK_BYTES, 'content key'), iv: plainBytes(iv, IV_BYTES, 'IV') };
   }
 
@@ -572,6 +572,17 @@ function adaptSdk(getClient: () => Promise<KmsSdkClient>): KmsClient {
       return { ciphertextBlob: r.ciphertextBlob ?? '', plaintext: r.plaintext as string, keyId: r.keyId, requestId: r.requestId };
     },
   };
+}
+
+/**
+ * Both halves (key and IV) run in parallel, but a failure of one is reported only once the other has settled:
+ * no KMS call or retry of ours outlives the wrap/unwrap that started it. The key's failure wins if both fail.
+ */
+async function settleBoth<A, B>([a, b]: [Promise<A>, Promise<B>]): Promise<[A, B]> {
+  const [ra, rb] = await Promise.allSettled([a, b]);
+  if (ra.status === 'rejected') throw ra.reason;
+  if (rb.status === 'rejected') throw rb.reason;
+  return [ra.value, rb.value];
 }
 
 function requestIdOf(answer: unknown): string {
