@@ -19,6 +19,7 @@ import * as object from './object.js';
 import type { HeadResult } from './object.js';
 import { createClientContext, type CryptoClientOptions } from './options.js';
 import { put, putStream, type PutOptions } from './put.js';
+import { downloadFile, type DownloadFileOptions, type DownloadFileResult } from '../download/resumable.js';
 import { REFUSED_REASONS, refusal, refuseSignedUpload } from './refused.js';
 
 /**
@@ -98,6 +99,21 @@ export class CryptoClient {
    */
   getStream(name: string, options?: Record<string, unknown>): Promise<GetStreamResult> {
     return getStream(this.context, name, options);
+  }
+
+  /**
+   * Downloads and decrypts an object into a file in parallel ranged parts (`If-Match` on the HEAD's ETag, CRC-64
+   * of the whole object checked), resumably: with `checkpoint` (a file path, or the object `progress` and
+   * errors hand out) a failed or cancelled download carries on where it stopped. The file appears only when
+   * complete and verified. Options: `partSize`, `parallel`, `checkpoint`, `progress(p, checkpoint, res)`,
+   * `signal`, `versionId`, `timeout`.
+   * @throws {IntegrityError} OBJECT_CHANGED (replaced during the download), INTEGRITY_CRC64, INTEGRITY_LENGTH, INTEGRITY_MD5
+   * @throws {CheckpointError} CHECKPOINT_MALFORMED / CHECKPOINT_MISMATCH; an Error named `cancel` when `signal` aborts
+   * @example
+   *   await client.resumableDownload('big.iso', '/data/big.iso', { checkpoint: '/data/big.iso.cp.json', parallel: 4 });
+   */
+  resumableDownload(name: string, file: string, options?: DownloadFileOptions): Promise<DownloadFileResult> {
+    return downloadFile(this.context, name, file, options);
   }
 
   /**
