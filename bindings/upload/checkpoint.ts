@@ -378,7 +378,7 @@ export class FieldReader {
     }
     const known = new Set([...required, ...optional]);
     const extra = Object.keys(o).filter((k) => !known.has(k) && o[k] !== undefined);
-    if (extra.length > 0) throw this.fail(path, `has unknown field${extra.length > 1 ? 's' : ''} ${extra.map((k) => JSON.stringify(k)).join(', ')}`);
+    if (extra.length > 0) throw this.fail(path, `has unknown field${extra.length > 1 ? 's' : ''} ${extra.map(fieldName).join(', ')}`);
     return o;
   }
 
@@ -465,12 +465,11 @@ export class FieldReader {
     if (typeof value !== 'object' || value === null || Array.isArray(value) || Object.getPrototypeOf(value) !== Object.prototype && Object.getPrototypeOf(value) !== null) {
       throw this.fail(path, `expected an object of strings, got ${kindOf(value)}`);
     }
-    const out: Record<string, string> = {};
     for (const [k, v] of Object.entries(value)) {
-      if (typeof v !== 'string') throw this.fail(join(path, k), `expected a string, got ${kindOf(v)}`);
-      out[k] = v;
+      if (typeof v !== 'string') throw this.fail(join(path, SHOWN_NAME.test(k) ? k : `(a name of ${k.length} characters)`), `expected a string, got ${kindOf(v)}`);
     }
-    return Object.freeze(out);
+    // fromEntries defines own properties, so a key such as "__proto__" stays data, as JSON.parse made it.
+    return Object.freeze(Object.fromEntries(Object.entries(value)));
   }
 
   /** An array of parts numbered 1..partCount, no duplicates; returned sorted by number and frozen. */
@@ -495,6 +494,13 @@ export class FieldReader {
     return Object.freeze(out.sort((a, b) => a.number - b.number));
   }
 }
+
+/** A field name for a message: short identifier-like names as they are, anything else only by its length. */
+function fieldName(key: string): string {
+  return SHOWN_NAME.test(key) ? JSON.stringify(key) : `(a name of ${key.length} characters)`;
+}
+
+const SHOWN_NAME = /^[A-Za-z_$][\w$.-]{0,39}$/;
 
 function join(path: string, key: string): string {
   return path === '' ? key : `${path}.${key}`;
