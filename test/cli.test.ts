@@ -150,6 +150,7 @@ args('keys: RSA padding, KMS settings and credentials, matdesc and --material', 
   usage(['get', 'oss://bkt/k', 'o', '--material', 'old.pem'], /'JSON=FILE'/);
   usage(['get', 'oss://bkt/k', 'o', '--material', '{"a":"b"}='], /no private key file/);
   usage(['get', 'oss://bkt/k', 'o', '--kms-key-id', 'k'], /KMS needs --kms-region/);
+  usage(['put', 'f', 'oss://bkt/k', '--rsa-public-key', 'p', '--kms-key-id', 'k', '--kms-region', 'r'], /either an RSA key .* or --kms-key-id/);
   usage(['get', 'oss://bkt/k', 'o', '--kms-key-id', 'k', '--kms-endpoint', 'http://h:1'], /without a scheme/);
   usage(['get', 'oss://bkt/k', 'o', '--kms-key-id', 'k', '--kms-region', 'r'], /both KMS_ACCESS_KEY_ID and KMS_ACCESS_KEY_SECRET/, {
     ...ENV, KMS_ACCESS_KEY_ID: 'only-id',
@@ -188,7 +189,8 @@ args('keygen: --out required, --bits validated, no connection needed', () => {
   assert.equal(parseCliArgs(['keygen', '--out', 'keys/me'], {}), { command: 'keygen', out: 'keys/me', bits: 2048, quiet: false });
   assert.equal(parseCliArgs(['keygen', '--out=me', '--bits', '3072', '-q'], {}), { command: 'keygen', out: 'me', bits: 3072, quiet: true });
   usage(['keygen'], /keygen needs --out PREFIX/, {});
-  usage(['keygen', '--out', 'x', '--bits', '512'], /--bits expected a multiple of 8 between 1024 and 16384, got 512/, {});
+  usage(['keygen', '--out', 'x', '--bits', '512'], /--bits expected a multiple of 8 from 1024 to 4096, got 512/, {});
+  usage(['keygen', '--out', 'x', '--bits', '8192'], /got 8192/, {});
   usage(['keygen', '--out', 'x', 'extra'], /keygen expected no arguments, got "extra"/, {});
   usage(['keygen', '--out', 'x', '--endpoint', 'http://h'], /--endpoint is not an option of "keygen"/, {});
 });

@@ -223,8 +223,8 @@ export function parseCliArgs(argv: readonly string[], env: Readonly<Record<strin
     if (out === undefined || out === '') throw new CliUsageError('keygen needs --out PREFIX (the key files are PREFIX.private.pem and PREFIX.public.pem)');
     const bitsText = one('bits');
     const bits = bitsText === undefined ? DEFAULT_RSA_BITS : parseInteger('--bits', bitsText);
-    if (bits < 1024 || bits > 16384 || bits % 8 !== 0) {
-      throw new CliUsageError(`--bits expected a multiple of 8 between 1024 and 16384, got ${bitsText}`);
+    if (bits < 1024 || bits > 4096 || bits % 8 !== 0) {
+      throw new CliUsageError(`--bits expected a multiple of 8 from 1024 to 4096, got ${bitsText}`);
     }
     return { command, out, bits, quiet };
   }
@@ -463,9 +463,17 @@ function parseKeys(
       stsToken: ownId === undefined ? connection.stsToken : undefined,
     };
   }
+  const rsaPublicKeyFile = nonEmpty(one('rsa-public-key'));
+  const rsaPrivateKeyFile = nonEmpty(one('rsa-private-key'));
+  // One main material: it writes new objects and reads those without matdesc. Others come with --material.
+  if ((rsaPublicKeyFile !== undefined || rsaPrivateKeyFile !== undefined) && kms?.keyId !== undefined) {
+    throw new CliUsageError(
+      'give either an RSA key (--rsa-public-key / --rsa-private-key) or --kms-key-id as the main key, not both; add more read keys with --material',
+    );
+  }
   return {
-    rsaPublicKeyFile: nonEmpty(one('rsa-public-key')),
-    rsaPrivateKeyFile: nonEmpty(one('rsa-private-key')),
+    rsaPublicKeyFile,
+    rsaPrivateKeyFile,
     rsaPadding,
     kms,
     matdesc,

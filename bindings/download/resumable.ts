@@ -32,6 +32,7 @@ import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { aesCtr } from '../cipher/aes-ctr.js';
 import type { ClientContext } from '../client/context.js';
+import { md5Bytes } from '../client/object.js';
 import { withRetry } from '../client/retry.js';
 import { decodeEnvelope, type Envelope } from '../envelope/codec.js';
 import { CheckpointError, IntegrityError, PlaintextObjectError, UnsupportedOperationError } from '../errors.js';
@@ -235,7 +236,7 @@ class Run {
     readonly object: ObjectFacts,
     readonly content: ContentKey | undefined,
     /** The recorded plaintext MD5, when the envelope has one in a readable form. */
-    readonly md5: { bytes: Buffer; text: string } | undefined,
+    readonly md5: { bytes: Uint8Array; text: string } | undefined,
     readonly options: DownloadFileOptions,
     readonly checkpointFile: string | undefined,
     readonly resumable: boolean,
@@ -502,12 +503,9 @@ function checkRecordedSizes(name: string, env: Envelope, size: number): void {
 }
 
 /** The recorded plaintext MD5 as bytes: oss2 stores whatever the writer gave, hex or base64 (FORMATS.md §2). */
-function recordedMd5(text: string | undefined): { bytes: Buffer; text: string } | undefined {
-  if (text === undefined) return undefined;
-  if (/^[0-9a-fA-F]{32}$/.test(text)) return { bytes: Buffer.from(text, 'hex'), text };
-  if (/^[A-Za-z0-9+/]{22}==$/.test(text)) return { bytes: Buffer.from(text, 'base64'), text };
-  // Anything else cannot be an MD5 in a form any writer uses; there is nothing to compare against.
-  return undefined;
+function recordedMd5(text: string | undefined): { bytes: Uint8Array; text: string } | undefined {
+  const bytes = text === undefined ? undefined : md5Bytes(text);
+  return bytes === undefined ? undefined : { bytes, text: text! };
 }
 
 async function readCheckpointFile(path: string): Promise<DownloadCheckpoint | undefined> {

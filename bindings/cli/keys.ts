@@ -1,0 +1,88 @@
+/**
+ * Builds the CLI's key ring from its key flags (FORMATS.md §2.1–§2.3): one main material (an RSA key, or KMS)
+ * that writes new objects and reads those without matdesc, plus the `--material` entries, each selected by its
+ * matdesc.
+ *
+ * Key files are read here and handed to the wrappers as PEM text; nothing in this module prints, logs or puts
+ * a key (or a file's content) into an error message: a file that cannot be read or parsed is reported by its
+ * flag and path only.
+ * @module
+ */
+import { readFile } from 'node:fs/promises';
+import { KeyRing } from '../keys/keyring.js';
+import { kmsKeyWrapper, type KmsKeyWrapperOptions } from '../keys/kms.js';
+import { rsaKeyWrapper } from '../keys/rsa.js';
+import type { KeyWrapper, Matdesc } from '../keys/types.js';
+import { OssCryptoError } from '../errors.js';
+import type { KeySettings, KmsSettings } from './args.js';
+
+/**
+ * The key ring the flags describe.
+ * @param keys the parsed key flags
+ * @returns a KeyRing whose default material is the RSA key or KMS (or none, for a read-only `--material` set)
+ * @throws {OssCryptoError} `KEY_INVALID` when a key file cannot be read or holds no usable key (flag and path named)
+ * @example
+ *   const cmd = parseCliArgs(argv, process.env);
+ *   if (cmd.command === 'get') client = new CryptoClient(oss, { keyring: await keyringFromFlags(cmd.keys) });
+ */
+export async function keyringFromFlags(keys: KeySettings): Promise<KeyRing | undefined> {
+  const matdesc: Matdesc = keys.matdesc ?? {};
+  let main: KeyWrapper | undefined;
+  if (keys.rsaPublicKeyFile !== undefined || keys.rsaPrivateKeyFile !== undefined) {
+    const publicKey = keys.rsaPublicKeyFile === undefined ? undefined : await readKey('--rsa-public-key', keys.rsaPublicKeyFile);
+    const privateKey = keys.rsaPrivateKeyFile === undefined ? undefined : await readKey('--rsa-private-key', keys.rsaPrivateKeyFile);
+    main = build(keys.rsaPrivateKeyFile !== undefined ? '--rsa-private-key' : '--rsa-public-key', keys.rsaPrivateKeyFile ?? keys.rsaPublicKeyFile!, () =>
+      rsaKeyWrapper({ publicKey, privateKey, padding: keys.rsaPadding, matdesc }),
+    );
+  } else if (keys.kms !== undefined) {
+    main = kmsWrapper(keys.kms, keys.kms.keyId, matdesc);
+  }
+  const materials: KeyWrapper[] = [];
+  for (const m of keys.materials) {
+    if (m.kind === 'kms') {
+      // args.ts guarantees KMS settings exist whenever a kms: material is given.
+      materials.push(kmsWrapper(keys.kms!, m.keyId, m.matdesc));
+    } else {
+      const pem = await readKey('--material', m.privateKeyFile);
+      materials.push(build('--material', m.privateKeyFile, () => rsaKeyWrapper({ privateKey: pem, matdesc: m.matdesc })));
+    }
+  }
+  if (main === undefined && materials.length === 0) return undefined;
+  return new KeyRing({ default: main, materials });
+}
+
+function kmsWrapper(kms: KmsSettings, keyId: string | undefined, matdesc: Matdesc): KeyWrapper {
+  const options: KmsKeyWrapperOptions = {
+    keyId,
+    region: kms.region,
+    endpoint: kms.endpoint,
+    protocol: kms.protocol,
+    passphrase: kms.passphrase,
+    blobLayout: kms.blobLayout,
+    accessKeyId: kms.accessKeyId,
+    accessKeySecret: kms.accessKeySecret,
+    securityToken: kms.stsToken,
+    matdesc,
+  };
+  return kmsKeyWrapper(options);
+}
+
+async function readKey(flag: string, path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code;
+    throw new OssCryptoError('KEY_INVALID', `${flag}: cannot read ${JSON.stringify(path)} (${why})`);
+  }
+}
+
+function build<T>(flag: string, path: string, make: () => T): T {
+  try {
+    return make();
+  } catch (err) {
+    // The wrapper's own message describes the PEM's shape, never its content; add which file it was.
+    const message = err instanceof Error ? err.message : String(err);
+    throw new OssCryptoError(err instanceof OssCryptoError ? err.code : 'KEY_INVALID', `${flag} ${JSON.stringify(path)}: ${message}`);
+  }
+}

@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+/**
+ * The `oss-crypto` executable (package.json `bin` → `dist/bindings/cli/main.js`; from source:
+ * `node --import tsx bindings/cli/main.ts`). Wires the process into {@link runCli}: argv, environment, standard
+ * streams, and SIGINT/SIGTERM to an AbortSignal, so an interrupted transfer stops cleanly and keeps its
+ * checkpoint (a second signal exits at once).
+ * @module
+ */
+import { runCli } from './run.js';
+
+const controller = new AbortController();
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (controller.signal.aborted) process.exit(130);
+    controller.abort(new Error(`interrupted by ${signal}`));
+  });
+}
+
+// EPIPE on stdout (e.g. `oss-crypto get ... - | head`) means the reader is gone: stop quietly.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
+process.exitCode = await runCli({
+  argv: process.argv.slice(2),
+  env: process.env,
+  stdin: process.stdin,
+  stdout: process.stdout,
+  stderr: process.stderr,
+  signal: controller.signal,
+});

@@ -1,0 +1,340 @@
+/**
+ * The `oss-crypto` commands: `put`, `get`, `head`, `keygen`, run against a {@link CryptoClient} over `ali-oss`.
+ *
+ * Everything the process touches comes in through {@link CliIo} (argv, environment, stdin/stdout/stderr), so
+ * the same code runs from `main.ts` and in tests. Exit status: 0 on success; 1 with one line
+ * `error CODE: message` on stderr for a failure, where CODE is the library's stable code (e.g.
+ * `KEY_UNWRAP_FAILED`), ali-oss's OSS code (e.g. `NoSuchKey`) or a system code (e.g. `ENOENT`); 2 with
+ * `error USAGE: message` for a usage mistake.
+ *
+ * What it guarantees: stdout carries only object bytes (`get ... -`) or JSON (`head`); no key material is ever
+ * printed (head prints the envelope description, which holds lengths, never the wrapped values); a file target
+ * is written through a temporary file and renamed only when complete and verified, so a failed `get` leaves no
+ * partial file; keygen writes the private key with mode 0600 and never overwrites an existing file.
+ *
+ * Not here: argument parsing (args.ts), key loading (keys.ts), the progress bar (progress.ts).
+ * @module
+ */
+import { open, readFile, rm, stat, rename } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { Readable, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import OSS from 'ali-oss';
+import type { AliOssLike } from '../client/context.js';
+import { CryptoClient } from '../client/crypto-client.js';
+import { isEncryptionMeta } from '../client/object.js';
+import { OssCryptoError } from '../errors.js';
+import { generateRsaKeyPair } from '../keys/rsa.js';
+import { parseUploadCheckpoint, serializeUploadCheckpoint, type UploadCheckpoint } from '../upload/checkpoint.js';
+import { CliUsageError, parseCliArgs, rangeHeader, USAGE, type CliCommand, type Connection, type OssUrl } from './args.js';
+import { keyringFromFlags } from './keys.js';
+import { progressBar, type ProgressSink } from './progress.js';
+
+/** What the CLI may touch: its arguments, environment and standard streams. */
+export interface CliIo {
+  readonly argv: readonly string[];
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly stdin: NodeJS.ReadableStream;
+  readonly stdout: Writable;
+  readonly stderr: Writable & ProgressSink;
+  /** Aborts a running transfer (main.ts wires SIGINT/SIGTERM to it). */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Runs one `oss-crypto` invocation.
+ * @param io argv (without the program name), environment and standard streams
+ * @returns the exit status: 0 success, 1 failure, 2 usage error
+ * @example
+ *   process.exitCode = await runCli({ argv: process.argv.slice(2), env: process.env,
+ *     stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
+ */
+export async function runCli(io: CliIo): Promise<number> {
+  let command: CliCommand;
+  try {
+    command = parseCliArgs(io.argv, io.env);
+  } catch (err) {
+    if (!(err instanceof CliUsageError)) throw err;
+    io.stderr.write(`error USAGE: ${oneLine(err.message)}\n`);
+    return 2;
+  }
+  try {
+    switch (command.command) {
+      case 'help':
+        io.stdout.write(USAGE);
+        return 0;
+      case 'keygen':
+        await keygen(command, io);
+        return 0;
+      case 'head':
+        await head(command, io);
+        return 0;
+      case 'put':
+        await put(command, io);
+        return 0;
+      case 'get':
+        await get(command, io);
+        return 0;
+    }
+  } catch (err) {
+    io.stderr.write(`error ${errorCode(err)}: ${oneLine(errorMessage(err))}\n`);
+    return 1;
+  }
+}
+
+/**
+ * The CODE of an `error CODE: message` line: our stable code, an OSS code from ali-oss, a system code, or
+ * `CANCELLED` / `ERROR`.
+ * @example
+ *   errorCode(new KeyUnwrapError('KEY_UNWRAP_FAILED', '...')) // 'KEY_UNWRAP_FAILED'
+ */
+export function errorCode(err: unknown): string {
+  if (err instanceof OssCryptoError) return err.code;
+  const e = err as { code?: unknown; name?: unknown } | null;
+  if (e !== null && typeof e === 'object') {
+    if (e.name === 'cancel') return 'CANCELLED';
+    if (typeof e.code === 'string' && /^[A-Za-z][\w.-]*$/.test(e.code)) return e.code;
+  }
+  return 'ERROR';
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+type Cmd<C extends CliCommand['command']> = Extract<CliCommand, { command: C }>;
+
+async function keygen(cmd: Cmd<'keygen'>, io: CliIo): Promise<void> {
+  const { privateKeyPem, publicKeyPem } = await generateRsaKeyPair(cmd.bits);
+  const privatePath = `${cmd.out}.private.pem`;
+  const publicPath = `${cmd.out}.public.pem`;
+  // 'wx': an existing key is never overwritten; 0600 is applied at creation, before any byte is written.
+  await writeNew(privatePath, privateKeyPem, 0o600);
+  try {
+    await writeNew(publicPath, publicKeyPem, 0o644);
+  } catch (err) {
+    await rm(privatePath, { force: true });
+    throw err;
+  }
+  if (!cmd.quiet) io.stderr.write(`wrote ${privatePath} (mode 0600) and ${publicPath}\n`);
+}
+
+async function head(cmd: Cmd<'head'>, io: CliIo): Promise<void> {
+  const client = await clientFor(cmd.connection, cmd.target, cmd.keys, { readOnly: true, plaintext: 'allow' });
+  const result = await client.head(cmd.target.key);
+  const headers: Record<string, unknown> = result.res?.headers ?? {};
+  const meta: Record<string, string> = {};
+  // User metadata only: the encryption metadata (wrapped key included) is summarised by `envelope`.
+  for (const [k, v] of Object.entries(result.meta ?? {})) if (!isEncryptionMeta(k)) meta[k] = String(v);
+  const out = {
+    bucket: cmd.target.bucket,
+    key: cmd.target.key,
+    size: numberOrNull(headers['content-length']),
+    etag: headers.etag ?? null,
+    lastModified: headers['last-modified'] ?? null,
+    contentType: headers['content-type'] ?? null,
+    crc64ecma: headers['x-oss-hash-crc64ecma'] ?? null,
+    encrypted: result.encrypted,
+    envelope: result.envelope,
+    meta,
+  };
+  io.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+}
+
+async function put(cmd: Cmd<'put'>, io: CliIo): Promise<void> {
+  const client = await clientFor(cmd.connection, cmd.target, cmd.keys, {});
+  const { transfer } = cmd;
+  const label = `put oss://${cmd.target.bucket}/${cmd.target.key}`;
+  const bar = progressBar(io.stderr, label, cmd.quiet);
+  let source: string | Buffer | Readable;
+  let size: number | undefined;
+  if (cmd.source === '-') {
+    // Read up to the threshold: a short input is one PUT; a longer one continues as a multipart stream.
+    const head = await readUpTo(io.stdin, transfer.multipartThreshold);
+    if (head.ended) {
+      source = head.bytes;
+      size = head.bytes.length;
+    } else {
+      source = Readable.from(prepend(head.bytes, head.rest));
+    }
+  } else {
+    size = (await stat(cmd.source)).size;
+    source = cmd.source;
+  }
+  try {
+    let result: any;
+    if (size !== undefined && size < transfer.multipartThreshold) {
+      result = await client.put(cmd.target.key, source);
+    } else {
+      const saved = transfer.checkpoint === undefined ? undefined : await readUploadCheckpoint(transfer.checkpoint);
+      // TEMPORARY: typed loosely until CryptoClient.multipartUpload lands (multipart helper).
+      const multipart = (client as unknown as { multipartUpload?: (...args: unknown[]) => Promise<any> }).multipartUpload;
+      if (typeof multipart !== 'function') throw new TypeError('CryptoClient.multipartUpload is not available yet');
+      result = await multipart.call(client, cmd.target.key, source, {
+        partSize: transfer.partSize,
+        parallel: transfer.parallel,
+        checkpoint: saved,
+        signal: io.signal,
+        progress: async (p: number, checkpoint: UploadCheckpoint | null) => {
+          bar.update(p);
+          if (transfer.checkpoint !== undefined && checkpoint) {
+            await writeAtomically(transfer.checkpoint, serializeUploadCheckpoint(checkpoint));
+          }
+        },
+      });
+      if (transfer.checkpoint !== undefined) await rm(transfer.checkpoint, { force: true });
+    }
+    bar.done();
+    if (!cmd.quiet) {
+      const etag = result?.etag ?? result?.res?.headers?.etag ?? '';
+      io.stderr.write(`${label}${size === undefined ? '' : ` (${size} bytes)`} ${etag}\n`.replace(/ \n$/, '\n'));
+    }
+  } finally {
+    bar.done();
+  }
+}
+
+async function get(cmd: Cmd<'get'>, io: CliIo): Promise<void> {
+  const client = await clientFor(cmd.connection, cmd.source, cmd.keys, { readOnly: true });
+  const name = cmd.source.key;
+  const options = cmd.range === undefined ? {} : { headers: { Range: rangeHeader(cmd.range) } };
+  if (cmd.target === '-') {
+    if (cmd.range !== undefined) {
+      // A range is bounded by the caller: read it whole and verified, then write it.
+      const { content } = await client.get(name, options);
+      await writeAll(io.stdout, content);
+    } else {
+      const { stream } = await client.getStream(name);
+      await pipeline(stream, io.stdout, { end: false });
+    }
+    return;
+  }
+  if (cmd.range !== undefined) {
+    // get() to a path writes a temporary file and renames it once verified.
+    await client.get(name, cmd.target, options);
+    return;
+  }
+  const bar = progressBar(io.stderr, `get oss://${cmd.source.bucket}/${name}`, cmd.quiet);
+  try {
+    await client.resumableDownload(name, cmd.target, {
+      partSize: cmd.transfer.partSize,
+      parallel: cmd.transfer.parallel,
+      checkpoint: cmd.transfer.checkpoint,
+      signal: io.signal,
+      progress: (p: number) => bar.update(p),
+    });
+  } finally {
+    bar.done();
+  }
+}
+
+async function clientFor(
+  connection: Connection,
+  url: OssUrl,
+  keys: Cmd<'get'>['keys'],
+  opts: { readOnly?: boolean; plaintext?: 'allow' },
+): Promise<CryptoClient> {
+  const oss = new OSS({
+    bucket: url.bucket,
+    ...(connection.endpoint === undefined ? {} : { endpoint: connection.endpoint }),
+    ...(connection.region === undefined ? {} : { region: connection.region }),
+    accessKeyId: connection.accessKeyId,
+    accessKeySecret: connection.accessKeySecret,
+    ...(connection.stsToken === undefined ? {} : { stsToken: connection.stsToken }),
+  } as OSS.Options);
+  const keyring = await keyringFromFlags(keys);
+  if (keyring === undefined && !opts.readOnly) {
+    throw new CliUsageError('this command needs a key: --rsa-public-key, --rsa-private-key or --kms-key-id');
+  }
+  // head describes any object and needs no key; a read-only key ring stands in when none was given.
+  const ring = keyring ?? noKeys();
+  return new CryptoClient(oss as unknown as AliOssLike, {
+    keyring: ring,
+    plaintext: opts.plaintext ?? keys.plaintext,
+  });
+}
+
+function noKeys() {
+  const none = (): never => {
+    throw new OssCryptoError('KEY_NO_MATCH', 'no key was given (--rsa-private-key, --kms-key-id or --material)');
+  };
+  return { createContentKey: async () => none(), unwrap: async () => none() };
+}
+
+async function readUploadCheckpoint(path: string): Promise<UploadCheckpoint | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  return parseUploadCheckpoint(text);
+}
+
+async function writeNew(path: string, text: string, mode: number): Promise<void> {
+  const file = await open(path, 'wx', mode);
+  try {
+    await file.writeFile(text, 'utf8');
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+}
+
+async function writeAtomically(path: string, text: string): Promise<void> {
+  const temp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    await writeNew(temp, text, 0o644);
+    await rename(temp, path);
+  } catch (err) {
+    await rm(temp, { force: true });
+    throw err;
+  }
+}
+
+async function readUpTo(
+  input: NodeJS.ReadableStream,
+  limit: number,
+): Promise<{ bytes: Buffer; ended: boolean; rest: AsyncIterator<Buffer | string> }> {
+  const iterator = (input as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
+  const chunks: Buffer[] = [];
+  let length = 0;
+  while (length < limit) {
+    const { value, done } = await iterator.next();
+    if (done) return { bytes: Buffer.concat(chunks, length), ended: true, rest: iterator };
+    const chunk = typeof value === 'string' ? Buffer.from(value) : value;
+    chunks.push(chunk);
+    length += chunk.length;
+  }
+  return { bytes: Buffer.concat(chunks, length), ended: false, rest: iterator };
+}
+
+async function* prepend(first: Buffer, rest: AsyncIterator<Buffer | string>): AsyncGenerator<Buffer> {
+  if (first.length > 0) yield first;
+  for (;;) {
+    const { value, done } = await rest.next();
+    if (done) return;
+    yield typeof value === 'string' ? Buffer.from(value) : value;
+  }
+}
+
+function writeAll(out: Writable, bytes: Uint8Array | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    out.write(bytes ?? new Uint8Array(0), (err) => (err ? reject(err) : resolve()));
+  });
+}
+
+function numberOrNull(value: unknown): number | null {
+  const n = Number(value);
+  return value === undefined || !Number.isSafeInteger(n) ? null : n;
+}
+
+function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message || err.name;
+  const e = err as { message?: unknown; name?: unknown } | null;
+  if (e !== null && typeof e === 'object' && typeof e.message === 'string') return e.message;
+  return String(err);
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ').trim();
+}
