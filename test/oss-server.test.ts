@@ -1,0 +1,928 @@
+/**
+ * Proof that test/support/oss-server.ts behaves as OSS does for the real `ali-oss` client (FORMATS.md §5, §6,
+ * §8): every operation is driven through `new OSS({ endpoint: 'http://127.0.0.1:PORT', ... })` (or, for what
+ * ali-oss cannot send, through raw HTTP), and the answers are checked against what this test computes itself:
+ * MD5 ETags, CRC-64 via bindings/integrity/crc64.ts, byte slices.
+ * @module
+ */
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { connect } from 'node:net';
+import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { crc64, crc64ToDecimal } from '../bindings/integrity/crc64.js';
+import { startOssServer, type OssServer } from './support/oss-server.js';
+import { fixturePath, pseudoRandomBytes } from './_util.js';
+
+const BUCKET = 'test-bucket';
+
+/** What OSS puts in ETag for a simple object or a part. */
+function md5Etag(bytes: Uint8Array): string {
+  return `"${createHash('md5').update(bytes).digest('hex').toUpperCase()}"`;
+}
+
+/** What OSS puts in ETag for a completed multipart object. */
+function multipartEtag(parts: Uint8Array[]): string {
+  const outer = createHash('md5');
+  for (const p of parts) outer.update(createHash('md5').update(p).digest());
+  return `"${outer.digest('hex').toUpperCase()}-${parts.length}"`;
+}
+
+function crcText(bytes: Uint8Array): string {
+  return crc64ToDecimal(crc64(bytes));
+}
+
+type AnyError = Error & { code?: string; status?: number; name: string; requestId?: string };
+
+async function rejects(promise: Promise<unknown>): Promise<AnyError> {
+  try {
+    await promise;
+  } catch (err) {
+    return err as AnyError;
+  }
+  throw new assert.Assertion({ message: 'expected the call to fail, it succeeded', operator: 'rejects' });
+}
+
+/** A request ali-oss cannot make (wrong part order, no Content-Length, preflight, raw XML...). */
+function raw(
+  oss: OssServer,
+  options: { method: string; path: string; headers?: Record<string, string>; body?: string | Buffer; bucketHost?: string | null },
+): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
+  const host = options.bucketHost === null ? `127.0.0.1:${oss.port}` : `${options.bucketHost ?? BUCKET}.${oss.region}.aliyuncs.com`;
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      { host: '127.0.0.1', port: oss.port, method: options.method, path: options.path, headers: { host, ...options.headers }, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+/** Sends bytes on a fresh TCP connection and returns everything the server answers until it closes. */
+function rawSocket(port: number, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.end(text));
+    let out = '';
+    socket.on('data', (c: Buffer) => (out += c.toString('latin1')));
+    socket.on('close', () => resolve(out));
+    socket.on('error', reject);
+  });
+}
+
+function xmlField(xml: string, name: string): string | undefined {
+  return new RegExp(`<${name}>([^<]*)</${name}>`).exec(xml)?.[1];
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+const objects = suite<{ oss: OssServer }>('oss-server: objects through ali-oss');
+objects.before(async (ctx) => {
+  ctx.oss = await startOssServer();
+});
+objects.after(async (ctx) => {
+  await ctx.oss.close();
+});
+
+objects('put Buffer: 200, ETag is the quoted upper-case MD5, CRC-64 header is crc64 of the bytes', async ({ oss }) => {
+  const client = oss.client(BUCKET);
+  const body = Buffer.from(pseudoRandomBytes(5000, 21));
+  const res = await client.put('put/a.bin', body);
+  assert.is(res.res.status, 200);
+  const headers = res.res.headers as Record<string, string>;
+  assert.is(headers.etag, md5Etag(body));
+  assert.is(headers['x-oss-hash-crc64ecma'], crcText(body));
+  assert.match(headers['x-oss-request-id'], /^[0-9A-F]{24}$/);
+  const stored = oss.getObject(BUCKET, 'put/a.bin');
+  assert.ok(stored?.body?.equals(body));
+  assert.is(stored?.type, 'Normal');
+  assert.is(stored?.crc64, crc64(body));
+  const entry = oss.log[oss.log.length - 1];
+  assert.equal([entry.method, entry.kind, entry.bucket, entry.key, entry.status], ['PUT', 'put', BUCKET, 'put/a.bin', 200]);
+  assert.is(entry.headers['content-length'], '5000');
+  assert.is(entry.headers.host, `${BUCKET}.oss-cn-hangzhou.aliyuncs.com`);
+});
+
+objects('putStream with unknown length goes chunked and stores every byte', async ({ oss }) => {
+  const client = oss.client(BUCKET);
+  const pieces = [pseudoRandomBytes(70_000, 1), pseudoRandomBytes(3, 2), pseudoRandomBytes(100_001, 3)].map((p) => Buffer.from(p));
+  const whole = Buffer.concat(pieces);
+  const res = await client.putStream('put/stream.bin', Readable.from(pieces));
+  assert.is(res.res.status, 200);
+  const entry = oss.log[oss.log.length - 1];
+  assert.is(entry.headers['transfer-encoding'], 'chunked');
+  assert.is(entry.headers['content-length'], undefined);
+  assert.is(entry.bytesIn, whole.length);
+  assert.ok(oss.getObject(BUCKET, 'put/stream.bin')?.body?.equals(whole));
+  assert.is((res.res.headers as Record<string, string>)['x-oss-hash-crc64ecma'], crcText(whole));
+  assert.is((res.res.headers as Record<string, string>).etag, md5Etag(whole));
+});
+
+objects('metadata is stored and returned with lower-case names; Content-Type kept', async ({ oss }) => {
+  const client = oss.client(BUCKET);
+  await client.put('meta.txt', Buffer.from('hello'), {
+    meta: { 'Client-Side-Encryption-Key': 'S0VZ', Mixed: 'Value' } as unknown as Record<string, string | number>,
+    mime: 'text/plain',
+    headers: { 'Cache-Control': 'no-store' },
+  });
+  const head = await client.head('meta.txt');
+  assert.equal(head.meta, { 'client-side-encryption-key': 'S0VZ', mixed: 'Value' });
+  const got = await client.get('meta.txt');
+  const h = got.res.headers as Record<string, string>;
+  assert.is(h['x-oss-meta-client-side-encryption-key'], 'S0VZ');
+  assert.is(h['content-type'], 'text/plain');
+  assert.is(h['cache-control'], 'no-store');
+  assert.is(h['x-oss-object-type'], 'Normal');
+  assert.ok(!Number.isNaN(Date.parse(h['last-modified'])));
+  assert.equal(oss.getObject(BUCKET, 'meta.txt')?.meta, { 'client-side-encryption-key': 'S0VZ', mixed: 'Value' });
+});
+
+objects('get whole object: bytes, Content-Length, ETag, CRC', async ({ oss }) => {
+  const client = oss.client(BUCKET);
+  const body = Buffer.from(pseudoRandomBytes(1000, 5));
+  await client.put('range.bin', body);
+  const got = await client.get('range.bin');
+  assert.is(got.res.status, 200);
+  assert.ok(Buffer.from(got.content).equals(body));
+  const h = got.res.headers as Record<string, string>;
+  assert.is(h['content-length'], '1000');
+  assert.is(h.etag, md5Etag(body));
+  assert.is(h['x-oss-hash-crc64ecma'], crcText(body));
+});
+
+objects("every range form, OSS's default behaviour (invalid or unsatisfiable → 200 whole object)", async ({ oss }) => {
+  const client = oss.client(BUCKET);
+  const body = Buffer.from(pseudoRandomBytes(1000, 6));
+  await client.put('ranges-default.bin', body);
+  const cases: [string, [number, number] | 'whole'][] = [
+    ['bytes=0-499', [0, 499]],
+    ['bytes=500-999', [500, 999]],
+    ['bytes=500-', [500, 999]],
+    ['bytes=-300', [700, 999]],
+    ['bytes=0-0', [0, 0]],
+    ['bytes=999-999', [999, 999]],
+    ['bytes=-1000', [0, 999]],
+    ['bytes=0-499,600-699', [0, 499]],
+    ['bytes=500-1000', 'whole'],
+    ['bytes=1000-2000', 'whole'],
+    ['bytes=1000-', 'whole'],
+    ['bytes=-2000', 'whole'],
+    ['bytes=-0', 'whole'],
+    ['bytes=5-3', 'whole'],
+    ['byte=0-499', 'whole'],
+  ];
+  for (const [range, expected] of cases) {
+    const got = await client.get('ranges-default.bin', { headers: { Range: range } });
+    const h = got.res.headers as Record<string, string>;
+    assert.is(h['x-oss-hash-crc64ecma'], crcText(body), `whole-object CRC on ${range}`);
+    if (expected === 'whole') {
+      assert.is(got.res.status, 200, range);
+      assert.ok(Buffer.from(got.content).equals(body), range);
+      assert.is(h['content-range'], undefined, range);
+    } else {
+      const [a, b] = expected;
+      assert.is(got.res.status, 206, range);
+      assert.ok(Buffer.from(got.content).equals(body.subarray(a, b + 1)), range);
+      assert.is(h['content-range'], `bytes ${a}-${b}/1000`, range);
+      assert.is(h['content-length'], String(b - a + 1), range);
+    }
+  }
+});
+
+objects('range forms with x-oss-range-behavior: standard (416 InvalidRange past the end, end clamped)', async ({ oss }) => {
+  const client = oss.client(BUCKET);
+  const body = Buffer.from(pseudoRandomBytes(1000, 7));
+  await client.put('ranges-standard.bin', body);
+  const ok: [string, number, number][] = [
+    ['bytes=0-499', 0, 499],
+    ['bytes=500-2000', 500, 999],
+    ['bytes=990-', 990, 999],
+    ['bytes=-10', 990, 999],
+    ['bytes=-2000', 0, 999],
+  ];
+  for (const [range, a, b] of ok) {
+    const got = await client.get('ranges-standard.bin', { headers: { Range: range, 'x-oss-range-behavior': 'standard' } });
+    assert.is(got.res.status, 206, range);
+    assert.ok(Buffer.from(got.content).equals(body.subarray(a, b + 1)), range);
+    assert.is((got.res.headers as Record<string, string>)['content-range'], `bytes ${a}-${b}/1000`, range);
+  }
+  for (const range of ['bytes=1000-2000', 'bytes=1000-', 'bytes=-0']) {
+    const err = await rejects(client.get('ranges-standard.bin', { headers: { Range: range, 'x-oss-range-behavior': 'standard' } }));
+    assert.is(err.code, 'InvalidRange', range);
+    assert.is(err.status, 416, range);
+    assert.is(err.name, 'InvalidRangeError');
+  }
+  await client.put('empty.bin', Buffer.alloc(0));
+  const emptyErr = await rejects(client.get('empty.bin', { headers: { Range: 'bytes=0-', 'x-oss-range-behavior': 'standard' } }));
+  assert.is(emptyErr.code, 'InvalidRange');
+  const emptyDefault = await client.get('empty.bin', { headers: { Range: 'bytes=0-' } });
+  assert.is(emptyDefault.res.status, 200);
+  assert.is(Buffer.from(emptyDefault.content ?? []).length, 0);
+});
+
+objects('If-Match / If-None-Match on GET and HEAD: 412 PreconditionFailed, 304', async ({ oss }) => {
+  const client = oss.client(BUCKET);
+  const body = Buffer.from('conditional');
+  const etag = md5Etag(body);
+  await client.put('cond.txt', body);
+  const matchOk = await client.get('cond.txt', { headers: { 'If-Match': etag } });
+  assert.is(matchOk.res.status, 200);
+  const mismatch = await rejects(client.get('cond.txt', { headers: { 'If-Match': '"0123"' } }));
+  assert.is(mismatch.status, 412);
+  assert.is(mismatch.code, 'PreconditionFailed');
+  const notModified = await client.get('cond.txt', { headers: { 'If-None-Match': etag } });
+  assert.is(notModified.res.status, 304);
+  assert.is(Buffer.from(notModified.content ?? []).length, 0);
+  const modified = await client.get('cond.txt', { headers: { 'If-None-Match': '"0123"' } });
+  assert.is(modified.res.status, 200);
+  const headNotModified = await client.head('cond.txt', { headers: { 'If-None-Match': etag } });
+  assert.is(headNotModified.status, 304);
+  const headMismatch = await rejects(client.head('cond.txt', { headers: { 'If-Match': '"0123"' } }));
+  assert.is(headMismatch.code, 'PreconditionFailed');
+});
+
+objects('head: meta, length and CRC; a missing key is NoSuchKey (404); HEAD errors travel in x-oss-err', async ({ oss }) => {
+  const client = oss.client(BUCKET);
+  const body = Buffer.from(pseudoRandomBytes(321, 8));
+  await client.put('head.bin', body, { meta: { 'X-Y': '1' } as unknown as Record<string, string | number> });
+  const head = await client.head('head.bin');
+  assert.is(head.status, 200);
+  assert.equal(head.meta, { 'x-y': '1' });
+  const h = head.res.headers as Record<string, string>;
+  assert.is(h['content-length'], '321');
+  assert.is(h['x-oss-hash-crc64ecma'], crcText(body));
+  assert.is(h.etag, md5Etag(body));
+  const missing = await rejects(client.head('no/such/key'));
+  assert.is(missing.code, 'NoSuchKey');
+  assert.is(missing.status, 404);
+  const rawHead = await raw(oss, { method: 'HEAD', path: '/no/such/key' });
+  assert.is(rawHead.status, 404);
+  assert.is(rawHead.body.length, 0);
+  const xml = Buffer.from(String(rawHead.headers['x-oss-err']), 'base64').toString('utf8');
+  assert.is(xmlField(xml, 'Code'), 'NoSuchKey');
+  assert.is(xmlField(xml, 'RequestId'), rawHead.headers['x-oss-request-id']);
+  assert.is(xmlField(xml, 'HostId'), `${BUCKET}.oss-cn-hangzhou.aliyuncs.com`);
+});
+
+objects('GET errors are OSS XML with Code, Message, RequestId, HostId', async ({ oss }) => {
+  const client = oss.client(BUCKET);
+  const err = await rejects(client.get('missing.bin'));
+  assert.is(err.code, 'NoSuchKey');
+  assert.is(err.status, 404);
+  assert.match(String(err.requestId), /^[0-9A-F]{24}$/);
+  const res = await raw(oss, { method: 'GET', path: '/missing.bin' });
+  const xml = res.body.toString('utf8');
+  assert.match(xml, /^<\?xml version="1.0" encoding="UTF-8"\?>\n<Error>/);
+  assert.is(xmlField(xml, 'Code'), 'NoSuchKey');
+  assert.ok((xmlField(xml, 'Message') ?? '').length > 0);
+  assert.is(xmlField(xml, 'RequestId'), res.headers['x-oss-request-id']);
+  assert.is(xmlField(xml, 'Key'), 'missing.bin');
+  assert.is(res.headers['content-type'], 'application/xml');
+});
+
+objects('delete: 204, object gone; deleting a missing key is also 204', async ({ oss }) => {
+  const client = oss.client(BUCKET);
+  await client.put('del.bin', Buffer.from('x'));
+  const res = await client.delete('del.bin');
+  assert.is(res.res.status, 204);
+  assert.is(oss.getObject(BUCKET, 'del.bin'), undefined);
+  assert.is((await rejects(client.head('del.bin'))).code, 'NoSuchKey');
+  assert.is((await client.delete('del.bin')).res.status, 204);
+});
+
+objects('copy: COPY keeps bytes, ETag, CRC, meta and type; REPLACE takes the new meta; missing source is NoSuchKey', async ({ oss }) => {
+  const client = oss.client(BUCKET);
+  const body = Buffer.from(pseudoRandomBytes(777, 9));
+  await client.put('copy/src.bin', body, { meta: { a: '1' } as unknown as Record<string, string | number>, mime: 'application/x-test' });
+  const copied = await client.copy('copy/dst.bin', 'copy/src.bin');
+  assert.is(copied.res.status, 200);
+  assert.is(copied.data?.etag, md5Etag(body));
+  assert.is((copied.res.headers as Record<string, string>)['x-oss-hash-crc64ecma'], crcText(body));
+  const dst = oss.getObject(BUCKET, 'copy/dst.bin');
+  assert.ok(dst?.body?.equals(body));
+  assert.equal(dst?.meta, { a: '1' });
+  assert.is(dst?.contentType, 'application/x-test');
+  assert.is(oss.log[oss.log.length - 1].kind, 'copy');
+
+  await client.copy('copy/replaced.bin', 'copy/src.bin', { meta: { b: '2' } as unknown as Record<string, string | number> });
+  assert.is(oss.log[oss.log.length - 1].headers['x-oss-metadata-directive'], 'REPLACE');
+  assert.equal(oss.getObject(BUCKET, 'copy/replaced.bin')?.meta, { b: '2' });
+  assert.ok(oss.getObject(BUCKET, 'copy/replaced.bin')?.body?.equals(body));
+
+  await oss.client('other-bucket').copy('from-other.bin', `/${BUCKET}/copy/src.bin`);
+  assert.ok(oss.getObject('other-bucket', 'from-other.bin')?.body?.equals(body));
+
+  const missing = await rejects(client.copy('copy/x.bin', 'copy/none.bin'));
+  assert.is(missing.code, 'NoSuchKey');
+  assert.is(missing.status, 404);
+  const ifMatch = await rejects(client.copy('copy/y.bin', 'copy/src.bin', { headers: { 'If-Match': '"00"' } }));
+  assert.is(ifMatch.code, 'PreconditionFailed');
+});
+
+objects('list v1: prefix, marker, max-keys with NextMarker, delimiter; list v2 paging', async ({ oss }) => {
+  const client = oss.client('list-bucket');
+  const keys = ['p/a', 'p/b', 'p/c/1', 'p/c/2', 'p/d', 'q/z'];
+  for (const k of keys) await client.put(k, Buffer.from(k));
+  const all = await client.list({ prefix: 'p/', 'max-keys': 100 }, {});
+  assert.equal(all.objects.map((o) => o.name), ['p/a', 'p/b', 'p/c/1', 'p/c/2', 'p/d']);
+  assert.is(all.isTruncated, false);
+  assert.is(all.objects[0].size, 3);
+  assert.is(all.objects[0].etag, md5Etag(Buffer.from('p/a')));
+  const page1 = await client.list({ prefix: 'p/', 'max-keys': 2 }, {});
+  assert.equal(page1.objects.map((o) => o.name), ['p/a', 'p/b']);
+  assert.is(page1.isTruncated, true);
+  assert.is(page1.nextMarker, 'p/b');
+  const page2 = await client.list({ prefix: 'p/', 'max-keys': 2, marker: page1.nextMarker as string }, {});
+  assert.equal(page2.objects.map((o) => o.name), ['p/c/1', 'p/c/2']);
+  const delimited = await client.list({ prefix: 'p/', delimiter: '/', 'max-keys': 100 }, {});
+  assert.equal(delimited.objects.map((o) => o.name), ['p/a', 'p/b', 'p/d']);
+  assert.equal(delimited.prefixes, ['p/c/']);
+  const v2 = await client.listV2({ prefix: 'p/', 'max-keys': '3' }, {});
+  assert.equal(v2.objects.map((o) => o.name), ['p/a', 'p/b', 'p/c/1']);
+  assert.is(v2.isTruncated, true);
+  const v2next = await client.listV2({ prefix: 'p/', 'max-keys': '3', 'continuation-token': v2.nextContinuationToken as string }, {});
+  assert.equal(v2next.objects.map((o) => o.name), ['p/c/2', 'p/d']);
+  assert.is(v2next.keyCount, 2);
+  assert.is(oss.log[oss.log.length - 1].kind, 'list');
+});
+
+objects('keys with spaces, plus signs, slashes and non-ASCII round-trip; path style via localhost + sldEnable', async ({ oss }) => {
+  const virtual = oss.client(BUCKET);
+  const path = oss.client(BUCKET, { endpoint: `http://localhost:${oss.port}`, sldEnable: true });
+  for (const key of ['a b+c/d%20e', 'dir//double', 'ünï/code €.bin']) {
+    const body = Buffer.from(`body of ${key}`);
+    await virtual.put(key, body);
+    assert.ok(oss.getObject(BUCKET, key)?.body?.equals(body), key);
+    const got = await path.get(key);
+    assert.ok(Buffer.from(got.content).equals(body), key);
+    const entry = oss.log[oss.log.length - 1];
+    assert.is(entry.headers.host, `localhost:${oss.port}`);
+    assert.is(entry.bucket, BUCKET);
+    assert.is(entry.key, key);
+  }
+  const url = path.signatureUrl('dir//double', { expires: 60 });
+  assert.match(url, /OSSAccessKeyId=.*Signature=/);
+  const signed = await fetch(url);
+  assert.is(signed.status, 200);
+  assert.is(await signed.text(), 'body of dir//double');
+});
+
+objects('Content-MD5 is checked (InvalidDigest); an upload without a length is MissingContentLength', async ({ oss }) => {
+  const client = oss.client(BUCKET);
+  const err = await rejects(client.put('md5.bin', Buffer.from('abc'), { headers: { 'Content-MD5': createHash('md5').update('abd').digest('base64') } }));
+  assert.is(err.code, 'InvalidDigest');
+  assert.is(err.status, 400);
+  assert.is(oss.getObject(BUCKET, 'md5.bin'), undefined);
+  // Node's HTTP client always adds a length to a PUT, so this one is written by hand.
+  const noLength = await rawSocket(oss.port, `PUT /nolength.bin HTTP/1.1\r\nHost: ${BUCKET}.${oss.region}.aliyuncs.com\r\nConnection: close\r\n\r\n`);
+  assert.match(noLength, /^HTTP\/1.1 411 /);
+  assert.match(noLength, /<Code>MissingContentLength<\/Code>/);
+  assert.is(oss.getObject(BUCKET, 'nolength.bin'), undefined);
+});
+
+objects('putObjectRaw serves an interop fixture as the official SDK stored it', async ({ oss }) => {
+  const manifest = JSON.parse(readFileSync(fixturePath('interop', 'manifest.json'), 'utf8')) as {
+    vectors: { name: string; ciphertext_file: string; headers: Record<string, string>; oss_object: Record<string, string> }[];
+  };
+  const vector = manifest.vectors.find((v) => v.name === 'v2-rsa-pkcs1-put-102403');
+  assert.ok(vector);
+  const stored = readFileSync(fixturePath('interop', vector.ciphertext_file));
+  const upper = Object.fromEntries(Object.entries(vector.headers).map(([k, v]) => [k.toUpperCase(), v]));
+  const snapshot = oss.putObjectRaw('fixtures', 'v2.bin', stored, upper);
+  assert.is(snapshot.etag, vector.oss_object.etag);
+  const client = oss.client('fixtures');
+  const got = await client.get('v2.bin');
+  assert.ok(Buffer.from(got.content).equals(stored));
+  const h = got.res.headers as Record<string, string>;
+  assert.is(h['x-oss-hash-crc64ecma'], vector.oss_object['x-oss-hash-crc64ecma']);
+  assert.is(h.etag, vector.oss_object.etag);
+  for (const [name, value] of Object.entries(vector.headers)) assert.is(h[name.toLowerCase()], value, name);
+  const ranged = await client.get('v2.bin', { headers: { Range: 'bytes=16-31' } });
+  assert.ok(Buffer.from(ranged.content).equals(stored.subarray(16, 32)));
+});
+
+objects('buckets: NoSuchBucket when auto-creation is off, putBucket creates, deleteBucket refuses a non-empty one', async () => {
+  const strict = await startOssServer({ autoCreateBuckets: false, buckets: ['pre-made'] });
+  try {
+    const client = strict.client('fresh-bucket');
+    const missing = await rejects(client.get('a'));
+    assert.is(missing.code, 'NoSuchBucket');
+    assert.is(missing.status, 404);
+    await strict.client('pre-made').put('x', Buffer.from('x'));
+    await client.putBucket('fresh-bucket');
+    await client.put('a', Buffer.from('a'));
+    assert.equal(strict.listKeys('fresh-bucket'), ['a']);
+    const notEmpty = await rejects(client.deleteBucket('fresh-bucket'));
+    assert.is(notEmpty.code, 'BucketNotEmpty');
+    await client.delete('a');
+    await client.deleteBucket('fresh-bucket');
+    assert.is((await rejects(client.get('a'))).code, 'NoSuchBucket');
+  } finally {
+    await strict.close();
+  }
+});
+
+objects('operations the stand-in does not implement answer 501 NotImplemented', async ({ oss }) => {
+  const client = oss.client(BUCKET);
+  await client.put('acl.bin', Buffer.from('x'));
+  const acl = await rejects(client.putACL('acl.bin', 'private'));
+  assert.is(acl.status, 501);
+  assert.is(acl.code, 'NotImplemented');
+  assert.match(acl.message, /acl/);
+  const append = await rejects(client.append('append.bin', Buffer.from('x')));
+  assert.is(append.code, 'NotImplemented');
+  assert.is(oss.log[oss.log.length - 1].kind, 'unsupported');
+});
+
+// ---------------------------------------------------------------------------------------------------------
+
+const multipart = suite<{ oss: OssServer }>('oss-server: multipart through ali-oss');
+multipart.before(async (ctx) => {
+  ctx.oss = await startOssServer(); // OSS's own 100 KiB minimum part size
+});
+multipart.after(async (ctx) => {
+  await ctx.oss.close();
+});
+
+const CSE_META = {
+  'client-side-encryption-key': 'd3JhcHBlZC1rZXk=',
+  'client-side-encryption-start': 'd3JhcHBlZC1pdg==',
+  'client-side-encryption-cek-alg': 'AES/CTR/NoPadding',
+  'client-side-encryption-wrap-alg': 'RSA/NONE/PKCS1Padding',
+  'client-side-encryption-data-size': '209000',
+  'client-side-encryption-part-size': '102400',
+};
+
+multipart('init → uploadPart ×3 (out of order, parallel) → listParts → complete: ETag "<md5 of md5s>-3", combined CRC, Initiate meta', async ({ oss }) => {
+  const client = oss.client(BUCKET);
+  const data = Buffer.from(pseudoRandomBytes(209_000, 31));
+  const parts = [data.subarray(0, 102_400), data.subarray(102_400, 204_800), data.subarray(204_800)];
+  const init = await client.initMultipartUpload('mp/object.bin', { meta: CSE_META, mime: 'application/x-cse' } as never);
+  assert.match(init.uploadId, /^[0-9A-F]{32}$/);
+  assert.is(init.bucket, BUCKET);
+  assert.is(init.name, 'mp/object.bin');
+  const results = await Promise.all(
+    [3, 1, 2].map((n) => client.uploadPart('mp/object.bin', init.uploadId, n, data, (n - 1) * 102_400, Math.min(n * 102_400, data.length))),
+  );
+  for (const [i, n] of [3, 1, 2].entries()) {
+    assert.is(results[i].etag, md5Etag(parts[n - 1]), `part ${n} ETag`);
+    assert.is((results[i].res.headers as Record<string, string>)['x-oss-hash-crc64ecma'], crcText(parts[n - 1]), `part ${n} CRC`);
+  }
+  const listed = await client.listParts('mp/object.bin', init.uploadId, {});
+  const listedParts = listed.parts as unknown as Record<string, string>[];
+  assert.equal(listedParts.map((p) => p.PartNumber), ['1', '2', '3']);
+  assert.equal(listedParts.map((p) => p.Size), ['102400', '102400', String(data.length - 204_800)]);
+  assert.equal(listedParts.map((p) => p.ETag), parts.map(md5Etag));
+  assert.equal(listedParts.map((p) => p.HashCrc64ecma), parts.map(crcText));
+  // ali-oss drops the CSE fields from its result; they are in the raw XML, as on real OSS.
+  const rawXml = String((listed.res as unknown as { data: Buffer }).data);
+  assert.is(xmlField(rawXml, 'ClientEncryptionKey'), CSE_META['client-side-encryption-key']);
+  assert.is(xmlField(rawXml, 'ClientEncryptionStart'), CSE_META['client-side-encryption-start']);
+  assert.is(xmlField(rawXml, 'ClientEncryptionCekAlg'), 'AES/CTR/NoPadding');
+  assert.is(xmlField(rawXml, 'ClientEncryptionWrapAlg'), 'RSA/NONE/PKCS1Padding');
+  assert.is(xmlField(rawXml, 'ClientEncryptionDataSize'), '209000');
+  assert.is(xmlField(rawXml, 'ClientEncryptionPartSize'), '102400');
+  assert.is(oss.uploads(BUCKET).length, 1);
+
+  const done = await client.completeMultipartUpload(
+    'mp/object.bin',
+    init.uploadId,
+    results.map((r, i) => ({ number: [3, 1, 2][i], etag: r.etag })),
+  );
+  assert.is(done.etag, multipartEtag(parts));
+  assert.is((done.res.headers as Record<string, string>)['x-oss-hash-crc64ecma'], crcText(data));
+  const completeXml = String((done.res as unknown as { data: Buffer }).data);
+  assert.is(xmlField(completeXml, 'Key'), 'mp/object.bin');
+  assert.is(xmlField(completeXml, 'ETag'), '&quot;' + multipartEtag(parts).slice(1, -1) + '&quot;');
+
+  const head = await client.head('mp/object.bin');
+  assert.equal(head.meta, CSE_META);
+  const h = head.res.headers as Record<string, string>;
+  assert.is(h['x-oss-object-type'], 'Multipart');
+  assert.is(h['content-type'], 'application/x-cse');
+  assert.is(h['x-oss-hash-crc64ecma'], crcText(data));
+  assert.is(h.etag, multipartEtag(parts));
+  const got = await client.get('mp/object.bin');
+  assert.ok(Buffer.from(got.content).equals(data));
+  const ranged = await client.get('mp/object.bin', { headers: { Range: 'bytes=102390-102409' } });
+  assert.ok(Buffer.from(ranged.content).equals(data.subarray(102_390, 102_410)));
+  assert.is(oss.uploads(BUCKET).length, 0);
+  const sequence = oss.log.filter((e) => e.key === 'mp/object.bin').map((e) => e.kind);
+  assert.equal(sequence.slice(0, 6), ['initiate', 'uploadPart', 'uploadPart', 'uploadPart', 'listParts', 'complete']);
+  assert.equal(
+    oss.log.filter((e) => e.kind === 'uploadPart').map((e) => e.partNumber).sort(),
+    [1, 2, 3],
+  );
+  assert.ok(oss.log.filter((e) => e.kind === 'uploadPart').every((e) => e.uploadId === init.uploadId));
+});
+
+multipart('EntityTooSmall below 100 KiB for all but the last part; exactly 100 KiB is accepted', async ({ oss }) => {
+  const client = oss.client(BUCKET);
+  const data = Buffer.from(pseudoRandomBytes(102_399 + 50, 32));
+  const small = await client.initMultipartUpload('mp/small.bin');
+  const a = await client.uploadPart('mp/small.bin', small.uploadId, 1, data, 0, 102_399);
+  const b = await client.uploadPart('mp/small.bin', small.uploadId, 2, data, 102_399, data.length);
+  const err = await rejects(
+    client.completeMultipartUpload('mp/small.bin', small.uploadId, [
+      { number: 1, etag: a.etag },
+      { number: 2, etag: b.etag },
+    ]),
+  );
+  assert.is(err.code, 'EntityTooSmall');
+  assert.is(err.status, 400);
+  assert.match(err.message, /part 1 is 102399 bytes.*102400/);
+
+  const exact = Buffer.from(pseudoRandomBytes(102_400 + 1, 33));
+  const ok = await client.initMultipartUpload('mp/exact.bin');
+  const p1 = await client.uploadPart('mp/exact.bin', ok.uploadId, 1, exact, 0, 102_400);
+  const p2 = await client.uploadPart('mp/exact.bin', ok.uploadId, 2, exact, 102_400, exact.length);
+  await client.completeMultipartUpload('mp/exact.bin', ok.uploadId, [
+    { number: 1, etag: p1.etag },
+    { number: 2, etag: p2.etag },
+  ]);
+  assert.ok(oss.getObject(BUCKET, 'mp/exact.bin')?.body?.equals(exact));
+  // A single short part is fine: it is the last one.
+  const single = await client.initMultipartUpload('mp/single.bin');
+  const only = await client.uploadPart('mp/single.bin', single.uploadId, 1, Buffer.from('tiny'), 0, 4);
+  await client.completeMultipartUpload('mp/single.bin', single.uploadId, [{ number: 1, etag: only.etag }]);
+  assert.is(oss.getObject(BUCKET, 'mp/single.bin')?.etag, multipartEtag([Buffer.from('tiny')]));
+});
+
+multipart('InvalidPart (wrong ETag, part never uploaded), InvalidPartOrder, MalformedXML', async ({ oss }) => {
+  const client = oss.client(BUCKET);
+  const init = await client.initMultipartUpload('mp/bad.bin');
+  const p1 = await client.uploadPart('mp/bad.bin', init.uploadId, 1, Buffer.alloc(102_400, 1), 0, 102_400);
+  const p2 = await client.uploadPart('mp/bad.bin', init.uploadId, 2, Buffer.alloc(10, 2), 0, 10);
+  const wrongEtag = await rejects(
+    client.completeMultipartUpload('mp/bad.bin', init.uploadId, [
+      { number: 1, etag: p1.etag },
+      { number: 2, etag: p1.etag },
+    ]),
+  );
+  assert.is(wrongEtag.code, 'InvalidPart');
+  assert.is(wrongEtag.status, 400);
+  const neverUploaded = await rejects(client.completeMultipartUpload('mp/bad.bin', init.uploadId, [{ number: 7, etag: p1.etag }]));
+  assert.is(neverUploaded.code, 'InvalidPart');
+  // ali-oss sorts the list itself, so the wrong order has to be sent raw.
+  const body = `<CompleteMultipartUpload><Part><PartNumber>2</PartNumber><ETag>${p2.etag}</ETag></Part><Part><PartNumber>1</PartNumber><ETag>${p1.etag}</ETag></Part></CompleteMultipartUpload>`;
+  const order = await raw(oss, { method: 'POST', path: `/mp/bad.bin?uploadId=${init.uploadId}`, body, headers: { 'content-length': String(body.length) } });
+  assert.is(order.status, 400);
+  assert.is(xmlField(order.body.toString(), 'Code'), 'InvalidPartOrder');
+  const malformed = await raw(oss, { method: 'POST', path: `/mp/bad.bin?uploadId=${init.uploadId}`, body: '<nope/>', headers: { 'content-length': '7' } });
+  assert.is(xmlField(malformed.body.toString(), 'Code'), 'MalformedXML');
+  // None of this consumed the upload.
+  await client.completeMultipartUpload('mp/bad.bin', init.uploadId, [
+    { number: 1, etag: p1.etag },
+    { number: 2, etag: p2.etag },
+  ]);
+  assert.is(oss.getObject(BUCKET, 'mp/bad.bin')?.size, 102_410);
+});
+
+multipart('abort: 204, then NoSuchUpload for uploadPart, listParts, complete and abort', async ({ oss }) => {
+  const client = oss.client(BUCKET);
+  const init = await client.initMultipartUpload('mp/abort.bin');
+  const p1 = await client.uploadPart('mp/abort.bin', init.uploadId, 1, Buffer.alloc(100, 1), 0, 100);
+  const aborted = await client.abortMultipartUpload('mp/abort.bin', init.uploadId);
+  assert.is(aborted.res.status, 204);
+  const calls: (() => Promise<unknown>)[] = [
+    () => client.uploadPart('mp/abort.bin', init.uploadId, 2, Buffer.alloc(100, 1), 0, 100),
+    () => client.listParts('mp/abort.bin', init.uploadId, {}),
+    () => client.completeMultipartUpload('mp/abort.bin', init.uploadId, [{ number: 1, etag: p1.etag }]),
+    () => client.abortMultipartUpload('mp/abort.bin', init.uploadId),
+  ];
+  for (const call of calls) {
+    const err = await rejects(call());
+    assert.is(err.code, 'NoSuchUpload');
+    assert.is(err.status, 404);
+  }
+  assert.is(oss.getObject(BUCKET, 'mp/abort.bin'), undefined);
+  const wrongKey = await rejects(client.listParts('mp/other-key.bin', init.uploadId, {}));
+  assert.is(wrongKey.code, 'NoSuchUpload');
+});
+
+multipart('UploadPart with CSE headers: equal to Initiate is accepted, a different start is rejected', async ({ oss }) => {
+  const client = oss.client(BUCKET);
+  const init = await client.initMultipartUpload('mp/cse.bin', { meta: CSE_META } as never);
+  const same = Object.fromEntries(Object.entries(CSE_META).map(([k, v]) => [`x-oss-meta-${k}`, v]));
+  const ok = await client.uploadPart('mp/cse.bin', init.uploadId, 1, Buffer.alloc(64, 1), 0, 64, { headers: same } as never);
+  assert.is(ok.res.status, 200);
+  const other = { ...same, 'x-oss-meta-client-side-encryption-start': 'b3RoZXItaXY=' };
+  const err = await rejects(client.uploadPart('mp/cse.bin', init.uploadId, 2, Buffer.alloc(64, 1), 0, 64, { headers: other } as never));
+  assert.is(err.status, 400);
+  assert.is(err.code, 'InvalidArgument');
+  assert.match(err.message, /client-side-encryption-start/);
+  // xml2js (explicitArray: false) gives a lone part as an object, not a one-element array.
+  const listed = await client.listParts('mp/cse.bin', init.uploadId, {});
+  assert.equal(([] as Record<string, string>[]).concat(listed.parts as never).map((p) => p.PartNumber), ['1']);
+});
+
+multipart('re-uploading a part number replaces it; part numbers outside 1..10000 are InvalidArgument', async ({ oss }) => {
+  const client = oss.client(BUCKET);
+  const init = await client.initMultipartUpload('mp/replace.bin');
+  await client.uploadPart('mp/replace.bin', init.uploadId, 1, Buffer.from('first'), 0, 5);
+  const second = await client.uploadPart('mp/replace.bin', init.uploadId, 1, Buffer.from('second'), 0, 6);
+  const upload = oss.uploads(BUCKET).find((u) => u.uploadId === init.uploadId);
+  assert.is(upload?.parts.length, 1);
+  assert.is(upload?.parts[0].etag, second.etag);
+  assert.ok(upload?.parts[0].body?.equals(Buffer.from('second')));
+  for (const n of [0, 10_001]) {
+    const err = await rejects(client.uploadPart('mp/replace.bin', init.uploadId, n, Buffer.from('x'), 0, 1));
+    assert.is(err.code, 'InvalidArgument', String(n));
+  }
+  await client.abortMultipartUpload('mp/replace.bin', init.uploadId);
+});
+
+multipart('listUploads shows uploads in progress; uploadPartCopy copies a byte range of an object', async ({ oss }) => {
+  const client = oss.client('uploads-bucket');
+  const a = await client.initMultipartUpload('u/a');
+  const b = await client.initMultipartUpload('u/b');
+  const listed = await client.listUploads({ prefix: 'u/' }, {});
+  assert.equal(listed.uploads.map((u) => [u.name, u.uploadId]), [
+    ['u/a', a.uploadId],
+    ['u/b', b.uploadId],
+  ]);
+  const source = Buffer.from(pseudoRandomBytes(300_000, 34));
+  await client.put('u/source.bin', source);
+  const p1 = await client.uploadPartCopy('u/a', a.uploadId, 1, '0-102399', { sourceKey: 'u/source.bin', sourceBucketName: 'uploads-bucket' });
+  const p2 = await client.uploadPartCopy('u/a', a.uploadId, 2, '102400-149999', { sourceKey: 'u/source.bin', sourceBucketName: 'uploads-bucket' });
+  assert.is(p1.etag, md5Etag(source.subarray(0, 102_400)));
+  await client.completeMultipartUpload('u/a', a.uploadId, [
+    { number: 1, etag: p1.etag },
+    { number: 2, etag: p2.etag },
+  ]);
+  assert.ok(oss.getObject('uploads-bucket', 'u/a')?.body?.equals(source.subarray(0, 150_000)));
+  assert.equal((await client.listUploads({}, {})).uploads.map((u) => u.name), ['u/b']);
+  assert.is(oss.log[oss.log.length - 1].kind, 'listUploads');
+});
+
+// ---------------------------------------------------------------------------------------------------------
+
+const faults = suite<{ oss: OssServer }>('oss-server: fault injection seen by ali-oss');
+faults.before(async (ctx) => {
+  ctx.oss = await startOssServer({ minPartSize: 16 });
+});
+faults.after(async (ctx) => {
+  await ctx.oss.close();
+});
+faults.before.each(({ oss }) => {
+  oss.clearFaults();
+});
+
+faults('the Nth UploadPart fails with the given 5xx (err.status), the others succeed', async ({ oss }) => {
+  const client = oss.client(BUCKET);
+  const handle = oss.inject({ kind: 'uploadPart', nth: 2, status: 503 });
+  const init = await client.initMultipartUpload('f/parts.bin');
+  const data = Buffer.from(pseudoRandomBytes(48, 41));
+  const statuses: (number | string)[] = [];
+  for (const n of [1, 2, 3]) {
+    try {
+      await client.uploadPart('f/parts.bin', init.uploadId, n, data, (n - 1) * 16, n * 16);
+      statuses.push(200);
+    } catch (err) {
+      statuses.push((err as AnyError).status as number);
+      assert.is((err as AnyError).code, 'ServiceUnavailable');
+    }
+  }
+  assert.equal(statuses, [200, 503, 200]);
+  assert.is(handle.hits, 1);
+  assert.is(handle.seen, 3);
+  assert.equal(oss.uploads(BUCKET).find((u) => u.uploadId === init.uploadId)?.parts.map((p) => p.partNumber), [1, 3]);
+  const logged = oss.log.filter((e) => e.kind === 'uploadPart' && e.uploadId === init.uploadId);
+  assert.equal(logged.map((e) => [e.partNumber, e.status, e.fault]), [
+    [1, 200, undefined],
+    [2, 503, 'status'],
+    [3, 200, undefined],
+  ]);
+});
+
+faults('status faults: custom code and message, key filter, times: Infinity, cancel()', async ({ oss }) => {
+  const client = oss.client(BUCKET);
+  await client.put('f/a', Buffer.from('a'));
+  await client.put('f/b', Buffer.from('b'));
+  const handle = oss.inject({ kind: '*', key: 'f/a', status: 500, code: 'InternalError', message: 'boom', times: Infinity });
+  for (let i = 0; i < 2; i++) {
+    const err = await rejects(client.get('f/a'));
+    assert.is(err.status, 500);
+    assert.is(err.code, 'InternalError');
+    assert.is(err.message, 'boom');
+  }
+  assert.is((await client.get('f/b')).res.status, 200);
+  const head = await rejects(client.head('f/a'));
+  assert.is(head.status, 500);
+  assert.is(head.code, 'InternalError');
+  handle.cancel();
+  assert.is((await client.get('f/a')).res.status, 200);
+  assert.is(handle.hits, 3);
+});
+
+faults('HEAD 5xx reaches ali-oss through x-oss-err (code parsed from the header)', async ({ oss }) => {
+  const client = oss.client(BUCKET);
+  await client.put('f/head', Buffer.from('x'));
+  oss.inject({ kind: 'head', status: 503, message: 'slow down' });
+  const err = await rejects(client.head('f/head'));
+  assert.is(err.status, 503);
+  assert.is(err.code, 'ServiceUnavailable');
+  assert.is(err.message, 'slow down');
+});
+
+faults('GET reset after K body bytes: getStream sees the connection die after exactly K bytes', async ({ oss }) => {
+  const client = oss.client(BUCKET);
+  const body = Buffer.from(pseudoRandomBytes(200_000, 42));
+  await client.put('f/get.bin', body);
+  oss.inject({ kind: 'get', reset: { afterBytes: 1000 } });
+  const { stream, res } = await client.getStream('f/get.bin');
+  assert.is(res.status, 200);
+  assert.is((res.headers as Record<string, string>)['content-length'], '200000');
+  const received: Buffer[] = [];
+  const err = await rejects(
+    (async () => {
+      for await (const chunk of stream as AsyncIterable<Buffer>) received.push(chunk);
+    })(),
+  );
+  assert.match(`${err.code} ${err.message}`, /ECONNRESET|aborted/);
+  assert.ok(Buffer.concat(received).equals(body.subarray(0, Buffer.concat(received).length)));
+  assert.ok(Buffer.concat(received).length <= 1000);
+  const entry = oss.log[oss.log.length - 1];
+  assert.equal([entry.kind, entry.status, entry.fault, entry.bytesOut], ['get', 0, 'reset', 1000]);
+  // ali-oss's buffered get() also fails (it reports the cut body as unparsable error XML).
+  oss.inject({ kind: 'get', reset: { afterBytes: 1000 } });
+  await rejects(client.get('f/get.bin'));
+  assert.ok(Buffer.from((await client.get('f/get.bin')).content).equals(body));
+});
+
+faults('upload reset while receiving: ali-oss gets a connection error (status -1), nothing is stored', async ({ oss }) => {
+  const client = oss.client(BUCKET);
+  oss.inject({ kind: 'put', reset: { afterBytes: 64 * 1024 } });
+  const err = await rejects(client.put('f/put.bin', Buffer.alloc(1 << 20, 7)));
+  assert.is(err.status, -1);
+  assert.match(err.message, /ECONNRESET|EPIPE|socket hang up/);
+  assert.is(oss.getObject(BUCKET, 'f/put.bin'), undefined);
+  const entry = oss.log.filter((e) => e.key === 'f/put.bin')[0];
+  assert.equal([entry.kind, entry.status, entry.fault], ['put', 0, 'reset']);
+  assert.ok(entry.bytesIn >= 64 * 1024 && entry.bytesIn < 1 << 20, `bytesIn ${entry.bytesIn}`);
+  const init = await client.initMultipartUpload('f/part-reset.bin');
+  oss.inject({ kind: 'uploadPart', reset: true });
+  const partErr = await rejects(client.uploadPart('f/part-reset.bin', init.uploadId, 1, Buffer.alloc(1000), 0, 1000));
+  assert.is(partErr.status, -1);
+  assert.equal(oss.uploads(BUCKET).find((u) => u.uploadId === init.uploadId)?.parts, []);
+});
+
+faults('afterApply: the complete takes effect but its response is lost; a repeat is NoSuchUpload', async ({ oss }) => {
+  const client = oss.client(BUCKET);
+  const init = await client.initMultipartUpload('f/applied.bin');
+  const p1 = await client.uploadPart('f/applied.bin', init.uploadId, 1, Buffer.from('applied'), 0, 7);
+  oss.inject({ kind: 'complete', reset: true, afterApply: true });
+  const err = await rejects(client.completeMultipartUpload('f/applied.bin', init.uploadId, [{ number: 1, etag: p1.etag }]));
+  assert.is(err.status, -1);
+  assert.ok(oss.getObject(BUCKET, 'f/applied.bin')?.body?.equals(Buffer.from('applied')));
+  const again = await rejects(client.completeMultipartUpload('f/applied.bin', init.uploadId, [{ number: 1, etag: p1.etag }]));
+  assert.is(again.code, 'NoSuchUpload');
+  oss.inject({ kind: 'put', status: 500, afterApply: true });
+  const put = await rejects(client.put('f/applied-put.bin', Buffer.from('kept')));
+  assert.is(put.status, 500);
+  assert.ok(oss.getObject(BUCKET, 'f/applied-put.bin')?.body?.equals(Buffer.from('kept')));
+});
+
+faults('delay: the client waits (and times out when shorter); later requests are not delayed', async ({ oss }) => {
+  const client = oss.client(BUCKET);
+  await client.put('f/slow', Buffer.from('x'));
+  oss.inject({ kind: 'head', delayMs: 300 });
+  let t = performance.now();
+  await client.head('f/slow');
+  assert.ok(performance.now() - t >= 290, `delayed head took ${performance.now() - t} ms`);
+  t = performance.now();
+  await client.head('f/slow');
+  assert.ok(performance.now() - t < 250, `undelayed head took ${performance.now() - t} ms`);
+  oss.inject({ kind: 'get', delayMs: 400 });
+  const err = await rejects(client.get('f/slow', { timeout: 100 }));
+  assert.match(err.name, /Timeout/);
+  assert.is(oss.log.filter((e) => e.key === 'f/slow').map((e) => e.fault).filter(Boolean).length, 2);
+});
+
+faults('fault specs are validated', ({ oss }) => {
+  assert.throws(() => oss.inject({ kind: 'get' }), /does nothing/);
+  assert.throws(() => oss.inject({ kind: 'get', nth: 0, status: 500 }), /"fault.nth" expected an integer >= 1, got 0/);
+  assert.throws(() => oss.inject({ kind: 'get', status: 200 }), /"fault.status"/);
+  assert.throws(() => oss.inject({ kind: 'get', reset: { afterBytes: -1 } }), /afterBytes/);
+});
+
+// ---------------------------------------------------------------------------------------------------------
+
+const details = suite('oss-server: CORS, lean storage, child process');
+
+details('CORS: preflight allows the methods and requested headers; responses expose ETag, CRC and metadata', async () => {
+  const oss = await startOssServer();
+  try {
+    const pre = await raw(oss, {
+      method: 'OPTIONS',
+      path: `/${BUCKET}/k.bin`,
+      bucketHost: null,
+      headers: {
+        origin: 'http://127.0.0.1:9',
+        'access-control-request-method': 'PUT',
+        'access-control-request-headers': 'authorization,content-type,x-oss-date,x-oss-meta-client-side-encryption-key',
+      },
+    });
+    assert.is(pre.status, 200);
+    assert.is(pre.headers['access-control-allow-origin'], '*');
+    assert.match(String(pre.headers['access-control-allow-methods']), /PUT/);
+    assert.match(String(pre.headers['access-control-allow-headers']), /x-oss-meta-client-side-encryption-key/);
+    assert.is(oss.log[0].kind, 'preflight');
+    await oss.client(BUCKET).put('k.bin', Buffer.from('x'), { meta: { custom: 'y' } as unknown as Record<string, string | number> });
+    const got = await raw(oss, { method: 'GET', path: '/k.bin', headers: { origin: 'http://127.0.0.1:9' } });
+    assert.is(got.headers['access-control-allow-origin'], '*');
+    const exposed = String(got.headers['access-control-expose-headers']).split(/,\s*/).map((h) => h.toLowerCase());
+    for (const name of [
+      'etag',
+      'x-oss-request-id',
+      'x-oss-hash-crc64ecma',
+      'content-range',
+      'content-length',
+      'x-oss-meta-client-side-encryption-key',
+      'x-oss-meta-client-side-encryption-start',
+      'x-oss-meta-client-side-encryption-matdesc',
+      'x-oss-meta-custom',
+    ]) {
+      assert.ok(exposed.includes(name), `${name} exposed`);
+    }
+    const error = await raw(oss, { method: 'GET', path: '/missing', headers: { origin: 'http://127.0.0.1:9' } });
+    assert.is(error.headers['access-control-allow-origin'], '*');
+  } finally {
+    await oss.close();
+  }
+});
+
+details('storeBodies: false keeps length, ETag and CRC (also combined for multipart) but no bytes', async () => {
+  const oss = await startOssServer({ storeBodies: false, minPartSize: 16 });
+  try {
+    const client = oss.client(BUCKET);
+    const body = Buffer.from(pseudoRandomBytes(300_000, 51));
+    const put = await client.put('lean.bin', body);
+    assert.is((put.res.headers as Record<string, string>)['x-oss-hash-crc64ecma'], crcText(body));
+    const stored = oss.getObject(BUCKET, 'lean.bin');
+    assert.is(stored?.body, undefined);
+    assert.is(stored?.size, body.length);
+    assert.is(stored?.etag, md5Etag(body));
+    const get = await rejects(client.get('lean.bin'));
+    assert.is(get.code, 'NotImplemented');
+    assert.is((await client.head('lean.bin')).res.headers['content-length' as never], '300000');
+    const init = await client.initMultipartUpload('lean-mp.bin');
+    const parts = [body.subarray(0, 100_000), body.subarray(100_000, 200_000), body.subarray(200_000)];
+    const etags = [];
+    for (const [i, p] of parts.entries()) etags.push((await client.uploadPart('lean-mp.bin', init.uploadId, i + 1, p, 0, p.length)).etag);
+    const done = await client.completeMultipartUpload('lean-mp.bin', init.uploadId, etags.map((etag, i) => ({ number: i + 1, etag })));
+    assert.is((done.res.headers as Record<string, string>)['x-oss-hash-crc64ecma'], crcText(body));
+    assert.is(done.etag, multipartEtag(parts));
+    const uploaded = oss.log.filter((e) => e.kind === 'put' || e.kind === 'uploadPart').reduce((n, e) => n + e.bytesIn, 0);
+    assert.is(uploaded, 2 * body.length);
+    assert.ok(oss.stats.bytesIn > uploaded, 'stats count the Complete XML too');
+  } finally {
+    await oss.close();
+  }
+});
+
+details('runs as a child process: prints the endpoint as one JSON line, serves ali-oss, stops on SIGTERM', async () => {
+  const script = fileURLToPath(new URL('./support/oss-server.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', script, '--port', '0', '--min-part-size', '16'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  try {
+    const line = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (c: Buffer) => {
+        out += c.toString();
+        if (out.includes('\n')) resolve(out.split('\n')[0]);
+      });
+      child.once('exit', (code) => reject(new Error(`server exited early with ${code}`)));
+      setTimeout(() => reject(new Error('no endpoint line within 15 s')), 15_000).unref();
+    });
+    const info = JSON.parse(line) as { endpoint: string; port: number; region: string; pid: number };
+    assert.match(info.endpoint, /^http:\/\/127\.0\.0\.1:[0-9]+$/);
+    assert.is(info.endpoint, `http://127.0.0.1:${info.port}`);
+    assert.is(info.region, 'oss-cn-hangzhou');
+    assert.is(info.pid, child.pid);
+    const OSS = (await import('ali-oss')).default;
+    const client = new OSS({ region: info.region, bucket: 'child', accessKeyId: 'id', accessKeySecret: 'secret', endpoint: info.endpoint });
+    await client.put('x.bin', Buffer.from('from the child'));
+    assert.is(Buffer.from((await client.get('x.bin')).content).toString(), 'from the child');
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    process.kill(child.pid as number, 'SIGTERM');
+    assert.is(await exited, 0);
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) process.kill(child.pid as number, 'SIGKILL');
+  }
+});
+
+objects.run();
+multipart.run();
+faults.run();
+details.run();
