@@ -21,6 +21,8 @@ import { createClientContext, type CryptoClientOptions } from './options.js';
 import { put, putStream, type PutOptions } from './put.js';
 import { downloadFile, type DownloadFileOptions, type DownloadFileResult } from '../download/resumable.js';
 import { REFUSED_REASONS, refusal, refuseSignedUpload } from './refused.js';
+import * as multipart from '../upload/multipart.js';
+import { cancelMultipartUploads, multipartUpload, type MultipartUploadOptions, type MultipartUploadResult, type UploadBody } from '../upload/orchestrator.js';
 
 /**
  * Client-side encryption over an `ali-oss` client.
@@ -143,6 +145,96 @@ export class CryptoClient {
    */
   putMeta(name: string, meta: Record<string, unknown> | null, options?: Record<string, unknown>): Promise<any> {
     return object.putMeta(this.context, name, meta, options);
+  }
+
+  /**
+   * ali-oss `multipartUpload(name, file, options)`, encrypted: a file path, Buffer, Blob/File or stream, in
+   * `parallel` parts of `partSize`, with `progress(p, checkpoint, res)`; resumable from `checkpoint` (the object
+   * `progress` gives, or a file path written after every part). Also `signal`, `contentLength` (streams),
+   * `abortOnError`, and ali-oss's `meta`, `headers`, `mime`, `callback`, `timeout`.
+   * @throws an Error `name: 'cancel'`, `status: 0`, with `checkpoint`, when cancelled ({@link cancel}, `signal`)
+   * @throws {CheckpointError} CHECKPOINT_MALFORMED / CHECKPOINT_MISMATCH; {@link IntegrityError} INTEGRITY_CRC64;
+   *   the ali-oss error of a request that kept failing, with `checkpoint` attached
+   * @example
+   *   await client.multipartUpload('big.iso', '/data/big.iso', { parallel: 4, checkpoint: '/data/big.iso.cp' });
+   */
+  multipartUpload(name: string, file: UploadBody, options?: MultipartUploadOptions): Promise<MultipartUploadResult> {
+    return multipartUpload(this.context, name, file, options);
+  }
+
+  /**
+   * ali-oss `cancel(abort?)`: cancels the running `multipartUpload` calls of this client (they reject with a
+   * `cancel` error carrying their checkpoint); with `abort`, also aborts that upload on OSS.
+   * @example
+   *   client.cancel();
+   */
+  cancel(abort?: { name: string; uploadId: string; options?: Record<string, unknown> }): Promise<void> {
+    return cancelMultipartUploads(this.context, abort);
+  }
+
+  /**
+   * ali-oss `initMultipartUpload`, encrypted: `options.dataSize` (required) and `partSize` fix the plan; the
+   * result adds `context`, the upload's crypto context (JSON-safe, wrapped key only) for `uploadPart` in any
+   * process.
+   * @throws {RangeError} / {@link PartError} PART_INVALID for sizes that break the part rules
+   * @example
+   *   const { uploadId, context } = await client.initMultipartUpload('big.bin', { dataSize, partSize: 1 << 20 });
+   */
+  initMultipartUpload(name: string, options: multipart.InitMultipartUploadOptions): Promise<multipart.InitMultipartUploadResult> {
+    return multipart.initMultipartUpload(this.context, name, options);
+  }
+
+  /**
+   * Encrypts and uploads part `partNo` (exactly `partSize` bytes of plaintext; the last part the rest) with the
+   * upload's crypto context. Unlike ali-oss it takes the part's bytes, not `file, start, end`.
+   * @throws {PartError} PART_INVALID for a wrong length or part number; {@link CheckpointError} for a context of
+   *   another upload
+   * @example
+   *   const { part } = await client.uploadPart(name, uploadId, 2, secondMiB, context);
+   */
+  uploadPart(
+    name: string,
+    uploadId: string,
+    partNo: number,
+    data: Uint8Array,
+    context: multipart.MultipartCryptoContext,
+    options?: Record<string, unknown>,
+  ): Promise<multipart.UploadPartResult> {
+    return multipart.uploadPart(this.context, name, uploadId, partNo, data, context, options);
+  }
+
+  /**
+   * ali-oss `completeMultipartUpload`; with `options.context`, checks that every planned part is listed and
+   * verifies the object's CRC-64 against the parts'.
+   * @throws {PartError} PART_INVALID for missing parts; {@link IntegrityError} INTEGRITY_CRC64
+   * @example
+   *   await client.completeMultipartUpload(name, uploadId, parts, { context });
+   */
+  completeMultipartUpload(
+    name: string,
+    uploadId: string,
+    parts: readonly multipart.UploadedPart[],
+    options?: multipart.CompleteMultipartUploadOptions,
+  ): Promise<multipart.CompleteMultipartUploadResult> {
+    return multipart.completeMultipartUpload(this.context, name, uploadId, parts, options);
+  }
+
+  /**
+   * ali-oss `abortMultipartUpload` (with retries).
+   * @example
+   *   await client.abortMultipartUpload(name, uploadId);
+   */
+  abortMultipartUpload(name: string, uploadId: string, options?: Record<string, unknown>): Promise<any> {
+    return multipart.abortMultipartUpload(this.context, name, uploadId, options);
+  }
+
+  /**
+   * ali-oss `listParts` (with retries).
+   * @example
+   *   const { parts } = await client.listParts(name, uploadId);
+   */
+  listParts(name: string, uploadId: string, query?: Record<string, unknown>, options?: Record<string, unknown>): Promise<any> {
+    return multipart.listParts(this.context, name, uploadId, query, options);
   }
 
   /**
