@@ -200,16 +200,16 @@ async function openRead(
   const plan: RangedReadPlan | undefined = range === undefined ? undefined : planRangedRead(range);
   if (plan) base.headers = applyRangeHeaders(base.headers, plan);
   const started = Date.now();
-  const request = () => ctx.oss.getStream(name, copyOptions(base));
+  const request = () => requestObject(ctx, name, copyOptions(base));
   const result = retryRequest ? await withRetry(request, ctx.retry, { signal }) : await request();
-  const source: Readable = result.stream;
+  const source: Readable = result.res;
   const res: GetResponse = {
-    status: result.res.status,
-    statusCode: result.res.status,
-    headers: result.res.headers,
+    status: result.status,
+    statusCode: result.status,
+    headers: result.headers,
     size: 0,
     rt: 0,
-    requestUrls: source && (source as any).requestUrls ? (source as any).requestUrls : [],
+    requestUrls: Array.isArray((source as any)?.requestUrls) ? (source as any).requestUrls : [],
   };
   try {
     return await prepareBody(ctx, name, plan, source, res, started, keys);
@@ -217,6 +217,37 @@ async function openRead(
     source?.destroy?.();
     throw err;
   }
+}
+
+/** Every HTTP status: ali-oss must hand every answer back, so that errors can be read before it drops the body. */
+const ANY_STATUS = Array.from({ length: 500 }, (_, i) => i + 100);
+
+/**
+ * One streaming GET through ali-oss's request layer (the same signing, agent, timeouts and `retryMax` as its own
+ * `get`/`getStream`). ali-oss's `getStream` discards an error answer's body and reports every status but 404/412
+ * as `UnknownError`; its `get` parses the body. We stream the successes and build errors exactly as `get` does
+ * (`requestError` over the read body), so `err.code`, `err.name` and `err.status` are what ali-oss users expect
+ * (e.g. `InvalidRange` for a 416).
+ */
+async function requestObject(ctx: ClientContext, name: string, options: Record<string, any>): Promise<{ status: number; headers: Record<string, any>; res: any }> {
+  const oss = ctx.oss;
+  // As ali-oss's get.js builds its sub-resources.
+  options.subres = { ...(options.subres ?? {}) };
+  if (options.versionId) options.subres.versionId = options.versionId;
+  const params = oss._objectRequestParams('GET', name, options);
+  params.customResponse = true;
+  params.successStatuses = ANY_STATUS;
+  const result = await oss.request(params);
+  if (result.status === 200 || result.status === 206 || result.status === 304) return result;
+  const chunks: Buffer[] = [];
+  try {
+    for await (const chunk of result.res as AsyncIterable<Buffer>) chunks.push(chunk);
+  } catch {
+    // The error body is only for the message; a broken one still leaves the status.
+  }
+  const err = await oss.requestError({ status: result.status, headers: result.headers, data: Buffer.concat(chunks) });
+  err.params = params;
+  throw err;
 }
 
 async function prepareBody(
