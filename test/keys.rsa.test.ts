@@ -163,6 +163,43 @@ writes('pkcs1 (default): RSA/NONE/PKCS1Padding, standard base64, modulus-length 
   }
 });
 
+writes('pkcs1 encryption block is exactly 00 02 PS(nonzero, k-3-len bytes) 00 M, read back by node-forge RAW', async () => {
+  // Our PKCS#1 v1.5 public operation is native BigInt, not node-forge: check its block byte by byte.
+  for (const [k, bits] of [[k1024, 128], [k2048, 256]] as const) {
+    const w = rsaKeyWrapper({ publicKey: spkiPublic(k.publicKey) });
+    const forgePriv = forge.pki.privateKeyFromPem(pkcs1Private(k.privateKey));
+    for (let seed = 1; seed <= 6; seed++) {
+      const c = content(seed * 13);
+      const wrapped = await w.wrap(c);
+      for (const [value, plain] of [[wrapped.wrappedKey, c.key], [wrapped.wrappedStart, c.iv]] as const) {
+        const em = Buffer.from(forgePriv.decrypt(Buffer.from(value, 'base64').toString('binary'), 'RAW'), 'binary');
+        assert.is(em.length, bits);
+        assert.is(em[0], 0x00);
+        assert.is(em[1], 0x02);
+        const psEnd = bits - plain.length - 1;
+        assert.ok(em.subarray(2, psEnd).every((b) => b !== 0), 'zero byte in PS');
+        assert.is(em[psEnd], 0x00);
+        assert.is(toHex(em.subarray(psEnd + 1)), toHex(plain));
+      }
+    }
+  }
+});
+
+writes('pkcs1 without globalThis.crypto (Node 18 without the webcrypto global) falls back to node-forge', async () => {
+  const saved = Object.getOwnPropertyDescriptor(globalThis, 'crypto')!;
+  const w = rsaKeyWrapper({ publicKey: spkiPublic(k1024.publicKey) });
+  const c = content(31);
+  let wrapped: WrappedContentKey;
+  Object.defineProperty(globalThis, 'crypto', { value: undefined, configurable: true, writable: true });
+  try {
+    wrapped = await w.wrap(c);
+  } finally {
+    Object.defineProperty(globalThis, 'crypto', saved);
+  }
+  assert.ok(globalThis.crypto?.getRandomValues, 'crypto not restored');
+  assert.equal(await rsaKeyWrapper({ privateKey: pkcs1Private(k1024.privateKey) }).unwrap(wrapped), c);
+});
+
 writes('oaep: RSA/NONE/OAEPWithSHA-1AndMGF1Padding that node:crypto privateDecrypt (OAEP, SHA-1) reads, on both engines', async () => {
   for (const webCrypto of [true, false]) {
     const w = rsaKeyWrapper({ publicKey: spkiPublic(k2048.publicKey), padding: 'oaep', webCrypto });
