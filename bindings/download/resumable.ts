@@ -33,9 +33,9 @@ import { basename, dirname, resolve } from 'node:path';
 import { aesCtr } from '../cipher/aes-ctr.js';
 import type { ClientContext } from '../client/context.js';
 import { md5Bytes } from '../client/object.js';
-import { withRetry } from '../client/retry.js';
+import { isTransientError, withRetry, type RetryPolicy } from '../client/retry.js';
 import { decodeEnvelope, type Envelope } from '../envelope/codec.js';
-import { CheckpointError, IntegrityError, PlaintextObjectError, UnsupportedOperationError } from '../errors.js';
+import { CheckpointError, IntegrityError, OssCryptoError, PlaintextObjectError, UnsupportedOperationError } from '../errors.js';
 import { crc64, crc64Combine, parseCrc64Decimal } from '../integrity/crc64.js';
 import type { ContentKey } from '../keys/types.js';
 import {
@@ -228,6 +228,8 @@ class Run {
   readonly #storedCrc = new Map<number, bigint>();
   #saving: Promise<void> = Promise.resolve();
   #file: FileHandle | undefined;
+  /** The client's policy, plus: a body that broke off mid-way is worth another request. */
+  readonly #retryPolicy: RetryPolicy;
 
   constructor(
     readonly ctx: ClientContext,
@@ -240,7 +242,10 @@ class Run {
     readonly options: DownloadFileOptions,
     readonly checkpointFile: string | undefined,
     readonly resumable: boolean,
-  ) {}
+  ) {
+    const base = ctx.retry.isRetryable ?? isTransientError;
+    this.#retryPolicy = { ...ctx.retry, isRetryable: (err) => bodyBrokeOff(err) || base(err) };
+  }
 
   async execute(checkpoint: DownloadCheckpoint, resuming: boolean, headRes: unknown): Promise<DownloadFileResult> {
     this.#checkpoint = checkpoint;
@@ -251,8 +256,8 @@ class Run {
         this.#file = await open(checkpoint.tempPath, 'r+');
         resumedParts = await this.#verifyDoneParts();
       } else {
-        // 'wx': never clobber a file we did not create.
-        this.#file = await open(checkpoint.tempPath, 'wx');
+        // 'wx+': never clobber a file we did not create; readable for the MD5 pass.
+        this.#file = await open(checkpoint.tempPath, 'wx+');
         // Full size up front: positional writes land anywhere, and a resume can check the size.
         await this.#file.truncate(checkpoint.totalSize);
       }
@@ -332,9 +337,9 @@ class Run {
       while (failure === undefined && !signal?.aborted && next < todo.length) {
         const part = todo[next++];
         try {
-          const res = await this.#fetchPart(part);
+          const { res, checkpoint } = await this.#fetchPart(part);
           fetched++;
-          await this.options.progress?.(this.#checkpoint.doneParts.length / (all.length + 1), this.#checkpoint, res);
+          await this.options.progress?.(checkpoint.doneParts.length / (all.length + 1), checkpoint, res);
         } catch (err) {
           failure ??= { err };
         }
@@ -346,7 +351,8 @@ class Run {
     return fetched;
   }
 
-  async #fetchPart(part: DownloadPart): Promise<unknown> {
+  /** Fetches, checks, decrypts and writes one part; returns its response and the checkpoint that records it. */
+  async #fetchPart(part: DownloadPart): Promise<{ res: unknown; checkpoint: DownloadCheckpoint }> {
     const plan = planRangedRead({ offset: part.offset, length: part.length });
     const headers = { ...plan.headers, 'If-Match': this.object.etag };
     const request: Record<string, unknown> = { headers };
@@ -354,10 +360,18 @@ class Run {
     if (this.options.timeout !== undefined) request.timeout = this.options.timeout;
     let result: any;
     try {
-      result = await withRetry(() => this.ctx.oss.get(this.name, { ...request, headers: { ...headers } }), this.ctx.retry, {
+      result = await withRetry(() => this.ctx.oss.get(this.name, { ...request, headers: { ...headers } }), this.#retryPolicy, {
         signal: this.options.signal,
       });
     } catch (err) {
+      if (bodyBrokeOff(err)) {
+        throw new IntegrityError(
+          'INTEGRITY_TRUNCATED',
+          `the body of part ${part.partNumber} of ${JSON.stringify(this.name)} (bytes ${part.offset}-${part.offset + part.length - 1}) ` +
+            `broke off ${this.ctx.retry.retries + 1} times; ali-oss said: ${String((err as Error).message).split('\n')[0]}`,
+          { cause: err },
+        );
+      }
       if (isPreconditionFailed(err)) {
         throw new IntegrityError(
           'OBJECT_CHANGED',
@@ -385,9 +399,10 @@ class Run {
     await writeFully(this.#file!, body, part.offset);
     // A checkpoint must never list bytes that a crash could still lose.
     if (this.resumable) await this.#file!.datasync();
-    this.#checkpoint = withDownloadedPart(this.#checkpoint, { number: part.partNumber, crc64: plainCrc.toString() });
+    const checkpoint = withDownloadedPart(this.#checkpoint, { number: part.partNumber, crc64: plainCrc.toString() });
+    this.#checkpoint = checkpoint;
     await this.#persist();
-    return result.res;
+    return { res: result.res, checkpoint };
   }
 
   /** The whole-object checks: CRC-64 of the stored bytes, then the recorded plaintext MD5. */
@@ -616,6 +631,15 @@ function headerText(headers: Record<string, unknown>, name: string): string | un
     return v === undefined || v === null ? undefined : String(v);
   }
   return undefined;
+}
+
+/**
+ * True for what ali-oss throws when a connection drops in the middle of a successful answer's body: it then
+ * parses the partial body as an XML error and throws the parser's error, carrying the success status.
+ */
+function bodyBrokeOff(err: unknown): boolean {
+  const e = err as { status?: unknown } | null;
+  return e !== null && typeof e === 'object' && !(err instanceof OssCryptoError) && (e.status === 200 || e.status === 206);
 }
 
 function isPreconditionFailed(err: unknown): boolean {
