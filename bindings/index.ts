@@ -87,3 +87,7 @@ export { REFUSED_REASONS } from './client/refused.js';
 export type { PutOptions } from './client/put.js';
 export type { GetResult, GetStreamResult, GetResponse } from './client/get.js';
 export type { HeadResult } from './client/object.js';
+
+// resumable download
+export { downloadFile } from './download/resumable.js';
+export type { DownloadFileOptions, DownloadFileResult, DownloadCancelError } from './download/resumable.js';
