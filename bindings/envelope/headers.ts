@@ -69,7 +69,11 @@ export const WRAP_ALG = {
   v1Kms: 'kms',
 } as const;
 
-/** The V2 wrap algorithms this library reads and writes. */
+/**
+ * The V2 wrap algorithms this library reads and writes.
+ * @example
+ *   V2_WRAP_ALGS.includes(headers['x-oss-meta-client-side-encryption-wrap-alg'])
+ */
 export const V2_WRAP_ALGS: readonly string[] = [WRAP_ALG.rsaPkcs1, WRAP_ALG.rsaOaep, WRAP_ALG.kms];
 
 /**
