@@ -7,11 +7,15 @@
  * `ConnectionTimeoutError`). A 4xx is never retried: the request itself is wrong, sending it again cannot
  * help. The last error is rethrown untouched, so ali-oss's error object reaches the caller as ali-oss made it.
  *
+ * Errors of this library (`OssCryptoError`) are never transient, except a body that broke off
+ * (`INTEGRITY_TRUNCATED`) because of a transient network failure.
+ *
  * Deliberately not here: re-creating the request body. The caller's `attempt` function rebuilds whatever it
  * sends (re-encrypting from offset 0, re-opening a source path); a consumed, non-rewindable stream cannot be
  * re-sent, and callers say so by not retrying (see {@link RetryOptions.retryable}).
  * @module
  */
+import { OssCryptoError } from '../errors.js';
 
 /** How many times and how patiently to retry transient failures. */
 export interface RetryPolicy {
@@ -60,6 +64,12 @@ const TRANSIENT_NAMES = new Set(['ResponseTimeoutError', 'ConnectionTimeoutError
  */
 export function isTransientError(err: unknown): boolean {
   if (err === null || typeof err !== 'object') return false;
+  if (err instanceof OssCryptoError) {
+    // Our own errors say what is wrong with the data or the keys; sending the request again cannot fix them.
+    // The exception is a body that broke off, which is retried when the break itself was transient. A KmsError
+    // carries KMS's HTTP status but was already retried by the KMS wrapper: retrying here would multiply it.
+    return err.code === 'INTEGRITY_TRUNCATED' && err.cause !== undefined && isTransientError(err.cause);
+  }
   const e = err as { status?: unknown; code?: unknown; name?: unknown; message?: unknown; cause?: unknown };
   if (typeof e.status === 'number') {
     if (e.status >= 500 || e.status === 429) return true;
