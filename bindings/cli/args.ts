@@ -229,40 +229,48 @@ export function parseCliArgs(argv: readonly string[], env: Readonly<Record<strin
     return { command, out, bits, quiet };
   }
 
-  const connection = parseConnection(one, env);
-  const keys = parseKeys(flags, one, env, connection);
-
+  // What the command is about comes first: a wrong argument is reported before missing settings.
   if (command === 'head') {
     expectPositionals(command, args, ['oss://BUCKET/KEY'], 'oss-crypto head oss://BUCKET/KEY');
-    return { command, target: parseOssUrl(args[0]), connection, keys, quiet };
+    const target = parseOssUrl(args[0]);
+    const connection = parseConnection(one, env);
+    return { command, target, connection, keys: parseKeys(flags, one, env, connection), quiet };
   }
 
-  const transfer = parseTransfer(one);
   if (command === 'put') {
     expectPositionals(command, args, ['<file|->', 'oss://BUCKET/KEY'], 'oss-crypto put <file|-> oss://BUCKET/KEY');
+    if (args[0] === '') throw new CliUsageError('put expected a file path or "-" (stdin), got an empty string');
+    const target = parseOssUrl(args[1]);
+    const transfer = parseTransfer(one);
+    const connection = parseConnection(one, env);
+    const keys = parseKeys(flags, one, env, connection);
     if (keys.rsaPublicKeyFile === undefined && keys.rsaPrivateKeyFile === undefined && keys.kms?.keyId === undefined) {
       throw new CliUsageError('put needs a key that can encrypt: --rsa-public-key FILE, --rsa-private-key FILE or --kms-key-id ID');
     }
-    if (args[0] === '') throw new CliUsageError('put expected a file path or "-" (stdin), got an empty string');
-    return { command, source: args[0], target: parseOssUrl(args[1]), connection, keys, transfer, quiet };
+    return { command, source: args[0], target, connection, keys, transfer, quiet };
   }
 
   expectPositionals(command, args, ['oss://BUCKET/KEY', '<file|->'], 'oss-crypto get oss://BUCKET/KEY <file|-> [--range a-b|a-|-n]');
-  const hasReadKey =
-    keys.rsaPrivateKeyFile !== undefined || keys.kms !== undefined || keys.materials.length > 0;
-  if (!hasReadKey && keys.plaintext !== 'allow') {
-    throw new CliUsageError('get needs a key that can decrypt: --rsa-private-key FILE, --kms-key-id ID or --material (or --plaintext allow for unencrypted objects)');
-  }
+  const source = parseOssUrl(args[0]);
   if (args[1] === '') throw new CliUsageError('get expected a file path or "-" (stdout), got an empty string');
   const rangeText = one('range');
   const range = rangeText === undefined ? undefined : parseRange(rangeText);
+  const transfer = parseTransfer(one);
   if (range !== undefined && transfer.checkpoint !== undefined) {
     throw new CliUsageError('--checkpoint resumes whole-object downloads only; it cannot be combined with --range');
   }
   if (args[1] === '-' && transfer.checkpoint !== undefined) {
     throw new CliUsageError('--checkpoint needs an output file; stdout ("-") cannot be resumed');
   }
-  return { command, source: parseOssUrl(args[0]), target: args[1], range, connection, keys, transfer, quiet };
+  const connection = parseConnection(one, env);
+  const keys = parseKeys(flags, one, env, connection);
+  const hasReadKey = keys.rsaPrivateKeyFile !== undefined || keys.kms !== undefined || keys.materials.length > 0;
+  if (!hasReadKey && keys.plaintext !== 'allow') {
+    throw new CliUsageError(
+      'get needs a key that can decrypt: --rsa-private-key FILE, --kms-key-id ID or --material (or --plaintext allow for unencrypted objects)',
+    );
+  }
+  return { command, source, target: args[1], range, connection, keys, transfer, quiet };
 }
 
 /**

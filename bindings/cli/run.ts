@@ -15,8 +15,7 @@
  * Not here: argument parsing (args.ts), key loading (keys.ts), the progress bar (progress.ts).
  * @module
  */
-import { open, readFile, rm, stat, rename } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
+import { open, rm, stat } from 'node:fs/promises';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import OSS from 'ali-oss';
@@ -25,7 +24,6 @@ import { CryptoClient } from '../client/crypto-client.js';
 import { isEncryptionMeta } from '../client/object.js';
 import { OssCryptoError } from '../errors.js';
 import { generateRsaKeyPair } from '../keys/rsa.js';
-import { parseUploadCheckpoint, serializeUploadCheckpoint, type UploadCheckpoint } from '../upload/checkpoint.js';
 import { CliUsageError, parseCliArgs, rangeHeader, USAGE, type CliCommand, type Connection, type OssUrl } from './args.js';
 import { keyringFromFlags } from './keys.js';
 import { progressBar, type ProgressSink } from './progress.js';
@@ -164,23 +162,14 @@ async function put(cmd: Cmd<'put'>, io: CliIo): Promise<void> {
     if (size !== undefined && size < transfer.multipartThreshold) {
       result = await client.put(cmd.target.key, source);
     } else {
-      const saved = transfer.checkpoint === undefined ? undefined : await readUploadCheckpoint(transfer.checkpoint);
-      // TEMPORARY: typed loosely until CryptoClient.multipartUpload lands (multipart helper).
-      const multipart = (client as unknown as { multipartUpload?: (...args: unknown[]) => Promise<any> }).multipartUpload;
-      if (typeof multipart !== 'function') throw new TypeError('CryptoClient.multipartUpload is not available yet');
-      result = await multipart.call(client, cmd.target.key, source, {
+      // A checkpoint path makes the upload resumable: read when present, rewritten per part, removed at the end.
+      result = await client.multipartUpload(cmd.target.key, source, {
         partSize: transfer.partSize,
         parallel: transfer.parallel,
-        checkpoint: saved,
+        checkpoint: transfer.checkpoint,
         signal: io.signal,
-        progress: async (p: number, checkpoint: UploadCheckpoint | null) => {
-          bar.update(p);
-          if (transfer.checkpoint !== undefined && checkpoint) {
-            await writeAtomically(transfer.checkpoint, serializeUploadCheckpoint(checkpoint));
-          }
-        },
+        progress: (p: number) => bar.update(p),
       });
-      if (transfer.checkpoint !== undefined) await rm(transfer.checkpoint, { force: true });
     }
     bar.done();
     if (!cmd.quiet) {
@@ -259,17 +248,6 @@ function noKeys() {
   return { createContentKey: async () => none(), unwrap: async () => none() };
 }
 
-async function readUploadCheckpoint(path: string): Promise<UploadCheckpoint | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-  return parseUploadCheckpoint(text);
-}
-
 async function writeNew(path: string, text: string, mode: number): Promise<void> {
   const file = await open(path, 'wx', mode);
   try {
@@ -277,17 +255,6 @@ async function writeNew(path: string, text: string, mode: number): Promise<void>
     await file.sync();
   } finally {
     await file.close();
-  }
-}
-
-async function writeAtomically(path: string, text: string): Promise<void> {
-  const temp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    await writeNew(temp, text, 0o644);
-    await rename(temp, path);
-  } catch (err) {
-    await rm(temp, { force: true });
-    throw err;
   }
 }
 
