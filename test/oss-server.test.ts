@@ -44,7 +44,7 @@ async function rejects(promise: Promise<unknown>): Promise<AnyError> {
   } catch (err) {
     return err as AnyError;
   }
-  throw new assert.Assertion({ message: 'expected the call to fail, it succeeded', operator: 'rejects' });
+  throw new assert.Assertion({ message: 'expected the call to fail, it succeeded', operator: 'rejects', expects: 'a rejection', actual: 'success' });
 }
 
 /** A request ali-oss cannot make (wrong part order, no Content-Length, preflight, raw XML...). */
@@ -130,7 +130,7 @@ objects('putStream with unknown length goes chunked and stores every byte', asyn
 objects('metadata is stored and returned with lower-case names; Content-Type kept', async ({ oss }) => {
   const client = oss.client(BUCKET);
   await client.put('meta.txt', Buffer.from('hello'), {
-    meta: { 'Client-Side-Encryption-Key': 'S0VZ', Mixed: 'Value' } as unknown as Record<string, string | number>,
+    meta: { 'Client-Side-Encryption-Key': 'S0VZ', Mixed: 'Value' } as never,
     mime: 'text/plain',
     headers: { 'Cache-Control': 'no-store' },
   });
@@ -253,7 +253,7 @@ objects('If-Match / If-None-Match on GET and HEAD: 412 PreconditionFailed, 304',
 objects('head: meta, length and CRC; a missing key is NoSuchKey (404); HEAD errors travel in x-oss-err', async ({ oss }) => {
   const client = oss.client(BUCKET);
   const body = Buffer.from(pseudoRandomBytes(321, 8));
-  await client.put('head.bin', body, { meta: { 'X-Y': '1' } as unknown as Record<string, string | number> });
+  await client.put('head.bin', body, { meta: { 'X-Y': '1' } as never });
   const head = await client.head('head.bin');
   assert.is(head.status, 200);
   assert.equal(head.meta, { 'x-y': '1' });
@@ -302,7 +302,7 @@ objects('delete: 204, object gone; deleting a missing key is also 204', async ({
 objects('copy: COPY keeps bytes, ETag, CRC, meta and type; REPLACE takes the new meta; missing source is NoSuchKey', async ({ oss }) => {
   const client = oss.client(BUCKET);
   const body = Buffer.from(pseudoRandomBytes(777, 9));
-  await client.put('copy/src.bin', body, { meta: { a: '1' } as unknown as Record<string, string | number>, mime: 'application/x-test' });
+  await client.put('copy/src.bin', body, { meta: { a: '1' } as never, mime: 'application/x-test' });
   const copied = await client.copy('copy/dst.bin', 'copy/src.bin');
   assert.is(copied.res.status, 200);
   assert.is(copied.data?.etag, md5Etag(body));
@@ -313,7 +313,7 @@ objects('copy: COPY keeps bytes, ETag, CRC, meta and type; REPLACE takes the new
   assert.is(dst?.contentType, 'application/x-test');
   assert.is(oss.log[oss.log.length - 1].kind, 'copy');
 
-  await client.copy('copy/replaced.bin', 'copy/src.bin', { meta: { b: '2' } as unknown as Record<string, string | number> });
+  await client.copy('copy/replaced.bin', 'copy/src.bin', { meta: { b: '2' } as never });
   assert.is(oss.log[oss.log.length - 1].headers['x-oss-metadata-directive'], 'REPLACE');
   assert.equal(oss.getObject(BUCKET, 'copy/replaced.bin')?.meta, { b: '2' });
   assert.ok(oss.getObject(BUCKET, 'copy/replaced.bin')?.body?.equals(body));
@@ -408,6 +408,22 @@ objects('putObjectRaw serves an interop fixture as the official SDK stored it', 
   for (const [name, value] of Object.entries(vector.headers)) assert.is(h[name.toLowerCase()], value, name);
   const ranged = await client.get('v2.bin', { headers: { Range: 'bytes=16-31' } });
   assert.ok(Buffer.from(ranged.content).equals(stored.subarray(16, 32)));
+
+  // A multipart fixture keeps the ETag and object type the writer's server reported.
+  const mp = manifest.vectors.find((v) => v.name === 'v2-rsa-pkcs1-multipart-238133');
+  assert.ok(mp);
+  const mpBytes = readFileSync(fixturePath('interop', mp.ciphertext_file));
+  oss.putObjectRaw('fixtures', 'mp.bin', mpBytes, { ...mp.headers, ETag: mp.oss_object.etag, 'x-oss-object-type': 'Multipart' });
+  const head = await client.head('mp.bin');
+  const hh = head.res.headers as Record<string, string>;
+  assert.is(hh.etag, mp.oss_object.etag);
+  assert.is(hh['x-oss-object-type'], 'Multipart');
+  assert.is(hh['x-oss-hash-crc64ecma'], mp.oss_object['x-oss-hash-crc64ecma']);
+
+  // Snapshots are copies: scribbling on one does not change what is served.
+  const snap = oss.getObject('fixtures', 'v2.bin');
+  snap?.body?.fill(0);
+  assert.ok(Buffer.from((await client.get('v2.bin')).content).equals(stored));
 });
 
 objects('buckets: NoSuchBucket when auto-creation is off, putBucket creates, deleteBucket refuses a non-empty one', async () => {
@@ -477,7 +493,7 @@ multipart('init → uploadPart ×3 (out of order, parallel) → listParts → co
     assert.is(results[i].etag, md5Etag(parts[n - 1]), `part ${n} ETag`);
     assert.is((results[i].res.headers as Record<string, string>)['x-oss-hash-crc64ecma'], crcText(parts[n - 1]), `part ${n} CRC`);
   }
-  const listed = await client.listParts('mp/object.bin', init.uploadId, {});
+  const listed = await client.listParts('mp/object.bin', init.uploadId, {} as never);
   const listedParts = listed.parts as unknown as Record<string, string>[];
   assert.equal(listedParts.map((p) => p.PartNumber), ['1', '2', '3']);
   assert.equal(listedParts.map((p) => p.Size), ['102400', '102400', String(data.length - 204_800)]);
@@ -592,10 +608,10 @@ multipart('abort: 204, then NoSuchUpload for uploadPart, listParts, complete and
   const init = await client.initMultipartUpload('mp/abort.bin');
   const p1 = await client.uploadPart('mp/abort.bin', init.uploadId, 1, Buffer.alloc(100, 1), 0, 100);
   const aborted = await client.abortMultipartUpload('mp/abort.bin', init.uploadId);
-  assert.is(aborted.res.status, 204);
+  assert.is((aborted as unknown as { res: { status: number } }).res.status, 204);
   const calls: (() => Promise<unknown>)[] = [
     () => client.uploadPart('mp/abort.bin', init.uploadId, 2, Buffer.alloc(100, 1), 0, 100),
-    () => client.listParts('mp/abort.bin', init.uploadId, {}),
+    () => client.listParts('mp/abort.bin', init.uploadId, {} as never),
     () => client.completeMultipartUpload('mp/abort.bin', init.uploadId, [{ number: 1, etag: p1.etag }]),
     () => client.abortMultipartUpload('mp/abort.bin', init.uploadId),
   ];
@@ -605,7 +621,7 @@ multipart('abort: 204, then NoSuchUpload for uploadPart, listParts, complete and
     assert.is(err.status, 404);
   }
   assert.is(oss.getObject(BUCKET, 'mp/abort.bin'), undefined);
-  const wrongKey = await rejects(client.listParts('mp/other-key.bin', init.uploadId, {}));
+  const wrongKey = await rejects(client.listParts('mp/other-key.bin', init.uploadId, {} as never));
   assert.is(wrongKey.code, 'NoSuchUpload');
 });
 
@@ -621,7 +637,7 @@ multipart('UploadPart with CSE headers: equal to Initiate is accepted, a differe
   assert.is(err.code, 'InvalidArgument');
   assert.match(err.message, /client-side-encryption-start/);
   // xml2js (explicitArray: false) gives a lone part as an object, not a one-element array.
-  const listed = await client.listParts('mp/cse.bin', init.uploadId, {});
+  const listed = await client.listParts('mp/cse.bin', init.uploadId, {} as never);
   assert.equal(([] as Record<string, string>[]).concat(listed.parts as never).map((p) => p.PartNumber), ['1']);
 });
 
@@ -652,8 +668,8 @@ multipart('listUploads shows uploads in progress; uploadPartCopy copies a byte r
   ]);
   const source = Buffer.from(pseudoRandomBytes(300_000, 34));
   await client.put('u/source.bin', source);
-  const p1 = await client.uploadPartCopy('u/a', a.uploadId, 1, '0-102399', { sourceKey: 'u/source.bin', sourceBucketName: 'uploads-bucket' });
-  const p2 = await client.uploadPartCopy('u/a', a.uploadId, 2, '102400-149999', { sourceKey: 'u/source.bin', sourceBucketName: 'uploads-bucket' });
+  const p1 = await client.uploadPartCopy('u/a', a.uploadId, 1, '0-102399', { sourceKey: 'u/source.bin', sourceBucketName: 'uploads-bucket' }, {});
+  const p2 = await client.uploadPartCopy('u/a', a.uploadId, 2, '102400-149999', { sourceKey: 'u/source.bin', sourceBucketName: 'uploads-bucket' }, {});
   assert.is(p1.etag, md5Etag(source.subarray(0, 102_400)));
   await client.completeMultipartUpload('u/a', a.uploadId, [
     { number: 1, etag: p1.etag },
@@ -749,8 +765,7 @@ faults('GET reset after K body bytes: getStream sees the connection die after ex
     })(),
   );
   assert.match(`${err.code} ${err.message}`, /ECONNRESET|aborted/);
-  assert.ok(Buffer.concat(received).equals(body.subarray(0, Buffer.concat(received).length)));
-  assert.ok(Buffer.concat(received).length <= 1000);
+  assert.ok(Buffer.concat(received).equals(body.subarray(0, 1000)));
   const entry = oss.log[oss.log.length - 1];
   assert.equal([entry.kind, entry.status, entry.fault, entry.bytesOut], ['get', 0, 'reset', 1000]);
   // ali-oss's buffered get() also fails (it reports the cut body as unparsable error XML).
@@ -837,7 +852,7 @@ details('CORS: preflight allows the methods and requested headers; responses exp
     assert.match(String(pre.headers['access-control-allow-methods']), /PUT/);
     assert.match(String(pre.headers['access-control-allow-headers']), /x-oss-meta-client-side-encryption-key/);
     assert.is(oss.log[0].kind, 'preflight');
-    await oss.client(BUCKET).put('k.bin', Buffer.from('x'), { meta: { custom: 'y' } as unknown as Record<string, string | number> });
+    await oss.client(BUCKET).put('k.bin', Buffer.from('x'), { meta: { custom: 'y' } as never });
     const got = await raw(oss, { method: 'GET', path: '/k.bin', headers: { origin: 'http://127.0.0.1:9' } });
     assert.is(got.headers['access-control-allow-origin'], '*');
     const exposed = String(got.headers['access-control-expose-headers']).split(/,\s*/).map((h) => h.toLowerCase());
@@ -856,6 +871,21 @@ details('CORS: preflight allows the methods and requested headers; responses exp
     }
     const error = await raw(oss, { method: 'GET', path: '/missing', headers: { origin: 'http://127.0.0.1:9' } });
     assert.is(error.headers['access-control-allow-origin'], '*');
+  } finally {
+    await oss.close();
+  }
+});
+
+details("addressing: 'path' serves ali-oss with an IP endpoint and sldEnable (bucket in both Host and path)", async () => {
+  const oss = await startOssServer({ addressing: 'path' });
+  try {
+    const client = oss.client(BUCKET, { sldEnable: true });
+    await client.put('k/ey.bin', Buffer.from('path style'));
+    const entry = oss.log[oss.log.length - 1];
+    assert.is(entry.headers.host, `${BUCKET}.oss-cn-hangzhou.aliyuncs.com`);
+    assert.equal([entry.bucket, entry.key], [BUCKET, 'k/ey.bin']);
+    assert.equal(oss.listKeys(BUCKET), ['k/ey.bin']);
+    assert.is(Buffer.from((await client.get('k/ey.bin')).content).toString(), 'path style');
   } finally {
     await oss.close();
   }

@@ -3,7 +3,7 @@
  *
  * A fault names a request kind (and optionally bucket, key, part number) and says which of the matching
  * requests, counted from the moment it is injected, it hits: the `nth` and the `times - 1` after it. What it
- * does to them: answer with an OSS-style XML error of a given status; reset the TCP connection (while the
+ * does to them: answer with an OSS-style XML error of a given status; cut the TCP connection (while the
  * request body is arriving, after K response body bytes of a GET, or right away); and/or delay them. With
  * `afterApply` the operation takes effect first and only the response is lost or replaced, which is what a
  * client sees when a connection drops after the server committed.
@@ -49,9 +49,11 @@ export interface OssFault {
   code?: string;
   message?: string;
   /**
-   * Reset the connection (TCP RST). `afterBytes`: for uploads (put, uploadPart, complete) after receiving that
-   * many request-body bytes; for GET after sending that many response-body bytes; default 0. Kinds with
-   * neither body are reset before anything is answered.
+   * Cut the connection. Uploads (put, uploadPart, complete): a TCP RST once `afterBytes` request-body bytes
+   * have arrived. GET: the response headers and exactly `afterBytes` body bytes are sent, then the connection
+   * is closed cleanly (FIN), so the client is sure to hold those bytes before it sees the premature end (an
+   * RST could make its kernel drop unread bytes); with `afterBytes` >= the body length the client gets it all
+   * and notices nothing. Other kinds: an RST before anything is answered. `afterBytes` defaults to 0.
    */
   reset?: true | { afterBytes?: number };
   /** Wait this long before handling the request (adds up over several faults). */
