@@ -468,14 +468,15 @@ class Run {
         give(buffer);
         throw err;
       }
-      if (u.dataSize === undefined && plain.length < part.length) {
+      if (plan === undefined && plain.length < part.length) {
         // The end of a stream of unknown size: now the plan is known. An empty stream still needs one (empty) part.
         u.dataSize = part.start + plain.length;
         if (plain.length === 0 && n > 1) {
           give(buffer);
           return;
         }
-        part = { partNumber: n, start: part.start, length: plain.length };
+        yield { part: { partNumber: n, start: part.start, length: plain.length }, plain, buffer };
+        return;
       }
       yield { part, plain, buffer };
     }
@@ -583,6 +584,13 @@ class Run {
   #initOptions(): Record<string, any> {
     const opts = { ...this.#opts };
     delete opts.callback;
+    // ali-oss takes the Content-Type from the file's extension (a path or a File's name), else from the object
+    // name; an extension is what it hands to its MIME lookup.
+    if (opts.mime === undefined) {
+      const fileName = typeof this.#file === 'string' ? this.#file : (this.#file as { name?: unknown }).name;
+      const ext = typeof fileName === 'string' ? /\.[^./\\]+$/.exec(fileName)?.[0] : undefined;
+      if (ext !== undefined) opts.mime = ext;
+    }
     return opts;
   }
 }
