@@ -162,12 +162,10 @@ async function putPath(ctx: ClientContext, name: string, path: string, opts: Rec
   const info = await stat(path);
   if (!info.isFile()) throw new TypeError(`"file" expected a path to a regular file, got ${JSON.stringify(path)} (not a file)`);
   const size = info.size;
-  let md5Text: string | undefined;
-  if (md5 === 'compute') {
-    md5Text = Buffer.from(await hashFile(path, signal)).toString('base64');
-  } else if (md5 instanceof Uint8Array) {
-    md5Text = Buffer.from(md5).toString('base64');
-  }
+  // A computed MD5 is then checked again while the file streams, so a file changed between the two reads
+  // fails the upload instead of storing a wrong MD5.
+  const expectedMd5 = md5 === 'compute' ? await hashFile(path, signal) : md5;
+  const md5Text = expectedMd5 === undefined ? undefined : Buffer.from(expectedMd5).toString('base64');
   // ali-oss's own put(path) takes the Content-Type from the extension; createRequest looks an extension up.
   const mime = opts.mime ?? (extname(path) || undefined);
   return withRetry(
@@ -175,7 +173,7 @@ async function putPath(ctx: ClientContext, name: string, path: string, opts: Rec
       // A fresh key per attempt: if the file changed between attempts, two plaintexts never share a keystream.
       const created = await ctx.keyring.createContentKey();
       const meta = envelopeMeta(opts, created.wrapped, size, md5Text);
-      const encrypt = new EncryptStream(ctx, created.content, size, md5 instanceof Uint8Array ? md5 : undefined, name, `file ${JSON.stringify(path)}`);
+      const encrypt = new EncryptStream(ctx, created.content, size, expectedMd5, name, `file ${JSON.stringify(path)}`);
       const source = createReadStream(path);
       return send(ctx, name, source, encrypt, { ...opts, headers: { ...opts.headers }, meta, mime, contentLength: size }, signal);
     },
