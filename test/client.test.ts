@@ -754,3 +754,35 @@ retries('withRetry: bounded, exponential full-jitter delays, AbortSignal, non-re
 });
 
 retries.run();
+
+// ---------------------------------------------------------------------------------------------------------------
+const aborts = suite('client: AbortSignal');
+setup(aborts);
+
+aborts('an aborted signal stops get/put/head before any request; aborting a stream mid-way stores nothing', async () => {
+  const c = client();
+  await c.put('a/obj', Buffer.alloc(1000, 1));
+  const ac = new AbortController();
+  ac.abort(new Error('user stop'));
+  const before = env.oss.log.length;
+  for (const call of [() => c.get('a/obj', { signal: ac.signal }), () => c.put('a/x', Buffer.alloc(5), { signal: ac.signal }), () => c.head('a/obj', { signal: ac.signal })]) {
+    await rejects(call(), (e) => assert.is(e.message, 'user stop'));
+  }
+  assert.is(env.oss.log.length, before);
+
+  const live = new AbortController();
+  const source = new Readable({ read() {} });
+  source.push(Buffer.alloc(10_000, 2));
+  const pending = c.putStream('a/aborted', source, { signal: live.signal, contentLength: 50_000 });
+  setTimeout(() => live.abort(new Error('stop mid-way')), 50);
+  await rejects(pending, () => undefined);
+  assert.is(env.oss.getObject(BUCKET, 'a/aborted'), undefined);
+
+  await c.put('a/big', Buffer.from(pseudoRandomBytes(300_000, 30)));
+  const reading = new AbortController();
+  const { stream } = await c.getStream('a/big', { signal: reading.signal });
+  reading.abort(new Error('reader gone'));
+  await rejects((async () => { for await (const _ of stream) void _; })(), (e) => assert.is(e.message, 'reader gone'));
+});
+
+aborts.run();
