@@ -288,7 +288,13 @@ async function refuseEncryptedSource(
   }
 }
 
-/** A shallow copy of caller options (ali-oss mutates the options object it is given; retries must not see that). */
+/**
+ * A copy of caller options one level deep (`headers`, `subres`, `meta` copied too), without our `signal`:
+ * ali-oss mutates the options object it is given, and neither the caller nor a retry may see that.
+ * @example
+ *   const opts = copyOptions(options);
+ *   await withRetry(() => ctx.oss.head(name, copyOptions(opts)), ctx.retry);
+ */
 export function copyOptions(options: Record<string, unknown> | undefined): Record<string, any> {
   const out: Record<string, any> = { ...(options ?? {}) };
   if (out.headers && typeof out.headers === 'object') out.headers = { ...out.headers };
@@ -298,7 +304,11 @@ export function copyOptions(options: Record<string, unknown> | undefined): Recor
   return out;
 }
 
-/** The caller's AbortSignal, if any (our addition to ali-oss's options). */
+/**
+ * The caller's AbortSignal, if any (`signal` is our addition to ali-oss's options).
+ * @example
+ *   await withRetry(attempt, ctx.retry, { signal: signalOf(options) });
+ */
 export function signalOf(options: Record<string, unknown> | undefined): AbortSignal | undefined {
   const s = options?.signal;
   return s instanceof AbortSignal ? s : undefined;
