@@ -133,7 +133,7 @@ test('the bundle runs in a bare vm context: WASM CTR equals node:crypto, RSA wra
   const context = vm.createContext({
     // What every browser and edge runtime has, and nothing Node-specific.
     atob,
-    crypto: { getRandomValues: <T extends ArrayBufferView>(a: T) => webcrypto.getRandomValues(a) },
+    crypto: { getRandomValues: (a: Uint8Array) => webcrypto.getRandomValues(a) },
   });
   // Browsers, workers, Deno and Bun all name the global scope `self` (node-forge looks for it).
   vm.runInContext('globalThis.self = globalThis;', context);
