@@ -3,8 +3,18 @@
  * process against the loopback OSS and KMS stand-ins over real HTTP.
  * @module
  */
+import { spawn } from 'node:child_process';
+import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { pseudoRandomBytes } from './_util.js';
+import { startKmsServer, type KmsServer } from './support/kms-server.js';
+import { startOssServer, TEST_ACCESS_KEY_ID, TEST_ACCESS_KEY_SECRET, type OssServer } from './support/oss-server.js';
 import {
   CliUsageError,
   DEFAULT_MULTIPART_THRESHOLD,
@@ -171,6 +181,8 @@ args('transfer: sizes, parallelism, threshold default, checkpoint rules', () => 
 args('usage errors name what was wrong', () => {
   usage(['frobnicate'], /unknown command "frobnicate"/);
   usage(['get', 'oss://bkt/k'], /get expected oss:\/\/BUCKET\/KEY <file\|->, got "oss:\/\/bkt\/k"/);
+  // The arguments are checked before the settings: no endpoint or credentials needed to hear about them.
+  usage(['get', 'oss://bkt/k'], /get expected oss:\/\/BUCKET\/KEY/, {});
   usage(['put', 'a', 'b', 'c', '--rsa-public-key', 'p'], /put expected <file\|-> oss:\/\/BUCKET\/KEY, got "a" "b" "c"/);
   usage(['put', 'f', 'oss://bkt/k'], /put needs a key that can encrypt/);
   usage(['get', 'oss://bkt/k', 'o'], /get needs a key that can decrypt/);
@@ -196,3 +208,254 @@ args('keygen: --out required, --bits validated, no connection needed', () => {
 });
 
 args.run();
+
+// ---------------------------------------------------------------------------------------------------------
+// The CLI as a child process, against the OSS and KMS stand-ins over real HTTP.
+
+const MAIN = fileURLToPath(new URL('../bindings/cli/main.ts', import.meta.url));
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const BUCKET = 'cli-bucket';
+
+interface CliRun {
+  code: number | null;
+  stdout: Buffer;
+  stderr: string;
+}
+
+let oss: OssServer;
+let kms: KmsServer;
+let work: string;
+let baseEnv: Record<string, string>;
+
+/** Runs `oss-crypto` from source in a child process. */
+function cli(argv: string[], opts: { input?: Uint8Array; env?: Record<string, string> } = {}): Promise<CliRun> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...argv], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', ...baseEnv, ...opts.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.stderr.on('data', (c: Buffer) => err.push(c));
+    child.on('error', reject);
+    // A child that exits before reading its input (a usage error) closes the pipe; that is not a test failure.
+    child.stdin.on('error', () => undefined);
+    child.on('close', (code) => resolvePromise({ code, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8') }));
+    child.stdin.end(opts.input === undefined ? undefined : Buffer.from(opts.input));
+  });
+}
+
+function ok(run: CliRun, what: string): CliRun {
+  assert.is(run.code, 0, `${what}: exit ${run.code}, stderr: ${run.stderr}`);
+  return run;
+}
+
+/** Exactly one line, `error CODE: message`. */
+function failed(run: CliRun, exit: number, code: string, what: string): string {
+  assert.is(run.code, exit, `${what}: exit ${run.code}, stderr: ${run.stderr}`);
+  const lines = run.stderr.trimEnd().split('\n');
+  assert.is(lines.length, 1, `${what}: one line on stderr, got ${JSON.stringify(run.stderr)}`);
+  assert.ok(lines[0].startsWith(`error ${code}: `), `${what}: got ${JSON.stringify(lines[0])}`);
+  return lines[0];
+}
+
+const key = (name: string) => join(work, name);
+
+const child = suite('cli (child process)');
+
+child.before(async () => {
+  oss = await startOssServer();
+  kms = await startKmsServer();
+  work = await mkdtemp(join(tmpdir(), 'oss-crypto-cli-'));
+  baseEnv = {
+    OSS_ENDPOINT: oss.endpoint,
+    OSS_REGION: oss.region,
+    OSS_ACCESS_KEY_ID: TEST_ACCESS_KEY_ID,
+    OSS_ACCESS_KEY_SECRET: TEST_ACCESS_KEY_SECRET,
+    KMS_ACCESS_KEY_ID: kms.credentials.accessKeyId,
+    KMS_ACCESS_KEY_SECRET: kms.credentials.accessKeySecret,
+  };
+});
+
+child.after(async () => {
+  await oss.close();
+  await kms.close();
+  await rm(work, { recursive: true, force: true });
+});
+
+child('--help prints the usage on stdout; usage errors exit 2 with one "error USAGE:" line', async () => {
+  // (Every usage rule is unit-tested above; here: the exit status and the one-line form.)
+  const [help, badRange] = await Promise.all([
+    cli(['--help']),
+    cli(['get', 'oss://cli-bucket/k', 'out', '--range', '9-5', '--rsa-private-key', 'x.pem']),
+  ]);
+  ok(help, '--help');
+  assert.ok(help.stdout.toString().includes('oss-crypto get oss://BUCKET/KEY <file|-> [--range a-b|a-|-n]'));
+  assert.match(failed(badRange, 2, 'USAGE', 'bad range'), /ends \(5\) before it starts \(9\)/);
+});
+
+child('keygen writes PREFIX.private.pem (0600) and PREFIX.public.pem, and never overwrites', async () => {
+  // A second pair (b), made here, plays "another key" in the tests below.
+  const other = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  await writeFile(key('b.private.pem'), other.privateKey.export({ format: 'pem', type: 'pkcs8' }));
+  const a = ok(await cli(['keygen', '--out', key('a'), '--bits', '2048']), 'keygen');
+  assert.is(a.stdout.length, 0, 'nothing on stdout');
+  assert.match(a.stderr, /wrote .*a\.private\.pem \(mode 0600\)/);
+  assert.not.ok(a.stderr.includes('PRIVATE KEY'), 'the key never appears on the console');
+  const st = await stat(key('a.private.pem'));
+  assert.is(st.mode & 0o777, 0o600, 'private key mode');
+  const priv = createPrivateKey(await readFile(key('a.private.pem'), 'utf8'));
+  const pub = createPublicKey(await readFile(key('a.public.pem'), 'utf8'));
+  assert.is(priv.asymmetricKeyDetails?.modulusLength, 2048);
+  assert.ok(createPublicKey(priv).export({ format: 'der', type: 'spki' }).equals(pub.export({ format: 'der', type: 'spki' })), 'one pair');
+  const before = await readFile(key('a.private.pem'), 'utf8');
+  const again = await cli(['keygen', '--out', key('a'), '-q']);
+  assert.match(failed(again, 1, 'EEXIST', 'keygen over an existing key'), /a\.private\.pem/);
+  assert.is(await readFile(key('a.private.pem'), 'utf8'), before, 'the existing key is untouched');
+});
+
+child('put (single and multipart, file and stdin), head without key material, get whole and every range form', async () => {
+  const small = pseudoRandomBytes(70_001, 1);
+  const large = pseudoRandomBytes(330_000, 2);
+  await writeFile(key('small.bin'), small);
+  await writeFile(key('large.bin'), large);
+  const pub = ['--rsa-public-key', key('a.public.pem')];
+  const priv = ['--rsa-private-key', key('a.private.pem')];
+  const multipart = ['--multipart-threshold', '200KiB', '--part-size', '100KiB', '--parallel', '2'];
+  oss.clearLog();
+  const puts = await Promise.all([
+    cli(['put', key('small.bin'), `oss://${BUCKET}/small.bin`, ...pub, ...multipart]),
+    cli(['put', key('large.bin'), `oss://${BUCKET}/large.bin`, ...pub, ...multipart]),
+    cli(['put', '-', `oss://${BUCKET}/stdin-small.bin`, ...pub, ...multipart, '-q'], { input: small }),
+    cli(['put', '-', `oss://${BUCKET}/stdin-large.bin`, ...pub, ...multipart, '-q'], { input: large }),
+  ]);
+  puts.forEach((r, i) => ok(r, `put ${i}`));
+  const kinds = (k: string) => oss.log.filter((e) => e.key === k).map((e) => e.kind);
+  assert.equal(kinds('small.bin'), ['put'], 'small file: one PUT');
+  assert.equal(kinds('stdin-small.bin'), ['put'], 'small stdin: one PUT');
+  for (const k of ['large.bin', 'stdin-large.bin']) {
+    const ks = kinds(k);
+    assert.is(ks.filter((x) => x === 'uploadPart').length, 4, `${k}: 330000 bytes in 100 KiB parts`);
+    assert.is(ks.at(-1), 'complete', k);
+    assert.is(oss.getObject(BUCKET, k)!.type, 'Multipart');
+  }
+  for (const k of ['small.bin', 'large.bin', 'stdin-small.bin', 'stdin-large.bin']) {
+    const stored = oss.getObject(BUCKET, k)!;
+    const plain = k.includes('small') ? small : large;
+    assert.is(stored.size, plain.length, k);
+    assert.not.ok(stored.body!.equals(Buffer.from(plain)), `${k} is stored encrypted`);
+  }
+
+  // head: the envelope as JSON; the wrapped key and IV values never appear.
+  const head = ok(await cli(['head', `oss://${BUCKET}/large.bin`]), 'head');
+  const json = JSON.parse(head.stdout.toString());
+  assert.is(json.size, 330_000);
+  assert.is(json.encrypted, true);
+  assert.is(json.envelope.wrapAlg, 'RSA/NONE/PKCS1Padding');
+  assert.is(json.envelope.dataSize, 330_000);
+  assert.is(json.envelope.partSize, 102_400);
+  const stored = oss.getObject(BUCKET, 'large.bin')!;
+  for (const name of ['client-side-encryption-key', 'client-side-encryption-start']) {
+    const value = stored.meta[name];
+    assert.ok(value !== undefined && value.length > 100, name);
+    assert.not.ok(head.stdout.toString().includes(value), `${name} not printed`);
+    assert.not.ok(head.stdout.toString().includes(value.slice(0, 40)), `${name} not even in part`);
+  }
+
+  // get: whole to a file and to stdout; every range form, both spellings, to stdout and to files.
+  const ranges: Array<[string[], string, number, number]> = [
+    [['--range', '1000-1999'], '-', 1000, 2000],
+    [['--range=102395-102420'], key('r2.bin'), 102395, 102421],
+    [['--range', '329990-'], '-', 329990, 330000],
+    [['--range=-17'], '-', 330000 - 17, 330000],
+    [['--range', '-102401'], key('r5.bin'), 330000 - 102401, 330000],
+  ];
+  const [whole, stdinWhole, ...ranged] = await Promise.all([
+    cli(['get', `oss://${BUCKET}/large.bin`, key('large.out'), ...priv]),
+    cli(['get', `oss://${BUCKET}/stdin-large.bin`, '-', ...priv]),
+    ...ranges.map(([flags, target]) => cli(['get', `oss://${BUCKET}/large.bin`, target, ...flags, ...priv])),
+  ]);
+  ok(whole, 'get to file');
+  assert.ok((await readFile(key('large.out'))).equals(Buffer.from(large)), 'whole file');
+  assert.ok(ok(stdinWhole, 'get -').stdout.equals(Buffer.from(large)), 'the object put from stdin, whole to stdout');
+  ranges.forEach(([flags, target, start, end], i) => {
+    ok(ranged[i], flags.join(' '));
+    const bytes = target === '-' ? ranged[i].stdout : readFileSync(target);
+    assert.ok(bytes.equals(Buffer.from(large.subarray(start, end))), `${flags.join(' ')}: ${bytes.length} bytes`);
+  });
+});
+
+child('KMS flags: put and get through the KMS stand-in (go and oss2 layering, passphrase)', async () => {
+  const keyId = kms.createKey();
+  const plain = pseudoRandomBytes(20_000, 3);
+  await writeFile(key('kms.bin'), plain);
+  const conn = ['--kms-endpoint', kms.endpoint, '--kms-protocol', 'http', '--kms-region', 'cn-hangzhou'];
+  const [go, oss2] = await Promise.all([
+    cli(['put', key('kms.bin'), `oss://${BUCKET}/kms-go.bin`, '--kms-key-id', keyId, ...conn]),
+    cli(['put', key('kms.bin'), `oss://${BUCKET}/kms-oss2.bin`, '--kms-key-id', keyId, '--kms-blob-layout', 'oss2', '--kms-passphrase', 'pw', ...conn]),
+  ]);
+  ok(go, 'put kms go');
+  ok(oss2, 'put kms oss2');
+  assert.ok(kms.count('Encrypt') >= 2);
+  // Reading needs no key id (the blob names it); the passphrase must match.
+  const [getGo, getOss2, wrongPass] = await Promise.all([
+    cli(['get', `oss://${BUCKET}/kms-go.bin`, '-', ...conn]),
+    cli(['get', `oss://${BUCKET}/kms-oss2.bin`, '-', '--kms-passphrase', 'pw', ...conn]),
+    cli(['get', `oss://${BUCKET}/kms-oss2.bin`, key('kms-wrong.out'), '--kms-passphrase', 'nope', ...conn]),
+  ]);
+  assert.ok(ok(getGo, 'get kms go').stdout.equals(Buffer.from(plain)));
+  assert.ok(ok(getOss2, 'get kms oss2').stdout.equals(Buffer.from(plain)));
+  failed(wrongPass, 1, 'KMS_ERROR', 'wrong passphrase');
+  assert.not.ok(existsSync(key('kms-wrong.out')), 'no output file');
+  // What was written: one layer (go) and two (oss2).
+  assert.ok(/^[A-Za-z0-9+/=]+$/.test(oss.getObject(BUCKET, 'kms-go.bin')!.meta['client-side-encryption-key']));
+  const doubled = Buffer.from(oss.getObject(BUCKET, 'kms-oss2.bin')!.meta['client-side-encryption-key'], 'base64').toString('latin1');
+  assert.ok(/^[A-Za-z0-9+/=]+$/.test(doubled), 'oss2: base64 of the blob text');
+});
+
+child('--matdesc on write, --material selects the key by matdesc on read; wrong key and missing object fail with their codes', async () => {
+  const plain = pseudoRandomBytes(5000, 4);
+  await writeFile(key('md.bin'), plain);
+  ok(
+    await cli(['put', key('md.bin'), `oss://${BUCKET}/md.bin`, '--rsa-public-key', key('a.public.pem'), '--matdesc', '{"owner":"team-a","x":"1"}']),
+    'put with matdesc',
+  );
+  assert.equal(JSON.parse(oss.getObject(BUCKET, 'md.bin')!.meta['client-side-encryption-matdesc']), { owner: 'team-a', x: '1' });
+  const [viaMaterial, noMatch, wrongKey, missing] = await Promise.all([
+    // Main key b (another pair); a's key is picked by the object's matdesc (compared as a map: other order).
+    cli(['get', `oss://${BUCKET}/md.bin`, '-', '--rsa-private-key', key('b.private.pem'), '--material', `{"x":"1","owner":"team-a"}=${key('a.private.pem')}`]),
+    cli(['get', `oss://${BUCKET}/md.bin`, '-', '--rsa-private-key', key('a.private.pem')]),
+    cli(['get', `oss://${BUCKET}/small.bin`, key('wrong.out'), '--rsa-private-key', key('b.private.pem')]),
+    cli(['get', `oss://${BUCKET}/no-such-object`, key('missing.out'), '--rsa-private-key', key('a.private.pem')]),
+  ]);
+  assert.ok(ok(viaMaterial, 'get via --material').stdout.equals(Buffer.from(plain)));
+  assert.match(failed(noMatch, 1, 'KEY_NO_MATCH', 'no material for the matdesc'), /team-a/);
+  failed(wrongKey, 1, 'KEY_UNWRAP_FAILED', 'wrong key');
+  failed(missing, 1, 'NoSuchKey', 'missing object');
+  assert.not.ok(existsSync(key('wrong.out')));
+  assert.not.ok(existsSync(key('missing.out')));
+  for (const r of [noMatch, wrongKey, missing]) assert.not.ok(/PRIVATE KEY|[0-9a-f]{64}/.test(r.stderr), 'no key material in errors');
+});
+
+child('get --checkpoint: a failed download keeps its checkpoint and no output; the rerun fetches only the missing parts', async () => {
+  const priv = ['--rsa-private-key', key('a.private.pem')];
+  const cp = key('large.cp.json');
+  const out = key('resumed.out');
+  oss.inject({ kind: 'get', key: 'large.bin', nth: 3, times: Infinity, status: 503 });
+  const first = await cli(['get', `oss://${BUCKET}/large.bin`, out, '--part-size', '64KiB', '--parallel', '1', '--checkpoint', cp, ...priv]);
+  failed(first, 1, 'ServiceUnavailable', 'persistent 503');
+  assert.not.ok(existsSync(out), 'no partial output');
+  const saved = JSON.parse(await readFile(cp, 'utf8'));
+  assert.equal(saved.doneParts.map((p: { number: number }) => p.number), [1, 2]);
+  oss.clearFaults();
+  oss.clearLog();
+  ok(await cli(['get', `oss://${BUCKET}/large.bin`, out, '--checkpoint', cp, ...priv]), 'resume');
+  assert.ok((await readFile(out)).equals(Buffer.from(pseudoRandomBytes(330_000, 2))));
+  const ranges = oss.log.filter((e) => e.kind === 'get').map((e) => e.range);
+  assert.equal(ranges, ['bytes=131072-196607', 'bytes=196608-262143', 'bytes=262144-327679', 'bytes=327680-329999']);
+  assert.not.ok(existsSync(cp), 'checkpoint removed');
+});
+
+child.run();
