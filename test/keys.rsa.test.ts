@@ -312,13 +312,15 @@ bad('unwrapped lengths are checked: a 31-byte key, a 15-byte IV, a V1 start that
   const goodKey = enc(c.key);
   await rejects(r.unwrap(v2Wrapped(OAEP, enc(c.key.subarray(0, 31)), enc(c.iv))), KeyUnwrapError, 'KEY_UNWRAP_FAILED', /key is 31 bytes, expected 32/);
   await rejects(r.unwrap(v2Wrapped(OAEP, goodKey, enc(c.iv.subarray(0, 15)))), KeyUnwrapError, 'KEY_UNWRAP_FAILED', /IV is 15 bytes, expected 16/);
+  // A PKCS#1 v1.5 block of the wrong length is a padding failure like any other: the generic message, no length
+  // (telling it apart would be a Bleichenbacher oracle; OAEP messages above are authenticated, so they may say it).
   const pem = spkiPublic(k1024.publicKey);
-  await rejects(
+  const err = await rejects(
     r.unwrap(v2Wrapped(PKCS1, pkcs1EncryptForge(pem, c.key), pkcs1EncryptForge(pem, new Uint8Array(17)))),
     KeyUnwrapError,
     'KEY_UNWRAP_FAILED',
-    /IV is 17 bytes/,
   );
+  assert.is(err.message, 'cannot unwrap this RSA/NONE/PKCS1Padding object with the RSA-1024 private key: the object was written with another key pair, or its metadata was altered');
   for (const start of ['8a', '', ' 8', '-1', '340282366920938463463374607431768211456']) {
     const v1: WrappedContentKey = { format: 'v1', wrapAlg: 'rsa', wrappedKey: goodKey, wrappedStart: enc(new TextEncoder().encode(start)), matdesc: {} };
     await rejects(r.unwrap(v1), KeyUnwrapError, 'KEY_UNWRAP_FAILED', /V1 start/);

@@ -6,21 +6,26 @@
  * the padding chosen for writing, and V1 `rsa` (OAEP-SHA1, where the start wraps an ASCII decimal counter).
  * The CEK and the IV are wrapped separately; each wrapped value is modulus-length, stored as base64.
  *
- * Engines: PKCS#1 v1.5 unwrapping is node-forge (Node 20 refuses v1.5 private decryption, CVE-2023-46809, and
- * Web Crypto has no RSAES-PKCS1-v1_5); PKCS#1 v1.5 wrapping is a public-key operation done with native BigInt
- * (checked byte for byte against node-forge in the tests); RSA-OAEP uses the runtime's Web Crypto
- * (`globalThis.crypto.subtle`) when it has one, node-forge otherwise, with the same results (the tests run both).
+ * The RSA arithmetic is an {@link RsaEngine}, as the CTR cipher has backends. The default,
+ * {@link portableRsaEngine}, runs anywhere: node-forge for private operations, the runtime's Web Crypto for
+ * RSA-OAEP when it has one, native BigInt for the PKCS#1 v1.5 public operation. Node services that read many
+ * objects pass `nodeRsaEngine` (rsa-native.ts, node:crypto: ~70× faster unwrapping). Whatever the engine, a
+ * PKCS#1 v1.5 unwrap asks it only for raw RSA (`c^d mod n`) and removes the padding here (pkcs1.ts), with
+ * masks instead of branches, checking key and IV before a single verdict and a single error message: no engine
+ * and no failure mode turns this wrapper into a padding oracle. (Node 20 refuses v1.5 private decryption,
+ * CVE-2023-46809, and Web Crypto has no RSAES-PKCS1-v1_5, so doing it ourselves is also the only portable way.)
  * No `node:` import: this file runs in browsers.
  *
- * Deliberately not here: choosing which key pair reads an object (keyring.ts, by matdesc). Note that RSA
- * private operations in node-forge are not constant-time; an attacker who can time many unwraps of forged
- * objects is outside what this library defends against.
+ * Deliberately not here: choosing which key pair reads an object (keyring.ts, by matdesc). node-forge's private
+ * exponentiation is blinded but not constant-time; a reader exposed to attackers who can time many unwraps of
+ * forged objects should use `nodeRsaEngine` (OpenSSL) where it can.
  * @module
  */
 import forge from 'node-forge';
 import { KeyUnwrapError, KeyWrapError, MetadataError, OssCryptoError } from '../errors.js';
 import { decodeBase64, encodeBase64 } from '../envelope/base64.js';
 import { WRAP_ALG } from '../envelope/headers.js';
+import { pkcs1v15Pad, pkcs1v15Unpad } from './pkcs1.js';
 import type { ContentKey, KeyWrapper, Matdesc, WrappedContentKey } from './types.js';
 
 /** Smallest RSA modulus accepted (oss2's own test keys are 1024-bit). */
@@ -30,6 +35,66 @@ export const RSA_MAX_BITS = 4096;
 
 /** Which padding {@link RsaKeyWrapper.wrap} writes. Reading accepts both. */
 export type RsaPadding = 'pkcs1' | 'oaep';
+
+// ---- the engine contract --------------------------------------------------------------------------------------
+
+/** Public-key operations of one key, as an {@link RsaEngine} prepared them. Outputs are modulus-length. */
+export interface RsaPublicKeyOps {
+  /** RSAES-PKCS1-v1_5 encryption (RFC 8017 §7.2.1) with fresh random nonzero padding. */
+  encryptPkcs1(data: Uint8Array): Uint8Array | Promise<Uint8Array>;
+  /** RSAES-OAEP encryption with SHA-1, MGF1-SHA-1 and an empty label (RFC 8017 §7.1.1). */
+  encryptOaep(data: Uint8Array): Uint8Array | Promise<Uint8Array>;
+}
+
+/** Private-key operations of one key, as an {@link RsaEngine} prepared them. */
+export interface RsaPrivateKeyOps {
+  /**
+   * Raw RSA decryption: `c^d mod n` as modulus-length big-endian bytes (leading zeros kept), no unpadding.
+   * May throw when `c >= n`. The wrapper removes PKCS#1 v1.5 padding itself and zeroes the returned bytes.
+   */
+  decryptRaw(data: Uint8Array): Uint8Array | Promise<Uint8Array>;
+  /** RSAES-OAEP decryption with SHA-1, MGF1-SHA-1 and an empty label; throws on any decoding failure. */
+  decryptOaep(data: Uint8Array): Uint8Array | Promise<Uint8Array>;
+}
+
+/**
+ * The RSA arithmetic behind {@link RsaKeyWrapper}: the portable default ({@link portableRsaEngine}),
+ * node-forge alone ({@link forgeRsaEngine}) or node:crypto (`nodeRsaEngine`, Node entry only).
+ *
+ * A wrapper imports its key into its engine once, when it is created, as DER: SubjectPublicKeyInfo for the
+ * public half, PKCS#8 for the private half. The engine keeps what it needs (copies); the wrapper zeroes the
+ * PKCS#8 bytes as soon as `importPrivateKey` returns.
+ * @example
+ *   const wrapper = rsaKeyWrapper({ privateKey: pem, engine: nodeRsaEngine });
+ *   wrapper.engine.name; // 'node'
+ */
+export interface RsaEngine {
+  /** Short name for benchmarks and messages: `"portable"`, `"forge"`, `"node"`. */
+  readonly name: string;
+  /** Prepares a public key (SubjectPublicKeyInfo DER) for wrapping. */
+  importPublicKey(spki: Uint8Array): RsaPublicKeyOps;
+  /** Prepares a private key (PKCS#8 DER) for unwrapping. */
+  importPrivateKey(pkcs8: Uint8Array): RsaPrivateKeyOps;
+}
+
+/**
+ * The default engine, for every runtime: node-forge for the private operations (raw RSA, and OAEP where Web
+ * Crypto is missing), the runtime's Web Crypto for RSA-OAEP when `globalThis.crypto.subtle` has it, and native
+ * BigInt with `crypto.getRandomValues` for the PKCS#1 v1.5 public operation (node-forge without it).
+ * @example
+ *   const reader = rsaKeyWrapper({ privateKey: pem }); // same as { engine: portableRsaEngine }
+ */
+export const portableRsaEngine: RsaEngine = portableEngine('portable', true);
+
+/**
+ * Like {@link portableRsaEngine} but never uses Web Crypto (same bytes, slower OAEP). What the option
+ * `webCrypto: false` selects.
+ * @example
+ *   const reader = rsaKeyWrapper({ privateKey: pem, engine: forgeRsaEngine });
+ */
+export const forgeRsaEngine: RsaEngine = portableEngine('forge', false);
+
+// ---- the wrapper ----------------------------------------------------------------------------------------------
 
 /** Options of {@link rsaKeyWrapper}. Give a public key, a private key, or both halves of one pair. */
 export interface RsaKeyWrapperOptions {
@@ -47,10 +112,22 @@ export interface RsaKeyWrapperOptions {
   /** Material description written with new objects and used by a KeyRing to pick this key. Default `{}`. */
   matdesc?: Matdesc;
   /**
-   * Use the runtime's Web Crypto for RSA-OAEP when it has it (default `true`); `false` forces node-forge for
-   * everything (same bytes, slower).
+   * The RSA arithmetic. Default {@link portableRsaEngine}; in Node, `nodeRsaEngine` (from the main entry) is
+   * much faster at unwrapping. Every engine writes and reads the same formats.
+   */
+  engine?: RsaEngine;
+  /**
+   * Kept for compatibility: `false` selects {@link forgeRsaEngine} (node-forge even where Web Crypto exists),
+   * `true` the default. Give either this or `engine`, not both.
    */
   webCrypto?: boolean;
+}
+
+/** Lets {@link RsaKeyWrapper.withEngine} reuse parsed keys; not exported, so options from outside cannot carry it. */
+const ADOPT = Symbol('RsaKeyWrapper.adopt');
+interface AdoptedKeys {
+  readonly pub: forge.pki.rsa.PublicKey;
+  readonly priv: forge.pki.rsa.PrivateKey | undefined;
 }
 
 /**
@@ -69,46 +146,96 @@ export class RsaKeyWrapper implements KeyWrapper {
   readonly canUnwrap: boolean;
   /** Modulus size in bits. */
   readonly bits: number;
+  /** The engine doing the RSA arithmetic. */
+  readonly engine: RsaEngine;
 
   readonly #padding: RsaPadding;
+  readonly #engineChosen: boolean;
+  // The parsed keys stay with the wrapper so that withEngine() can import them into another engine.
   readonly #public: forge.pki.rsa.PublicKey;
   readonly #private: forge.pki.rsa.PrivateKey | undefined;
-  readonly #webCrypto: boolean;
-  #subtlePrivate: Promise<CryptoKey | undefined> | undefined;
-  #subtlePublic: Promise<CryptoKey | undefined> | undefined;
+  readonly #publicOps: RsaPublicKeyOps;
+  readonly #privateOps: RsaPrivateKeyOps | undefined;
 
   /** Prefer {@link rsaKeyWrapper}; the constructor takes the same options. */
   constructor(options: RsaKeyWrapperOptions) {
     if (options === null || typeof options !== 'object') {
       throw new TypeError(`"options" expected an object, got ${typeName(options)}`);
     }
-    const { publicKey, privateKey, passphrase, padding = 'pkcs1', matdesc = {}, webCrypto = true } = options;
+    const { publicKey, privateKey, passphrase, padding = 'pkcs1', matdesc = {}, engine, webCrypto } = options;
+    const adopted = (options as { [ADOPT]?: AdoptedKeys })[ADOPT];
     if (padding !== 'pkcs1' && padding !== 'oaep') {
       throw new RangeError(`"padding" expected 'pkcs1' or 'oaep', got ${JSON.stringify(padding)}`);
     }
     if (passphrase !== undefined && typeof passphrase !== 'string') {
       throw new TypeError(`"passphrase" expected a string, got ${typeName(passphrase)}`);
     }
-    if (publicKey === undefined && privateKey === undefined) {
+    if (engine !== undefined && !isEngine(engine)) {
+      throw new TypeError(`"engine" expected an RsaEngine (name, importPublicKey(), importPrivateKey()), got ${typeName(engine)}`);
+    }
+    if (webCrypto !== undefined && typeof webCrypto !== 'boolean') {
+      throw new TypeError(`"webCrypto" expected a boolean, got ${typeName(webCrypto)}`);
+    }
+    if (engine !== undefined && webCrypto !== undefined) {
+      throw new TypeError(`"webCrypto" only chooses between the default engines; it cannot be combined with "engine" (${engine.name})`);
+    }
+    if (publicKey === undefined && privateKey === undefined && adopted === undefined) {
       throw new TypeError('"publicKey" or "privateKey" is required (a public key can write, a private key can read and write)');
     }
     this.#padding = padding;
     this.wrapAlg = padding === 'pkcs1' ? WRAP_ALG.rsaPkcs1 : WRAP_ALG.rsaOaep;
     this.matdesc = copyMatdesc(matdesc);
-    this.#webCrypto = webCrypto !== false;
+    this.engine = engine ?? (webCrypto === false ? forgeRsaEngine : portableRsaEngine);
+    this.#engineChosen = engine !== undefined || webCrypto !== undefined;
 
-    const priv = privateKey === undefined ? undefined : parsePrivateKey(privateKey, passphrase);
-    let pub = publicKey === undefined ? undefined : parsePublicKey(publicKey);
-    if (priv !== undefined) {
-      if (pub !== undefined && (pub.n.compareTo(priv.n) !== 0 || pub.e.compareTo(priv.e) !== 0)) {
-        throw new OssCryptoError('KEY_INVALID', 'publicKey and privateKey are not the two halves of one RSA key pair (their moduli differ)');
+    let pub: forge.pki.rsa.PublicKey | undefined;
+    let priv: forge.pki.rsa.PrivateKey | undefined;
+    if (adopted !== undefined) {
+      ({ pub, priv } = adopted);
+    } else {
+      priv = privateKey === undefined ? undefined : parsePrivateKey(privateKey, passphrase);
+      pub = publicKey === undefined ? undefined : parsePublicKey(publicKey);
+      if (priv !== undefined) {
+        if (pub !== undefined && (pub.n.compareTo(priv.n) !== 0 || pub.e.compareTo(priv.e) !== 0)) {
+          throw new OssCryptoError('KEY_INVALID', 'publicKey and privateKey are not the two halves of one RSA key pair (their moduli differ)');
+        }
+        pub ??= forge.pki.rsa.setPublicKey(priv.n, priv.e);
       }
-      pub ??= forge.pki.rsa.setPublicKey(priv.n, priv.e);
     }
     this.#public = pub!;
     this.#private = priv;
     this.canUnwrap = priv !== undefined;
     this.bits = checkBits(this.#public.n.bitLength(), priv !== undefined ? 'privateKey' : 'publicKey');
+    this.#publicOps = importInto(this.engine, 'publicKey', spkiDer(this.#public), (der) => this.engine.importPublicKey(der));
+    this.#privateOps =
+      priv === undefined ? undefined : importInto(this.engine, 'privateKey', pkcs8Der(priv), (der) => this.engine.importPrivateKey(der));
+  }
+
+  /**
+   * The same key pair, padding and matdesc on another engine (keys are not parsed again).
+   * @param engine the engine for the new wrapper
+   * @returns a new wrapper; this one is unchanged
+   * @throws {TypeError} when `engine` is not an RsaEngine
+   * @throws {OssCryptoError} `KEY_INVALID` when the engine does not accept the key
+   * @example
+   *   import { nodeRsaEngine } from 'ali-oss-crypto';
+   *   const fast = rsaKeyWrapper({ privateKey: pem }).withEngine(nodeRsaEngine);
+   */
+  withEngine(engine: RsaEngine): RsaKeyWrapper {
+    const options = { padding: this.#padding, matdesc: this.matdesc, engine, [ADOPT]: { pub: this.#public, priv: this.#private } };
+    return new RsaKeyWrapper(options as RsaKeyWrapperOptions);
+  }
+
+  /**
+   * {@link withEngine}, unless this wrapper's engine was chosen explicitly (option `engine` or `webCrypto`), in
+   * which case this wrapper itself. For hosts (a Node client, the CLI) that have a better engine to offer
+   * without overriding a user's choice.
+   * @param engine the engine to use when the user chose none
+   * @example
+   *   const material = wrapper.preferEngine(nodeRsaEngine);
+   */
+  preferEngine(engine: RsaEngine): RsaKeyWrapper {
+    return this.#engineChosen ? this : this.withEngine(engine);
   }
 
   /**
@@ -122,8 +249,17 @@ export class RsaKeyWrapper implements KeyWrapper {
    */
   async wrap(content: ContentKey): Promise<WrappedContentKey> {
     checkContentKey(content);
+    const k = Math.ceil(this.bits / 8);
+    const encrypt = async (data: Uint8Array): Promise<Uint8Array> => {
+      const ops = this.#publicOps;
+      const out = await (this.#padding === 'oaep' ? ops.encryptOaep(data) : ops.encryptPkcs1(data));
+      if (!(out instanceof Uint8Array) || out.length !== k) {
+        throw new Error(`the ${this.engine.name} engine returned ${out instanceof Uint8Array ? `${out.length} bytes` : typeName(out)}, expected ${k}`);
+      }
+      return out;
+    };
     try {
-      const [wrappedKey, wrappedStart] = await Promise.all([this.#encrypt(content.key), this.#encrypt(content.iv)]);
+      const [wrappedKey, wrappedStart] = await Promise.all([encrypt(content.key), encrypt(content.iv)]);
       return Object.freeze({
         format: 'v2' as const,
         wrapAlg: this.wrapAlg,
@@ -132,13 +268,18 @@ export class RsaKeyWrapper implements KeyWrapper {
         matdesc: this.matdesc,
       });
     } catch (err) {
-      throw new KeyWrapError('KEY_WRAP_FAILED', `RSA-${this.bits} ${this.#padding} encryption of the content key failed`, { cause: err });
+      throw new KeyWrapError('KEY_WRAP_FAILED', `RSA-${this.bits} ${this.#padding} encryption of the content key failed`, { cause: scrubCause(err) });
     }
   }
 
   /**
    * Unwraps a stored content key: V2 `RSA/NONE/PKCS1Padding` or `RSA/NONE/OAEPWithSHA-1AndMGF1Padding`, or V1
    * `rsa` (OAEP-SHA1 key; the start is a decimal counter, returned as a 16-byte big-endian IV).
+   *
+   * Every failure of the private operation or of the padding gives one and the same `KEY_UNWRAP_FAILED`
+   * message for a given object and key, so that the error cannot serve as a padding oracle; only facts an
+   * attacker already has get their own message (a wrapped value of the wrong size for this key, not base64,
+   * or a well-formed OAEP message of the wrong length, which only the holder of the public key can make).
    * @returns the content key, or `null` when the object is not RSA-wrapped (e.g. KMS)
    * @throws {KeyUnwrapError} `KEY_INVALID` when this wrapper has no private key; `KEY_UNWRAP_FAILED` when the
    *   private key does not unwrap it (another key pair, or altered metadata)
@@ -151,33 +292,21 @@ export class RsaKeyWrapper implements KeyWrapper {
     checkWrapped(wrapped);
     const scheme = schemeOf(wrapped);
     if (scheme === undefined) return null;
-    if (this.#private === undefined) {
+    if (this.#privateOps === undefined) {
       throw new KeyUnwrapError(
         'KEY_INVALID',
         `this RSA-${this.bits} material${describeMatdesc(this.matdesc)} holds only a public key: it can write objects but not read them; give its privateKey to read`,
       );
     }
     const what = wrapped.format === 'v1' ? 'V1 rsa (OAEP-SHA1)' : wrapped.wrapAlg;
-    const key = await this.#decrypt(wrapped.wrappedKey, 'key', scheme, what);
-    const start = await this.#decrypt(wrapped.wrappedStart, 'start', scheme, what);
-    if (key.length !== 32) throw this.#failed(what, `the unwrapped key is ${key.length} bytes, expected 32`);
-    if (wrapped.format === 'v1') return { key, iv: counterFromDecimal(start, (m) => this.#failed(what, m)) };
-    if (start.length !== 16) throw this.#failed(what, `the unwrapped IV is ${start.length} bytes, expected 16`);
-    return { key, iv: start };
+    const keyBytes = this.#wrappedBytes(wrapped.wrappedKey, 'key', what);
+    const startBytes = this.#wrappedBytes(wrapped.wrappedStart, 'start', what);
+    if (scheme === 'pkcs1') return this.#unwrapPkcs1(this.#privateOps, keyBytes, startBytes, what);
+    return this.#unwrapOaep(this.#privateOps, keyBytes, startBytes, what, wrapped.format);
   }
 
-  async #encrypt(data: Uint8Array): Promise<Uint8Array> {
-    if (this.#padding === 'oaep') {
-      const subtleKey = await (this.#subtlePublic ??= this.#importPublic());
-      if (subtleKey !== undefined) {
-        return new Uint8Array(await subtle()!.encrypt({ name: 'RSA-OAEP' }, subtleKey, Uint8Array.from(data)));
-      }
-      return fromBinary(this.#public.encrypt(toBinary(data), 'RSA-OAEP', oaepOptions()));
-    }
-    return pkcs1v15Encrypt(this.#public, data);
-  }
-
-  async #decrypt(text: string, field: 'key' | 'start', scheme: 'pkcs1' | 'oaep', what: string): Promise<Uint8Array> {
+  /** Base64 and length checks: facts about the stored value, not about the private key, so they say what they found. */
+  #wrappedBytes(text: string, field: 'key' | 'start', what: string): Uint8Array {
     const bytes = decodeBase64(text);
     if (bytes === undefined) {
       throw new MetadataError('META_MALFORMED', `the wrapped ${field} is not standard padded base64`);
@@ -190,65 +319,66 @@ export class RsaKeyWrapper implements KeyWrapper {
         `the wrapped ${field} is ${bytes.length} bytes, but this RSA-${this.bits} key expects ${modulusBytes} (it was written with an RSA-${bytes.length * 8} key?)`,
       );
     }
-    const priv = this.#private!;
-    if (scheme === 'oaep') {
-      const subtleKey = await (this.#subtlePrivate ??= this.#importPrivate());
-      if (subtleKey !== undefined) {
-        try {
-          return new Uint8Array(await subtle()!.decrypt({ name: 'RSA-OAEP' }, subtleKey, bytes));
-        } catch (err) {
-          throw this.#failed(what, `OAEP decoding of the wrapped ${field} failed`, err);
-        }
-      }
-    }
-    try {
-      return fromBinary(
-        scheme === 'oaep' ? priv.decrypt(toBinary(bytes), 'RSA-OAEP', oaepOptions()) : priv.decrypt(toBinary(bytes), 'RSAES-PKCS1-V1_5'),
-      );
-    } catch (err) {
-      throw this.#failed(what, `${scheme === 'oaep' ? 'OAEP' : 'PKCS#1 v1.5'} decoding of the wrapped ${field} failed`, err);
-    }
+    return bytes;
   }
 
-  #failed(what: string, detail: string, cause?: unknown): KeyUnwrapError {
+  /**
+   * Both raw private operations run and both blocks are checked before one verdict, whatever the first one
+   * gave: which half failed, and why, shows neither in the error nor in the work done.
+   */
+  async #unwrapPkcs1(ops: RsaPrivateKeyOps, keyBytes: Uint8Array, startBytes: Uint8Array, what: string): Promise<ContentKey> {
+    const k = keyBytes.length;
+    const [emKey, emStart] = await Promise.all([rawOrFailure(ops, keyBytes, k), rawOrFailure(ops, startBytes, k)]);
+    const key = pkcs1v15Unpad(emKey.em, 32);
+    const iv = pkcs1v15Unpad(emStart.em, 16);
+    emKey.em.fill(0);
+    emStart.em.fill(0);
+    if ((emKey.ok & emStart.ok & key.valid & iv.valid) !== 1) {
+      key.message.fill(0);
+      iv.message.fill(0);
+      throw this.#failed(what);
+    }
+    return { key: key.message, iv: iv.message };
+  }
+
+  async #unwrapOaep(ops: RsaPrivateKeyOps, keyBytes: Uint8Array, startBytes: Uint8Array, what: string, format: 'v1' | 'v2'): Promise<ContentKey> {
+    const [key, start] = await Promise.all([oaepOrUndefined(ops, keyBytes), oaepOrUndefined(ops, startBytes)]);
+    if (key === undefined || start === undefined) {
+      key?.fill(0);
+      start?.fill(0);
+      throw this.#failed(what);
+    }
+    // From here on the messages are valid OAEP (the engine checked the hash and the padding): only someone with
+    // the public key could make them, and that someone knows their length, so saying it reveals nothing.
+    const fail = (detail: string): never => {
+      key.fill(0);
+      start.fill(0);
+      throw this.#failed(what, detail);
+    };
+    if (key.length !== 32) fail(`the unwrapped key is ${key.length} bytes, expected 32`);
+    if (format === 'v1') {
+      const iv = counterFromDecimal(start);
+      start.fill(0);
+      if (iv === undefined) fail('the unwrapped V1 start is not a decimal counter below 2^128');
+      return { key, iv: iv! };
+    }
+    if (start.length !== 16) fail(`the unwrapped IV is ${start.length} bytes, expected 16`);
+    return { key, iv: start };
+  }
+
+  #failed(what: string, detail?: string): KeyUnwrapError {
     return new KeyUnwrapError(
       'KEY_UNWRAP_FAILED',
-      `cannot unwrap this ${what} object with the RSA-${this.bits} private key${describeMatdesc(this.matdesc)}: ${detail}; ` +
+      `cannot unwrap this ${what} object with the RSA-${this.bits} private key${describeMatdesc(this.matdesc)}: ` +
+        (detail === undefined ? '' : `${detail}; `) +
         'the object was written with another key pair, or its metadata was altered',
-      cause === undefined ? undefined : { cause: scrubCause(cause) },
     );
-  }
-
-  // Web Crypto wants DER: PKCS#8 for the private key, SPKI for the public one. The DER copy is zeroed after
-  // import (best effort: JS gives no guarantee that no other copy exists).
-  async #importPrivate(): Promise<CryptoKey | undefined> {
-    const s = this.#webCrypto ? subtle() : undefined;
-    if (s === undefined) return undefined;
-    const der = fromBinary(forge.asn1.toDer(forge.pki.wrapRsaPrivateKey(forge.pki.privateKeyToAsn1(this.#private!))).getBytes());
-    try {
-      return await s.importKey('pkcs8', der, { name: 'RSA-OAEP', hash: 'SHA-1' }, false, ['decrypt']);
-    } catch {
-      return undefined; // e.g. a runtime without SHA-1 OAEP: node-forge does it instead
-    } finally {
-      der.fill(0);
-    }
-  }
-
-  async #importPublic(): Promise<CryptoKey | undefined> {
-    const s = this.#webCrypto ? subtle() : undefined;
-    if (s === undefined) return undefined;
-    const der = fromBinary(forge.asn1.toDer(forge.pki.publicKeyToAsn1(this.#public)).getBytes());
-    try {
-      return await s.importKey('spki', der, { name: 'RSA-OAEP', hash: 'SHA-1' }, false, ['encrypt']);
-    } catch {
-      return undefined;
-    }
   }
 }
 
 /**
  * Creates an RSA key wrapper.
- * @param options the key(s), padding for new objects, matdesc
+ * @param options the key(s), padding for new objects, matdesc, engine
  * @throws {OssCryptoError} `KEY_INVALID` for a malformed PEM, a key that is not RSA, a wrong passphrase, a size
  *   outside 1024–4096 bits, or a public and private key that do not match
  * @throws {TypeError|RangeError} for options of the wrong type
@@ -256,8 +386,8 @@ export class RsaKeyWrapper implements KeyWrapper {
  *   const writer = rsaKeyWrapper({ publicKey: readFileSync('pub.pem', 'utf8') });
  *   const reader = rsaKeyWrapper({ privateKey: readFileSync('key.pem', 'utf8'), matdesc: { owner: 'ops' } });
  *   const oaep = rsaKeyWrapper({ privateKey: pem, padding: 'oaep' });
- *   const wrapped = await writer.wrap(content);
- *   const content2 = await reader.unwrap(wrapped);
+ *   const fast = rsaKeyWrapper({ privateKey: pem, engine: nodeRsaEngine }); // Node
+ *   const content2 = await reader.unwrap(await writer.wrap(content));
  */
 export function rsaKeyWrapper(options: RsaKeyWrapperOptions): RsaKeyWrapper {
   return new RsaKeyWrapper(options);
@@ -365,14 +495,21 @@ function schemeOf(wrapped: WrappedContentKey): 'pkcs1' | 'oaep' | undefined {
   return undefined;
 }
 
-/** V1's start is an ASCII decimal counter; the IV is that integer as a 16-byte big-endian block (FORMATS.md §3). */
-function counterFromDecimal(bytes: Uint8Array, fail: (m: string) => Error): Uint8Array {
-  if (bytes.length === 0 || bytes.length > 39 || !bytes.every((b) => b >= 0x30 && b <= 0x39)) {
-    throw fail(`the unwrapped V1 start is not a decimal counter (${bytes.length} bytes)`);
+/**
+ * V1's start is an ASCII decimal counter; the IV is that integer as a 16-byte big-endian block (FORMATS.md §3).
+ * The digit check visits every byte and decides once, like the PKCS#1 unpadding.
+ * @returns the IV, or `undefined` when the bytes are not 1..39 decimal digits of a value below 2^128
+ */
+function counterFromDecimal(bytes: Uint8Array): Uint8Array | undefined {
+  let digits = 1;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i];
+    digits &= (((b - 0x30) >>> 31) ^ 1) & (((0x39 - b) >>> 31) ^ 1);
   }
+  if ((digits & (bytes.length >= 1 ? 1 : 0) & (bytes.length <= 39 ? 1 : 0)) !== 1) return undefined;
   let value = 0n;
   for (const b of bytes) value = value * 10n + BigInt(b - 0x30);
-  if (value >> 128n !== 0n) throw fail('the unwrapped V1 start does not fit in 128 bits');
+  if (value >> 128n !== 0n) return undefined;
   const iv = new Uint8Array(16);
   for (let i = 15; i >= 0; i--, value >>= 8n) iv[i] = Number(value & 0xffn);
   return iv;
@@ -412,30 +549,126 @@ function describeMatdesc(matdesc: Matdesc): string {
   return Object.keys(matdesc).length === 0 ? '' : ` (matdesc ${JSON.stringify(matdesc)})`;
 }
 
+// ---- engine plumbing ------------------------------------------------------------------------------------------
+
+function isEngine(value: unknown): value is RsaEngine {
+  const e = value as Partial<RsaEngine> | null;
+  return (
+    e !== null &&
+    typeof e === 'object' &&
+    typeof e.name === 'string' &&
+    typeof e.importPublicKey === 'function' &&
+    typeof e.importPrivateKey === 'function'
+  );
+}
+
+/** Imports DER into an engine; the DER copy is zeroed afterwards (best effort: JS cannot promise no other copy). */
+function importInto<T>(engine: RsaEngine, name: 'publicKey' | 'privateKey', der: Uint8Array, load: (der: Uint8Array) => T): T {
+  try {
+    const ops = load(der);
+    if (ops === null || typeof ops !== 'object') throw new Error(`the engine returned ${typeName(ops)}`);
+    return ops;
+  } catch (err) {
+    throw new OssCryptoError('KEY_INVALID', `"${name}" was not accepted by the ${engine.name} RSA engine`, { cause: scrubCause(err) });
+  } finally {
+    der.fill(0);
+  }
+}
+
+function spkiDer(key: forge.pki.rsa.PublicKey): Uint8Array {
+  return fromBinary(forge.asn1.toDer(forge.pki.publicKeyToAsn1(key)).getBytes());
+}
+
+function pkcs8Der(key: forge.pki.rsa.PrivateKey): Uint8Array {
+  return fromBinary(forge.asn1.toDer(forge.pki.wrapRsaPrivateKey(forge.pki.privateKeyToAsn1(key))).getBytes());
+}
+
 /**
- * RSAES-PKCS1-v1_5 encryption (RFC 8017 §7.2.1): EM = 00 02 PS 00 M with PS nonzero random bytes, then
- * EM^e mod n. A public-key operation, so native BigInt arithmetic is safe to use here and ~20× faster than
- * node-forge's; without `getRandomValues` (Node 18 without the webcrypto global) node-forge does it.
+ * The raw private operation, never throwing: a failure (only `c >= n` in practice) gives an all-zero block
+ * that the unpadding rejects, and `ok = 0`, so that the caller does the same work either way.
+ */
+async function rawOrFailure(ops: RsaPrivateKeyOps, data: Uint8Array, k: number): Promise<{ em: Uint8Array; ok: number }> {
+  try {
+    const out = await ops.decryptRaw(data);
+    if (out instanceof Uint8Array && out.length === k) {
+      const em = Uint8Array.from(out); // a plain array of our own, whatever the engine returned (Buffer, a view)
+      out.fill(0);
+      return { em, ok: 1 };
+    }
+  } catch {
+    // the generic error is thrown by the caller, after the other half was processed too
+  }
+  return { em: new Uint8Array(k), ok: 0 };
+}
+
+async function oaepOrUndefined(ops: RsaPrivateKeyOps, data: Uint8Array): Promise<Uint8Array | undefined> {
+  try {
+    const out = await ops.decryptOaep(data);
+    if (!(out instanceof Uint8Array)) return undefined;
+    const copy = Uint8Array.from(out);
+    out.fill(0);
+    return copy;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The two node-forge engines; `useWebCrypto` adds the runtime's RSA-OAEP where it exists. */
+function portableEngine(name: string, useWebCrypto: boolean): RsaEngine {
+  return {
+    name,
+    importPublicKey(spki: Uint8Array): RsaPublicKeyOps {
+      const key = forge.pki.publicKeyFromAsn1(forge.asn1.fromDer(toBinary(spki))) as forge.pki.rsa.PublicKey;
+      const der = Uint8Array.from(spki);
+      let subtleKey: Promise<CryptoKey | undefined> | undefined;
+      return {
+        encryptPkcs1: (data) => pkcs1v15Encrypt(key, data),
+        async encryptOaep(data) {
+          const s = useWebCrypto ? await (subtleKey ??= importSubtle('spki', der, 'encrypt')) : undefined;
+          if (s !== undefined) return new Uint8Array(await subtle()!.encrypt({ name: 'RSA-OAEP' }, s, Uint8Array.from(data)));
+          return fromBinary(key.encrypt(toBinary(data), 'RSA-OAEP', oaepOptions()));
+        },
+      };
+    },
+    importPrivateKey(pkcs8: Uint8Array): RsaPrivateKeyOps {
+      const key = forge.pki.privateKeyFromAsn1(forge.asn1.fromDer(toBinary(pkcs8))) as forge.pki.rsa.PrivateKey;
+      let subtleKey: Promise<CryptoKey | undefined> | undefined;
+      return {
+        decryptRaw: (data) => fromBinary(key.decrypt(toBinary(data), 'RAW')),
+        async decryptOaep(data) {
+          // Web Crypto wants PKCS#8 DER: made again from the forge key on first use, zeroed after the import.
+          const s = useWebCrypto ? await (subtleKey ??= importSubtle('pkcs8', pkcs8Der(key), 'decrypt')) : undefined;
+          if (s !== undefined) return new Uint8Array(await subtle()!.decrypt({ name: 'RSA-OAEP' }, s, Uint8Array.from(data)));
+          return fromBinary(key.decrypt(toBinary(data), 'RSA-OAEP', oaepOptions()));
+        },
+      };
+    },
+  };
+}
+
+/** A Web Crypto RSA-OAEP-SHA1 key, or `undefined` when the runtime has none (node-forge is used instead). */
+async function importSubtle(format: 'spki' | 'pkcs8', der: Uint8Array, usage: 'encrypt' | 'decrypt'): Promise<CryptoKey | undefined> {
+  const s = subtle();
+  try {
+    if (s === undefined) return undefined;
+    return await s.importKey(format, Uint8Array.from(der), { name: 'RSA-OAEP', hash: 'SHA-1' }, false, [usage]);
+  } catch {
+    return undefined; // e.g. a runtime without SHA-1 OAEP
+  } finally {
+    if (format === 'pkcs8') der.fill(0);
+  }
+}
+
+/**
+ * RSAES-PKCS1-v1_5 encryption (RFC 8017 §7.2.1): the block from pkcs1.ts, then EM^e mod n. A public-key
+ * operation, so native BigInt arithmetic is safe to use here and ~20× faster than node-forge's; without
+ * `getRandomValues` (Node 18 without the webcrypto global) node-forge does it.
  */
 function pkcs1v15Encrypt(key: forge.pki.rsa.PublicKey, data: Uint8Array): Uint8Array {
   const getRandomValues = (globalThis as { crypto?: { getRandomValues?: (a: Uint8Array) => Uint8Array } }).crypto?.getRandomValues;
   if (typeof getRandomValues !== 'function') return fromBinary(key.encrypt(toBinary(data), 'RSAES-PKCS1-V1_5'));
   const k = Math.ceil(key.n.bitLength() / 8);
-  const psLength = k - 3 - data.length;
-  if (psLength < 8) throw new RangeError(`a ${data.length}-byte message is too long for RSA-${key.n.bitLength()} PKCS#1 v1.5`);
-  const em = new Uint8Array(k);
-  em[1] = 0x02;
-  const ps = em.subarray(2, 2 + psLength);
-  getRandomValues.call(globalThis.crypto, ps);
-  // PS must contain no zero byte (the decoder looks for the first zero as the separator): redraw those.
-  const one = new Uint8Array(1);
-  for (let i = 0; i < ps.length; i++) {
-    while (ps[i] === 0) {
-      getRandomValues.call(globalThis.crypto, one);
-      ps[i] = one[0];
-    }
-  }
-  em.set(data, k - data.length);
+  const em = pkcs1v15Pad(data, k, (bytes) => getRandomValues.call(globalThis.crypto, bytes));
   const n = BigInt('0x' + key.n.toString(16));
   const e = BigInt('0x' + key.e.toString(16));
   const c = modPow(BigInt('0x' + toHexString(em)), e, n);
