@@ -47,8 +47,17 @@ export { ENVELOPE_HEADERS, CEK_ALG, WRAP_ALG, V2_WRAP_ALGS, META_PREFIX, metaKey
 export type { ContentKey, WrappedContentKey, KeyWrapper, Matdesc } from './keys/types.js';
 export { KeyRing } from './keys/keyring.js';
 export type { KeyRingOptions, KeyResolver, NewContentKey } from './keys/keyring.js';
-export { RsaKeyWrapper, rsaKeyWrapper, generateRsaKeyPair, RSA_MIN_BITS, RSA_MAX_BITS } from './keys/rsa.js';
-export type { RsaPadding, RsaKeyWrapperOptions } from './keys/rsa.js';
+export {
+  RsaKeyWrapper,
+  rsaKeyWrapper,
+  generateRsaKeyPair,
+  portableRsaEngine,
+  forgeRsaEngine,
+  RSA_MIN_BITS,
+  RSA_MAX_BITS,
+} from './keys/rsa.js';
+export type { RsaPadding, RsaKeyWrapperOptions, RsaEngine, RsaPublicKeyOps, RsaPrivateKeyOps } from './keys/rsa.js';
+export { nodeRsaEngine, preferNodeRsaEngine } from './keys/rsa-native.js';
 export {
   kmsKeyWrapper,
   kmsClientFromSdk,
