@@ -10,7 +10,7 @@
  * message length and position), so the branches on them leak nothing about key or data.
  */
 import { CTR, IO, IO_BYTES, SCRATCH, wipeSecrets } from './windows';
-import { encrypt8Xor, expandKey } from './aes';
+import { blockFromBigEndian, encrypt8Xor, expandKey } from './aes';
 
 const BATCH: u32 = 128;
 
@@ -71,13 +71,12 @@ export function wipe(): void {
   memory.fill(IO, 0, IO_BYTES);
 }
 
-/** The counter block (hi:lo + i) mod 2^128 as big-endian bytes in a v128 (lane 0 = most significant byte). */
+/** The counter block (hi:lo + i) mod 2^128 as an AES input block. */
 // @ts-ignore: decorator
 @inline function counterBlock(hi: u64, lo: u64, i: u64): v128 {
   const l = lo + i;
   // The carry is a comparison result, not a branch.
-  const v = i64x2.replace_lane(i64x2.splat(l), 1, hi + <u64>(l < lo));
-  return i8x16.shuffle(v, v, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+  return blockFromBigEndian(hi + <u64>(l < lo), l);
 }
 
 /** Writes the 128 keystream bytes of counter blocks hi:lo + 0..7 to SCRATCH. */
