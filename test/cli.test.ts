@@ -13,6 +13,9 @@ import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { pseudoRandomBytes } from './_util.js';
+import { progressBar } from '../bindings/cli/progress.js';
+import { errorCode } from '../bindings/cli/run.js';
+import { KeyUnwrapError } from '../bindings/errors.js';
 import { startKmsServer, type KmsServer } from './support/kms-server.js';
 import { startOssServer, TEST_ACCESS_KEY_ID, TEST_ACCESS_KEY_SECRET, type OssServer } from './support/oss-server.js';
 import {
@@ -205,6 +208,40 @@ args('keygen: --out required, --bits validated, no connection needed', () => {
   usage(['keygen', '--out', 'x', '--bits', '8192'], /got 8192/, {});
   usage(['keygen', '--out', 'x', 'extra'], /keygen expected no arguments, got "extra"/, {});
   usage(['keygen', '--out', 'x', '--endpoint', 'http://h'], /--endpoint is not an option of "keygen"/, {});
+});
+
+args('the progress bar draws on a terminal only, never when quiet, and erases itself', () => {
+  const sink = (isTTY: boolean) => {
+    const writes: string[] = [];
+    return { writes, isTTY, columns: 80, write: (t: string) => writes.push(t) };
+  };
+  const tty = sink(true);
+  const bar = progressBar(tty, 'get oss://b/k', false);
+  bar.update(0);
+  bar.update(0.5); // within the redraw interval: skipped
+  bar.update(1); // the end is always drawn
+  bar.done();
+  assert.is(tty.writes.length, 3, JSON.stringify(tty.writes));
+  assert.match(tty.writes[0], /^\rget oss:\/\/b\/k \[\.+\]   0%$/);
+  assert.match(tty.writes[1], /^\rget oss:\/\/b\/k \[#+\] 100%$/);
+  assert.is(tty.writes[2], '\r\x1b[2K');
+  for (const [s2, quiet] of [[sink(false), false], [sink(true), true]] as const) {
+    const b = progressBar(s2, 'x', quiet);
+    b.update(0.3);
+    b.update(1);
+    b.done();
+    assert.equal(s2.writes, []);
+  }
+});
+
+args('error codes: ours, an OSS code from ali-oss, a system code, cancel, anything else', () => {
+  assert.is(errorCode(new KeyUnwrapError('KEY_UNWRAP_FAILED', 'x')), 'KEY_UNWRAP_FAILED');
+  assert.is(errorCode(Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKeyError', code: 'NoSuchKey', status: 404 })), 'NoSuchKey');
+  assert.is(errorCode(Object.assign(new Error('x'), { code: 'ENOENT' })), 'ENOENT');
+  assert.is(errorCode(Object.assign(new Error('x'), { name: 'cancel', status: 0 })), 'CANCELLED');
+  assert.is(errorCode(new Error('x')), 'ERROR');
+  assert.is(errorCode('a string'), 'ERROR');
+  assert.is(errorCode(Object.assign(new Error('x'), { code: 'has space: no' })), 'ERROR');
 });
 
 args.run();
@@ -456,6 +493,33 @@ child('get --checkpoint: a failed download keeps its checkpoint and no output; t
   const ranges = oss.log.filter((e) => e.kind === 'get').map((e) => e.range);
   assert.equal(ranges, ['bytes=131072-196607', 'bytes=196608-262143', 'bytes=262144-327679', 'bytes=327680-329999']);
   assert.not.ok(existsSync(cp), 'checkpoint removed');
+});
+
+child('SIGINT during get --checkpoint: error CANCELLED, the checkpoint keeps the finished parts, no output', async () => {
+  const cp = key('interrupted.cp.json');
+  const out = key('interrupted.out');
+  // Parts 2.. are slow, so the signal arrives while part 2 is in flight.
+  oss.inject({ kind: 'get', key: 'large.bin', nth: 2, times: Infinity, delayMs: 1500 });
+  oss.clearLog();
+  const proc = spawn(
+    process.execPath,
+    ['--import', 'tsx', MAIN, 'get', `oss://${BUCKET}/large.bin`, out, '--part-size', '64KiB', '--parallel', '1', '--checkpoint', cp, '--rsa-private-key', key('a.private.pem')],
+    { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...baseEnv }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stderr = '';
+  proc.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const exited = new Promise<number | null>((r) => proc.on('close', r));
+  const deadline = Date.now() + 20_000;
+  while (oss.log.filter((e) => e.kind === 'get').length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  proc.kill('SIGINT');
+  const code = await exited;
+  oss.clearFaults();
+  failed({ code, stdout: Buffer.alloc(0), stderr }, 1, 'CANCELLED', 'interrupted get');
+  assert.not.ok(existsSync(out), 'no output');
+  const saved = JSON.parse(await readFile(cp, 'utf8'));
+  assert.equal(saved.doneParts.map((p: { number: number }) => p.number), [1, 2], 'the part in flight finished and was recorded');
+  assert.ok(existsSync(saved.tempPath), 'the temporary file stays for the resume');
+  assert.is(oss.log.filter((e) => e.kind === 'get').length, 2, 'no part started after the signal');
 });
 
 child.run();
