@@ -159,6 +159,31 @@ for (const engine of ENGINES) {
     }
   });
 
+  s('the content key is unwrapped once per download, however many parts and retries', async () => {
+    const rsa = rsaKeyWrapper({ privateKey: PRIVATE_KEY });
+    let unwraps = 0;
+    const counting = {
+      wrapAlg: rsa.wrapAlg,
+      matdesc: rsa.matdesc,
+      canWrap: rsa.canWrap,
+      canUnwrap: rsa.canUnwrap,
+      wrap: (content: Parameters<typeof rsa.wrap>[0]) => rsa.wrap(content),
+      unwrap: (wrapped: Parameters<typeof rsa.unwrap>[0]) => {
+        unwraps++;
+        return rsa.unwrap(wrapped);
+      },
+    };
+    const c = new CryptoClient(oss.client(BUCKET) as unknown as AliOssLike, { material: counting, backend: engine.backend, retry: FAST_RETRY });
+    const plain = pseudoRandomBytes(8000, 13);
+    const key = await putEncrypted(c, plain);
+    oss.inject({ kind: 'get', key, nth: 3, status: 500 });
+    const { file } = paths();
+    unwraps = 0;
+    await c.resumableDownload(key, file, { partSize: 1000, parallel: 4 });
+    assert.equal(new Uint8Array(await readFile(file)), plain);
+    assert.is(unwraps, 1);
+  });
+
   s('a part that fails transiently (503, then a reset mid-body) is retried; the file is exact', async () => {
     const c = client(engine.backend);
     const plain = pseudoRandomBytes(5000, 3);
