@@ -16,9 +16,9 @@
  * re-encrypted from its own offset. A part that still fails stops the loop: the other workers finish the part
  * they hold, then the original ali-oss error is thrown with `checkpoint` attached, and the upload is left for
  * resuming (aborted only with `abortOnError: true`). Cancellation (`options.signal`, `upload.cancel()` or
- * `CryptoClient#cancel()`) rejects at once with an Error `name: 'cancel'`, `status: 0`, carrying the checkpoint;
- * parts still in flight finish in the background and are not recorded, so resuming sends them again (the same
- * bytes: a part's ciphertext depends only on the key and its offset).
+ * `CryptoClient#cancel()`) starts no new part and no new retry; the parts already in flight finish and are
+ * recorded, then the call rejects with an Error `name: 'cancel'`, `status: 0`, carrying the checkpoint. Nothing
+ * of the upload runs after the rejection, so the checkpoint (and its file) is final and can be resumed at once.
  *
  * After CompleteMultipartUpload, the object's CRC-64 is checked against the parts' (multipart.ts).
  *
@@ -275,7 +275,6 @@ class Run {
     const o = this.#options;
     checkOptions(o);
     refuseEncryptionMetaOverride('multipartUpload', this.#opts);
-    let background: Promise<unknown> | undefined;
     try {
       const given = await this.#loadCheckpoint();
       this.#checkCancelled(given ?? null);
@@ -284,18 +283,11 @@ class Run {
       if (given !== undefined) await this.#resume(given, this.#reader);
       else await this.#start(this.#reader);
       this.#checkCancelled(this.#current());
-      const workers = this.#uploadParts(this.#reader);
-      const settled = await Promise.race([workers.then(() => 'done' as const), cancelledPromise(this.#cancelled)]);
-      if (settled === 'cancelled') {
-        background = workers;
-        throw await this.#cancelError();
-      }
-      this.#checkCancelled(this.#current());
+      await this.#uploadParts(this.#reader);
+      if (this.#cancelled.aborted) throw await this.#cancelError();
       return await this.#complete();
     } finally {
-      const reader = this.#reader;
-      // Parts still in flight after a cancel keep the reader until they settle.
-      if (reader !== undefined) void (background ?? Promise.resolve()).then(() => reader.close()).catch(() => {});
+      await this.#reader?.close().catch(() => {});
     }
   }
 
@@ -358,8 +350,15 @@ class Run {
       name: this.#name,
       ...(bucketOf(this.#ctx) !== undefined ? { bucket: bucketOf(this.#ctx) } : {}),
     });
+    // A file is recognised by its path, size and mtime; other data cannot be told apart from a different file.
     if (cp.file === undefined && reader.kind === 'file') {
       throw new CheckpointError('CHECKPOINT_MISMATCH', `the checkpoint of upload ${JSON.stringify(cp.uploadId)} was made for data that was not a file; this upload reads the file ${JSON.stringify(reader.path)}`);
+    }
+    if (cp.file !== undefined && reader.kind !== 'file') {
+      throw new CheckpointError(
+        'CHECKPOINT_MISMATCH',
+        `the checkpoint of upload ${JSON.stringify(cp.uploadId)} was made for the file ${JSON.stringify(cp.file.path)}; this upload reads a ${reader.kind} source, which cannot be checked against it`,
+      );
     }
     let listed: Array<Record<string, unknown>>;
     try {
@@ -408,7 +407,10 @@ class Run {
     this.#publish(now);
   }
 
-  /** Runs the workers; resolves when every part is done, rejects (after all settle) with the first failure. */
+  /**
+   * Runs the workers; resolves when every part is done or, after a cancel, when the parts in flight have settled;
+   * rejects (after all settle) with the first failure.
+   */
   async #uploadParts(reader: PartReader): Promise<void> {
     const u = this.#upload!;
     const parallel = this.#options.parallel ?? this.#ctx.parallel;
@@ -502,13 +504,13 @@ class Run {
       }
       return out;
     });
-    // A cancelled upload records nothing more: the caller already holds its final checkpoint.
-    if (this.#cancelled.aborted) return;
     insertPart(u.done, r.part);
     const cp = this.#current();
     if (cp === undefined) return;
     await this.#writer?.write(cp);
     this.#publish(cp);
+    // As ali-oss: no progress report after a cancel (the part is in the checkpoint the cancel error carries).
+    if (this.#cancelled.aborted) return;
     const count = Math.max(1, Math.ceil(cp.dataSize / cp.partSize));
     await this.#options.progress?.(cp.doneParts.length / (count + 1), cp, r.res);
   }
@@ -671,13 +673,6 @@ function makeCancelError(name: string, checkpoint: UploadCheckpoint | null, reas
   err.status = 0;
   err.checkpoint = checkpoint;
   return err;
-}
-
-function cancelledPromise(signal: AbortSignal): Promise<'cancelled'> {
-  return new Promise((resolve) => {
-    if (signal.aborted) resolve('cancelled');
-    else signal.addEventListener('abort', () => resolve('cancelled'), { once: true });
-  });
 }
 
 /** Inserts a part into a list sorted by number (replacing an earlier record of the same number). */
