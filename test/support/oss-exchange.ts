@@ -54,19 +54,23 @@ export class Exchange {
     readonly effect: FaultEffect | undefined,
   ) {}
 
+  /** The bucket (operations are only dispatched when the route has one). */
   get bucket(): string {
     return this.route.bucket as string;
   }
 
+  /** The key (object operations are only dispatched when the route has one). */
   get key(): string {
     return this.route.key as string;
   }
 
+  /** A request header by lower-case name; repeated headers joined with ", ". */
   header(name: string): string | undefined {
     const value = this.req.headers[name];
     return Array.isArray(value) ? value.join(', ') : value;
   }
 
+  /** The HostId of OSS error documents: the bucket's public host name. */
   get hostId(): string {
     return this.route.bucket ? `${this.route.bucket}.${this.state.region}.aliyuncs.com` : `${this.state.region}.aliyuncs.com`;
   }
@@ -136,6 +140,7 @@ export class Exchange {
     this.res.end(this.req.method === 'HEAD' ? undefined : payload);
   }
 
+  /** Sends the status line and headers (recording the status and exposing this object's metadata to CORS). */
   writeHead(status: number, headers: Record<string, string | number>): void {
     this.entry.status = status;
     if (this.exposeExtra.length > 0) {
@@ -144,6 +149,7 @@ export class Exchange {
     this.res.writeHead(status, headers);
   }
 
+  /** Counts response body bytes in the log entry and the server totals. */
   countOut(bytes: number): void {
     this.entry.bytesOut += bytes;
     this.state.stats.bytesOut += bytes;
@@ -172,6 +178,7 @@ export class Exchange {
   }
 }
 
+/** The OSS error an injected status fault answers with (default code per status, e.g. 503 ServiceUnavailable). */
 export function faultError(spec: { status: number; code?: string; message?: string }): OssError {
   return new OssError(spec.status, spec.code ?? defaultCodeFor(spec.status), spec.message ?? `Injected fault: the stand-in answers ${spec.status} as asked.`);
 }
@@ -231,17 +238,20 @@ export function sliceSegments(segments: Buffer[], start: number, end: number): B
   return out;
 }
 
+/** One Buffer of a segmented body (the segment itself when there is only one: do not mutate). */
 export function joinSegments(segments: Buffer[] | undefined): Buffer | undefined {
   if (segments === undefined) return undefined;
   return segments.length === 1 ? segments[0] : Buffer.concat(segments);
 }
 
+/** Drops the connection with a TCP RST where Node can (18.3+), else a plain destroy. */
 export function resetSocket(socket: Socket): void {
   const s = socket as Socket & { resetAndDestroy?: () => void };
   if (typeof s.resetAndDestroy === 'function' && !s.destroyed) s.resetAndDestroy();
   else s.destroy();
 }
 
+/** True when an error only means the client went away: there is nobody left to answer. */
 export function isClientGone(err: unknown, req: IncomingMessage): boolean {
   const code = (err as { code?: string })?.code;
   return req.socket.destroyed || code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'EPIPE';

@@ -28,6 +28,7 @@ const STORED_HEADERS = ['cache-control', 'content-disposition', 'content-encodin
 // Kinds whose request carries a body (an injected reset cuts them while it arrives).
 export const BODY_KINDS = new Set<OssRequestKind>(['put', 'uploadPart', 'complete']);
 
+/** The handler of every request kind; a handler either answers through the exchange or throws an OssError. */
 export const OPERATIONS: Record<OssRequestKind, (ex: Exchange) => Promise<void>> = {
   preflight: async (ex) => preflight(ex),
   unsupported: async (ex) => {

@@ -42,10 +42,21 @@
  * `listKeys()` for direct inspection and for serving the interop fixtures as the official SDKs stored them,
  * `stats` (bytes in/out). `storeBodies: false` keeps only sizes, ETags and CRCs (upload benchmarks).
  *
+ * Browsers: ali-oss's browser `get()` asks for `response-cache-control=no-cache`, so Chromium keeps the
+ * (partial) response and revalidates the next GET of that object with If-None-Match, even with a
+ * `Cache-Control: no-store` request header. The server answers 304 as OSS does, and for a ranged request
+ * Chromium then answers from its cache by itself: a start past the end becomes a 416 without OSS XML
+ * (`err.code` unset). Passing `subres: { 'response-cache-control': 'no-store' }` to `get()` keeps the
+ * browser from storing responses at all (verified with Chromium against this server).
+ *
  * As a child process: `node --import tsx test/support/oss-server.ts --port 0 [--region R] [--min-part-size N]
- * [--no-store-bodies] [--no-auto-create] [--addressing auto|path|virtual]` prints one JSON line
+ * [--no-store-bodies] [--no-auto-create] [--addressing auto|path|virtual] [--bucket B]...` prints one JSON line
  * `{"endpoint":"http://127.0.0.1:PORT","port":PORT,"region":"oss-cn-hangzhou","pid":N}` and serves until
  * SIGTERM / SIGINT.
+ *
+ * Layout: this file (API, dispatch, CLI), oss-routing.ts (bucket/key/kind of a request), oss-exchange.ts
+ * (body reading, responses, fault execution), oss-operations.ts (one handler per OSS API), oss-range.ts
+ * (Range and conditional headers), oss-store.ts (state and OSS's rules), oss-faults.ts, oss-xml.ts.
  *
  * Deliberately not here: signature checks, versioning, ACLs, append/symlink/tagging, server-side encryption.
  * @module
