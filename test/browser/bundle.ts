@@ -114,7 +114,10 @@ export async function buildCoreBundle(options: CoreBundleOptions = {}): Promise<
   };
 }
 
-/** True for `node:x`, and for the bare name of a Node builtin (`fs`, `fs/promises`, `crypto`...). */
+/**
+ * True for `node:x`, and for the bare name of a Node builtin (`fs`, `fs/promises`, `crypto`...). A bare name
+ * counts even where an npm polyfill of that name exists (`buffer`, `events`, `util`): the core path needs none.
+ */
 export function isNodeBuiltin(specifier: string): boolean {
   if (specifier.startsWith('node:')) return true;
   const name = specifier.split('/')[0];
