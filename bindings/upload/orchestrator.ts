@@ -315,7 +315,13 @@ class Run {
       partSize = Math.max(preferred, choosePartSize(dataSize, { preferred, minimum: PART_ALIGNMENT }));
       planParts(dataSize, partSize);
     }
-    const { result, content, wrapped } = await initiate(this.#ctx, this.#name, this.#initOptions(), { dataSize, partSize }, undefined);
+    let initiated: Awaited<ReturnType<typeof initiate>>;
+    try {
+      initiated = await initiate(this.#ctx, this.#name, this.#initOptions(), { dataSize, partSize }, undefined);
+    } catch (err) {
+      throw await this.#failed(err);
+    }
+    const { result, content, wrapped } = initiated;
     const bucket = typeof result.bucket === 'string' && result.bucket !== '' ? result.bucket : undefined;
     const base =
       dataSize === undefined
@@ -372,7 +378,7 @@ class Run {
           { cause: err },
         );
       }
-      throw err;
+      throw await this.#failed(err, cp);
     }
     let content: ContentKey;
     try {
@@ -545,8 +551,8 @@ class Run {
   }
 
   /** The first error of a failed upload, with the checkpoint attached; aborts the upload when asked to. */
-  async #failed(err: unknown): Promise<unknown> {
-    const cp = this.#current() ?? null;
+  async #failed(err: unknown, given?: UploadCheckpoint): Promise<unknown> {
+    const cp = this.#current() ?? given ?? null;
     if (this.#options.abortOnError === true && this.#upload !== undefined) {
       try {
         await abortMultipartUpload(this.#ctx, this.#name, this.#upload.uploadId);
