@@ -58,6 +58,7 @@ export function parseRoute(req: IncomingMessage, addressing: 'auto' | 'path' | '
   return { bucket: bucket || undefined, key: key || undefined, query };
 }
 
+/** Percent-decodes a path piece ('+' stays '+', as ali-oss sends it as %2B); bad escapes are InvalidURI. */
 export function decodePath(text: string): string {
   try {
     return decodeURIComponent(text);
