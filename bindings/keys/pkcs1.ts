@@ -65,6 +65,8 @@ export function pkcs1v15Unpad(em: Uint8Array, expectedLength: number): Pkcs1Unpa
     separator = select(hit, i, separator);
     searching &= zero ^ 1;
   }
+  // With `expectedLength <= k - 11` the length check implies the two before it; they stay so that each rule of
+  // RFC 8017 is visible here and holds on its own.
   valid &= searching ^ 1; // a separator exists
   valid &= atLeast(separator, 2 + PKCS1_MIN_PS_BYTES); // PS is at least 8 bytes
   valid &= isZero((k - separator - 1) ^ expectedLength); // M has exactly the expected length
