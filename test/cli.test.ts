@@ -171,7 +171,7 @@ args('keys: RSA padding, KMS settings and credentials, matdesc and --material', 
 });
 
 args('transfer: sizes, parallelism, threshold default, checkpoint rules', () => {
-  const put = parse('put', ['put', '-', 'oss://bkt/k', '--rsa-public-key', 'p', '--part-size', '256KiB', '--parallel', '3', '--multipart-threshold', '1M', '--checkpoint', 'cp.json']);
+  const put = parse('put', ['put', '-', 'oss://bkt/k', '--rsa-private-key', 'p', '--part-size', '256KiB', '--parallel', '3', '--multipart-threshold', '1M', '--checkpoint', 'cp.json']);
   assert.equal(put.transfer, { partSize: 262144, parallel: 3, multipartThreshold: 1048576, checkpoint: 'cp.json' });
   assert.is(put.source, '-');
   assert.is(parse('put', ['put', 'f', 'oss://bkt/k', '--kms-key-id', 'k', '--kms-region', 'r']).transfer.multipartThreshold, DEFAULT_MULTIPART_THRESHOLD);
@@ -179,6 +179,7 @@ args('transfer: sizes, parallelism, threshold default, checkpoint rules', () => 
   usage(['put', 'f', 'oss://bkt/k', '--rsa-public-key', 'p', '--parallel', '0'], /--parallel expected 1\.\.64, got 0/);
   usage(['get', 'oss://bkt/k', 'o', '--rsa-private-key', 'p', '--range', '1-2', '--checkpoint', 'c'], /cannot be combined with --range/);
   usage(['get', 'oss://bkt/k', '-', '--rsa-private-key', 'p', '--checkpoint', 'c'], /stdout/);
+  usage(['put', 'f', 'oss://bkt/k', '--rsa-public-key', 'p', '--checkpoint', 'c'], /put --checkpoint needs a key that can also decrypt/);
 });
 
 args('usage errors name what was wrong', () => {
@@ -493,6 +494,25 @@ child('get --checkpoint: a failed download keeps its checkpoint and no output; t
   const ranges = oss.log.filter((e) => e.kind === 'get').map((e) => e.range);
   assert.equal(ranges, ['bytes=131072-196607', 'bytes=196608-262143', 'bytes=262144-327679', 'bytes=327680-329999']);
   assert.not.ok(existsSync(cp), 'checkpoint removed');
+});
+
+child('put --checkpoint: a failed multipart upload resumes, sending only the missing parts', async () => {
+  const plain = pseudoRandomBytes(450_000, 6);
+  await writeFile(key('resume-put.bin'), plain);
+  const cp = key('put.cp.json');
+  const flags = ['--rsa-private-key', key('a.private.pem'), '--multipart-threshold', '200KiB', '--part-size', '100KiB', '--parallel', '1', '--checkpoint', cp];
+  oss.inject({ kind: 'uploadPart', key: 'resumed-put.bin', nth: 3, times: Infinity, status: 503 });
+  failed(await cli(['put', key('resume-put.bin'), `oss://${BUCKET}/resumed-put.bin`, ...flags]), 1, 'ServiceUnavailable', 'persistent 503');
+  assert.ok(existsSync(cp), 'checkpoint kept');
+  assert.is(oss.getObject(BUCKET, 'resumed-put.bin'), undefined, 'no object yet');
+  oss.clearFaults();
+  oss.clearLog();
+  ok(await cli(['put', key('resume-put.bin'), `oss://${BUCKET}/resumed-put.bin`, ...flags]), 'resume');
+  const parts = oss.log.filter((e) => e.kind === 'uploadPart' && e.status === 200).map((e) => e.partNumber);
+  assert.equal(parts, [3, 4, 5], 'parts 1 and 2 were not sent again');
+  assert.not.ok(existsSync(cp), 'checkpoint removed');
+  const back = ok(await cli(['get', `oss://${BUCKET}/resumed-put.bin`, '-', '--rsa-private-key', key('a.private.pem')]), 'get');
+  assert.ok(back.stdout.equals(Buffer.from(plain)));
 });
 
 child('SIGINT during get --checkpoint: error CANCELLED, the checkpoint keeps the finished parts, no output', async () => {

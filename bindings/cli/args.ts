@@ -247,6 +247,12 @@ export function parseCliArgs(argv: readonly string[], env: Readonly<Record<strin
     if (keys.rsaPublicKeyFile === undefined && keys.rsaPrivateKeyFile === undefined && keys.kms?.keyId === undefined) {
       throw new CliUsageError('put needs a key that can encrypt: --rsa-public-key FILE, --rsa-private-key FILE or --kms-key-id ID');
     }
+    if (transfer.checkpoint !== undefined && keys.rsaPrivateKeyFile === undefined && keys.kms?.keyId === undefined) {
+      // A resumed upload must encrypt its remaining parts with the same content key, recovered by unwrapping.
+      throw new CliUsageError(
+        'put --checkpoint needs a key that can also decrypt (--rsa-private-key or --kms-key-id): resuming unwraps the content key stored in the checkpoint',
+      );
+    }
     return { command, source: args[0], target, connection, keys, transfer, quiet };
   }
 
