@@ -4,7 +4,8 @@
  * - Reading: every RSA vector of test/fixtures/interop/manifest.json (written by oss2 2.19.1 RsaProvider and
  *   LocalRsaProvider, oss2 2.10.0 V1, the C++ SDK 1.10.1, and the Go/C++/V1 samples oss2 ships) decrypts
  *   byte-exact through decodeEnvelope → KeyRing → aesCtr, on the WASM core and on node:crypto; the unwrapped key
- *   and IV equal the manifest's `plain_unwrap` (compared in the test, never printed); matdesc vectors are read
+ *   and IV equal the manifest's `plain_unwrap` (compared in the test, never printed) on both RSA engines (portable
+ *   node-forge/Web Crypto and node:crypto); matdesc vectors are read
  *   through a KeyRing whose default is another key; every ranges.json case of those vectors gives the expected
  *   bytes by widening the start to a block boundary.
  * - Writing: what KeyRing + encodeEnvelope + aesCtr write has exactly the V2 headers, and independent code
@@ -20,7 +21,8 @@ import { aesCtr, aesCtrXor, type AesCtrOptions } from '../bindings/cipher/aes-ct
 import { nativeBackend } from '../bindings/cipher/native.js';
 import { decodeEnvelope, encodeEnvelope } from '../bindings/envelope/codec.js';
 import { KeyRing } from '../bindings/keys/keyring.js';
-import { rsaKeyWrapper, type RsaKeyWrapper } from '../bindings/keys/rsa.js';
+import { portableRsaEngine, rsaKeyWrapper, type RsaEngine, type RsaKeyWrapper } from '../bindings/keys/rsa.js';
+import { nodeRsaEngine } from '../bindings/keys/rsa-native.js';
 import type { ContentKey } from '../bindings/keys/types.js';
 import { fixturePath, pseudoRandomBytes, toHex } from './_util.js';
 
@@ -62,27 +64,29 @@ const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const pem = (file: string) => readFileSync(dir(file), 'utf8');
 const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && Buffer.from(a).equals(Buffer.from(b));
 
-// One wrapper per key file: parsing (and the Web Crypto import) happens once, as in a long-lived client.
+const RSA_ENGINES: RsaEngine[] = [portableRsaEngine, nodeRsaEngine];
+
+// One wrapper per key file and engine: parsing (and the Web Crypto import) happens once, as in a long-lived client.
 const wrappers = new Map<string, RsaKeyWrapper>();
-function reader(file: string, matdesc = {}): RsaKeyWrapper {
-  const id = file + JSON.stringify(matdesc);
+function reader(file: string, matdesc = {}, engine = portableRsaEngine): RsaKeyWrapper {
+  const id = file + JSON.stringify(matdesc) + engine.name;
   let w = wrappers.get(id);
-  if (w === undefined) wrappers.set(id, (w = rsaKeyWrapper({ privateKey: pem(file), matdesc })));
+  if (w === undefined) wrappers.set(id, (w = rsaKeyWrapper({ privateKey: pem(file), matdesc, engine })));
   return w;
 }
 const MAIN = 'keys/rsaprovider-main-rsa2048.private.pem';
 const MATDESC_KEY = 'keys/rsaprovider-matdesc-rsa3072.private.pem';
 // The matdescs as a user would configure them: other key order and spacing than what the writers stored.
-const oss2Material = () => reader(MATDESC_KEY, { owner: 'Köln', desc: 'golden fixture' });
-const cppMaterial = () => reader(MATDESC_KEY, { purpose: 'interop', owner: 'cpp-fixture' });
+const oss2Material = (e: RsaEngine) => reader(MATDESC_KEY, { owner: 'Köln', desc: 'golden fixture' }, e);
+const cppMaterial = (e: RsaEngine) => reader(MATDESC_KEY, { purpose: 'interop', owner: 'cpp-fixture' }, e);
 // Same "owner" but not an equal map, and a wrong key: a keyring that tried keys blindly would fail on it.
-const decoy = () => reader(MAIN, { owner: 'Köln' });
+const decoy = (e: RsaEngine) => reader(MAIN, { owner: 'Köln' }, e);
 
-function keyringFor(v: Vector): KeyRing {
+function keyringFor(v: Vector, e: RsaEngine): KeyRing {
   const hasMatdesc = v.headers['x-oss-meta-client-side-encryption-matdesc'] !== undefined;
   return new KeyRing({
-    default: hasMatdesc ? reader(MAIN) : reader(v.keys.rsa_private_pem_file!),
-    materials: [decoy(), oss2Material(), cppMaterial()],
+    default: hasMatdesc ? reader(MAIN, {}, e) : reader(v.keys.rsa_private_pem_file!, {}, e),
+    materials: [decoy(e), oss2Material(e), cppMaterial(e)],
   });
 }
 
@@ -93,12 +97,12 @@ function plaintextOf(v: Vector): Uint8Array {
 
 // Unwrapped once per vector and reused for the whole object and every range, as the client does.
 const contentKeys = new Map<string, ContentKey>();
-async function contentKeyOf(v: Vector): Promise<ContentKey> {
-  let ck = contentKeys.get(v.name);
+async function contentKeyOf(v: Vector, e = portableRsaEngine): Promise<ContentKey> {
+  let ck = contentKeys.get(v.name + e.name);
   if (ck === undefined) {
     const env = decodeEnvelope(v.headers);
     assert.ok(env, `${v.name}: no envelope`);
-    contentKeys.set(v.name, (ck = await keyringFor(v).unwrap(env!.wrapped)));
+    contentKeys.set(v.name + e.name, (ck = await keyringFor(v, e).unwrap(env!.wrapped)));
   }
   return ck;
 }
@@ -137,10 +141,13 @@ for (const v of rsaVectors) {
     const env = decodeEnvelope(v.headers)!;
     assert.is(env.format, v.format);
     assert.is(env.wrapped.wrapAlg, v.wrap_alg);
+    // Known answers, compared without printing them, on every RSA engine.
+    for (const e of RSA_ENGINES) {
+      const ck = await contentKeyOf(v, e);
+      assert.ok(toHex(ck.key) === v.plain_unwrap.data_key_hex, `${e.name}: unwrapped data key differs from plain_unwrap`);
+      assert.ok(toHex(ck.iv) === v.plain_unwrap.initial_counter_block_hex, `${e.name}: unwrapped IV / counter block differs from plain_unwrap`);
+    }
     const { key, iv } = await contentKeyOf(v);
-    // Known answers, compared without printing them.
-    assert.ok(toHex(key) === v.plain_unwrap.data_key_hex, 'unwrapped data key differs from plain_unwrap');
-    assert.ok(toHex(iv) === v.plain_unwrap.initial_counter_block_hex, 'unwrapped IV / counter block differs from plain_unwrap');
 
     const ciphertext = readFileSync(dir(v.ciphertext_file));
     assert.is(sha256(ciphertext), v.ciphertext_sha256);
@@ -257,11 +264,13 @@ for (const wc of WRITE_CASES) {
     const independent = Buffer.concat([decipher.update(bodies[0]), decipher.final()]);
     assert.ok(same(independent, plaintext), 'node:crypto aes-256-ctr does not decrypt our body');
 
-    // And our own reader, holding only the private key, reads it back.
-    const readerRing = new KeyRing({ default: rsaKeyWrapper({ privateKey: privatePem }), materials: [rsaKeyWrapper({ privateKey: privatePem, matdesc: wc.matdesc })] });
-    const env = decodeEnvelope(headers)!;
-    const back = await readerRing.unwrap(env.wrapped);
-    assert.ok(same(aesCtrXor(back.key, back.iv, bodies[1]), plaintext));
+    // And our own reader, holding only the private key, reads it back on every RSA engine.
+    for (const engine of RSA_ENGINES) {
+      const own = (matdesc = {}) => rsaKeyWrapper({ privateKey: privatePem, matdesc, engine });
+      const readerRing = new KeyRing({ default: own(), materials: [own(wc.matdesc)] });
+      const back = await readerRing.unwrap(decodeEnvelope(headers)!.wrapped);
+      assert.ok(same(aesCtrXor(back.key, back.iv, bodies[1]), plaintext), engine.name);
+    }
   });
 }
 
