@@ -11,7 +11,13 @@
  * @module
  */
 
-/** Every stable error code this library throws. */
+/**
+ * Every stable error code this library throws (the README's errors table lists where each one comes from).
+ * @example
+ *   function retryable(code: OssCryptoErrorCode): boolean {
+ *     return code === 'KMS_ERROR' || code === 'INTEGRITY_TRUNCATED';
+ *   }
+ */
 export type OssCryptoErrorCode =
   // metadata (FORMATS.md §2, §3)
   | 'META_MISSING'
@@ -57,18 +63,41 @@ export class OssCryptoError extends Error {
   }
 }
 
-/** The object's encryption metadata is missing, malformed, or names an algorithm we do not support. */
+/**
+ * The object's encryption metadata is missing, malformed, or names an algorithm we do not support.
+ * Codes: `META_MISSING`, `META_MALFORMED`, `META_UNSUPPORTED`.
+ * @example
+ *   try { decodeEnvelope(headers) }
+ *   catch (err) { if (err instanceof MetadataError && err.code === 'META_UNSUPPORTED') skip(name) }
+ */
 export class MetadataError extends OssCryptoError {}
 
-/** No configured material matches the object, or the matching material failed to unwrap its key. */
+/**
+ * No configured material matches the object, or the matching material failed to unwrap its key.
+ * Codes: `KEY_NO_MATCH` (no material for the object's matdesc), `KEY_UNWRAP_FAILED` (wrong key pair or
+ * altered metadata), `KEY_INVALID` (the material cannot unwrap at all, e.g. a public key only).
+ * @example
+ *   catch (err) {
+ *     if (err instanceof KeyUnwrapError && err.code === 'KEY_NO_MATCH') console.error(err.message); // names the matdesc
+ *   }
+ */
 export class KeyUnwrapError extends OssCryptoError {}
 
-/** Wrapping a new content key failed (for example: the material has no public key, or KMS refused). */
+/**
+ * Wrapping a new content key failed (for example: the material has no public key, or KMS refused).
+ * Codes: `KEY_WRAP_FAILED`, `KEY_INVALID` (no default material, or one that cannot wrap).
+ * @example
+ *   catch (err) { if (err instanceof KeyWrapError) console.error('cannot encrypt new objects:', err.message) }
+ */
 export class KeyWrapError extends OssCryptoError {}
 
 /**
  * Alibaba Cloud KMS answered with an error. `kmsCode` is KMS's own code (e.g. `Forbidden.KeyNotFound`),
- * `requestId` its request id, for support tickets.
+ * `requestId` its request id, for support tickets. Code: `KMS_ERROR`.
+ * @example
+ *   catch (err) {
+ *     if (err instanceof KmsError) console.error(`KMS ${err.kmsCode} (HTTP ${err.status}), request ${err.requestId}`);
+ *   }
  */
 export class KmsError extends OssCryptoError {
   readonly kmsCode: string;
@@ -86,20 +115,54 @@ export class KmsError extends OssCryptoError {
   }
 }
 
-/** What we read does not match what the object's metadata or the server promised. */
+/**
+ * What we read does not match what the object's metadata or the server promised. Codes: `INTEGRITY_LENGTH`,
+ * `INTEGRITY_MD5`, `INTEGRITY_CRC64`, `INTEGRITY_RANGE`, `INTEGRITY_TRUNCATED`, `OBJECT_CHANGED`.
+ * @example
+ *   catch (err) {
+ *     if (err instanceof IntegrityError && err.code === 'OBJECT_CHANGED') return download(name); // start over
+ *   }
+ */
 export class IntegrityError extends OssCryptoError {}
 
-/** A multipart rule was broken: part size, part number or part length (FORMATS.md §5). */
+/**
+ * A multipart rule was broken: part size, part number or part length (FORMATS.md §5). Code: `PART_INVALID`.
+ * @example
+ *   catch (err) { if (err instanceof PartError) console.error(err.message); } // e.g. which part numbers are missing
+ */
 export class PartError extends OssCryptoError {}
 
-/** A checkpoint is malformed or no longer matches the file, the plan or the upload. */
+/**
+ * A checkpoint is malformed or no longer matches the file, the plan or the upload.
+ * Codes: `CHECKPOINT_MALFORMED`, `CHECKPOINT_MISMATCH`.
+ * @example
+ *   catch (err) {
+ *     if (err instanceof CheckpointError) await rm(checkpointPath); // start a fresh upload instead of resuming
+ *   }
+ */
 export class CheckpointError extends OssCryptoError {}
 
-/** The object has no encryption metadata and the plaintext policy is `reject`. */
+/**
+ * The object has no encryption metadata and the plaintext policy is `reject`. Code: `PLAINTEXT_REJECTED`.
+ * @example
+ *   catch (err) {
+ *     if (err instanceof PlaintextObjectError) console.error(`${name} is stored unencrypted; not trusted`);
+ *   }
+ */
 export class PlaintextObjectError extends OssCryptoError {}
 
-/** The operation cannot be combined with client-side encryption (append, select, image processing...). */
+/**
+ * The operation cannot be combined with client-side encryption (append, select, image processing...).
+ * Thrown before any request. Code: `OPERATION_UNSUPPORTED`.
+ * @example
+ *   await cryptoClient.append('log.txt', chunk); // rejects with UnsupportedOperationError, says why
+ */
 export class UnsupportedOperationError extends OssCryptoError {}
 
-/** The WebAssembly core trapped or could not be instantiated. */
+/**
+ * The WebAssembly core trapped or could not be instantiated. Code: `WASM_CORE`.
+ * @example
+ *   try { await initWasm() }
+ *   catch (err) { if (err instanceof WasmCoreError) backend = nativeBackend; } // Node only
+ */
 export class WasmCoreError extends OssCryptoError {}
