@@ -17,18 +17,38 @@ import { wasmBackend } from '../wasm/core.js';
 export type { CtrBackend, CtrSession } from './backend.js';
 export { BLOCK_BYTES } from './counter.js';
 
-/** AES-256 key length in bytes. */
+/**
+ * AES-256 key length in bytes.
+ * @example
+ *   const key = crypto.getRandomValues(new Uint8Array(KEY_BYTES));
+ */
 export const KEY_BYTES = 32;
-/** CTR initial counter block (IV) length in bytes. */
+/**
+ * CTR initial counter block (IV) length in bytes.
+ * @example
+ *   if (iv.length !== IV_BYTES) throw new RangeError(`"iv" expected ${IV_BYTES} bytes, got ${iv.length}`);
+ */
 export const IV_BYTES = 16;
 
-/** Options of {@link aesCtr}. */
+/**
+ * Options of {@link aesCtr}.
+ * @example
+ *   import { nativeBackend } from 'ali-oss-crypto/native';
+ *   const options: AesCtrOptions = { backend: nativeBackend };
+ *   const ct = aesCtrXor(cek, iv, plaintext, 0, options);
+ */
 export interface AesCtrOptions {
   /** The AES engine. Default: the WebAssembly core. */
   backend?: CtrBackend;
 }
 
-/** A CTR keystream positioned at a byte offset; encrypting and decrypting are the same call. */
+/**
+ * A CTR keystream positioned at a byte offset; encrypting and decrypting are the same call.
+ * @example
+ *   const s: CtrStream = aesCtr(cek, iv, 4096);
+ *   for await (const chunk of body) out.write(s.update(chunk)); // s.position advances by each chunk's length
+ *   s.dispose();
+ */
 export interface CtrStream {
   /**
    * XORs the keystream into `input` and advances the position by `input.length`. Writes into `output` when
