@@ -7,7 +7,13 @@
  * @module
  */
 
-/** An open keystream: XORs successive chunks, continuing where the previous call stopped. */
+/**
+ * An open keystream: XORs successive chunks, continuing where the previous call stopped.
+ * @example
+ *   const session: CtrSession = nativeBackend.open(key, counterAt(iv, 0), 0);
+ *   session.process(chunk, chunk); // in place
+ *   session.dispose();
+ */
 export interface CtrSession {
   /**
    * XORs the keystream into `input`, writing `output` (same length; may be the same array).
@@ -18,7 +24,13 @@ export interface CtrSession {
   dispose(): void;
 }
 
-/** An AES-256-CTR engine: the WASM core (default) or the runtime's native AES. */
+/**
+ * An AES-256-CTR engine: the WASM core (default) or the runtime's native AES. Pass one as `backend` to
+ * `aesCtr` or to `new CryptoClient(oss, { backend })`.
+ * @example
+ *   const engine: CtrBackend = process.versions?.node ? nativeBackend : wasmBackend();
+ *   const ct = aesCtrXor(cek, iv, data, 0, { backend: engine });
+ */
 export interface CtrBackend {
   /** Short name for benchmarks and error messages: `"wasm"`, `"wasm-debug"`, `"native"`. */
   readonly name: string;
