@@ -8,7 +8,11 @@
  * @module
  */
 
-/** Bytes per AES block. */
+/**
+ * Bytes per AES block: counters advance once per block, and multipart part sizes are multiples of it.
+ * @example
+ *   const widenedStart = start - (start % BLOCK_BYTES); // ranged reads start on a block boundary
+ */
 export const BLOCK_BYTES = 16;
 
 const TWO_POW_128 = 1n << 128n;
