@@ -5,8 +5,8 @@
  * and renames it when every part is there. The checkpoint records what is needed to carry on after a crash:
  * the object (name, optional bucket and version id), its ETag (sent as `If-Match` so that a resumed download
  * never splices two versions of the object; each version has its own content key), its total size, the part
- * size, the temporary file, and the parts already written with the CRC-64/XZ of their bytes as they sit in the
- * temporary file (decimal text, like OSS's `x-oss-hash-crc64ecma`), so a resume can verify them before trusting
+ * size, the temporary file, and the parts already written with the CRC-64/XZ of their stored (encrypted) bytes as
+ * OSS computes it (decimal text, like `x-oss-hash-crc64ecma`), so a resume can verify them before trusting
  * them. It holds no key material at all: the key is unwrapped again from the object's metadata.
  *
  * Download parts need not be multiples of 16 (CTR seeks to any byte) and have no 10,000-part limit: part `n`
@@ -27,7 +27,10 @@ export const DOWNLOAD_CHECKPOINT_TYPE = 'ali-oss-crypto/download-checkpoint';
 export interface DownloadedPart {
   /** 1-based part number. */
   readonly number: number;
-  /** CRC-64/XZ of the part's bytes as written to `tempPath`, decimal text. */
+  /**
+   * CRC-64/XZ of the part's stored (encrypted) bytes, decimal text: one CRC pass serves both the whole-object
+   * check and the resume (which re-encrypts what `tempPath` holds and compares).
+   */
   readonly crc64: string;
 }
 
