@@ -17,7 +17,12 @@ import type { Matdesc, WrappedContentKey } from '../keys/types.js';
 import { base64Problem } from './base64.js';
 import { CEK_ALG, ENVELOPE_HEADERS, META_PREFIX, metaKey, V2_WRAP_ALGS, WRAP_ALG } from './headers.js';
 
-/** The decoded encryption metadata of one object. Holds wrapped keys only. */
+/**
+ * The decoded encryption metadata of one object. Holds wrapped keys only.
+ * @example
+ *   const env: Envelope = { format: 'v2', cekAlg: CEK_ALG.ctr, wrapped, unencryptedContentLength: body.length };
+ *   const headers = encodeEnvelope(env);
+ */
 export interface Envelope {
   /** Which metadata generation the object carries. */
   readonly format: 'v1' | 'v2';
@@ -38,10 +43,19 @@ export interface Envelope {
   readonly partSize?: number;
 }
 
-/** A header value as HTTP libraries hand it over. */
+/**
+ * A header value as HTTP libraries hand it over.
+ * @example
+ *   const values: HeaderValue[] = ['AES/CTR/NoPadding', ['a', 'a'], 1048576, undefined];
+ */
 export type HeaderValue = string | readonly string[] | number | undefined;
 
-/** Response headers: a plain object (any name case) or anything with `entries()` (fetch `Headers`, `Map`). */
+/**
+ * Response headers: a plain object (any name case) or anything with `entries()` (fetch `Headers`, `Map`).
+ * @example
+ *   decodeEnvelope(result.res.headers);              // ali-oss: a plain object
+ *   decodeEnvelope((await fetch(signedUrl)).headers); // fetch: a Headers instance
+ */
 export type HeadersInput =
   | Readonly<Record<string, HeaderValue>>
   | { entries(): IterableIterator<[string, HeaderValue]> };
