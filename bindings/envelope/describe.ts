@@ -12,7 +12,12 @@ import { decodeBase64 } from './base64.js';
 import type { Envelope } from './codec.js';
 import { WRAP_ALG } from './headers.js';
 
-/** What {@link describeEnvelope} returns. Plain data: `JSON.stringify` it freely. */
+/**
+ * What {@link describeEnvelope} returns. Plain data: `JSON.stringify` it freely.
+ * @example
+ *   const d: EnvelopeDescription = describeEnvelope(env);
+ *   if (d.keyKind === 'kms' && d.kmsBlobLayering === 'base64-of-blob') console.log('written by Python oss2');
+ */
 export interface EnvelopeDescription {
   /** `2` for `x-oss-meta-client-side-encryption-*`, `1` for the deprecated `x-oss-meta-oss-crypto-*`. */
   readonly formatVersion: 1 | 2;
