@@ -8,7 +8,11 @@
  * @module
  */
 
-/** Prefix OSS puts before every user-metadata name. */
+/**
+ * Prefix OSS puts before every user-metadata name.
+ * @example
+ *   const userMeta = Object.keys(res.headers).filter((name) => name.startsWith(META_PREFIX));
+ */
 export const META_PREFIX = 'x-oss-meta-';
 
 /**
