@@ -9,10 +9,20 @@
  * @module
  */
 
-/** A material description: a JSON object of string values, compared as a parsed map. */
+/**
+ * A material description: a JSON object of string values, compared as a parsed map.
+ * @example
+ *   const matdesc: Matdesc = { owner: 'ops', key: '2024' };
+ *   rsaKeyWrapper({ privateKey: pem, matdesc }); // written with new objects; selects this key when reading
+ */
 export type Matdesc = Readonly<Record<string, string>>;
 
-/** A plain content key: the 32-byte AES-256 key and the 16-byte initial counter block. Never persisted. */
+/**
+ * A plain content key: the 32-byte AES-256 key and the 16-byte initial counter block. Never persisted.
+ * @example
+ *   const { key, iv }: ContentKey = await keyring.unwrap(envelope.wrapped);
+ *   const plain = aesCtrXor(key, iv, body);
+ */
 export interface ContentKey {
   /** 32 bytes. */
   readonly key: Uint8Array;
@@ -24,6 +34,10 @@ export interface ContentKey {
  * A wrapped content key as stored in an object's metadata. For V2 `wrappedKey`/`wrappedStart` are the header
  * values exactly as stored (`x-oss-meta-client-side-encryption-key` / `-start`); for V1 they are
  * `x-oss-meta-oss-crypto-key` / `-start` (the start wraps a decimal counter, not an IV).
+ * @example
+ *   const wrapped: WrappedContentKey = decodeEnvelope(res.headers)!.wrapped;
+ *   wrapped.wrapAlg; // e.g. 'RSA/NONE/PKCS1Padding'
+ *   wrapped.matdesc; // e.g. { owner: 'ops' }, or {} when the object has none
  */
 export interface WrappedContentKey {
   readonly format: 'v1' | 'v2';
@@ -35,7 +49,18 @@ export interface WrappedContentKey {
   readonly matdesc: Matdesc;
 }
 
-/** A master key able to wrap new content keys (public half) and/or unwrap stored ones (private half). */
+/**
+ * A master key able to wrap new content keys (public half) and/or unwrap stored ones (private half).
+ * Implement it to keep master keys elsewhere (an HSM, a vault); `unwrap` returns `null` for a wrap algorithm
+ * that is not its own ("not mine") and throws only when the key is its own but cannot be unwrapped.
+ * @example
+ *   const vault: KeyWrapper = {
+ *     wrapAlg: 'RSA/NONE/PKCS1Padding', matdesc: { vault: 'prod' }, canWrap: true, canUnwrap: true,
+ *     wrap: (content) => vaultClient.wrap(content),
+ *     unwrap: async (w) => (w.wrapAlg === 'RSA/NONE/PKCS1Padding' ? vaultClient.unwrap(w) : null),
+ *   };
+ *   const client = new CryptoClient(oss, { material: vault });
+ */
 export interface KeyWrapper {
   /** The V2 wrap algorithm that `wrap()` writes. */
   readonly wrapAlg: string;
