@@ -21,13 +21,24 @@ import type { ContentKey, KeyWrapper, Matdesc, WrappedContentKey } from './types
  * Finds a material for an object whose matdesc matches no configured one. Return `undefined` when you have none.
  * @param matdesc the object's matdesc (`{}` when it has none)
  * @param wrapped the object's wrapped key (its wrap algorithm tells RSA from KMS)
+ * @example
+ *   const resolve: KeyResolver = async (matdesc) => {
+ *     const pem = await vault.privateKeyFor(matdesc.owner);
+ *     return pem === undefined ? undefined : rsaKeyWrapper({ privateKey: pem, matdesc });
+ *   };
+ *   const keyring = new KeyRing({ default: current, resolve });
  */
 export type KeyResolver = (
   matdesc: Matdesc,
   wrapped: WrappedContentKey,
 ) => KeyWrapper | undefined | Promise<KeyWrapper | undefined>;
 
-/** Options of {@link KeyRing}. At least one is required. */
+/**
+ * Options of {@link KeyRing}. At least one is required.
+ * @example
+ *   const options: KeyRingOptions = { default: kmsKeyWrapper({ keyId, region, accessKeyId, accessKeySecret }) };
+ *   const readOnly: KeyRingOptions = { materials: [rsaKeyWrapper({ privateKey: pem, matdesc: { team: 'a' } })] };
+ */
 export interface KeyRingOptions {
   /**
    * The material that wraps every new object (its matdesc is written with them) and reads objects that carry
@@ -40,7 +51,13 @@ export interface KeyRingOptions {
   resolve?: KeyResolver;
 }
 
-/** A new content key and its wrapped form, as {@link KeyRing.createContentKey} returns them. */
+/**
+ * A new content key and its wrapped form, as {@link KeyRing.createContentKey} returns them.
+ * @example
+ *   const { content, wrapped }: NewContentKey = await keyring.createContentKey();
+ *   const headers = encodeEnvelope({ format: 'v2', cekAlg: CEK_ALG.ctr, wrapped });
+ *   const body = aesCtrXor(content.key, content.iv, plaintext);
+ */
 export interface NewContentKey {
   /** The plain key and IV: use them for the body, never store them. */
   readonly content: ContentKey;
