@@ -45,11 +45,23 @@
 import { KeyUnwrapError, KeyWrapError, KmsError } from '../errors.js';
 import type { ContentKey, KeyWrapper, Matdesc, WrappedContentKey } from './types.js';
 
-/** The V2 wrap algorithm of KMS-wrapped keys. */
+/**
+ * The V2 wrap algorithm of KMS-wrapped keys.
+ * @example
+ *   if (envelope.wrapped.wrapAlg === KMS_WRAP_ALG) console.log('needs KMS Decrypt permission');
+ */
 export const KMS_WRAP_ALG = 'KMS/ALICLOUD';
-/** The V1 wrap algorithm of KMS-wrapped keys (`x-oss-meta-oss-wrap-alg`). */
+/**
+ * The V1 wrap algorithm of KMS-wrapped keys (`x-oss-meta-oss-wrap-alg`).
+ * @example
+ *   const isKms = w.format === 'v1' ? w.wrapAlg === KMS_V1_WRAP_ALG : w.wrapAlg === KMS_WRAP_ALG;
+ */
 export const KMS_V1_WRAP_ALG = 'kms';
-/** How a V2 header holds the KMS CiphertextBlob: `go` = the blob itself, `oss2` = base64 of the blob text. */
+/**
+ * How a V2 header holds the KMS CiphertextBlob: `go` = the blob itself, `oss2` = base64 of the blob text.
+ * @example
+ *   const blobLayout: KmsBlobLayout = readers.includes('python-oss2') ? 'oss2' : 'go';
+ */
 export type KmsBlobLayout = 'go' | 'oss2';
 /**
  * The layering written when none is chosen (see the module comment for why).
@@ -87,14 +99,22 @@ export interface KmsClient {
   }): Promise<KmsCiphertext & { plaintext: string }>;
 }
 
-/** What Encrypt (and GenerateDataKey) answer. */
+/**
+ * What Encrypt (and GenerateDataKey) answer.
+ * @example
+ *   const answer: KmsCiphertext = { ciphertextBlob: r.CiphertextBlob, keyId: r.KeyId, requestId: r.RequestId };
+ */
 export interface KmsCiphertext {
   ciphertextBlob: string;
   keyId?: string;
   requestId?: string;
 }
 
-/** What Decrypt answers. */
+/**
+ * What Decrypt answers: `plaintext` is the base64 text KMS returns (of the key or IV; V1 start: decimal text).
+ * @example
+ *   const answer: KmsPlaintext = { plaintext: r.Plaintext, keyId: r.KeyId, requestId: r.RequestId };
+ */
 export interface KmsPlaintext {
   plaintext: string;
   keyId?: string;
@@ -115,7 +135,14 @@ export interface KmsRetryOptions {
   maxDelayMs?: number;
 }
 
-/** Options of {@link kmsKeyWrapper}. */
+/**
+ * Options of {@link kmsKeyWrapper}.
+ * @example
+ *   const options: KmsKeyWrapperOptions = {
+ *     keyId: 'key-id', region: 'cn-hangzhou', accessKeyId, accessKeySecret,
+ *     passphrase: 'team-a', blobLayout: 'oss2', matdesc: { kms: 'team-a' },
+ *   };
+ */
 export interface KmsKeyWrapperOptions {
   /** The CMK that wraps new keys. Without it the wrapper only unwraps (`canWrap` is false). */
   keyId?: string;
@@ -141,7 +168,13 @@ export interface KmsKeyWrapperOptions {
   retry?: KmsRetryOptions;
 }
 
-/** A KMS key wrapper; see the module comment. */
+/**
+ * A KMS key wrapper; see the module comment.
+ * @example
+ *   const kms: KmsKeyWrapper = kmsKeyWrapper({ keyId, region: 'cn-hangzhou', accessKeyId, accessKeySecret });
+ *   kms.blobLayout; // 'go'
+ *   const { content, wrapped } = await kms.createContentKey(); // the oss2 way: GenerateDataKey + Encrypt
+ */
 export interface KmsKeyWrapper extends KeyWrapper {
   readonly wrapAlg: typeof KMS_WRAP_ALG;
   /** The CMK used by `wrap()`, if any. */
@@ -199,7 +232,12 @@ export function kmsClientFromSdk(sdk: KmsSdkClient): KmsClient {
   return adaptSdk(async () => sdk);
 }
 
-/** The part of an `@alicloud/kms20160120` client instance that {@link kmsClientFromSdk} uses. */
+/**
+ * The part of an `@alicloud/kms20160120` client instance that {@link kmsClientFromSdk} uses.
+ * @example
+ *   const sdk: KmsSdkClient = new Kms({ accessKeyId, accessKeySecret, regionId: 'cn-hangzhou', endpoint: 'kms.cn-hangzhou.aliyuncs.com' });
+ *   const client = kmsClientFromSdk(sdk);
+ */
 export interface KmsSdkClient {
   encrypt(request: unknown): Promise<{ ciphertextBlob?: string; keyId?: string; requestId?: string }>;
   decrypt(request: unknown): Promise<{ plaintext?: string; keyId?: string; requestId?: string }>;
