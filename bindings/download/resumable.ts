@@ -7,7 +7,8 @@
  * spliced: a replaced object answers 412 and the download stops with `OBJECT_CHANGED`) and
  * `x-oss-range-behavior: standard`; each answer's `Content-Range` is checked (`range.ts`) before its bytes are
  * decrypted at their offset (`aesCtr(key, iv, offset)`) and written at that offset of a temporary file next to
- * the target. After every part the checkpoint (`checkpoint.ts`: no key material) is replaced atomically
+ * the target. After every part the checkpoint (`checkpoint.ts`: no key material; each part's CRC-64 of its stored
+ * bytes) is replaced atomically
  * (write a sibling, fsync, rename). When every part is in, the CRC-64 of the stored bytes, combined from the
  * parts' CRCs, must equal the server's `x-oss-hash-crc64ecma` (`INTEGRITY_CRC64`); the recorded plaintext
  * length and MD5 are checked when the object has them; only then is the temporary file renamed over the
@@ -15,8 +16,8 @@
  *
  * Resuming: a checkpoint (a file path, or the object `progress` and errors hand out, ali-oss style) is
  * validated against the new HEAD (same name, ETag, size, part size, version) and its temporary file (still
- * there, full size); each recorded part is re-read and its CRC compared, so a part lost in a crash is fetched
- * again rather than trusted. Failures keep the temporary file and checkpoint when the caller asked for
+ * there, full size); each recorded part is re-read, re-encrypted and its CRC compared, so a part lost in a
+ * crash is fetched again rather than trusted. Failures keep the temporary file and checkpoint when the caller asked for
  * resumability (gave `checkpoint`); without it, nothing is left behind. A failure that makes the partial data
  * worthless (the object changed, the CRC-64 or MD5 is wrong) removes both.
  *
@@ -311,10 +312,11 @@ class Run {
       const part = parts[done.number - 1];
       const bytes = new Uint8Array(part.length);
       await readFully(this.#file!, bytes, part.offset);
-      if (crc64(bytes).toString() !== done.crc64) continue;
-      // The server's CRC covers the stored bytes: re-encrypt what we hold to get them back.
+      // The recorded CRC is of the stored bytes: re-encrypt what the file holds to compare.
       if (this.content !== undefined) this.#xor(bytes, part.offset);
-      this.#storedCrc.set(part.partNumber, crc64(bytes));
+      const crc = crc64(bytes);
+      if (crc.toString() !== done.crc64) continue;
+      this.#storedCrc.set(part.partNumber, crc);
       kept.push(done);
     }
     if (kept.length !== this.#checkpoint.doneParts.length) {
@@ -393,13 +395,13 @@ class Run {
           `${part.offset + part.length - 1} per its Content-Range), the body had ${body.length}`,
       );
     }
-    this.#storedCrc.set(part.partNumber, crc64(body));
+    const storedCrc = crc64(body);
+    this.#storedCrc.set(part.partNumber, storedCrc);
     if (this.content !== undefined) this.#xor(body, part.offset);
-    const plainCrc = crc64(body);
     await writeFully(this.#file!, body, part.offset);
     // A checkpoint must never list bytes that a crash could still lose.
     if (this.resumable) await this.#file!.datasync();
-    const checkpoint = withDownloadedPart(this.#checkpoint, { number: part.partNumber, crc64: plainCrc.toString() });
+    const checkpoint = withDownloadedPart(this.#checkpoint, { number: part.partNumber, crc64: storedCrc.toString() });
     this.#checkpoint = checkpoint;
     await this.#persist();
     return { res: result.res, checkpoint };
