@@ -16,6 +16,9 @@ import type { RetryPolicy } from './retry.js';
  * What the client needs from a key ring (bindings/keys/keyring.ts `KeyRing` satisfies it): a fresh content key
  * wrapped by the default material for writing, and the unwrap of a stored key for reading. Callers unwrap once
  * per operation and reuse the result for every range and part (FORMATS.md §7: oss2 unwraps per part).
+ * @example
+ *   const keyring: ClientKeyRing = new KeyRing({ default: rsaKeyWrapper({ privateKey: pem }) });
+ *   const client = new CryptoClient(oss, { keyring });
  */
 export interface ClientKeyRing {
   /** A fresh random CEK and IV (IV bytes 8..11 zero), and the same wrapped by the default material. */
@@ -28,12 +31,18 @@ export interface ClientKeyRing {
  * What to do with an object that has no encryption metadata (FORMATS.md §7: never silent).
  * `reject` (default) throws `PlaintextObjectError` (PLAINTEXT_REJECTED); `allow` returns it as is, and the
  * result says `encrypted: false`.
+ * @example
+ *   const migrating = new CryptoClient(oss, { material, plaintext: 'allow' satisfies PlaintextPolicy });
+ *   const { content, encrypted } = await migrating.get('old.csv'); // encrypted === false for legacy objects
  */
 export type PlaintextPolicy = 'reject' | 'allow';
 
 /**
  * The subset of an `ali-oss` client the crypto client calls. A real `new OSS({...})` (Node or browser build)
  * satisfies it; the loose signatures mirror ali-oss's JavaScript, which accepts more shapes than its typings.
+ * @example
+ *   const oss: AliOssLike = new OSS({ region: 'oss-cn-hangzhou', bucket, accessKeyId, accessKeySecret });
+ *   const client = new CryptoClient(oss, { material });
  */
 export interface AliOssLike {
   put(name: string, file: unknown, options?: Record<string, unknown>): Promise<any>;
