@@ -15,14 +15,35 @@ import { KeyRing, type KeyResolver } from '../keys/keyring.js';
 import type { AliOssLike, ClientContext, ClientKeyRing, PlaintextPolicy } from './context.js';
 import { resolveRetryPolicy, type RetryPolicy } from './retry.js';
 
-/** Default multipart part size: 1 MiB (a multiple of 16; ali-oss's own default is 1 MiB too). */
+/**
+ * Default multipart part size: 1 MiB (a multiple of 16; ali-oss's own default is 1 MiB too).
+ * @example
+ *   const client = new CryptoClient(oss, { material, partSize: 8 * DEFAULT_CLIENT_PART_SIZE });
+ */
 export const DEFAULT_CLIENT_PART_SIZE = 1024 * 1024;
-/** Default parts in flight: 5, ali-oss's `parallel` default. */
+/**
+ * Default parts in flight: 5, ali-oss's `parallel` default.
+ * @example
+ *   await client.multipartUpload(name, path, { parallel: DEFAULT_PARALLEL * 2 });
+ */
 export const DEFAULT_PARALLEL = 5;
-/** Default size from which callers that choose (the CLI) switch to multipart upload: 100 MiB. */
+/**
+ * Default size from which callers that choose (the CLI) switch to multipart upload: 100 MiB.
+ * @example
+ *   const size = (await stat(path)).size;
+ *   await (size >= DEFAULT_MULTIPART_THRESHOLD ? client.multipartUpload(name, path) : client.put(name, path));
+ */
 export const DEFAULT_MULTIPART_THRESHOLD = 100 * 1024 * 1024;
 
-/** Options of `new CryptoClient(oss, options)`. */
+/**
+ * Options of `new CryptoClient(oss, options)`.
+ * @example
+ *   const options: CryptoClientOptions = {
+ *     material: rsaKeyWrapper({ privateKey: pem }),     // writes new objects, reads those without matdesc
+ *     materials: [rsaKeyWrapper({ privateKey: oldPem, matdesc: { key: '2019' } })],
+ *     backend: nativeBackend, plaintext: 'reject', retry: { retries: 5 }, partSize: 8 << 20, parallel: 4,
+ *   };
+ */
 export interface CryptoClientOptions {
   /** A ready key ring. Give either this or `material` / `materials` / `resolve`. */
   readonly keyring?: ClientKeyRing;
