@@ -17,7 +17,12 @@
  */
 import { OssCryptoError } from '../errors.js';
 
-/** How many times and how patiently to retry transient failures. */
+/**
+ * How many times and how patiently to retry transient failures.
+ * @example
+ *   const policy: RetryPolicy = { retries: 5, baseDelayMs: 200, maxDelayMs: 5000 };
+ *   const client = new CryptoClient(oss, { material, retry: policy });
+ */
 export interface RetryPolicy {
   /** Retries after the first attempt (so `retries: 3` means at most 4 requests). Default 3; 0 disables. */
   readonly retries: number;
@@ -32,10 +37,19 @@ export interface RetryPolicy {
   readonly isRetryable?: (err: unknown) => boolean;
 }
 
-/** The policy used when the client is given none. */
+/**
+ * The policy used when the client is given none.
+ * @example
+ *   const patient = resolveRetryPolicy({ ...DEFAULT_RETRY_POLICY, retries: 6 });
+ */
 export const DEFAULT_RETRY_POLICY: RetryPolicy = Object.freeze({ retries: 3, baseDelayMs: 100, maxDelayMs: 2000 });
 
-/** Per-call options of {@link withRetry}. */
+/**
+ * Per-call options of {@link withRetry}.
+ * @example
+ *   const options: RetryOptions = { signal, onRetry: (err, n, ms) => log(`retry ${n} in ${ms} ms`) };
+ *   await withRetry(() => oss.head(name), DEFAULT_RETRY_POLICY, options);
+ */
 export interface RetryOptions {
   /** Aborts waiting between attempts (and no new attempt starts); rejects with the signal's reason. */
   readonly signal?: AbortSignal;
