@@ -14,7 +14,11 @@
  */
 import { UnsupportedOperationError } from '../errors.js';
 
-/** Why each refused operation cannot be combined with client-side encryption. */
+/**
+ * Why each refused operation cannot be combined with client-side encryption.
+ * @example
+ *   console.log(REFUSED_REASONS.append); // the message cryptoClient.append() rejects with
+ */
 export const REFUSED_REASONS = Object.freeze({
   append:
     'append() cannot be used with client-side encryption: an appendable object has no place for the key metadata ' +
