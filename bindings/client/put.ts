@@ -35,7 +35,12 @@ import { copyOptions, md5Bytes, refuseEncryptionMetaOverride, signalOf } from '.
 import { REFUSED_REASONS, refuse } from './refused.js';
 import { withRetry } from './retry.js';
 
-/** Options of {@link put} / {@link putStream}: ali-oss's, plus the ones this client adds. */
+/**
+ * Options of {@link put} / {@link putStream}: ali-oss's, plus the ones this client adds.
+ * @example
+ *   const options: PutOptions = { meta: { owner: 'me' }, mime: 'text/csv', contentMd5: true, signal };
+ *   await client.put('report.csv', '/data/report.csv', options);
+ */
 export interface PutOptions {
   /** ali-oss: user metadata (names without `x-oss-meta-`). Encryption metadata names are refused. */
   meta?: Record<string, unknown>;
