@@ -41,7 +41,12 @@ import { copyOptions, md5Bytes, signalOf } from './object.js';
 import { refuseProcessing } from './refused.js';
 import { withRetry } from './retry.js';
 
-/** ali-oss's response summary as this client returns it. */
+/**
+ * ali-oss's response summary as this client returns it.
+ * @example
+ *   const { res }: { res: GetResponse } = await client.get('a.bin');
+ *   console.log(res.status, res.size, `${res.rt} ms`);
+ */
 export interface GetResponse {
   status: number;
   statusCode: number;
@@ -53,7 +58,11 @@ export interface GetResponse {
   requestUrls: string[];
 }
 
-/** Result of {@link get}: ali-oss's `{ res, content }` plus `encrypted`. */
+/**
+ * Result of {@link get}: ali-oss's `{ res, content }` plus `encrypted`.
+ * @example
+ *   const { content, encrypted }: GetResult = await client.get('a.bin');
+ */
 export interface GetResult {
   res: GetResponse;
   /** The plaintext (memory target only; `undefined` when written to a file or Writable). */
@@ -62,7 +71,12 @@ export interface GetResult {
   encrypted: boolean;
 }
 
-/** Result of {@link getStream}: ali-oss's `{ stream, res }` plus `encrypted`. */
+/**
+ * Result of {@link getStream}: ali-oss's `{ stream, res }` plus `encrypted`.
+ * @example
+ *   const { stream }: GetStreamResult = await client.getStream('a.bin');
+ *   await pipeline(stream, createWriteStream('/tmp/a.bin')); // rejects on INTEGRITY_* errors
+ */
 export interface GetStreamResult {
   /** The plaintext; integrity failures surface as its `error` event. */
   stream: Readable;
