@@ -22,7 +22,12 @@ import type { ClientContext } from './context.js';
 import { REFUSED_REASONS, refuse } from './refused.js';
 import { withRetry } from './retry.js';
 
-/** ali-oss's `head()` result with what this client adds. */
+/**
+ * ali-oss's `head()` result with what this client adds.
+ * @example
+ *   const { encrypted, envelope }: HeadResult = await client.head('a.bin');
+ *   if (envelope) console.log(envelope.wrapAlg, envelope.matdesc, envelope.unencryptedContentLength);
+ */
 export interface HeadResult {
   /** ali-oss: user metadata without the `x-oss-meta-` prefix (encryption metadata included, as stored). */
   meta: Record<string, string> | null;
