@@ -16,7 +16,11 @@
  * @module
  */
 
-/** The usage text printed by `--help` (and after a usage error's one-line message, never before it). */
+/**
+ * The usage text printed by `--help`.
+ * @example
+ *   if (cmd.command === 'help') process.stdout.write(USAGE);
+ */
 export const USAGE = `oss-crypto: client-side encrypted Alibaba Cloud OSS objects, compatible with the official OSS SDKs
 
 usage:
@@ -57,7 +61,11 @@ output:
   exit status 0 on success; 1 with "error CODE: message" on stderr; 2 for usage errors
 `;
 
-/** A usage mistake on the command line: printed as `error USAGE: <message>`, exit status 2. */
+/**
+ * A usage mistake on the command line: printed as `error USAGE: <message>`, exit status 2.
+ * @example
+ *   try { parseCliArgs(argv, env) } catch (err) { if (err instanceof CliUsageError) exitCode = 2 }
+ */
 export class CliUsageError extends Error {
   /** Always `USAGE`, the code printed on stderr. */
   readonly code = 'USAGE' as const;
@@ -73,7 +81,11 @@ export interface OssUrl {
   readonly key: string;
 }
 
-/** A byte range as typed: `a-b` (inclusive), `a-` (to the end) or `-n` (the last n bytes). */
+/**
+ * A byte range as typed: `a-b` (inclusive), `a-` (to the end) or `-n` (the last n bytes).
+ * @example
+ *   const r: ByteRange = { kind: 'suffix', length: 100 }; // --range -100
+ */
 export type ByteRange =
   | { readonly kind: 'closed'; readonly start: number; readonly end: number }
   | { readonly kind: 'open'; readonly start: number }
@@ -126,7 +138,12 @@ export interface TransferSettings {
   readonly checkpoint?: string;
 }
 
-/** What the CLI was asked to do. */
+/**
+ * What the CLI was asked to do: one validated command with everything it needs.
+ * @example
+ *   const cmd = parseCliArgs(['head', 'oss://b/k'], process.env);
+ *   if (cmd.command === 'head') cmd.target.key; // 'k'
+ */
 export type CliCommand =
   | { readonly command: 'help' }
   | {
@@ -153,9 +170,17 @@ export type CliCommand =
   | { readonly command: 'head'; readonly target: OssUrl; readonly connection: Connection; readonly keys: KeySettings; readonly quiet: boolean }
   | { readonly command: 'keygen'; readonly out: string; readonly bits: number; readonly quiet: boolean };
 
-/** `put` switches to multipart upload at this size unless `--multipart-threshold` says otherwise (100 MiB). */
+/**
+ * `put` switches to multipart upload at this size unless `--multipart-threshold` says otherwise (100 MiB).
+ * @example
+ *   const multipart = size >= (cmd.transfer.multipartThreshold ?? DEFAULT_MULTIPART_THRESHOLD);
+ */
 export const DEFAULT_MULTIPART_THRESHOLD = 100 * 1024 * 1024;
-/** `keygen` default modulus size. */
+/**
+ * `keygen` default modulus size.
+ * @example
+ *   await generateRsaKeyPair(DEFAULT_RSA_BITS);
+ */
 export const DEFAULT_RSA_BITS = 2048;
 
 type Command = 'put' | 'get' | 'head' | 'keygen';

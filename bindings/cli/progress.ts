@@ -6,14 +6,24 @@
  * @module
  */
 
-/** Where the bar is drawn: a writable with an optional `isTTY` and `columns` (process.stderr fits). */
+/**
+ * Where the bar is drawn: a writable with an optional `isTTY` and `columns` (process.stderr fits).
+ * @example
+ *   const sink: ProgressSink = process.stderr;
+ */
 export interface ProgressSink {
   readonly isTTY?: boolean;
   readonly columns?: number;
   write(text: string): unknown;
 }
 
-/** A progress bar; all methods are no-ops when it is disabled. */
+/**
+ * A progress bar; all methods are no-ops when it is disabled.
+ * @example
+ *   const bar: ProgressBar = progressBar(process.stderr, 'put', false);
+ *   bar.update(0.5);
+ *   bar.done();
+ */
 export interface ProgressBar {
   /** An ali-oss `progress` callback: draws `p` (0..1). */
   readonly update: (p: number) => void;

@@ -28,7 +28,11 @@ import { CliUsageError, parseCliArgs, rangeHeader, USAGE, type CliCommand, type 
 import { keyringFromFlags } from './keys.js';
 import { progressBar, type ProgressSink } from './progress.js';
 
-/** What the CLI may touch: its arguments, environment and standard streams. */
+/**
+ * What the CLI may touch: its arguments, environment and standard streams.
+ * @example
+ *   const io: CliIo = { argv: ['--help'], env: {}, stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
+ */
 export interface CliIo {
   readonly argv: readonly string[];
   readonly env: Readonly<Record<string, string | undefined>>;

@@ -51,7 +51,11 @@ import {
 } from './checkpoint.js';
 import { checkRangedResponse, planRangedRead } from './range.js';
 
-/** Options of {@link downloadFile}; the names follow ali-oss's `multipartUpload`. */
+/**
+ * Options of {@link downloadFile}; the names follow ali-oss's `multipartUpload`.
+ * @example
+ *   const options: DownloadFileOptions = { partSize: 8 << 20, parallel: 4, checkpoint: '/tmp/a.cp.json' };
+ */
 export interface DownloadFileOptions {
   /** Bytes per ranged GET. Default: the client's `partSize` (or the checkpoint's when resuming). Any positive size. */
   partSize?: number;
@@ -78,7 +82,11 @@ export interface DownloadFileOptions {
   timeout?: number;
 }
 
-/** What {@link downloadFile} resolves to. */
+/**
+ * What {@link downloadFile} resolves to.
+ * @example
+ *   const { size, etag, resumedParts } = await downloadFile(ctx, 'a.bin', '/tmp/a.bin');
+ */
 export interface DownloadFileResult {
   /** ali-oss's response of the HEAD request that described the object. */
   readonly res: any;
@@ -100,7 +108,11 @@ export interface DownloadFileResult {
   readonly fetchedParts: number;
 }
 
-/** ali-oss's cancellation vocabulary (`name: 'cancel'`, `status: 0`), as a real Error carrying the checkpoint. */
+/**
+ * ali-oss's cancellation vocabulary (`name: 'cancel'`, `status: 0`), as a real Error carrying the checkpoint.
+ * @example
+ *   catch (err) { if (err.name === 'cancel') await downloadFile(ctx, name, file, { checkpoint: err.checkpoint }) }
+ */
 export interface DownloadCancelError extends Error {
   readonly name: 'cancel';
   readonly status: 0;
