@@ -759,7 +759,9 @@ engines('engine option mistakes are TypeErrors; an engine refusing the key is KE
   assert.throws(() => rsaKeyWrapper({ privateKey: pem, engine: {} as never }), (e: Error) => e instanceof TypeError && /"engine" expected an RsaEngine.*got Object/.test(e.message));
   assert.throws(() => rsaKeyWrapper({ privateKey: pem, engine: nodeRsaEngine, webCrypto: false }), (e: Error) => e instanceof TypeError && /"webCrypto".*cannot be combined with "engine" \(node\)/.test(e.message));
   assert.throws(() => rsaKeyWrapper({ privateKey: pem, webCrypto: 'no' as never }), (e: Error) => e instanceof TypeError && /"webCrypto" expected a boolean, got string/.test(e.message));
-  assert.throws(() => rsaKeyWrapper({ privateKey: pem }).withEngine(null as never), (e: Error) => e instanceof TypeError && /"engine".*got null/.test(e.message));
+  for (const [bad, got] of [[null, 'null'], [undefined, 'undefined']] as const) {
+    assert.throws(() => rsaKeyWrapper({ privateKey: pem }).withEngine(bad as never), (e: Error) => e instanceof TypeError && new RegExp(`"engine".*got ${got}`).test(e.message));
+  }
 
   let seenDer: Uint8Array | undefined;
   const refusing: RsaEngine = {

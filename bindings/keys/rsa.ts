@@ -206,7 +206,10 @@ export class RsaKeyWrapper implements KeyWrapper {
     this.#private = priv;
     this.canUnwrap = priv !== undefined;
     this.bits = checkBits(this.#public.n.bitLength(), priv !== undefined ? 'privateKey' : 'publicKey');
-    this.#publicOps = importInto(this.engine, 'publicKey', spkiDer(this.#public), (der) => this.engine.importPublicKey(der));
+    // A public half derived from the private key is reported under the option the user gave.
+    this.#publicOps = importInto(this.engine, priv !== undefined ? 'privateKey' : 'publicKey', spkiDer(this.#public), (der) =>
+      this.engine.importPublicKey(der),
+    );
     this.#privateOps =
       priv === undefined ? undefined : importInto(this.engine, 'privateKey', pkcs8Der(priv), (der) => this.engine.importPrivateKey(der));
   }
@@ -222,6 +225,9 @@ export class RsaKeyWrapper implements KeyWrapper {
    *   const fast = rsaKeyWrapper({ privateKey: pem }).withEngine(nodeRsaEngine);
    */
   withEngine(engine: RsaEngine): RsaKeyWrapper {
+    if (!isEngine(engine)) {
+      throw new TypeError(`"engine" expected an RsaEngine (name, importPublicKey(), importPrivateKey()), got ${typeName(engine)}`);
+    }
     const options = { padding: this.#padding, matdesc: this.matdesc, engine, [ADOPT]: { pub: this.#public, priv: this.#private } };
     return new RsaKeyWrapper(options as RsaKeyWrapperOptions);
   }
@@ -575,11 +581,11 @@ function importInto<T>(engine: RsaEngine, name: 'publicKey' | 'privateKey', der:
   }
 }
 
-function spkiDer(key: forge.pki.rsa.PublicKey): Uint8Array {
+function spkiDer(key: forge.pki.rsa.PublicKey): Uint8Array<ArrayBuffer> {
   return fromBinary(forge.asn1.toDer(forge.pki.publicKeyToAsn1(key)).getBytes());
 }
 
-function pkcs8Der(key: forge.pki.rsa.PrivateKey): Uint8Array {
+function pkcs8Der(key: forge.pki.rsa.PrivateKey): Uint8Array<ArrayBuffer> {
   return fromBinary(forge.asn1.toDer(forge.pki.wrapRsaPrivateKey(forge.pki.privateKeyToAsn1(key))).getBytes());
 }
 
@@ -647,11 +653,11 @@ function portableEngine(name: string, useWebCrypto: boolean): RsaEngine {
 }
 
 /** A Web Crypto RSA-OAEP-SHA1 key, or `undefined` when the runtime has none (node-forge is used instead). */
-async function importSubtle(format: 'spki' | 'pkcs8', der: Uint8Array, usage: 'encrypt' | 'decrypt'): Promise<CryptoKey | undefined> {
+async function importSubtle(format: 'spki' | 'pkcs8', der: Uint8Array<ArrayBuffer>, usage: 'encrypt' | 'decrypt'): Promise<CryptoKey | undefined> {
   const s = subtle();
   try {
     if (s === undefined) return undefined;
-    return await s.importKey(format, Uint8Array.from(der), { name: 'RSA-OAEP', hash: 'SHA-1' }, false, [usage]);
+    return await s.importKey(format, der, { name: 'RSA-OAEP', hash: 'SHA-1' }, false, [usage]);
   } catch {
     return undefined; // e.g. a runtime without SHA-1 OAEP
   } finally {
