@@ -3,33 +3,35 @@
  * key schedule.
  *
  * Layout. A batch of 8 blocks is 8 v128 bit-planes: plane j holds bit j of every state byte of every block
- * (block k in bit k of each byte lane). Lane bytes are in row-major order: 32-bit lane r is row r of the AES
- * state, byte c of it is column c (FIPS-197 numbers state bytes column-major, r + 4c). In this layout the
- * MixColumns row rotations are 32-bit lane shuffles, and column moves are rotations inside a lane.
+ * (block k in bit k of each byte lane; bitslice.ts converts). Lane bytes are in row-major order: 32-bit lane r
+ * is row r of the AES state, byte c of it is column c (FIPS-197 numbers state bytes column-major, r + 4c). In
+ * this layout the MixColumns row rotations are 32-bit lane shuffles, and column moves are rotations inside a
+ * lane (mixcolumns.ts).
  *
- * Rounds (round.ts). SubBytes is a boolean circuit over the planes. ShiftRows is never executed
- * (fixslicing): round i runs MixColumns conjugated by ShiftRows^i, and its round key is stored with
- * ShiftRows^-i applied, so the state stays ShiftRows^i behind the real one; after round 14 that is
- * ShiftRows^2, which the output byte order undoes (bitslice.ts). The affine constant 0x63 of SubBytes is folded
- * into round keys 1..14: a constant byte survives any byte permutation, and MixColumns maps the constant
- * column (c, c, c, c) to itself (2 ^ 3 ^ 1 ^ 1 = 1 in GF(2^8)).
+ * Rounds. SubBytes is a boolean circuit over the planes (sbox.ts). ShiftRows is never executed
+ * (fixslicing, Adomnicai and Peyrin 2020): round i runs MixColumns conjugated by ShiftRows^i, and its round key
+ * is stored with ShiftRows^-i applied, so the stored state lags the real one by ShiftRows^i; after round 14 the
+ * lag is ShiftRows^2, which the output byte order undoes. The affine constant 0x63 of SubBytes is folded into
+ * round keys 1..14: a constant byte survives any byte permutation, and MixColumns maps the constant column
+ * (c, c, c, c) to itself (2 ^ 3 ^ 1 ^ 1 = 1 in GF(2^8)).
  *
  * Constant time. Every instruction is a SIMD bitwise operation, a shift or shuffle by a constant, or a
  * load/store at an address that depends only on the round number or the batch position, never on key or
  * data. There are no tables and no branches on secrets, in the rounds or in the key schedule (SubWord runs
  * through the same S-box circuit).
  */
-import { KEY, ROUND_KEYS, SCHEDULE, STATE, WORD_PLANES } from './windows';
-import { bytesToPlanes, fromPlanesXor, planesToBytes, toPlanesAddKey } from './bitslice';
-import { LAST_ROUND, round, SUB_BYTES_ONLY } from './round';
+import { KEY, ROUND_KEYS, SCHEDULE } from './windows';
+import { bytePlane, planesToBytes, transpose } from './bitslice';
+import { mixColumnsPlane } from './mixcolumns';
+import { subBytesPlane } from './sbox';
 
-/** Bytes of one round key in bit-plane form: 8 planes x 16 bytes. */
+/** Bytes of one round key in plane form: 8 planes x 16 bytes. */
 const PLANES_BYTES: usize = 128;
 
 /**
  * FIPS-197 §5.2 key expansion of the key in KEY (Nk = 8, Nr = 14), stored as bitsliced round keys in
- * ROUND_KEYS: round key i in the internal lane order, with ShiftRows^-i applied (fixslicing) and, for i >= 1,
- * the S-box constant 0x63 added.
+ * ROUND_KEYS (round key i, plane j at ROUND_KEYS + 128i + 16j): in the internal lane order, with ShiftRows^-i
+ * applied (fixslicing) and, for i >= 1, the S-box constant 0x63 added.
  */
 export function expandKey(): void {
   memory.copy(SCHEDULE, KEY, 32);
@@ -48,7 +50,16 @@ export function expandKey(): void {
   for (let i: usize = 0; i <= 14; i++) {
     let rk = v128.load(SCHEDULE + (i << 4));
     if (i > 0) rk = v128.xor(rk, i8x16.splat(0x63));
-    bytesToPlanes(roundKeyOrder(rk, <i32>(i & 3)), ROUND_KEYS + i * PLANES_BYTES);
+    rk = roundKeyOrder(rk, <i32>(i & 3));
+    const at = ROUND_KEYS + i * PLANES_BYTES;
+    v128.store(at, bytePlane(0, rk), 0);
+    v128.store(at, bytePlane(1, rk), 16);
+    v128.store(at, bytePlane(2, rk), 32);
+    v128.store(at, bytePlane(3, rk), 48);
+    v128.store(at, bytePlane(4, rk), 64);
+    v128.store(at, bytePlane(5, rk), 80);
+    v128.store(at, bytePlane(6, rk), 96);
+    v128.store(at, bytePlane(7, rk), 112);
   }
 }
 
@@ -70,24 +81,110 @@ export function expandKey(): void {
 @inline export function encrypt8Xor(
   b0: v128, b1: v128, b2: v128, b3: v128, b4: v128, b5: v128, b6: v128, b7: v128, dst: usize,
 ): void {
-  toPlanesAddKey(b0, b1, b2, b3, b4, b5, b6, b7, ROUND_KEYS, STATE);
-  // Rounds 1..12 in groups of four: round i uses the MixColumns variant i mod 4.
-  for (let rk = ROUND_KEYS + PLANES_BYTES; rk < ROUND_KEYS + 13 * PLANES_BYTES; rk += 4 * PLANES_BYTES) {
-    round(STATE, 1, rk);
-    round(STATE, 2, rk + PLANES_BYTES);
-    round(STATE, 3, rk + 2 * PLANES_BYTES);
-    round(STATE, 0, rk + 3 * PLANES_BYTES);
+  // Round 0: to planes, AddRoundKey.
+  let q0 = v128.xor(transpose(0, b0, b1, b2, b3, b4, b5, b6, b7), v128.load(ROUND_KEYS, 0));
+  let q1 = v128.xor(transpose(1, b0, b1, b2, b3, b4, b5, b6, b7), v128.load(ROUND_KEYS, 16));
+  let q2 = v128.xor(transpose(2, b0, b1, b2, b3, b4, b5, b6, b7), v128.load(ROUND_KEYS, 32));
+  let q3 = v128.xor(transpose(3, b0, b1, b2, b3, b4, b5, b6, b7), v128.load(ROUND_KEYS, 48));
+  let q4 = v128.xor(transpose(4, b0, b1, b2, b3, b4, b5, b6, b7), v128.load(ROUND_KEYS, 64));
+  let q5 = v128.xor(transpose(5, b0, b1, b2, b3, b4, b5, b6, b7), v128.load(ROUND_KEYS, 80));
+  let q6 = v128.xor(transpose(6, b0, b1, b2, b3, b4, b5, b6, b7), v128.load(ROUND_KEYS, 96));
+  let q7 = v128.xor(transpose(7, b0, b1, b2, b3, b4, b5, b6, b7), v128.load(ROUND_KEYS, 112));
+
+  // Rounds 1..14. The branch on the round number (public, and predictable) picks the MixColumns variant, which
+  // must be a compile-time constant; round 14 has no MixColumns.
+  for (let i = 1; i <= 14; i++) {
+    const rk = ROUND_KEYS + <usize>i * PLANES_BYTES;
+    const s0 = subBytesPlane(0, q0, q1, q2, q3, q4, q5, q6, q7);
+    const s1 = subBytesPlane(1, q0, q1, q2, q3, q4, q5, q6, q7);
+    const s2 = subBytesPlane(2, q0, q1, q2, q3, q4, q5, q6, q7);
+    const s3 = subBytesPlane(3, q0, q1, q2, q3, q4, q5, q6, q7);
+    const s4 = subBytesPlane(4, q0, q1, q2, q3, q4, q5, q6, q7);
+    const s5 = subBytesPlane(5, q0, q1, q2, q3, q4, q5, q6, q7);
+    const s6 = subBytesPlane(6, q0, q1, q2, q3, q4, q5, q6, q7);
+    const s7 = subBytesPlane(7, q0, q1, q2, q3, q4, q5, q6, q7);
+    if (i == 14) {
+      q0 = s0; q1 = s1; q2 = s2; q3 = s3; q4 = s4; q5 = s5; q6 = s6; q7 = s7;
+    } else if ((i & 3) == 1) {
+      q0 = mixColumnsPlane(0, 1, s0, s1, s2, s3, s4, s5, s6, s7);
+      q1 = mixColumnsPlane(1, 1, s0, s1, s2, s3, s4, s5, s6, s7);
+      q2 = mixColumnsPlane(2, 1, s0, s1, s2, s3, s4, s5, s6, s7);
+      q3 = mixColumnsPlane(3, 1, s0, s1, s2, s3, s4, s5, s6, s7);
+      q4 = mixColumnsPlane(4, 1, s0, s1, s2, s3, s4, s5, s6, s7);
+      q5 = mixColumnsPlane(5, 1, s0, s1, s2, s3, s4, s5, s6, s7);
+      q6 = mixColumnsPlane(6, 1, s0, s1, s2, s3, s4, s5, s6, s7);
+      q7 = mixColumnsPlane(7, 1, s0, s1, s2, s3, s4, s5, s6, s7);
+    } else if ((i & 3) == 2) {
+      q0 = mixColumnsPlane(0, 2, s0, s1, s2, s3, s4, s5, s6, s7);
+      q1 = mixColumnsPlane(1, 2, s0, s1, s2, s3, s4, s5, s6, s7);
+      q2 = mixColumnsPlane(2, 2, s0, s1, s2, s3, s4, s5, s6, s7);
+      q3 = mixColumnsPlane(3, 2, s0, s1, s2, s3, s4, s5, s6, s7);
+      q4 = mixColumnsPlane(4, 2, s0, s1, s2, s3, s4, s5, s6, s7);
+      q5 = mixColumnsPlane(5, 2, s0, s1, s2, s3, s4, s5, s6, s7);
+      q6 = mixColumnsPlane(6, 2, s0, s1, s2, s3, s4, s5, s6, s7);
+      q7 = mixColumnsPlane(7, 2, s0, s1, s2, s3, s4, s5, s6, s7);
+    } else if ((i & 3) == 3) {
+      q0 = mixColumnsPlane(0, 3, s0, s1, s2, s3, s4, s5, s6, s7);
+      q1 = mixColumnsPlane(1, 3, s0, s1, s2, s3, s4, s5, s6, s7);
+      q2 = mixColumnsPlane(2, 3, s0, s1, s2, s3, s4, s5, s6, s7);
+      q3 = mixColumnsPlane(3, 3, s0, s1, s2, s3, s4, s5, s6, s7);
+      q4 = mixColumnsPlane(4, 3, s0, s1, s2, s3, s4, s5, s6, s7);
+      q5 = mixColumnsPlane(5, 3, s0, s1, s2, s3, s4, s5, s6, s7);
+      q6 = mixColumnsPlane(6, 3, s0, s1, s2, s3, s4, s5, s6, s7);
+      q7 = mixColumnsPlane(7, 3, s0, s1, s2, s3, s4, s5, s6, s7);
+    } else {
+      q0 = mixColumnsPlane(0, 0, s0, s1, s2, s3, s4, s5, s6, s7);
+      q1 = mixColumnsPlane(1, 0, s0, s1, s2, s3, s4, s5, s6, s7);
+      q2 = mixColumnsPlane(2, 0, s0, s1, s2, s3, s4, s5, s6, s7);
+      q3 = mixColumnsPlane(3, 0, s0, s1, s2, s3, s4, s5, s6, s7);
+      q4 = mixColumnsPlane(4, 0, s0, s1, s2, s3, s4, s5, s6, s7);
+      q5 = mixColumnsPlane(5, 0, s0, s1, s2, s3, s4, s5, s6, s7);
+      q6 = mixColumnsPlane(6, 0, s0, s1, s2, s3, s4, s5, s6, s7);
+      q7 = mixColumnsPlane(7, 0, s0, s1, s2, s3, s4, s5, s6, s7);
+    }
+    q0 = v128.xor(q0, v128.load(rk, 0));
+    q1 = v128.xor(q1, v128.load(rk, 16));
+    q2 = v128.xor(q2, v128.load(rk, 32));
+    q3 = v128.xor(q3, v128.load(rk, 48));
+    q4 = v128.xor(q4, v128.load(rk, 64));
+    q5 = v128.xor(q5, v128.load(rk, 80));
+    q6 = v128.xor(q6, v128.load(rk, 96));
+    q7 = v128.xor(q7, v128.load(rk, 112));
   }
-  round(STATE, 1, ROUND_KEYS + 13 * PLANES_BYTES);
-  round(STATE, LAST_ROUND, ROUND_KEYS + 14 * PLANES_BYTES);
-  fromPlanesXor(STATE, dst);
+
+  // Back to blocks, bytes in FIPS-197 order, XORed into dst.
+  xorBlock(dst, 0, transpose(0, q0, q1, q2, q3, q4, q5, q6, q7));
+  xorBlock(dst, 16, transpose(1, q0, q1, q2, q3, q4, q5, q6, q7));
+  xorBlock(dst, 32, transpose(2, q0, q1, q2, q3, q4, q5, q6, q7));
+  xorBlock(dst, 48, transpose(3, q0, q1, q2, q3, q4, q5, q6, q7));
+  xorBlock(dst, 64, transpose(4, q0, q1, q2, q3, q4, q5, q6, q7));
+  xorBlock(dst, 80, transpose(5, q0, q1, q2, q3, q4, q5, q6, q7));
+  xorBlock(dst, 96, transpose(6, q0, q1, q2, q3, q4, q5, q6, q7));
+  xorBlock(dst, 112, transpose(7, q0, q1, q2, q3, q4, q5, q6, q7));
 }
 
 /** SubWord (FIPS-197 §5.2) of a little-endian word, constant-time: the 4 bytes go through the S-box circuit. */
 function subWord(word: u32): u32 {
-  bytesToPlanes(i32x4.splat(word), WORD_PLANES);
-  round(WORD_PLANES, SUB_BYTES_ONLY, 0);
-  return i32x4.extract_lane(planesToBytes(WORD_PLANES), 0) ^ 0x63636363;
+  const w = i32x4.splat(word);
+  const p0 = bytePlane(0, w);
+  const p1 = bytePlane(1, w);
+  const p2 = bytePlane(2, w);
+  const p3 = bytePlane(3, w);
+  const p4 = bytePlane(4, w);
+  const p5 = bytePlane(5, w);
+  const p6 = bytePlane(6, w);
+  const p7 = bytePlane(7, w);
+  const bytes = planesToBytes(
+    subBytesPlane(0, p0, p1, p2, p3, p4, p5, p6, p7),
+    subBytesPlane(1, p0, p1, p2, p3, p4, p5, p6, p7),
+    subBytesPlane(2, p0, p1, p2, p3, p4, p5, p6, p7),
+    subBytesPlane(3, p0, p1, p2, p3, p4, p5, p6, p7),
+    subBytesPlane(4, p0, p1, p2, p3, p4, p5, p6, p7),
+    subBytesPlane(5, p0, p1, p2, p3, p4, p5, p6, p7),
+    subBytesPlane(6, p0, p1, p2, p3, p4, p5, p6, p7),
+    subBytesPlane(7, p0, p1, p2, p3, p4, p5, p6, p7),
+  );
+  return i32x4.extract_lane(bytes, 0) ^ 0x63636363;
 }
 
 /**
@@ -100,4 +197,14 @@ function subWord(word: u32): u32 {
   if (phase == 1) return i8x16.shuffle(rk, rk, 0, 4, 8, 12, 13, 1, 5, 9, 10, 14, 2, 6, 7, 11, 15, 3);
   if (phase == 2) return i8x16.shuffle(rk, rk, 0, 4, 8, 12, 9, 13, 1, 5, 2, 6, 10, 14, 11, 15, 3, 7);
   return i8x16.shuffle(rk, rk, 0, 4, 8, 12, 5, 9, 13, 1, 10, 14, 2, 6, 15, 3, 7, 11);
+}
+
+/**
+ * XORs one keystream block into dst + offset, first moving its bytes from the internal order after round 14
+ * (row-major, ShiftRows^2 still pending) to FIPS-197 order: byte r + 4c takes lane byte 4r + ((c + 2r) mod 4).
+ */
+// @ts-ignore: decorator
+@inline function xorBlock(dst: usize, offset: usize, x: v128): void {
+  const ordered = i8x16.shuffle(x, x, 0, 6, 8, 14, 1, 7, 9, 15, 2, 4, 10, 12, 3, 5, 11, 13);
+  v128.store(dst + offset, v128.xor(v128.load(dst + offset), ordered));
 }

@@ -28,10 +28,6 @@ export const CTR: usize = memory.data(16, 16);
 export const ROUND_KEYS: usize = memory.data(15 * 128, 16);
 /** The FIPS-197 expanded key as bytes: 60 words, 240 bytes. */
 export const SCHEDULE: usize = memory.data(240, 16);
-/** 8 bit-planes used by the key schedule's SubWord. */
-export const WORD_PLANES: usize = memory.data(128, 16);
-/** The 8 bit-planes of the batch being encrypted. */
-export const STATE: usize = memory.data(128, 16);
 /** One batch of keystream (8 blocks) for a partial batch at the start or end of a call. */
 export const SCRATCH: usize = memory.data(128, 16);
 
@@ -40,8 +36,6 @@ export function wipeSecrets(): void {
   memory.fill(KEY, 0, 32);
   memory.fill(ROUND_KEYS, 0, 15 * 128);
   memory.fill(SCHEDULE, 0, 240);
-  memory.fill(WORD_PLANES, 0, 128);
-  memory.fill(STATE, 0, 128);
   memory.fill(SCRATCH, 0, 128);
 }
 

@@ -1,0 +1,58 @@
+/**
+ * MixColumns (FIPS-197 §5.1.3) over bit-planes, conjugated by ShiftRows^k for fixslicing (see aes.ts).
+ *
+ * Per column, row r of the result is 2a_r ^ 3a_{r+1} ^ a_{r+2} ^ a_{r+3} = xtime(t_r) ^ b_r ^ rot2(t)_r, with
+ * b = rot1(a) and t = a ^ b (Käsper and Schwabe's 27-XOR form). xtime (multiplication by x in GF(2^8)) works
+ * plane-wise: plane j of xtime(t) is plane j - 1 of t, and bit 7 feeds back into bits 0, 1, 3 and 4
+ * (x^8 = x^4 + x^3 + x + 1).
+ *
+ * In the row-major plane layout (32-bit lane r = row r, byte c of it = column c), the stored state after
+ * round i is the real state with ShiftRows^-i applied. Conjugated by ShiftRows^k (k = i mod 4), "row r takes
+ * row r + n" becomes "row r takes row r + n and column c takes column c + n*k": a 32-bit lane shuffle
+ * (`pshufd`) and a rotation inside every lane by 8*n*k bits. Both are cheap in V8, unlike a general byte
+ * shuffle, whose 16-byte mask V8 rebuilds from immediates at every use.
+ *
+ * One output per call, like sbox.ts: the compiler merges the shared rotations of the 8 calls of a round.
+ */
+
+/**
+ * Plane `j` of MixColumns conjugated by ShiftRows^k, for the input planes `a0..a7`. `j` and `k` (0..3) must
+ * be constants at the call site.
+ */
+// @ts-ignore: decorator
+@inline export function mixColumnsPlane(
+  j: i32, k: i32, a0: v128, a1: v128, a2: v128, a3: v128, a4: v128, a5: v128, a6: v128, a7: v128,
+): v128 {
+  // Plane j of the result: xtime(t)_j ^ b_j ^ rot2(t_j); xtime(t)_j is t_{j-1}, plus t_7 for j = 0, 1, 3, 4.
+  const t7 = v128.xor(a7, rot1(a7, k));
+  if (j == 0) return v128.xor(v128.xor(t7, rot1(a0, k)), rot2(v128.xor(a0, rot1(a0, k)), k));
+  if (j == 1) return v128.xor(v128.xor(v128.xor(a0, rot1(a0, k)), t7), v128.xor(rot1(a1, k), rot2(v128.xor(a1, rot1(a1, k)), k)));
+  if (j == 2) return v128.xor(v128.xor(a1, rot1(a1, k)), v128.xor(rot1(a2, k), rot2(v128.xor(a2, rot1(a2, k)), k)));
+  if (j == 3) return v128.xor(v128.xor(v128.xor(a2, rot1(a2, k)), t7), v128.xor(rot1(a3, k), rot2(v128.xor(a3, rot1(a3, k)), k)));
+  if (j == 4) return v128.xor(v128.xor(v128.xor(a3, rot1(a3, k)), t7), v128.xor(rot1(a4, k), rot2(v128.xor(a4, rot1(a4, k)), k)));
+  if (j == 5) return v128.xor(v128.xor(a4, rot1(a4, k)), v128.xor(rot1(a5, k), rot2(v128.xor(a5, rot1(a5, k)), k)));
+  if (j == 6) return v128.xor(v128.xor(a5, rot1(a5, k)), v128.xor(rot1(a6, k), rot2(v128.xor(a6, rot1(a6, k)), k)));
+  return v128.xor(v128.xor(a6, rot1(a6, k)), v128.xor(rot1(a7, k), rot2(t7, k)));
+}
+
+/** Row r takes row r + 1 and column c takes column c + k: a lane shuffle, then a rotation by 8k bits. */
+// @ts-ignore: decorator
+@inline function rot1(x: v128, k: i32): v128 {
+  const y = i32x4.shuffle(x, x, 1, 2, 3, 0);
+  if (k == 0) return y;
+  if (k == 2) return swapHalves(y);
+  return v128.or(i32x4.shr_u(y, 8 * k), i32x4.shl(y, 32 - 8 * k));
+}
+
+/** Row r takes row r + 2 and column c takes column c + 2k. */
+// @ts-ignore: decorator
+@inline function rot2(x: v128, k: i32): v128 {
+  const y = i32x4.shuffle(x, x, 2, 3, 0, 1);
+  return (k & 1) != 0 ? swapHalves(y) : y;
+}
+
+/** Swaps the 16-bit halves of every 32-bit lane (a rotation by 16; V8 emits two word shuffles, no mask). */
+// @ts-ignore: decorator
+@inline function swapHalves(x: v128): v128 {
+  return i16x8.shuffle(x, x, 1, 0, 3, 2, 5, 4, 7, 6);
+}
