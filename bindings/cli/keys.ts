@@ -12,6 +12,7 @@ import { readFile } from 'node:fs/promises';
 import { KeyRing } from '../keys/keyring.js';
 import { kmsKeyWrapper, type KmsKeyWrapperOptions } from '../keys/kms.js';
 import { rsaKeyWrapper } from '../keys/rsa.js';
+import { nodeRsaEngine } from '../keys/rsa-native.js';
 import type { KeyWrapper, Matdesc } from '../keys/types.js';
 import { OssCryptoError } from '../errors.js';
 import type { KeySettings, KmsSettings } from './args.js';
@@ -32,7 +33,7 @@ export async function keyringFromFlags(keys: KeySettings): Promise<KeyRing | und
     const publicKey = keys.rsaPublicKeyFile === undefined ? undefined : await readKey('--rsa-public-key', keys.rsaPublicKeyFile);
     const privateKey = keys.rsaPrivateKeyFile === undefined ? undefined : await readKey('--rsa-private-key', keys.rsaPrivateKeyFile);
     main = build(keys.rsaPrivateKeyFile !== undefined ? '--rsa-private-key' : '--rsa-public-key', keys.rsaPrivateKeyFile ?? keys.rsaPublicKeyFile!, () =>
-      rsaKeyWrapper({ publicKey, privateKey, padding: keys.rsaPadding, matdesc }),
+      rsaKeyWrapper({ publicKey, privateKey, padding: keys.rsaPadding, matdesc, engine: nodeRsaEngine }),
     );
   } else if (keys.kms !== undefined) {
     main = kmsWrapper(keys.kms, keys.kms.keyId, matdesc);
@@ -44,7 +45,7 @@ export async function keyringFromFlags(keys: KeySettings): Promise<KeyRing | und
       materials.push(kmsWrapper(keys.kms!, m.keyId, m.matdesc));
     } else {
       const pem = await readKey('--material', m.privateKeyFile);
-      materials.push(build('--material', m.privateKeyFile, () => rsaKeyWrapper({ privateKey: pem, matdesc: m.matdesc })));
+      materials.push(build('--material', m.privateKeyFile, () => rsaKeyWrapper({ privateKey: pem, matdesc: m.matdesc, engine: nodeRsaEngine })));
     }
   }
   if (main === undefined && materials.length === 0) return undefined;
