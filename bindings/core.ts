@@ -57,8 +57,16 @@ export { ENVELOPE_HEADERS, CEK_ALG, WRAP_ALG, V2_WRAP_ALGS, META_PREFIX, metaKey
 export type { ContentKey, WrappedContentKey, KeyWrapper, Matdesc } from './keys/types.js';
 export { KeyRing } from './keys/keyring.js';
 export type { KeyRingOptions, KeyResolver, NewContentKey } from './keys/keyring.js';
-export { RsaKeyWrapper, rsaKeyWrapper, generateRsaKeyPair, RSA_MIN_BITS, RSA_MAX_BITS } from './keys/rsa.js';
-export type { RsaPadding, RsaKeyWrapperOptions } from './keys/rsa.js';
+export {
+  RsaKeyWrapper,
+  rsaKeyWrapper,
+  generateRsaKeyPair,
+  portableRsaEngine,
+  forgeRsaEngine,
+  RSA_MIN_BITS,
+  RSA_MAX_BITS,
+} from './keys/rsa.js';
+export type { RsaPadding, RsaKeyWrapperOptions, RsaEngine, RsaPublicKeyOps, RsaPrivateKeyOps } from './keys/rsa.js';
 
 // integrity
 export { crc64, Crc64, crc64Combine, crc64ToDecimal, parseCrc64Decimal } from './integrity/crc64.js';

@@ -3,60 +3,17 @@
  *
  * Layers, bottom up: the AES-256-CTR cipher (WASM core by default, node:crypto on request), the metadata
  * envelope (FORMATS.md §2, §3), key wrapping (RSA, KMS, several materials), CRC-64, and the ali-oss-compatible
- * client. Everything below `client` is free of Node-only imports; the client uses node:fs / node:stream.
+ * client. The core path (everything `./core.js` exports) is free of Node-only imports and is re-exported whole;
+ * what follows it is Node-only: the native engines, the KMS wrapper's default client, and the client (node:fs,
+ * node:stream, ali-oss).
  * @module
  */
 
-// errors
-export {
-  OssCryptoError,
-  MetadataError,
-  KeyUnwrapError,
-  KeyWrapError,
-  KmsError,
-  IntegrityError,
-  PartError,
-  CheckpointError,
-  PlaintextObjectError,
-  UnsupportedOperationError,
-  WasmCoreError,
-} from './errors.js';
-export type { OssCryptoErrorCode } from './errors.js';
+// the core path: errors, cipher, envelope, RSA key wrapping, KeyRing, CRC-64 (also `ali-oss-crypto/core`)
+export * from './core.js';
 
-// cipher
-export { aesCtr, aesCtrXor, counterAt, KEY_BYTES, IV_BYTES, BLOCK_BYTES } from './cipher/aes-ctr.js';
-export type { AesCtrOptions, CtrStream, CtrBackend, CtrSession } from './cipher/aes-ctr.js';
+// Node-only engines (also `ali-oss-crypto/native`)
 export { nativeBackend } from './cipher/native.js';
-export { initWasm, wasmBackend, wasmDebugBackend } from './wasm/core.js';
-
-// envelope
-export {
-  encodeEnvelope,
-  decodeEnvelope,
-  matdescEquals,
-  canonicalMatdesc,
-  metaFromEnvelope,
-  headersFromMeta,
-} from './envelope/codec.js';
-export type { Envelope, HeaderValue, HeadersInput } from './envelope/codec.js';
-export { describeEnvelope } from './envelope/describe.js';
-export type { EnvelopeDescription } from './envelope/describe.js';
-export { ENVELOPE_HEADERS, CEK_ALG, WRAP_ALG, V2_WRAP_ALGS, META_PREFIX, metaKey } from './envelope/headers.js';
-
-// keys
-export type { ContentKey, WrappedContentKey, KeyWrapper, Matdesc } from './keys/types.js';
-export { KeyRing } from './keys/keyring.js';
-export type { KeyRingOptions, KeyResolver, NewContentKey } from './keys/keyring.js';
-export {
-  RsaKeyWrapper,
-  rsaKeyWrapper,
-  generateRsaKeyPair,
-  portableRsaEngine,
-  forgeRsaEngine,
-  RSA_MIN_BITS,
-  RSA_MAX_BITS,
-} from './keys/rsa.js';
-export type { RsaPadding, RsaKeyWrapperOptions, RsaEngine, RsaPublicKeyOps, RsaPrivateKeyOps } from './keys/rsa.js';
 export { nodeRsaEngine, preferNodeRsaEngine } from './keys/rsa-native.js';
 export {
   kmsKeyWrapper,
@@ -76,9 +33,6 @@ export type {
   KmsKeyWrapper,
   KmsSdkClient,
 } from './keys/kms.js';
-
-// integrity
-export { crc64, Crc64, crc64Combine, crc64ToDecimal, parseCrc64Decimal } from './integrity/crc64.js';
 
 // client
 export { CryptoClient } from './client/crypto-client.js';
