@@ -7,7 +7,6 @@
  * @module
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { aesCtr, aesCtrXor, type CtrBackend } from '../bindings/cipher/aes-ctr.js';
@@ -17,38 +16,12 @@ import { KmsError } from '../bindings/errors.js';
 import { KeyRing } from '../bindings/keys/keyring.js';
 import { kmsBlobFromHeader, kmsKeyWrapper } from '../bindings/keys/kms.js';
 import { readKmsTable, startKmsServer, type KmsServer } from './support/kms-server.js';
-import { fixturePath, toHex } from './_util.js';
+import { toHex } from './_util.js';
+import { ciphertextOf, interopPath, interopRanges, interopVectors, plaintextOf, type InteropVector } from './support/interop.js';
 
-interface Vector {
-  name: string;
-  format: 'v1' | 'v2';
-  wrap_alg: string;
-  headers: Record<string, string>;
-  ciphertext_file: string;
-  ciphertext_sha256: string;
-  plaintext_file?: string;
-  plaintext?: { kind: 'repeat'; byte: number; length: number };
-  plaintext_sha256: string;
-  plaintext_length: number;
-  keys: { kms_key_id?: string; kms_passphrase?: string | null };
-  multipart?: { part_size: number; data_size: number; parts: number; part_lengths: number[] };
-  plain_unwrap: { data_key_hex: string; initial_counter_block_hex: string };
-}
-
-interface RangeCase {
-  vector: string;
-  range: string;
-  start: number;
-  end: number;
-  expected_length: number;
-  expected_sha256: string;
-}
-
-const root = (...p: string[]) => fixturePath('interop', ...p);
-const manifest = JSON.parse(readFileSync(root('manifest.json'), 'utf8')) as { vectors: Vector[] };
-const ranges = (JSON.parse(readFileSync(root('ranges.json'), 'utf8')) as { cases: RangeCase[] }).cases;
-const table = readKmsTable(root('kms-table.json'));
-const kmsVectors = manifest.vectors.filter((v) => v.wrap_alg === 'KMS/ALICLOUD' || v.wrap_alg === 'kms');
+const ranges = interopRanges();
+const table = readKmsTable(interopPath('kms-table.json'));
+const kmsVectors = interopVectors().filter((v) => v.wrap_alg === 'KMS/ALICLOUD' || v.wrap_alg === 'kms');
 const kmsRanges = ranges.filter((r) => kmsVectors.some((v) => v.name === r.vector));
 
 const backends: Array<{ name: string; backend: CtrBackend | undefined }> = [
@@ -57,11 +30,6 @@ const backends: Array<{ name: string; backend: CtrBackend | undefined }> = [
 ];
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-const ciphertextOf = (v: Vector) => new Uint8Array(readFileSync(root(v.ciphertext_file)));
-function plaintextOf(v: Vector): Uint8Array {
-  if (v.plaintext_file !== undefined) return new Uint8Array(readFileSync(root(v.plaintext_file)));
-  return new Uint8Array(v.plaintext!.length).fill(v.plaintext!.byte);
-}
 
 const ctx = { kms: undefined as unknown as KmsServer };
 
@@ -76,7 +44,7 @@ function keyring(passphrase: string | undefined): KeyRing {
   });
 }
 
-const passphraseOf = (v: Vector) => v.keys.kms_passphrase ?? undefined;
+const passphraseOf = (v: InteropVector) => v.keys.kms_passphrase ?? undefined;
 
 const s = suite('interop: KMS vectors written by the official SDKs');
 

@@ -13,7 +13,6 @@
  * @module
  */
 import { constants, createDecipheriv, createHash, privateDecrypt } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import forge from 'node-forge';
@@ -24,36 +23,11 @@ import { KeyRing } from '../bindings/keys/keyring.js';
 import { portableRsaEngine, rsaKeyWrapper, type RsaEngine, type RsaKeyWrapper } from '../bindings/keys/rsa.js';
 import { nodeRsaEngine } from '../bindings/keys/rsa-native.js';
 import type { ContentKey } from '../bindings/keys/types.js';
-import { fixturePath, pseudoRandomBytes, toHex } from './_util.js';
+import { pseudoRandomBytes, toHex } from './_util.js';
+import { ciphertextOf, fixtureKey, interopRanges, interopVectors, plaintextOf, type InteropVector } from './support/interop.js';
 
-interface Vector {
-  name: string;
-  format: 'v1' | 'v2';
-  wrap_alg: string;
-  headers: Record<string, string>;
-  ciphertext_file: string;
-  ciphertext_sha256: string;
-  plaintext_file?: string;
-  plaintext?: { kind: 'repeat'; byte: number; length: number };
-  plaintext_sha256: string;
-  plaintext_length: number;
-  keys: { rsa_private_pem_file?: string; rsa_public_pem_file?: string };
-  multipart?: { part_size: number; data_size: number; parts: number; part_lengths: number[] };
-  plain_unwrap: { data_key_hex: string; iv_hex?: string; counter_start?: string; initial_counter_block_hex: string };
-}
-interface RangeCase {
-  vector: string;
-  range: string;
-  start: number;
-  end: number;
-  expected_length: number;
-  expected_sha256: string;
-}
-
-const dir = (...p: string[]) => fixturePath('interop', ...p);
-const manifest = JSON.parse(readFileSync(dir('manifest.json'), 'utf8')) as { vectors: Vector[] };
-const ranges = (JSON.parse(readFileSync(dir('ranges.json'), 'utf8')) as { cases: RangeCase[] }).cases;
-const rsaVectors = manifest.vectors.filter((v) => v.keys.rsa_private_pem_file !== undefined);
+const ranges = interopRanges();
+const rsaVectors = interopVectors().filter((v) => v.keys.rsa_private_pem_file !== undefined);
 
 const BACKENDS: Array<{ name: string; options: AesCtrOptions }> = [
   { name: 'wasm (default)', options: {} },
@@ -61,7 +35,7 @@ const BACKENDS: Array<{ name: string; options: AesCtrOptions }> = [
 ];
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-const pem = (file: string) => readFileSync(dir(file), 'utf8');
+const pem = fixtureKey;
 const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && Buffer.from(a).equals(Buffer.from(b));
 
 const RSA_ENGINES: RsaEngine[] = [portableRsaEngine, nodeRsaEngine];
@@ -82,7 +56,7 @@ const cppMaterial = (e: RsaEngine) => reader(MATDESC_KEY, { purpose: 'interop', 
 // Same "owner" but not an equal map, and a wrong key: a keyring that tried keys blindly would fail on it.
 const decoy = (e: RsaEngine) => reader(MAIN, { owner: 'Köln' }, e);
 
-function keyringFor(v: Vector, e: RsaEngine): KeyRing {
+function keyringFor(v: InteropVector, e: RsaEngine): KeyRing {
   const hasMatdesc = v.headers['x-oss-meta-client-side-encryption-matdesc'] !== undefined;
   return new KeyRing({
     default: hasMatdesc ? reader(MAIN, {}, e) : reader(v.keys.rsa_private_pem_file!, {}, e),
@@ -90,14 +64,9 @@ function keyringFor(v: Vector, e: RsaEngine): KeyRing {
   });
 }
 
-function plaintextOf(v: Vector): Uint8Array {
-  if (v.plaintext_file !== undefined) return readFileSync(dir(v.plaintext_file));
-  return new Uint8Array(v.plaintext!.length).fill(v.plaintext!.byte);
-}
-
 // Unwrapped once per vector and reused for the whole object and every range, as the client does.
 const contentKeys = new Map<string, ContentKey>();
-async function contentKeyOf(v: Vector, e = portableRsaEngine): Promise<ContentKey> {
+async function contentKeyOf(v: InteropVector, e = portableRsaEngine): Promise<ContentKey> {
   let ck = contentKeys.get(v.name + e.name);
   if (ck === undefined) {
     const env = decodeEnvelope(v.headers);
@@ -149,7 +118,7 @@ for (const v of rsaVectors) {
     }
     const { key, iv } = await contentKeyOf(v);
 
-    const ciphertext = readFileSync(dir(v.ciphertext_file));
+    const ciphertext = ciphertextOf(v);
     assert.is(sha256(ciphertext), v.ciphertext_sha256);
     const expected = plaintextOf(v);
     assert.is(sha256(expected), v.plaintext_sha256);
@@ -197,7 +166,7 @@ rng('covers suffix, open-ended, one-byte, clamped and part-crossing ranges', () 
 for (const c of rsaRanges) {
   rng(`${c.vector} ${c.range}`, async () => {
     const v = rsaVectors.find((x) => x.name === c.vector)!;
-    const ciphertext = readFileSync(dir(v.ciphertext_file));
+    const ciphertext = ciphertextOf(v);
     const { start, end } = resolveRange(c.range, ciphertext.length);
     assert.equal({ start, end }, { start: c.start, end: c.end });
     const { key, iv } = await contentKeyOf(v);

@@ -6,7 +6,6 @@
  * @module
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -27,7 +26,8 @@ import {
   type RangedResponse,
 } from '../bindings/download/range.js';
 import { IntegrityError } from '../bindings/errors.js';
-import { fixturePath, hex, pseudoRandomBytes, toHex } from './_util.js';
+import { hex, pseudoRandomBytes, toHex } from './_util.js';
+import { ciphertextOf, interopRanges, interopVectors } from './support/interop.js';
 
 const backends: Array<{ name: string; options: AesCtrOptions }> = [
   { name: 'default', options: {} },
@@ -427,31 +427,15 @@ model('messages name both the request and the answer', () => {
 model.run();
 
 // ---------------------------------------------------------------------------------------------------------------
-interface RangeCase {
-  vector: string;
-  range: string;
-  start: number;
-  end: number;
-  expected_length: number;
-  expected_sha256: string;
-  content_range: string;
-}
-interface Vector {
-  name: string;
-  ciphertext_file: string;
-  plain_unwrap: { data_key_hex: string; initial_counter_block_hex: string };
-}
-const ranges = JSON.parse(readFileSync(fixturePath('interop', 'ranges.json'), 'utf8')) as { cases: RangeCase[] };
-const vectors = new Map(
-  (JSON.parse(readFileSync(fixturePath('interop', 'manifest.json'), 'utf8')) as { vectors: Vector[] }).vectors.map((v) => [v.name, v]),
-);
+const ranges = { cases: interopRanges() };
+const vectors = new Map(interopVectors().map((v) => [v.name, v]));
 
 const fixtures = suite('ranges.json cases (objects written by the official SDKs)');
 
 fixtures('parser, resolver and planner agree with every case', () => {
   assert.ok(ranges.cases.length >= 20);
   for (const c of ranges.cases) {
-    const stored = readFileSync(fixturePath('interop', vectors.get(c.vector)!.ciphertext_file));
+    const stored = ciphertextOf(vectors.get(c.vector)!);
     const cr = parseContentRange(c.content_range);
     assert.equal(cr, { start: c.start, end: c.end, total: stored.length }, c.range);
     assert.is(c.end - c.start + 1, c.expected_length);
@@ -472,7 +456,7 @@ for (const backend of backends) {
   fixtures(`decrypting the checked selection gives the expected plaintext hash (${backend.name})`, () => {
     for (const c of ranges.cases) {
       const v = vectors.get(c.vector)!;
-      const stored = new Uint8Array(readFileSync(fixturePath('interop', v.ciphertext_file)));
+      const stored = new Uint8Array(ciphertextOf(v));
       const plan = planRangedRead(c.range);
       const answer = serve(stored, applyRangeHeaders({}, plan));
       const sel = checkRangedResponse(plan, answer, { expectedTotal: stored.length });

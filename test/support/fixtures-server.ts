@@ -7,71 +7,12 @@
  * Deliberately not here: assertions; the tests decide what to expect.
  * @module
  */
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { fixturePath } from '../_util.js';
 import type { OssServer } from './oss-server.js';
+import { ciphertextOf, type InteropVector } from './interop.js';
 
-/** One vector of test/fixtures/interop/manifest.json (the fields the client tests use). */
-export interface InteropVector {
-  name: string;
-  format: 'v1' | 'v2';
-  wrap_alg: string;
-  headers: Record<string, string>;
-  ciphertext_file: string;
-  ciphertext_sha256: string;
-  plaintext_file?: string;
-  plaintext?: { kind: 'repeat'; byte: number; length: number };
-  plaintext_sha256: string;
-  plaintext_length: number;
-  keys: { rsa_private_pem_file?: string; rsa_public_pem_file?: string; kms_key_id?: string; kms_passphrase?: string | null };
-  multipart?: { part_size: number; data_size: number; parts: number; part_lengths: number[] };
-  oss_object: { etag?: string; 'x-oss-object-type'?: string; 'x-oss-hash-crc64ecma'?: string };
-}
-
-/** One case of test/fixtures/interop/ranges.json. */
-export interface InteropRange {
-  vector: string;
-  range: string;
-  start: number;
-  end: number;
-  expected_length: number;
-  expected_sha256: string;
-  content_range: string;
-}
-
-/** Absolute path of a file under test/fixtures/interop/. */
-export const interopPath = (...parts: string[]): string => fixturePath('interop', ...parts);
-
-/** The manifest's vectors. */
-export function interopVectors(): InteropVector[] {
-  return (JSON.parse(readFileSync(interopPath('manifest.json'), 'utf8')) as { vectors: InteropVector[] }).vectors;
-}
-
-/** The ranged-read cases. */
-export function interopRanges(): InteropRange[] {
-  return (JSON.parse(readFileSync(interopPath('ranges.json'), 'utf8')) as { cases: InteropRange[] }).cases;
-}
-
-/** The stored bytes of a vector, checked against the manifest's SHA-256. */
-export function ciphertextOf(v: InteropVector): Buffer {
-  const bytes = readFileSync(interopPath(v.ciphertext_file));
-  if (sha256(bytes) !== v.ciphertext_sha256) throw new Error(`fixture ${v.ciphertext_file} does not match its sha256`);
-  return bytes;
-}
-
-/** The expected plaintext of a vector. */
-export function plaintextOf(v: InteropVector): Buffer {
-  if (v.plaintext_file !== undefined) return readFileSync(interopPath(v.plaintext_file));
-  return Buffer.alloc(v.plaintext!.length, v.plaintext!.byte);
-}
-
-/** A PEM file of the fixture set, by the path the manifest gives. */
-export function fixtureKey(relative: string): string {
-  return readFileSync(interopPath(relative), 'utf8');
-}
+export * from './interop.js';
 
 /**
  * Stores a vector in the stand-in as the SDK stored it: its bytes under key `key` (default: its name) with every
@@ -79,11 +20,6 @@ export function fixtureKey(relative: string): string {
  */
 export function putVector(oss: OssServer, bucket: string, v: InteropVector, key = v.name): void {
   oss.putObjectRaw(bucket, key, ciphertextOf(v), v.headers);
-}
-
-/** Lower-case hex SHA-256. */
-export function sha256(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
 }
 
 /** What a rewrite hook sees of the request. */
