@@ -365,6 +365,23 @@ code('every import from ali-oss-crypto[/core|/native] in the README names an exp
   assert.equal(problems, []);
 });
 
+code('every JavaScript and TypeScript block of the README is syntactically valid', () => {
+  const blocks = codeBlocks(README).filter((b) => ['js', 'ts', 'javascript', 'typescript', 'mjs'].includes(b.lang));
+  assert.ok(blocks.length >= 8, `expected the README to show code, found ${blocks.length} JS/TS blocks`);
+  const problems: string[] = [];
+  for (const block of blocks) {
+    const out = ts.transpileModule(block.body, {
+      reportDiagnostics: true,
+      fileName: block.lang.startsWith('t') ? 'block.ts' : 'block.mjs',
+      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, allowJs: true },
+    });
+    for (const d of out.diagnostics ?? []) {
+      problems.push(`${ts.flattenDiagnosticMessageText(d.messageText, ' ')} in:\n${block.body.split('\n').slice(0, 3).join('\n')}`);
+    }
+  }
+  assert.equal(problems, []);
+});
+
 let oss: OssServer;
 code.before(async () => {
   oss = await startOssServer();
