@@ -28,7 +28,7 @@ export interface CtrSession {
  * An AES-256-CTR engine: the WASM core (default) or the runtime's native AES. Pass one as `backend` to
  * `aesCtr` or to `new CryptoClient(oss, { backend })`.
  * @example
- *   const engine: CtrBackend = process.versions?.node ? nativeBackend : wasmBackend();
+ *   const engine: CtrBackend = inNode ? nativeBackend : wasmBackend(); // nativeBackend: ali-oss-crypto/native
  *   const ct = aesCtrXor(cek, iv, data, 0, { backend: engine });
  */
 export interface CtrBackend {
