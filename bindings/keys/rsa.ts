@@ -28,17 +28,36 @@ import { WRAP_ALG } from '../envelope/headers.js';
 import { pkcs1v15Pad, pkcs1v15Unpad } from './pkcs1.js';
 import type { ContentKey, KeyWrapper, Matdesc, WrappedContentKey } from './types.js';
 
-/** Smallest RSA modulus accepted (oss2's own test keys are 1024-bit). */
+/**
+ * Smallest RSA modulus accepted (oss2's own test keys are 1024-bit).
+ * @example
+ *   if (bits < RSA_MIN_BITS) throw new RangeError('key too small for OSS client-side encryption');
+ */
 export const RSA_MIN_BITS = 1024;
-/** Largest RSA modulus accepted. */
+/**
+ * Largest RSA modulus accepted.
+ * @example
+ *   const bits = Math.min(requestedBits, RSA_MAX_BITS);
+ */
 export const RSA_MAX_BITS = 4096;
 
-/** Which padding {@link RsaKeyWrapper.wrap} writes. Reading accepts both. */
+/**
+ * Which padding {@link RsaKeyWrapper.wrap} writes: `pkcs1` (`RSA/NONE/PKCS1Padding`, what every official SDK
+ * writes and reads) or `oaep` (`RSA/NONE/OAEPWithSHA-1AndMGF1Padding`). Reading accepts both.
+ * @example
+ *   const padding: RsaPadding = 'oaep';
+ *   const wrapper = rsaKeyWrapper({ publicKey, padding });
+ */
 export type RsaPadding = 'pkcs1' | 'oaep';
 
 // ---- the engine contract --------------------------------------------------------------------------------------
 
-/** Public-key operations of one key, as an {@link RsaEngine} prepared them. Outputs are modulus-length. */
+/**
+ * Public-key operations of one key, as an {@link RsaEngine} prepared them. Outputs are modulus-length.
+ * @example
+ *   const ops = nodeRsaEngine.importPublicKey(spkiDer);
+ *   const wrappedKey = await ops.encryptPkcs1(cek);
+ */
 export interface RsaPublicKeyOps {
   /** RSAES-PKCS1-v1_5 encryption (RFC 8017 §7.2.1) with fresh random nonzero padding. */
   encryptPkcs1(data: Uint8Array): Uint8Array | Promise<Uint8Array>;
@@ -46,7 +65,13 @@ export interface RsaPublicKeyOps {
   encryptOaep(data: Uint8Array): Uint8Array | Promise<Uint8Array>;
 }
 
-/** Private-key operations of one key, as an {@link RsaEngine} prepared them. */
+/**
+ * Private-key operations of one key, as an {@link RsaEngine} prepared them. `decryptRaw` is the bare RSA
+ * operation; the wrapper removes PKCS#1 v1.5 padding itself so that every engine fails in the same way.
+ * @example
+ *   const ops = nodeRsaEngine.importPrivateKey(pkcs8Der);
+ *   const block = await ops.decryptRaw(wrappedKey); // padded block, unpadded by the wrapper
+ */
 export interface RsaPrivateKeyOps {
   /**
    * Raw RSA decryption: `c^d mod n` as modulus-length big-endian bytes (leading zeros kept), no unpadding.
@@ -96,7 +121,12 @@ export const forgeRsaEngine: RsaEngine = portableEngine('forge', false);
 
 // ---- the wrapper ----------------------------------------------------------------------------------------------
 
-/** Options of {@link rsaKeyWrapper}. Give a public key, a private key, or both halves of one pair. */
+/**
+ * Options of {@link rsaKeyWrapper}. Give a public key, a private key, or both halves of one pair.
+ * @example
+ *   const options: RsaKeyWrapperOptions = { privateKey: pem, padding: 'pkcs1', matdesc: { owner: 'ingest' } };
+ *   const wrapper = rsaKeyWrapper(options);
+ */
 export interface RsaKeyWrapperOptions {
   /** PEM (`PUBLIC KEY` = SubjectPublicKeyInfo, or `RSA PUBLIC KEY` = PKCS#1), as a string or bytes. Enough to write. */
   publicKey?: string | Uint8Array;
@@ -135,6 +165,9 @@ interface AdoptedKeys {
  *
  * `unwrap()` returns `null` for a non-RSA wrap algorithm ("not mine"); it throws `KeyUnwrapError` when the
  * object is RSA-wrapped but this key cannot unwrap it (another key pair, altered metadata), never garbage.
+ * @example
+ *   const wrapper: RsaKeyWrapper = rsaKeyWrapper({ privateKey: pem });
+ *   const client = new CryptoClient(oss, { material: wrapper });
  */
 export class RsaKeyWrapper implements KeyWrapper {
   /** The V2 wrap algorithm {@link wrap} writes. */
