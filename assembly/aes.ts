@@ -74,22 +74,22 @@ export function expandKey(): void {
 }
 
 /**
- * Encrypts the 8 blocks `b0..b7` (internal lane order, see blockFromBigEndian) with the round keys in
- * ROUND_KEYS and XORs the results, in FIPS-197 byte order, into the 128 bytes at `dst` (block k at dst + 16k).
+ * Encrypts the 8 blocks given as bit-planes `p0..p7` (see bitslice.ts) and XORs the results, in FIPS-197 byte
+ * order, into the 128 bytes at `dst` (block k at dst + 16k).
  */
 // @ts-ignore: decorator
-@inline export function encrypt8Xor(
-  b0: v128, b1: v128, b2: v128, b3: v128, b4: v128, b5: v128, b6: v128, b7: v128, dst: usize,
+@inline export function encryptPlanesXor(
+  p0: v128, p1: v128, p2: v128, p3: v128, p4: v128, p5: v128, p6: v128, p7: v128, dst: usize,
 ): void {
-  // Round 0: to planes, AddRoundKey.
-  let q0 = v128.xor(transpose(0, b0, b1, b2, b3, b4, b5, b6, b7), v128.load(ROUND_KEYS, 0));
-  let q1 = v128.xor(transpose(1, b0, b1, b2, b3, b4, b5, b6, b7), v128.load(ROUND_KEYS, 16));
-  let q2 = v128.xor(transpose(2, b0, b1, b2, b3, b4, b5, b6, b7), v128.load(ROUND_KEYS, 32));
-  let q3 = v128.xor(transpose(3, b0, b1, b2, b3, b4, b5, b6, b7), v128.load(ROUND_KEYS, 48));
-  let q4 = v128.xor(transpose(4, b0, b1, b2, b3, b4, b5, b6, b7), v128.load(ROUND_KEYS, 64));
-  let q5 = v128.xor(transpose(5, b0, b1, b2, b3, b4, b5, b6, b7), v128.load(ROUND_KEYS, 80));
-  let q6 = v128.xor(transpose(6, b0, b1, b2, b3, b4, b5, b6, b7), v128.load(ROUND_KEYS, 96));
-  let q7 = v128.xor(transpose(7, b0, b1, b2, b3, b4, b5, b6, b7), v128.load(ROUND_KEYS, 112));
+  // Round 0: AddRoundKey.
+  let q0 = v128.xor(p0, v128.load(ROUND_KEYS, 0));
+  let q1 = v128.xor(p1, v128.load(ROUND_KEYS, 16));
+  let q2 = v128.xor(p2, v128.load(ROUND_KEYS, 32));
+  let q3 = v128.xor(p3, v128.load(ROUND_KEYS, 48));
+  let q4 = v128.xor(p4, v128.load(ROUND_KEYS, 64));
+  let q5 = v128.xor(p5, v128.load(ROUND_KEYS, 80));
+  let q6 = v128.xor(p6, v128.load(ROUND_KEYS, 96));
+  let q7 = v128.xor(p7, v128.load(ROUND_KEYS, 112));
 
   // Rounds 1..14. The branch on the round number (public, and predictable) picks the MixColumns variant, which
   // must be a compile-time constant; round 14 has no MixColumns.

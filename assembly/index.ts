@@ -4,7 +4,7 @@
  *   KEY, CTR, IO   addresses of the 32-byte key, the 16-byte counter block and the IO window
  *   IO_BYTES       size of the IO window
  *   ctrXor(len, skip)  XOR the keystream into IO[0..len) in place (ctr.ts)
- *   wipe()         zero every window
+ *   wipe(ioBytes)  zero KEY, CTR, the scratch areas and IO[0..ioBytes)
  *
  * The core keeps no state between calls that a call depends on: JS writes KEY and CTR before every call,
  * so any number of JS streams can share one instance.

@@ -422,7 +422,7 @@ interface RawCore {
   IO: WebAssembly.Global;
   IO_BYTES: WebAssembly.Global;
   ctrXor(len: number, skip: number): void;
-  wipe(): void;
+  wipe(ioBytes: number): void;
 }
 
 function bytesOf(base64: string): Uint8Array {
@@ -467,7 +467,7 @@ abi('exports exactly the documented numbers-only ABI', () => {
   }
 });
 
-abi('ctrXor leaves the next counter in CTR and zeroes KEY; wipe zeroes CTR and IO', () => {
+abi('ctrXor leaves the next counter in CTR and zeroes KEY; wipe(n) zeroes CTR and IO[0..n)', () => {
   for (const build of builds) {
     const { core } = instantiate(build.bytes);
     const memory = new Uint8Array(core.memory.buffer);
@@ -487,9 +487,13 @@ abi('ctrXor leaves the next counter in CTR and zeroes KEY; wipe zeroes CTR and I
       assert.is(toHex(memory.subarray(ctrAt, ctrAt + 16)), toHex(next), `${build.name} CTR after len ${len} skip ${skip}`);
       assert.ok(memory.subarray(keyAt, keyAt + 32).every((b) => b === 0), `${build.name}: KEY zeroed after ctrXor`);
     }
-    core.wipe();
+    memory.fill(0xee, ioAt, ioAt + IO);
+    core.wipe(1000);
     assert.ok(memory.subarray(ctrAt, ctrAt + 16).every((b) => b === 0), 'CTR zeroed by wipe');
-    assert.ok(memory.subarray(ioAt, ioAt + IO).every((b) => b === 0), 'IO zeroed by wipe');
+    assert.ok(memory.subarray(ioAt, ioAt + 1000).every((b) => b === 0), 'IO[0..1000) zeroed by wipe(1000)');
+    assert.is(memory[ioAt + 1000], 0xee, 'IO past 1000 left alone');
+    core.wipe(IO + 5);
+    assert.ok(memory.subarray(ioAt, ioAt + IO).every((b) => b === 0), 'wipe(n > IO_BYTES) zeroes all of IO only');
   }
 });
 

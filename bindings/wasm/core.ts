@@ -33,8 +33,8 @@ interface CoreExports {
   readonly IO_BYTES: WebAssembly.Global;
   /** XORs the keystream (key KEY, counter block CTR, skipping `skip` bytes) into IO[0..len). */
   ctrXor(len: number, skip: number): void;
-  /** Zeroes every window. */
-  wipe(): void;
+  /** Zeroes KEY, CTR, the round keys and scratch areas, and IO[0..ioBytes). */
+  wipe(ioBytes: number): void;
 }
 
 /** Which build of the core: `release` (optimised, no assertions) or `debug` (assertions, for tests). */
@@ -102,6 +102,8 @@ function openSession(build: Build, key: Uint8Array, counter: Uint8Array, skip: n
 class Core {
   readonly exports: CoreExports;
   readonly ioBytes: number;
+  /** How much of IO any session filled since the last wipe: what `wipe` must zero. */
+  ioUsed = 0;
   #buffer: ArrayBuffer | undefined;
   #key!: Uint8Array;
   #ctr!: Uint8Array;
@@ -111,6 +113,12 @@ class Core {
     this.exports = instance.exports as unknown as CoreExports;
     this.ioBytes = this.exports.IO_BYTES.value as number;
     holder.core = this;
+  }
+
+  /** Zeroes every window (the used part of IO). */
+  wipe(): void {
+    this.exports.wipe(this.ioUsed);
+    this.ioUsed = 0;
   }
 
   /** Views over KEY, CTR and IO, rebuilt when the memory's buffer changed identity (after a grow). */
@@ -162,6 +170,7 @@ class WasmSession implements CtrSession {
         windows.key.set(key);
         windows.ctr.set(this.#counter);
         windows.io.set(input.subarray(done, done + n));
+        core.ioUsed = Math.max(core.ioUsed, n);
         core.exports.ctrXor(n, this.#skip);
         output.set(windows.io.subarray(0, n), done);
         const consumed = this.#skip + n;
@@ -171,7 +180,7 @@ class WasmSession implements CtrSession {
       }
     } catch (err) {
       // A trap leaves the core mid-call, with key material in its windows.
-      core.exports.wipe();
+      core.wipe();
       throw err;
     }
   }
@@ -181,7 +190,7 @@ class WasmSession implements CtrSession {
     // what we can reach, we zero: our key and counter copies and every window of the core.
     this.#key?.fill(0);
     this.#counter.fill(0);
-    if (this.#key !== undefined) this.#core.exports.wipe();
+    if (this.#key !== undefined) this.#core.wipe();
     this.#key = undefined;
   }
 }
