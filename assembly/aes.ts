@@ -5,8 +5,9 @@
  * Layout. A batch of 8 blocks is 8 v128 bit-planes: plane j holds bit j of every state byte of every block
  * (block k in bit k of each byte lane; bitslice.ts converts). Lane bytes are in row-major order: 32-bit lane r
  * is row r of the AES state, byte c of it is column c (FIPS-197 numbers state bytes column-major, r + 4c). In
- * this layout the MixColumns row rotations are 32-bit lane shuffles, and column moves are rotations inside a
- * lane (mixcolumns.ts).
+ * this layout the MixColumns row rotations are 32-bit lane shuffles, and the fixsliced variants are fixed byte
+ * permutations (mixcolumns.ts). Byte permutations use `i8x16.swizzle` with constant indices throughout (one
+ * `pshufb` in V8; see mixcolumns.ts).
  *
  * Rounds. SubBytes is a boolean circuit over the planes (sbox.ts). ShiftRows is never executed
  * (fixslicing, Adomnicai and Peyrin 2020): round i runs MixColumns conjugated by ShiftRows^i, and its round key
@@ -15,8 +16,9 @@
  * round keys 1..14: a constant byte survives any byte permutation, and MixColumns maps the constant column
  * (c, c, c, c) to itself (2 ^ 3 ^ 1 ^ 1 = 1 in GF(2^8)).
  *
- * Constant time. Every instruction is a SIMD bitwise operation, a shift or shuffle by a constant, or a
- * load/store at an address that depends only on the round number or the batch position, never on key or
+ * Constant time. Every instruction is a SIMD bitwise operation, a shift by a constant, a byte permutation with
+ * constant indices (a swizzle's index vector is always a `v128.const`: the tests check the compiled module), or
+ * a load/store at an address that depends only on the round number or the batch position, never on key or
  * data. There are no tables and no branches on secrets, in the rounds or in the key schedule (SubWord runs
  * through the same S-box circuit).
  */
@@ -70,7 +72,7 @@ export function expandKey(): void {
 // @ts-ignore: decorator
 @inline export function blockFromBigEndian(hi: u64, lo: u64): v128 {
   const v = i64x2.replace_lane(i64x2.splat(lo), 1, hi);
-  return i8x16.shuffle(v, v, 15, 11, 7, 3, 14, 10, 6, 2, 13, 9, 5, 1, 12, 8, 4, 0);
+  return i8x16.swizzle(v, i8x16(15, 11, 7, 3, 14, 10, 6, 2, 13, 9, 5, 1, 12, 8, 4, 0));
 }
 
 /**
@@ -193,10 +195,10 @@ function subWord(word: u32): u32 {
  */
 // @ts-ignore: decorator
 @inline function roundKeyOrder(rk: v128, phase: i32): v128 {
-  if (phase == 0) return i8x16.shuffle(rk, rk, 0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
-  if (phase == 1) return i8x16.shuffle(rk, rk, 0, 4, 8, 12, 13, 1, 5, 9, 10, 14, 2, 6, 7, 11, 15, 3);
-  if (phase == 2) return i8x16.shuffle(rk, rk, 0, 4, 8, 12, 9, 13, 1, 5, 2, 6, 10, 14, 11, 15, 3, 7);
-  return i8x16.shuffle(rk, rk, 0, 4, 8, 12, 5, 9, 13, 1, 10, 14, 2, 6, 15, 3, 7, 11);
+  if (phase == 0) return i8x16.swizzle(rk, i8x16(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15));
+  if (phase == 1) return i8x16.swizzle(rk, i8x16(0, 4, 8, 12, 13, 1, 5, 9, 10, 14, 2, 6, 7, 11, 15, 3));
+  if (phase == 2) return i8x16.swizzle(rk, i8x16(0, 4, 8, 12, 9, 13, 1, 5, 2, 6, 10, 14, 11, 15, 3, 7));
+  return i8x16.swizzle(rk, i8x16(0, 4, 8, 12, 5, 9, 13, 1, 10, 14, 2, 6, 15, 3, 7, 11));
 }
 
 /**
@@ -205,6 +207,6 @@ function subWord(word: u32): u32 {
  */
 // @ts-ignore: decorator
 @inline function xorBlock(dst: usize, offset: usize, x: v128): void {
-  const ordered = i8x16.shuffle(x, x, 0, 6, 8, 14, 1, 7, 9, 15, 2, 4, 10, 12, 3, 5, 11, 13);
+  const ordered = i8x16.swizzle(x, i8x16(0, 6, 8, 14, 1, 7, 9, 15, 2, 4, 10, 12, 3, 5, 11, 13));
   v128.store(dst + offset, v128.xor(v128.load(dst + offset), ordered));
 }

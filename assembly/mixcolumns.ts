@@ -8,9 +8,10 @@
  *
  * In the row-major plane layout (32-bit lane r = row r, byte c of it = column c), the stored state after
  * round i is the real state with ShiftRows^-i applied. Conjugated by ShiftRows^k (k = i mod 4), "row r takes
- * row r + n" becomes "row r takes row r + n and column c takes column c + n*k": a 32-bit lane shuffle
- * (`pshufd`) and a rotation inside every lane by 8*n*k bits. Both are cheap in V8, unlike a general byte
- * shuffle, whose 16-byte mask V8 rebuilds from immediates at every use.
+ * row r + n" becomes "row r takes row r + n and column c takes column c + n*k": a fixed byte permutation,
+ * done as `i8x16.swizzle` with a constant index vector (V8 emits a single `pshufb` and keeps the indices in a
+ * register), or as a 32-bit lane shuffle (`pshufd`) where it is one. Not `i8x16.shuffle`: V8 rebuilds its
+ * 16-byte mask from immediates at every use (five instructions instead of one).
  *
  * One output per call, like sbox.ts: the compiler merges the shared rotations of the 8 calls of a round.
  */
@@ -35,24 +36,18 @@
   return v128.xor(v128.xor(a6, rot1(a6, k)), v128.xor(rot1(a7, k), rot2(t7, k)));
 }
 
-/** Row r takes row r + 1 and column c takes column c + k: a lane shuffle, then a rotation by 8k bits. */
+/** Row r takes row r + 1 and column c takes column c + k (lane byte 4r + c takes 4(r+1) + (c+k), mod 4 each). */
 // @ts-ignore: decorator
 @inline function rot1(x: v128, k: i32): v128 {
-  const y = i32x4.shuffle(x, x, 1, 2, 3, 0);
-  if (k == 0) return y;
-  if (k == 2) return swapHalves(y);
-  return v128.or(i32x4.shr_u(y, 8 * k), i32x4.shl(y, 32 - 8 * k));
+  if (k == 0) return i32x4.shuffle(x, x, 1, 2, 3, 0);
+  if (k == 1) return i8x16.swizzle(x, i8x16(5, 6, 7, 4, 9, 10, 11, 8, 13, 14, 15, 12, 1, 2, 3, 0));
+  if (k == 2) return i8x16.swizzle(x, i8x16(6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13, 2, 3, 0, 1));
+  return i8x16.swizzle(x, i8x16(7, 4, 5, 6, 11, 8, 9, 10, 15, 12, 13, 14, 3, 0, 1, 2));
 }
 
 /** Row r takes row r + 2 and column c takes column c + 2k. */
 // @ts-ignore: decorator
 @inline function rot2(x: v128, k: i32): v128 {
-  const y = i32x4.shuffle(x, x, 2, 3, 0, 1);
-  return (k & 1) != 0 ? swapHalves(y) : y;
-}
-
-/** Swaps the 16-bit halves of every 32-bit lane (a rotation by 16; V8 emits two word shuffles, no mask). */
-// @ts-ignore: decorator
-@inline function swapHalves(x: v128): v128 {
-  return i16x8.shuffle(x, x, 1, 0, 3, 2, 5, 4, 7, 6);
+  if ((k & 1) == 0) return i32x4.shuffle(x, x, 2, 3, 0, 1);
+  return i8x16.swizzle(x, i8x16(10, 11, 8, 9, 14, 15, 12, 13, 2, 3, 0, 1, 6, 7, 4, 5));
 }

@@ -14,6 +14,7 @@
 import { createCipheriv } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import binaryen from 'binaryen';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
@@ -618,6 +619,49 @@ guard('neither build holds the AES S-box, its inverse or a T-table', () => {
   ];
   for (const build of builds) {
     for (const [name, needle] of needles) assert.not.ok(contains(build.bytes, needle), `${build.name} contains the ${name}`);
+  }
+});
+
+/** A parsed S-expression: an atom, or a list. */
+type Sexp = string | Sexp[];
+
+/** Parses Binaryen's folded text format into nested lists (quoted strings become one atom). */
+function parseSexps(text: string): Sexp[] {
+  const tokens = text.match(/\(|\)|"(?:[^"\\]|\\.)*"|[^\s()]+/g) ?? [];
+  const stack: Sexp[][] = [[]];
+  for (const token of tokens) {
+    if (token === '(') stack.push([]);
+    else if (token === ')') {
+      const done = stack.pop()!;
+      stack[stack.length - 1].push(done);
+    } else stack[stack.length - 1].push(token);
+  }
+  return stack[0];
+}
+
+function* walk(node: Sexp): Generator<Sexp[]> {
+  if (typeof node === 'string') return;
+  yield node;
+  for (const child of node) yield* walk(child);
+}
+
+guard('every byte permutation has constant indices (no data-dependent swizzle, no table)', () => {
+  for (const build of builds) {
+    const module = binaryen.readBinary(build.bytes);
+    const text = module.emitText();
+    module.dispose();
+    let swizzles = 0;
+    for (const node of walk(parseSexps(text))) {
+      if (node[0] === 'table' || node[0] === 'elem') {
+        // The debug build keeps AssemblyScript's empty function table; nothing may be in it.
+        assert.ok(node.length <= 4 && !node.some((c) => typeof c === 'string' && c.startsWith('$assembly')), `${build.name}: ${JSON.stringify(node)}`);
+      }
+      if (node[0] !== 'i8x16.swizzle') continue;
+      swizzles++;
+      const indices = node[2];
+      assert.ok(Array.isArray(indices) && indices[0] === 'v128.const', `${build.name}: swizzle indices are ${JSON.stringify(indices)?.slice(0, 80)}`);
+    }
+    assert.ok(swizzles > 0, `${build.name}: the rounds use constant swizzles`);
   }
 });
 
