@@ -27,13 +27,25 @@
   // Plane j of the result: xtime(t)_j ^ b_j ^ rot2(t_j); xtime(t)_j is t_{j-1}, plus t_7 for j = 0, 1, 3, 4.
   const t7 = v128.xor(a7, rot1(a7, k));
   if (j == 0) return v128.xor(v128.xor(t7, rot1(a0, k)), rot2(v128.xor(a0, rot1(a0, k)), k));
-  if (j == 1) return v128.xor(v128.xor(v128.xor(a0, rot1(a0, k)), t7), v128.xor(rot1(a1, k), rot2(v128.xor(a1, rot1(a1, k)), k)));
-  if (j == 2) return v128.xor(v128.xor(a1, rot1(a1, k)), v128.xor(rot1(a2, k), rot2(v128.xor(a2, rot1(a2, k)), k)));
-  if (j == 3) return v128.xor(v128.xor(v128.xor(a2, rot1(a2, k)), t7), v128.xor(rot1(a3, k), rot2(v128.xor(a3, rot1(a3, k)), k)));
-  if (j == 4) return v128.xor(v128.xor(v128.xor(a3, rot1(a3, k)), t7), v128.xor(rot1(a4, k), rot2(v128.xor(a4, rot1(a4, k)), k)));
-  if (j == 5) return v128.xor(v128.xor(a4, rot1(a4, k)), v128.xor(rot1(a5, k), rot2(v128.xor(a5, rot1(a5, k)), k)));
-  if (j == 6) return v128.xor(v128.xor(a5, rot1(a5, k)), v128.xor(rot1(a6, k), rot2(v128.xor(a6, rot1(a6, k)), k)));
-  return v128.xor(v128.xor(a6, rot1(a6, k)), v128.xor(rot1(a7, k), rot2(t7, k)));
+  if (j == 1) return v128.xor(v128.xor(t(a0, k), t7), bRot2t(a1, k));
+  if (j == 2) return v128.xor(t(a1, k), bRot2t(a2, k));
+  if (j == 3) return v128.xor(v128.xor(t(a2, k), t7), bRot2t(a3, k));
+  if (j == 4) return v128.xor(v128.xor(t(a3, k), t7), bRot2t(a4, k));
+  if (j == 5) return v128.xor(t(a4, k), bRot2t(a5, k));
+  if (j == 6) return v128.xor(t(a5, k), bRot2t(a6, k));
+  return v128.xor(t(a6, k), v128.xor(rot1(a7, k), rot2(t7, k)));
+}
+
+/** Plane t = a ^ rot1(a) of one input plane. */
+// @ts-ignore: decorator
+@inline function t(a: v128, k: i32): v128 {
+  return v128.xor(a, rot1(a, k));
+}
+
+/** b ^ rot2(t) of one input plane: rot1(a) ^ rot2(a ^ rot1(a)). */
+// @ts-ignore: decorator
+@inline function bRot2t(a: v128, k: i32): v128 {
+  return v128.xor(rot1(a, k), rot2(t(a, k), k));
 }
 
 /** Row r takes row r + 1 and column c takes column c + k (lane byte 4r + c takes 4(r+1) + (c+k), mod 4 each). */

@@ -35,6 +35,8 @@ export interface Budget {
 /**
  * Runs every contender once on `input` and throws unless all outputs equal the first contender's.
  * @throws {Error} naming the contenders that disagree and the first differing byte
+ * @example
+ *   crossValidate([{ name: 'a', encrypt: f }, { name: 'b', encrypt: g }], input);
  */
 export function crossValidate(contenders: readonly Contender[], input: Uint8Array): void {
   const [reference, ...others] = contenders;
@@ -63,7 +65,12 @@ export function cpuNow(): number {
   return (usage.user + usage.system) / 1000;
 }
 
-/** Mean milliseconds per call of `fn` under `budget`, measured by tinybench with `clock`. */
+/**
+ * Mean milliseconds per call of `fn` under `budget`, measured by tinybench with `clock`.
+ * @example
+ *   const ms = await timeOne('wasm 1 MiB', () => aesCtrXor(key, iv, data), { iterations: 8, time: 400, warmupIterations: 2 });
+ *   console.log(megabytesPerSecond(data.length, ms));
+ */
 export async function timeOne(name: string, fn: () => unknown, budget: Budget, clock: Clock = 'wall'): Promise<number> {
   const bench = new Bench({
     ...(clock === 'cpu' ? { now: cpuNow } : {}),
@@ -81,7 +88,7 @@ export async function timeOne(name: string, fn: () => unknown, budget: Budget, c
   return result.period;
 }
 
-/** Decimal megabytes (10^6 bytes) per second. */
+/** Decimal megabytes (10^6 bytes) per second. @example megabytesPerSecond(1e6, 10) // 100 */
 export function megabytesPerSecond(bytes: number, msPerCall: number): number {
   return bytes / 1e6 / (msPerCall / 1000);
 }
@@ -93,7 +100,11 @@ export function formatSize(bytes: number): string {
   return `${bytes} B`;
 }
 
-/** A left-aligned first column and right-aligned others, padded to the widest cell. */
+/**
+ * A left-aligned first column and right-aligned others, padded to the widest cell.
+ * @example
+ *   console.log(formatTable(['engine', 'MB/s'], [['wasm', '390.1'], ['noble', '75.3']]));
+ */
 export function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const all = [header, ...rows];
   const widths = header.map((_, c) => Math.max(...all.map((r) => r[c].length)));
@@ -102,12 +113,12 @@ export function formatTable(header: readonly string[], rows: readonly (readonly 
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
-/** Node version and CPU model, for the record. */
+/** Node version and CPU model, for the record. @example machine() // { node: 'v20.20.2', cpu: 'Intel(R) ...' } */
 export function machine(): { node: string; cpu: string } {
   return { node: process.version, cpu: cpus()[0]?.model.trim() ?? 'unknown' };
 }
 
-/** The value after `--flag` (or in `--flag=value`) in argv, if any. */
+/** The value after `--flag` (or in `--flag=value`) in argv, if any. @example flagValue(['--json', 'a.json'], '--json') // 'a.json' */
 export function flagValue(argv: readonly string[], flag: string): string | undefined {
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === flag) return argv[i + 1];

@@ -91,8 +91,14 @@ export function wasmDebugBackend(): CtrBackend {
 
 const cores: Partial<Record<Build, Core>> = {};
 
-const releaseBackend: CtrBackend = { name: 'wasm', open: (key, counter, skip) => openSession('release', key, counter, skip) };
-const debugBackend: CtrBackend = { name: 'wasm-debug', open: (key, counter, skip) => openSession('debug', key, counter, skip) };
+const releaseBackend: CtrBackend = {
+  name: 'wasm',
+  open: (key, counter, skip) => openSession('release', key, counter, skip),
+};
+const debugBackend: CtrBackend = {
+  name: 'wasm-debug',
+  open: (key, counter, skip) => openSession('debug', key, counter, skip),
+};
 
 function openSession(build: Build, key: Uint8Array, counter: Uint8Array, skip: number): CtrSession {
   return new WasmSession(core(build), key, counter, skip);

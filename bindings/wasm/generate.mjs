@@ -3,6 +3,8 @@
  * bindings/wasm/core.wasm.ts as base64 strings, so the library loads its core with no fs and no fetch.
  *
  * The output is deterministic (same wasm in, same file out), so committing it gives clean diffs.
+ * A build-time Node script, never imported by the library: the only file under bindings/wasm that may use
+ * `node:` modules (tsc does not compile it, and it is not part of the published dist/).
  * Usage: `node bindings/wasm/generate.mjs`
  * @module
  */
