@@ -269,6 +269,10 @@ class Run {
     this.#publish = publish;
     this.#opts = copyOptions(options);
     for (const k of OWN_OPTIONS) delete this.#opts[k];
+    // ali-oss writes the last part's Content-Length into the headers of the options it was given; an options
+    // object reused from a plain ali-oss upload would make Initiate announce a body it never sends.
+    const headers = this.#opts.headers as Record<string, unknown> | undefined;
+    for (const k of Object.keys(headers ?? {})) if (k.toLowerCase() === 'content-length') delete headers![k];
   }
 
   async run(): Promise<MultipartUploadResult> {
