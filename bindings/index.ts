@@ -54,3 +54,24 @@ export type { HeadResult } from './client/object.js';
 // resumable download
 export { downloadFile } from './download/resumable.js';
 export type { DownloadFileOptions, DownloadFileResult, DownloadCancelError } from './download/resumable.js';
+
+// encrypted multipart upload: the part loop, the low-level calls with their crypto context, checkpoints, plans
+export { EncryptedMultipartUpload, multipartUpload, cancelMultipartUploads, isCancelError } from './upload/orchestrator.js';
+export type { MultipartUploadOptions, MultipartUploadResult, MultipartCancelError, MultipartProgress, UploadBody } from './upload/orchestrator.js';
+export { initMultipartUpload, uploadPart, completeMultipartUpload, abortMultipartUpload, listParts } from './upload/multipart.js';
+export type {
+  InitMultipartUploadOptions,
+  InitMultipartUploadResult,
+  UploadPartResult,
+  CompleteMultipartUploadOptions,
+  CompleteMultipartUploadResult,
+} from './upload/multipart.js';
+export {
+  parseMultipartCryptoContext,
+  serializeMultipartCryptoContext,
+  parseUploadCheckpoint,
+  serializeUploadCheckpoint,
+} from './upload/checkpoint.js';
+export type { MultipartCryptoContext, UploadCheckpoint, UploadedPart } from './upload/checkpoint.js';
+export { planParts, choosePartSize, MIN_PART_SIZE, MAX_PARTS } from './upload/plan.js';
+export type { PartPlan, PlannedPart } from './upload/plan.js';
