@@ -62,7 +62,11 @@ export interface MultipartUploadOptions {
   partSize?: number;
   /** Parts in flight. Default: the client's `parallel` (5). */
   parallel?: number;
-  /** Called after Initiate (`0`), after each part, and after Complete (`1`, `null`). Awaited. */
+  /**
+   * Called after Initiate (`0`), after each part, and after Complete (`1`, `null`), as ali-oss does; awaited.
+   * For a stream of unknown size only `0` and `1` are reported: neither the fraction nor a checkpoint (whose plan
+   * needs the size) exists before the stream ends.
+   */
   progress?: MultipartProgress;
   /**
    * Resume from this checkpoint (as `progress` gave it, or parsed from JSON); or a file path: resume from it

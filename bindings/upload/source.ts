@@ -93,17 +93,6 @@ export async function openPartReader(body: UploadBody, options: OpenPartReaderOp
   return reader;
 }
 
-/** True for the source kinds that {@link openPartReader} accepts. */
-export function isUploadBody(value: unknown): value is UploadBody {
-  return (
-    typeof value === 'string' ||
-    value instanceof Uint8Array ||
-    (typeof Blob !== 'undefined' && value instanceof Blob) ||
-    isWebStream(value) ||
-    isNodeReadable(value)
-  );
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 
 async function openFile(path: string): Promise<PartReader> {
