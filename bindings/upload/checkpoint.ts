@@ -44,7 +44,12 @@ export interface WrappedKeyFields {
   readonly matdesc: Matdesc;
 }
 
-/** A part already uploaded. */
+/**
+ * A part already uploaded.
+ * @example
+ *   const { part }: { part: UploadedPart } = await client.uploadPart(name, uploadId, 2, bytes, context);
+ *   parts.push(part); // { number: 2, etag, crc64 }
+ */
 export interface UploadedPart {
   /** 1-based part number. */
   readonly number: number;
@@ -63,7 +68,12 @@ export interface FileIdentity {
   readonly mtimeMs: number;
 }
 
-/** A resumable-upload checkpoint (schema {@link UPLOAD_CHECKPOINT_TYPE} v1). */
+/**
+ * A resumable-upload checkpoint (schema {@link UPLOAD_CHECKPOINT_TYPE} v1).
+ * @example
+ *   const cp: UploadCheckpoint = parseUploadCheckpoint(readFileSync('big.cp.json', 'utf8'));
+ *   await client.multipartUpload(cp.name, cp.file.path, { checkpoint: cp });
+ */
 export interface UploadCheckpoint extends WrappedKeyFields {
   readonly type: typeof UPLOAD_CHECKPOINT_TYPE;
   readonly version: typeof CHECKPOINT_VERSION;
@@ -80,7 +90,12 @@ export interface UploadCheckpoint extends WrappedKeyFields {
   readonly createdAt: string;
 }
 
-/** The crypto context of a low-level multipart upload (schema {@link MULTIPART_CONTEXT_TYPE} v1). */
+/**
+ * The crypto context of a low-level multipart upload (schema {@link MULTIPART_CONTEXT_TYPE} v1).
+ * @example
+ *   const context: MultipartCryptoContext = parseMultipartCryptoContext(message);
+ *   await workerClient.uploadPart(context.name, context.uploadId, 3, bytes, context);
+ */
 export interface MultipartCryptoContext extends WrappedKeyFields {
   readonly type: typeof MULTIPART_CONTEXT_TYPE;
   readonly version: typeof CHECKPOINT_VERSION;

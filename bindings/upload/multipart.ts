@@ -44,7 +44,12 @@ export type { MultipartCryptoContext, UploadedPart } from './checkpoint.js';
 /** The CRC-64 header OSS sends on UploadPart and CompleteMultipartUpload (FORMATS.md §6). */
 const CRC64_HEADER = 'x-oss-hash-crc64ecma';
 
-/** Options of {@link initMultipartUpload}: ali-oss's, plus the plan. */
+/**
+ * Options of {@link initMultipartUpload}: ali-oss's, plus the plan.
+ * @example
+ *   const opts: InitMultipartUploadOptions = { dataSize: file.size, partSize: 8 << 20 };
+ *   const { uploadId, context } = await client.initMultipartUpload('big.bin', opts);
+ */
 export interface InitMultipartUploadOptions {
   /** Total plaintext size of the object, in bytes. Required: it fixes the plan and goes into `data-size`. */
   dataSize: number;
@@ -65,7 +70,12 @@ export interface InitMultipartUploadOptions {
   [option: string]: unknown;
 }
 
-/** ali-oss's `initMultipartUpload` result, plus the crypto context of the upload. */
+/**
+ * ali-oss's `initMultipartUpload` result, plus the crypto context of the upload.
+ * @example
+ *   const r: InitMultipartUploadResult = await client.initMultipartUpload('big.bin', { dataSize });
+ *   queue.send(JSON.stringify({ uploadId: r.uploadId, context: r.context }));
+ */
 export interface InitMultipartUploadResult {
   res: any;
   bucket: string;
@@ -75,7 +85,12 @@ export interface InitMultipartUploadResult {
   context: MultipartCryptoContext;
 }
 
-/** ali-oss's `uploadPart` result, plus the record to hand to `completeMultipartUpload`. */
+/**
+ * ali-oss's `uploadPart` result, plus the record to hand to `completeMultipartUpload`.
+ * @example
+ *   const r: UploadPartResult = await client.uploadPart('big.bin', uploadId, 1, bytes, context);
+ *   parts.push(r.part);
+ */
 export interface UploadPartResult {
   name: string;
   etag: string;
@@ -84,7 +99,12 @@ export interface UploadPartResult {
   part: UploadedPart;
 }
 
-/** Options of {@link completeMultipartUpload}: ali-oss's, plus the context that enables the checks. */
+/**
+ * Options of {@link completeMultipartUpload}: ali-oss's, plus the context that enables the checks.
+ * @example
+ *   const opts: CompleteMultipartUploadOptions = { context };
+ *   await client.completeMultipartUpload('big.bin', uploadId, parts, opts);
+ */
 export interface CompleteMultipartUploadOptions {
   /**
    * The upload's crypto context. With it, the parts are checked against the plan (every planned part once)
@@ -97,7 +117,12 @@ export interface CompleteMultipartUploadOptions {
   [option: string]: unknown;
 }
 
-/** ali-oss's `completeMultipartUpload` result. */
+/**
+ * ali-oss's `completeMultipartUpload` result.
+ * @example
+ *   const r: CompleteMultipartUploadResult = await client.completeMultipartUpload('big.bin', uploadId, parts, { context });
+ *   console.log(r.etag);
+ */
 export interface CompleteMultipartUploadResult {
   res: any;
   bucket: string;

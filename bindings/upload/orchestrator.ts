@@ -50,10 +50,20 @@ import { openPartReader, type PartReader, type UploadBody } from './source.js';
 export type { UploadCheckpoint } from './checkpoint.js';
 export type { UploadBody } from './source.js';
 
-/** `progress(p, checkpoint, res)` as ali-oss calls it: `p` in [0, 1]; `checkpoint` null at the end. */
+/**
+ * `progress(p, checkpoint, res)` as ali-oss calls it: `p` in [0, 1]; `checkpoint` null at the end.
+ * @example
+ *   const progress: MultipartProgress = (p, checkpoint) => { if (checkpoint) saveJson(checkpoint); };
+ *   await client.multipartUpload('big.bin', path, { progress });
+ */
 export type MultipartProgress = (p: number, checkpoint: UploadCheckpoint | null, res: any) => unknown;
 
-/** Options of {@link multipartUpload}: ali-oss's, plus `signal`, `contentLength` and `abortOnError`. */
+/**
+ * Options of {@link multipartUpload}: ali-oss's, plus `signal`, `contentLength` and `abortOnError`.
+ * @example
+ *   const options: MultipartUploadOptions = { partSize: 8 << 20, parallel: 4, checkpoint: 'big.cp.json' };
+ *   await client.multipartUpload('big.bin', '/data/big.bin', options);
+ */
 export interface MultipartUploadOptions {
   /**
    * Part size in bytes, a multiple of 16. Default: the client's `partSize`. Raised (to a multiple of 16) when the
@@ -89,10 +99,19 @@ export interface MultipartUploadOptions {
   [option: string]: unknown;
 }
 
-/** ali-oss's `multipartUpload` result. */
+/**
+ * ali-oss's `multipartUpload` result.
+ * @example
+ *   const { etag }: MultipartUploadResult = await client.multipartUpload('big.bin', '/data/big.bin');
+ */
 export type MultipartUploadResult = CompleteMultipartUploadResult;
 
-/** The rejection of a cancelled upload (ali-oss's cancel event, as a real Error). */
+/**
+ * The rejection of a cancelled upload (ali-oss's cancel event, as a real Error).
+ * @example
+ *   try { await client.multipartUpload(name, path, { signal }); }
+ *   catch (err) { if (isCancelError(err)) resumeLater((err as MultipartCancelError).checkpoint); }
+ */
 export interface MultipartCancelError extends Error {
   name: 'cancel';
   status: 0;

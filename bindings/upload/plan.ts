@@ -21,9 +21,17 @@
  */
 import { PartError } from '../errors.js';
 
-/** OSS: a multipart upload has at most this many parts. */
+/**
+ * OSS: a multipart upload has at most this many parts.
+ * @example
+ *   if (Math.ceil(size / partSize) > MAX_PARTS) partSize = choosePartSize(size);
+ */
 export const MAX_PARTS = 10_000;
-/** OSS (and oss2's `defaults.min_part_size`): every part but the last is at least this many bytes (100 KiB). */
+/**
+ * OSS (and oss2's `defaults.min_part_size`): every part but the last is at least this many bytes (100 KiB).
+ * @example
+ *   const partSize = Math.max(MIN_PART_SIZE, requested);
+ */
 export const MIN_PART_SIZE = 100 * 1024;
 /** OSS: no part may exceed 5 GiB. */
 export const MAX_PART_SIZE = 5 * 1024 * 1024 * 1024;
@@ -32,7 +40,12 @@ export const DEFAULT_PART_SIZE = 1024 * 1024;
 /** Part starts must fall on AES block boundaries (FORMATS.md §5). */
 export const PART_ALIGNMENT = 16;
 
-/** One planned part. Its CTR counter offset is simply `start`. */
+/**
+ * One planned part. Its CTR counter offset is simply `start`.
+ * @example
+ *   const part: PlannedPart = partAt(planParts(size, 1 << 20), 3);
+ *   const stream = aesCtr(key, iv, part.start); // the part's counter offset
+ */
 export interface PlannedPart {
   /** 1-based, as OSS numbers parts. */
   readonly partNumber: number;
@@ -42,7 +55,12 @@ export interface PlannedPart {
   readonly length: number;
 }
 
-/** How a `dataSize`-byte plaintext is cut into parts. Plain frozen data: safe to log or serialise. */
+/**
+ * How a `dataSize`-byte plaintext is cut into parts. Plain frozen data: safe to log or serialise.
+ * @example
+ *   const plan: PartPlan = planParts(300_000, 102_400);
+ *   plan.parts.map((p) => p.length); // [102400, 102400, 95200]
+ */
 export interface PartPlan {
   /** Plaintext (= ciphertext) size of the whole object in bytes. */
   readonly dataSize: number;

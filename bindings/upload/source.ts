@@ -15,7 +15,12 @@
  * @module
  */
 
-/** What `multipartUpload` accepts as its `file` argument. */
+/**
+ * What `multipartUpload` accepts as its `file` argument.
+ * @example
+ *   const body: UploadBody = createReadStream('/data/big.bin');
+ *   await client.multipartUpload('big.bin', body, { contentLength: size });
+ */
 export type UploadBody =
   | string
   | Uint8Array
