@@ -3,6 +3,7 @@
  * @module
  */
 import { fileURLToPath } from 'node:url';
+import * as assert from 'uvu/assert';
 
 /** Hex string to bytes. */
 export function hex(text: string): Uint8Array {
@@ -34,3 +35,32 @@ export function pseudoRandomBytes(length: number, seed = 1): Uint8Array {
 export function fixturePath(...parts: string[]): string {
   return fileURLToPath(new URL(['fixtures', ...parts].join('/'), import.meta.url));
 }
+
+/**
+ * Awaits `promise`, which must reject, and returns the error after checking it: with a function `check`, or with
+ * a class and a stable code (and optionally a message pattern) as `rejects(p, KeyUnwrapError, 'KEY_NO_MATCH')`.
+ */
+export async function rejects(promise: Promise<unknown>, check?: (err: any) => void): Promise<any>;
+export async function rejects(promise: Promise<unknown>, cls: Function, code: string, pattern?: RegExp): Promise<any>;
+export async function rejects(
+  promise: Promise<unknown>,
+  checkOrClass?: Function,
+  code?: string,
+  pattern?: RegExp,
+): Promise<any> {
+  const check = typeof code === 'string' ? isCode(checkOrClass!, code, pattern) : (checkOrClass as ((err: any) => void) | undefined);
+  try {
+    await promise;
+  } catch (err) {
+    check?.(err);
+    return err;
+  }
+  throw new assert.Assertion({ message: 'expected a rejection, the call succeeded', generated: false, operator: 'rejects', expects: 'a rejection', actual: 'success' } as never);
+}
+
+/** A `rejects` check: the error is an instance of `cls` carrying `code`, its message matching `pattern` if given. */
+export const isCode = (cls: Function, code: string, pattern?: RegExp) => (err: any): void => {
+  assert.instance(err, cls, `expected ${cls.name}, got ${err?.name}: ${err?.message}`);
+  assert.is(err.code, code, err.message);
+  if (pattern) assert.match(err.message, pattern);
+};

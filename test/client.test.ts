@@ -7,8 +7,7 @@
  * @module
  */
 import { createDecipheriv, createHash, generateKeyPairSync } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { suite } from 'uvu';
@@ -22,8 +21,9 @@ import { IntegrityError, OssCryptoError, PlaintextObjectError, UnsupportedOperat
 import { KeyRing } from '../bindings/keys/keyring.js';
 import { rsaKeyWrapper } from '../bindings/keys/rsa.js';
 import { startRewritingProxy, type RewritingProxy } from './support/fixtures-server.js';
-import { startOssServer, type OssServer } from './support/oss-server.js';
-import { pseudoRandomBytes } from './_util.js';
+import type { OssServer } from './support/oss-server.js';
+import { isCode, pseudoRandomBytes, rejects } from './_util.js';
+import { useStandIns } from './support/stand-ins.js';
 
 const BUCKET = 'client-bkt';
 const FAST_RETRY = { retries: 3, baseDelayMs: 1, maxDelayMs: 5 };
@@ -55,34 +55,13 @@ async function independentDecrypt(key: string): Promise<Buffer> {
   return Buffer.concat([d.update(stored.body!), d.final()]);
 }
 
-async function rejects(promise: Promise<unknown>, check: (err: any) => void): Promise<any> {
-  try {
-    await promise;
-  } catch (err) {
-    check(err);
-    return err;
-  }
-  assert.unreachable('expected a rejection');
-}
 
-const isCode = (cls: Function, code: string) => (err: any) => {
-  assert.instance(err, cls, `expected ${cls.name}, got ${err?.name}: ${err?.message}`);
-  assert.is(err.code, code, err.message);
-};
 
 const md5 = (b: Uint8Array) => createHash('md5').update(b).digest();
 const requestsSince = (mark: number) => env.oss.log.slice(mark);
 
 function setup(s: ReturnType<typeof suite>) {
-  s.before(async () => {
-    env.oss = await startOssServer();
-    env.dir = mkdtempSync(join(tmpdir(), 'oss-crypto-client-'));
-  });
-  s.after(async () => {
-    await env.oss.close();
-    rmSync(env.dir, { recursive: true, force: true });
-  });
-  s.after.each(() => env.oss.clearFaults());
+  useStandIns(s, env, { tmpPrefix: 'oss-crypto-client-' });
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ import { CheckpointError, IntegrityError, OssCryptoError, PlaintextObjectError }
 import { KeyRing } from '../bindings/keys/keyring.js';
 import { rsaKeyWrapper } from '../bindings/keys/rsa.js';
 import { createHash } from 'node:crypto';
-import { fixturePath, pseudoRandomBytes, toHex } from './_util.js';
+import { fixturePath, pseudoRandomBytes, rejects, toHex } from './_util.js';
 import { startOssServer, type OssLogEntry, type OssServer } from './support/oss-server.js';
 import { interopVectors, plaintextOf, putVector, startRewritingProxy, type RewritingProxy } from './support/fixtures-server.js';
 
@@ -83,14 +83,6 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
-async function rejects(promise: Promise<unknown>): Promise<any> {
-  try {
-    await promise;
-  } catch (err) {
-    return err;
-  }
-  throw new assert.Assertion({ message: 'expected the download to fail', generated: false, operator: 'rejects' } as never);
-}
 
 function rangeOf(entry: OssLogEntry): string | undefined {
   return entry.range;

@@ -14,7 +14,7 @@ import { KeyRing } from '../bindings/keys/keyring.js';
 import { generateContentKey, randomBytes } from '../bindings/keys/random.js';
 import { rsaKeyWrapper } from '../bindings/keys/rsa.js';
 import type { ContentKey, KeyWrapper, Matdesc, WrappedContentKey } from '../bindings/keys/types.js';
-import { pseudoRandomBytes, toHex } from './_util.js';
+import { pseudoRandomBytes, rejects, toHex } from './_util.js';
 
 /** A fake material: "unwraps" only objects of its own wrapAlg, returning a fixed content key, and logs calls. */
 class Spy implements KeyWrapper {
@@ -48,18 +48,6 @@ function object(matdesc: Matdesc, wrapAlg = 'RSA/NONE/PKCS1Padding'): WrappedCon
   return { format: 'v2', wrapAlg, wrappedKey: 'AAAA', wrappedStart: 'AAAA', matdesc };
 }
 
-async function rejects(promise: Promise<unknown>, cls: Function, code: string, pattern?: RegExp): Promise<Error> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.instance(err, cls);
-    assert.is((err as OssCryptoError).code, code, (err as Error).message);
-    if (pattern) assert.match((err as Error).message, pattern);
-    return err as Error;
-  }
-  assert.unreachable(`expected ${cls.name} ${code}`);
-  throw new Error('unreachable');
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 const random = suite('random content keys');

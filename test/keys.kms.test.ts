@@ -24,7 +24,7 @@ import {
 import type { ContentKey, WrappedContentKey } from '../bindings/keys/types.js';
 import * as KmsSdk from '@alicloud/kms20160120';
 import { readKmsTable, startKmsServer, type KmsServer } from './support/kms-server.js';
-import { fixturePath, pseudoRandomBytes, toHex } from './_util.js';
+import { fixturePath, pseudoRandomBytes, rejects, toHex } from './_util.js';
 
 const Kms = ((KmsSdk as unknown as { default: { default: typeof KmsSdk.default } }).default.default ?? KmsSdk.default) as typeof KmsSdk.default;
 
@@ -48,14 +48,6 @@ function content(seed: number): ContentKey {
   return { key: pseudoRandomBytes(32, seed), iv };
 }
 
-async function rejects(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new assert.Assertion({ message: 'expected a rejection', generated: true, operator: 'rejects', expects: 'error', actual: 'success' });
-}
 
 /** Every string an error exposes: message, properties, cause chain. */
 function everything(err: unknown, depth = 0): string {

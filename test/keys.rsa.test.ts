@@ -31,7 +31,7 @@ import {
 } from '../bindings/keys/rsa.js';
 import { nodeRsaEngine, preferNodeRsaEngine } from '../bindings/keys/rsa-native.js';
 import type { ContentKey, KeyWrapper, WrappedContentKey } from '../bindings/keys/types.js';
-import { fixturePath, pseudoRandomBytes, toHex } from './_util.js';
+import { fixturePath, pseudoRandomBytes, rejects, toHex } from './_util.js';
 
 const PKCS1 = 'RSA/NONE/PKCS1Padding';
 const OAEP = 'RSA/NONE/OAEPWithSHA-1AndMGF1Padding';
@@ -66,18 +66,6 @@ function pkcs1EncryptForge(publicKeyPem: string, data: Uint8Array): string {
   return forge.util.encode64(pub.encrypt(Buffer.from(data).toString('binary'), 'RSAES-PKCS1-V1_5'));
 }
 
-async function rejects(promise: Promise<unknown>, cls: Function, code: string, pattern?: RegExp): Promise<Error> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.instance(err, cls);
-    assert.is((err as OssCryptoError).code, code, (err as Error).message);
-    if (pattern) assert.match((err as Error).message, pattern);
-    return err as Error;
-  }
-  assert.unreachable(`expected ${cls.name} ${code}`);
-  throw new Error('unreachable');
-}
 
 function throwsCode(fn: () => unknown, code: string, pattern?: RegExp): void {
   try {

@@ -10,7 +10,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as KmsSdk from '@alicloud/kms20160120';
 import { readKmsTable, startKmsServer, type KmsServer } from './support/kms-server.js';
-import { fixturePath } from './_util.js';
+import { fixturePath, rejects } from './_util.js';
 
 type SdkClient = InstanceType<typeof KmsSdk.default>;
 // A CommonJS module seen from ESM: the class is the `default` of the exports object.
@@ -22,14 +22,6 @@ interface SdkError extends Error {
   data?: { Code?: string; RequestId?: string; Message?: string };
 }
 
-async function rejects(promise: Promise<unknown>): Promise<SdkError> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as SdkError;
-  }
-  throw new assert.Assertion({ message: 'expected the call to fail', generated: true, operator: 'rejects', expects: 'error', actual: 'success' });
-}
 
 function statusOf(err: SdkError): number | undefined {
   const m = /code: (\d{3}),/.exec(err.message);

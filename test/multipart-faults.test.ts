@@ -14,17 +14,17 @@
  * - the low-level calls retry the same way.
  * @module
  */
-import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { CryptoClient } from '../bindings/client/crypto-client.js';
 import type { UploadCheckpoint } from '../bindings/upload/checkpoint.js';
-import { startOssServer, type OssFault, type OssServer } from './support/oss-server.js';
+import type { OssFault, OssServer } from './support/oss-server.js';
 import { cryptoClientFromSpec, decryptStored, RSA_KEY_PATH, type MaterialSpec } from './support/upload-child.js';
-import { pseudoRandomBytes } from './_util.js';
+import { pseudoRandomBytes, rejects } from './_util.js';
+import { useStandIns } from './support/stand-ins.js';
 
 const BUCKET = 'faults-bkt';
 const KIB100 = 100 * 1024;
@@ -34,15 +34,7 @@ const RETRIES = 3;
 const env = { oss: undefined as unknown as OssServer, dir: '' };
 
 function setup(s: ReturnType<typeof suite>) {
-  s.before(async () => {
-    env.oss = await startOssServer();
-    env.dir = mkdtempSync(join(tmpdir(), 'oss-crypto-faults-'));
-  });
-  s.after(async () => {
-    await env.oss.close();
-    rmSync(env.dir, { recursive: true, force: true });
-  });
-  s.after.each(() => env.oss.clearFaults());
+  useStandIns(s, env, { tmpPrefix: 'oss-crypto-faults-' });
 }
 
 function client(backend: 'default' | 'native' = 'default'): Promise<CryptoClient> {
@@ -54,15 +46,6 @@ const countKind = (mark: number, kind: string, partNumber?: number) =>
   since(mark).filter((e) => e.kind === kind && (partNumber === undefined || e.partNumber === partNumber)).length;
 const okParts = (mark: number) => since(mark).filter((e) => e.kind === 'uploadPart' && e.status === 200).map((e) => e.partNumber!).sort((a, b) => a - b);
 
-async function rejects(promise: Promise<unknown>, check: (err: any) => void): Promise<any> {
-  try {
-    await promise;
-  } catch (err) {
-    check(err);
-    return err;
-  }
-  assert.unreachable('expected a rejection');
-}
 
 async function storedPlain(key: string): Promise<Buffer> {
   const stored = env.oss.getObject(BUCKET, key)!;

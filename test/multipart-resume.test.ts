@@ -16,8 +16,7 @@
  *   resume too (a stream skips the bytes of the parts already uploaded).
  * @module
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync, appendFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, utimesSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { suite } from 'uvu';
@@ -27,8 +26,8 @@ import { CheckpointError, KeyUnwrapError } from '../bindings/errors.js';
 import { KeyRing } from '../bindings/keys/keyring.js';
 import { parseUploadCheckpoint, type UploadCheckpoint } from '../bindings/upload/checkpoint.js';
 import { EncryptedMultipartUpload } from '../bindings/upload/orchestrator.js';
-import { startKmsServer, type KmsServer } from './support/kms-server.js';
-import { startOssServer, type OssServer } from './support/oss-server.js';
+import type { KmsServer } from './support/kms-server.js';
+import type { OssServer } from './support/oss-server.js';
 import {
   cryptoClientFromSpec,
   decryptStored,
@@ -37,7 +36,8 @@ import {
   startChild,
   type MaterialSpec,
 } from './support/upload-child.js';
-import { pseudoRandomBytes, toHex } from './_util.js';
+import { isCode, pseudoRandomBytes, rejects, toHex } from './_util.js';
+import { useStandIns } from './support/stand-ins.js';
 
 const BUCKET = 'resume-bkt';
 const KIB100 = 100 * 1024;
@@ -50,18 +50,10 @@ const env = {
 };
 
 function setup(s: ReturnType<typeof suite>) {
-  s.before(async () => {
-    env.oss = await startOssServer();
-    env.kms = await startKmsServer();
-    env.dir = mkdtempSync(join(tmpdir(), 'oss-crypto-resume-'));
+  useStandIns(s, env, { kms: true, tmpPrefix: 'oss-crypto-resume-' });
+  s.before(() => {
     env.materials = standardMaterialSpecs({ endpoint: env.kms.endpoint, credentials: env.kms.credentials, keyId: env.kms.createKey() });
   });
-  s.after(async () => {
-    await env.oss.close();
-    await env.kms.close();
-    rmSync(env.dir, { recursive: true, force: true });
-  });
-  s.after.each(() => env.oss.clearFaults());
 }
 
 function client(spec: MaterialSpec = env.materials[0].spec, backend: 'default' | 'native' = 'native'): Promise<CryptoClient> {
@@ -72,20 +64,7 @@ const since = (mark: number) => env.oss.log.slice(mark);
 const partsSent = (mark: number) => since(mark).filter((e) => e.kind === 'uploadPart' && e.status === 200).map((e) => e.partNumber!).sort((a, b) => a - b);
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
-async function rejects(promise: Promise<unknown>, check: (err: any) => void): Promise<any> {
-  try {
-    await promise;
-  } catch (err) {
-    check(err);
-    return err;
-  }
-  assert.unreachable('expected a rejection');
-}
 
-const isCode = (cls: Function, code: string) => (err: any) => {
-  assert.instance(err, cls, `expected ${cls.name}, got ${err?.name}: ${err?.message}`);
-  assert.is(err.code, code, err.message);
-};
 
 function isCancel(err: any) {
   assert.instance(err, Error);

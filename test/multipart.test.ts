@@ -15,8 +15,7 @@
  *   stream read no further ahead than the parts in flight.
  * @module
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { suite } from 'uvu';
@@ -27,8 +26,8 @@ import { CheckpointError, IntegrityError, PartError, UnsupportedOperationError }
 import { KeyRing } from '../bindings/keys/keyring.js';
 import { serializeMultipartCryptoContext, type UploadCheckpoint } from '../bindings/upload/checkpoint.js';
 import type { UploadedPart } from '../bindings/upload/multipart.js';
-import { startKmsServer, type KmsServer } from './support/kms-server.js';
-import { startOssServer, type OssServer } from './support/oss-server.js';
+import type { KmsServer } from './support/kms-server.js';
+import type { OssServer } from './support/oss-server.js';
 import {
   cryptoClientFromSpec,
   decryptStored,
@@ -37,7 +36,8 @@ import {
   startChild,
   type MaterialSpec,
 } from './support/upload-child.js';
-import { pseudoRandomBytes, toHex } from './_util.js';
+import { isCode, pseudoRandomBytes, rejects, toHex } from './_util.js';
+import { useStandIns } from './support/stand-ins.js';
 
 const BUCKET = 'mp-bkt';
 const KIB100 = 100 * 1024;
@@ -51,18 +51,10 @@ const env = {
 };
 
 function setup(s: ReturnType<typeof suite>) {
-  s.before(async () => {
-    env.oss = await startOssServer();
-    env.kms = await startKmsServer();
-    env.dir = mkdtempSync(join(tmpdir(), 'oss-crypto-mp-'));
+  useStandIns(s, env, { kms: true, tmpPrefix: 'oss-crypto-mp-' });
+  s.before(() => {
     env.materials = standardMaterialSpecs({ endpoint: env.kms.endpoint, credentials: env.kms.credentials, keyId: env.kms.createKey() });
   });
-  s.after(async () => {
-    await env.oss.close();
-    await env.kms.close();
-    rmSync(env.dir, { recursive: true, force: true });
-  });
-  s.after.each(() => env.oss.clearFaults());
 }
 
 function client(spec: MaterialSpec = env.materials[0].spec, backend: 'default' | 'native' = 'native'): Promise<CryptoClient> {
@@ -72,20 +64,7 @@ function client(spec: MaterialSpec = env.materials[0].spec, backend: 'default' |
 const kindsSince = (mark: number) => env.oss.log.slice(mark).map((e) => e.kind);
 const count = (mark: number, kind: string) => kindsSince(mark).filter((k) => k === kind).length;
 
-async function rejects(promise: Promise<unknown>, check: (err: any) => void): Promise<any> {
-  try {
-    await promise;
-  } catch (err) {
-    check(err);
-    return err;
-  }
-  assert.unreachable('expected a rejection');
-}
 
-const isCode = (cls: Function, code: string) => (err: any) => {
-  assert.instance(err, cls, `expected ${cls.name}, got ${err?.name}: ${err?.message}`);
-  assert.is(err.code, code, err.message);
-};
 
 async function storedPlain(key: string, spec: MaterialSpec): Promise<Buffer> {
   const stored = env.oss.getObject(BUCKET, key)!;

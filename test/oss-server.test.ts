@@ -16,7 +16,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { crc64, crc64ToDecimal } from '../bindings/integrity/crc64.js';
 import { startOssServer, type OssServer } from './support/oss-server.js';
-import { fixturePath, pseudoRandomBytes } from './_util.js';
+import { fixturePath, pseudoRandomBytes, rejects } from './_util.js';
 
 const BUCKET = 'test-bucket';
 
@@ -38,14 +38,6 @@ function crcText(bytes: Uint8Array): string {
 
 type AnyError = Error & { code?: string; status?: number; name: string; requestId?: string };
 
-async function rejects(promise: Promise<unknown>): Promise<AnyError> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as AnyError;
-  }
-  throw new assert.Assertion({ message: 'expected the call to fail, it succeeded', operator: 'rejects', expects: 'a rejection', actual: 'success' });
-}
 
 /** A request ali-oss cannot make (wrong part order, no Content-Length, preflight, raw XML...). */
 function raw(
