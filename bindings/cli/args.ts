@@ -15,6 +15,7 @@
  * Not here: reading key files, building clients, talking to OSS (`cli/main.ts`, `cli/run.ts`).
  * @module
  */
+import { parseRange as parseRangeSpec, type RangeSpec } from '../download/range.js';
 
 /**
  * The usage text printed by `--help`.
@@ -80,16 +81,6 @@ export interface OssUrl {
   readonly bucket: string;
   readonly key: string;
 }
-
-/**
- * A byte range as typed: `a-b` (inclusive), `a-` (to the end) or `-n` (the last n bytes).
- * @example
- *   const r: ByteRange = { kind: 'suffix', length: 100 }; // --range -100
- */
-export type ByteRange =
-  | { readonly kind: 'closed'; readonly start: number; readonly end: number }
-  | { readonly kind: 'open'; readonly start: number }
-  | { readonly kind: 'suffix'; readonly length: number };
 
 /** An extra read material given with `--material 'JSON=FILE'` (or `'JSON=kms:KEYID'`). */
 export type ExtraMaterial =
@@ -161,7 +152,7 @@ export type CliCommand =
       readonly source: OssUrl;
       /** A file path, or `-` for stdout. */
       readonly target: string;
-      readonly range?: ByteRange;
+      readonly range?: RangeSpec;
       readonly connection: Connection;
       readonly keys: KeySettings;
       readonly transfer: TransferSettings;
@@ -324,44 +315,20 @@ export function parseOssUrl(text: string): OssUrl {
 
 /**
  * Parses a byte range as typed after `--range`: `a-b` (bytes a..b inclusive), `a-` (from a to the end) or
- * `-n` (the last n bytes). A leading `bytes=` is accepted.
+ * `-n` (the last n bytes); a leading `bytes=` is accepted. The grammar is the client's own
+ * (download/range.ts `parseRange`), so the CLI accepts exactly what the library does; its errors become usage
+ * errors.
  * @throws {CliUsageError} on anything else, an end before the start, or `-0`
  * @example
- *   parseRange('100-199') // { kind: 'closed', start: 100, end: 199 }
+ *   parseRange('100-199') // { kind: 'bounded', start: 100, end: 199 }
  *   parseRange('-500')    // { kind: 'suffix', length: 500 }
  */
-export function parseRange(text: string): ByteRange {
-  const spec = text.startsWith('bytes=') ? text.slice(6) : text;
-  const m = /^(\d*)-(\d*)$/.exec(spec);
-  if (m === null || (m[1] === '' && m[2] === '')) {
-    throw new CliUsageError(`--range expected a-b, a- or -n (byte positions, inclusive), got "${text}"`);
-  }
-  const [, a, b] = m;
-  if (a === '') {
-    const length = parseInteger('--range', b);
-    if (length === 0) throw new CliUsageError(`--range "${text}" asks for the last 0 bytes; a suffix range needs n >= 1`);
-    return { kind: 'suffix', length };
-  }
-  const start = parseInteger('--range', a);
-  if (b === '') return { kind: 'open', start };
-  const end = parseInteger('--range', b);
-  if (end < start) throw new CliUsageError(`--range "${text}" ends (${end}) before it starts (${start})`);
-  return { kind: 'closed', start, end };
-}
-
-/**
- * The HTTP `Range` header value of a {@link ByteRange}.
- * @example
- *   rangeHeader({ kind: 'suffix', length: 10 }) // 'bytes=-10'
- */
-export function rangeHeader(range: ByteRange): string {
-  switch (range.kind) {
-    case 'closed':
-      return `bytes=${range.start}-${range.end}`;
-    case 'open':
-      return `bytes=${range.start}-`;
-    case 'suffix':
-      return `bytes=-${range.length}`;
+export function parseRange(text: string): RangeSpec {
+  try {
+    return parseRangeSpec(text);
+  } catch (err) {
+    if (err instanceof RangeError || err instanceof TypeError) throw new CliUsageError(`--range ${err.message}`);
+    throw err;
   }
 }
 

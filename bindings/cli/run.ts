@@ -24,9 +24,10 @@ import { CryptoClient } from '../client/crypto-client.js';
 import { isEncryptionMeta } from '../client/object.js';
 import { OssCryptoError } from '../errors.js';
 import { generateRsaKeyPair } from '../keys/rsa.js';
-import { CliUsageError, parseCliArgs, rangeHeader, USAGE, type CliCommand, type Connection, type OssUrl } from './args.js';
+import { CliUsageError, parseCliArgs, USAGE, type CliCommand, type Connection, type OssUrl } from './args.js';
 import { keyringFromFlags } from './keys.js';
 import { progressBar, type ProgressSink } from './progress.js';
+import { formatRange } from '../download/range.js';
 
 /**
  * What the CLI may touch: its arguments, environment and standard streams.
@@ -188,7 +189,7 @@ async function put(cmd: Cmd<'put'>, io: CliIo): Promise<void> {
 async function get(cmd: Cmd<'get'>, io: CliIo): Promise<void> {
   const client = await clientFor(cmd.connection, cmd.source, cmd.keys, { readOnly: true });
   const name = cmd.source.key;
-  const options = cmd.range === undefined ? {} : { headers: { Range: rangeHeader(cmd.range) } };
+  const options = cmd.range === undefined ? {} : { headers: { Range: formatRange(cmd.range) } };
   if (cmd.target === '-') {
     if (cmd.range !== undefined) {
       // A range is bounded by the caller: read it whole and verified, then write it.
