@@ -271,6 +271,15 @@ export function wrappedKeyOf(value: WrappedKeyFields): WrappedContentKey {
 }
 
 /**
+ * The fields a checkpoint or crypto context keeps of a freshly wrapped key (the inverse of {@link wrappedKeyOf}).
+ * @example
+ *   const cp = createUploadCheckpoint({ name, uploadId, dataSize, partSize, ...wrappedKeyFields(wrapped) });
+ */
+export function wrappedKeyFields(wrapped: WrappedContentKey): WrappedKeyFields {
+  return { wrapAlg: wrapped.wrapAlg, wrappedKey: wrapped.wrappedKey, wrappedStart: wrapped.wrappedStart, matdesc: wrapped.matdesc };
+}
+
+/**
  * A validated, frozen crypto context for the low-level multipart API.
  * @throws {CheckpointError} `CHECKPOINT_MALFORMED` when a field is missing, of the wrong type, or the plan is invalid
  * @example

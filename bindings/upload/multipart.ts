@@ -33,6 +33,7 @@ import {
   createMultipartCryptoContext,
   planOf,
   serializeMultipartCryptoContext,
+  wrappedKeyFields,
   wrappedKeyOf,
   type MultipartCryptoContext,
   type UploadedPart,
@@ -176,10 +177,7 @@ export async function initMultipartUpload(
     uploadId: result.uploadId,
     dataSize,
     partSize,
-    wrapAlg: wrapped.wrapAlg,
-    wrappedKey: wrapped.wrappedKey,
-    wrappedStart: wrapped.wrappedStart,
-    matdesc: wrapped.matdesc,
+    ...wrappedKeyFields(wrapped),
   });
   // This process drew the key: no unwrap is ever needed for this context here.
   entryOf(context).keys.set(ctx.keyring, Promise.resolve(content));

@@ -38,6 +38,7 @@ import {
   parseUploadCheckpoint,
   planOf,
   serializeUploadCheckpoint,
+  wrappedKeyFields,
   wrappedKeyOf,
   type FileIdentity,
   type UploadCheckpoint,
@@ -360,10 +361,7 @@ class Run {
             ...(fileIdentity(reader) ?? {}),
             dataSize,
             partSize,
-            wrapAlg: wrapped.wrapAlg,
-            wrappedKey: wrapped.wrappedKey,
-            wrappedStart: wrapped.wrappedStart,
-            matdesc: wrapped.matdesc,
+            ...wrappedKeyFields(wrapped),
           });
     this.#upload = { uploadId: result.uploadId, bucket, content, wrapped, partSize, dataSize, base, done: [] };
     const cp = this.#current();
