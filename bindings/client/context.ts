@@ -40,19 +40,22 @@ export type PlaintextPolicy = 'reject' | 'allow';
 /**
  * The subset of an `ali-oss` client the crypto client calls. A real `new OSS({...})` (Node or browser build)
  * satisfies it; the loose signatures mirror ali-oss's JavaScript, which accepts more shapes than its typings.
+ * Options are `any` on purpose: @types/ali-oss declares a different options interface per method, and a
+ * stricter type here would make `new CryptoClient(new OSS(...))` fail to type-check for TypeScript users
+ * (test/typecheck.test.ts proves it does not).
  * @example
  *   const oss: AliOssLike = new OSS({ region: 'oss-cn-hangzhou', bucket, accessKeyId, accessKeySecret });
  *   const client = new CryptoClient(oss, { material });
  */
 export interface AliOssLike {
-  put(name: string, file: unknown, options?: Record<string, unknown>): Promise<any>;
-  putStream(name: string, stream: unknown, options?: Record<string, unknown>): Promise<any>;
-  get(name: string, file?: unknown, options?: Record<string, unknown>): Promise<any>;
-  getStream(name: string, options?: Record<string, unknown>): Promise<any>;
-  head(name: string, options?: Record<string, unknown>): Promise<any>;
-  delete(name: string, options?: Record<string, unknown>): Promise<any>;
-  list(query?: Record<string, unknown> | null, options?: Record<string, unknown>): Promise<any>;
-  copy(name: string, sourceName: string, sourceBucket?: unknown, options?: Record<string, unknown>): Promise<any>;
+  put(name: string, file: unknown, options?: any): Promise<any>;
+  putStream(name: string, stream: unknown, options?: any): Promise<any>;
+  get(name: string, file?: unknown, options?: any): Promise<any>;
+  getStream(name: string, options?: any): Promise<any>;
+  head(name: string, options?: any): Promise<any>;
+  delete(name: string, options?: any): Promise<any>;
+  list(query?: any, options?: any): Promise<any>;
+  copy(name: string, sourceName: string, sourceBucket?: unknown, options?: any): Promise<any>;
   [method: string]: any;
 }
 
