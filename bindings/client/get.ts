@@ -402,7 +402,8 @@ class Verifier extends Transform {
       }
       this.#crc?.update(chunk);
       let out: Uint8Array = chunk;
-      if (this.#o.ctr) out = this.#o.ctr.update(chunk);
+      // Decrypt in place: the chunk is this stream's own copy of the socket data and its CRC is already taken.
+      if (this.#o.ctr) out = this.#o.ctr.update(chunk, chunk);
       this.#md5?.update(out);
       done(null, Buffer.from(out.buffer, out.byteOffset, out.byteLength));
     } catch (err) {
