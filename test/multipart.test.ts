@@ -26,64 +26,24 @@ import { CheckpointError, IntegrityError, PartError, UnsupportedOperationError }
 import { KeyRing } from '../bindings/keys/keyring.js';
 import { serializeMultipartCryptoContext, type UploadCheckpoint } from '../bindings/upload/checkpoint.js';
 import type { UploadedPart } from '../bindings/upload/multipart.js';
-import type { KmsServer } from './support/kms-server.js';
-import type { OssServer } from './support/oss-server.js';
-import {
-  cryptoClientFromSpec,
-  decryptStored,
-  materialFromSpec,
-  standardMaterialSpecs,
-  startChild,
-  type MaterialSpec,
-} from './support/upload-child.js';
-import { isCode, pseudoRandomBytes, rejects, toHex } from './_util.js';
-import { useStandIns } from './support/stand-ins.js';
+import { materialFromSpec, startChild, type MaterialSpec } from './support/upload-child.js';
+import { isCode, pseudoRandomBytes, rejects } from './_util.js';
+import { assertNoKeyIn, multipartHarness } from './support/multipart-harness.js';
 
 const BUCKET = 'mp-bkt';
 const KIB100 = 100 * 1024;
 const BACKENDS = ['default', 'native'] as const;
 
-const env = {
-  oss: undefined as unknown as OssServer,
-  kms: undefined as unknown as KmsServer,
-  dir: '',
-  materials: [] as Array<{ name: string; wrapAlg: string; spec: MaterialSpec }>,
-};
-
-function setup(s: ReturnType<typeof suite>) {
-  useStandIns(s, env, { kms: true, tmpPrefix: 'oss-crypto-mp-' });
-  s.before(() => {
-    env.materials = standardMaterialSpecs({ endpoint: env.kms.endpoint, credentials: env.kms.credentials, keyId: env.kms.createKey() });
-  });
-}
-
-function client(spec: MaterialSpec = env.materials[0].spec, backend: 'default' | 'native' = 'native'): Promise<CryptoClient> {
-  return cryptoClientFromSpec(env.oss.clientOptions(BUCKET), spec, backend);
-}
+const { env, setup, client, storedPlain } = multipartHarness(BUCKET, 'oss-crypto-mp-');
 
 const kindsSince = (mark: number) => env.oss.log.slice(mark).map((e) => e.kind);
 const count = (mark: number, kind: string) => kindsSince(mark).filter((k) => k === kind).length;
-
-
-
-async function storedPlain(key: string, spec: MaterialSpec): Promise<Buffer> {
-  const stored = env.oss.getObject(BUCKET, key)!;
-  return decryptStored(stored.body!, stored.headers, spec);
-}
 
 /** The key and IV behind a wrapped key, to prove they appear nowhere. */
 async function plainKeyOf(wrapped: { wrapAlg: string; wrappedKey: string; wrappedStart: string; matdesc: Record<string, string> }, spec: MaterialSpec) {
   return new KeyRing({ default: await materialFromSpec(spec) }).unwrap({ format: 'v2', ...wrapped });
 }
 
-function assertNoKeyIn(text: string, content: { key: Uint8Array; iv: Uint8Array }) {
-  for (const secret of [content.key, content.iv]) {
-    const b = Buffer.from(secret);
-    for (const form of [toHex(b), toHex(b).toUpperCase(), b.toString('base64'), b.toString('base64url')]) {
-      assert.not.ok(text.includes(form), 'a plain key or IV appears in the serialised context');
-    }
-  }
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 const low = suite('multipart low level: Initiate headers, parts in any order and in parallel, byte-exact');
