@@ -64,3 +64,19 @@ export const isCode = (cls: Function, code: string, pattern?: RegExp) => (err: a
   assert.is(err.code, code, err.message);
   if (pattern) assert.match(err.message, pattern);
 };
+
+/**
+ * Calls `fn`, which must throw an instance of `Class` whose message equals `message` (a string) or matches it
+ * (a RegExp).
+ */
+export function throwsWith(fn: () => unknown, Class: Function, message: string | RegExp): void {
+  try {
+    fn();
+  } catch (err) {
+    assert.instance(err, Class, `expected ${Class.name}, got ${(err as Error)?.name}: ${(err as Error)?.message}`);
+    if (typeof message === 'string') assert.is((err as Error).message, message);
+    else assert.match((err as Error).message, message);
+    return;
+  }
+  assert.unreachable(`expected ${Class.name}`);
+}

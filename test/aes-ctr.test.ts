@@ -30,7 +30,7 @@ import { nativeBackend } from '../bindings/cipher/native.js';
 import { WasmCoreError } from '../bindings/errors.js';
 import { initWasm, wasmBackend, wasmDebugBackend } from '../bindings/wasm/core.js';
 import { DEBUG_WASM_BASE64, RELEASE_WASM_BASE64 } from '../bindings/wasm/core.wasm.js';
-import { hex, pseudoRandomBytes, toHex } from './_util.js';
+import { hex, pseudoRandomBytes, throwsWith, toHex } from './_util.js';
 
 /** Size of the core's IO window; the loader slices input at this size. */
 const IO = 65536;
@@ -368,17 +368,6 @@ counters.run();
 const validation = suite('aes-ctr argument validation');
 const goodKey = new Uint8Array(32);
 const goodIv = new Uint8Array(16);
-
-function throwsWith(fn: () => unknown, type: typeof TypeError | typeof RangeError, pattern: RegExp): void {
-  try {
-    fn();
-  } catch (err) {
-    assert.instance(err, type);
-    assert.match((err as Error).message, pattern);
-    return;
-  }
-  assert.unreachable(`expected ${type.name} matching ${pattern}`);
-}
 
 validation('key and iv: type and length', () => {
   throwsWith(() => aesCtr(new Uint8Array(31), goodIv), RangeError, /"key" expected 32 bytes, got 31/);

@@ -22,7 +22,7 @@ import {
   planParts,
   type PartPlan,
 } from '../bindings/upload/plan.js';
-import { fixturePath, hex, pseudoRandomBytes, toHex } from './_util.js';
+import { fixturePath, hex, pseudoRandomBytes, throwsWith, toHex } from './_util.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -49,17 +49,7 @@ function throwsCode(fn: () => unknown, Class: Function, code: string, includes?:
   return '';
 }
 
-function throwsBuiltin(fn: () => unknown, Class: typeof RangeError | typeof TypeError, message: string | RegExp): void {
-  try {
-    fn();
-  } catch (err) {
-    assert.instance(err, Class, `expected ${Class.name}, got ${(err as Error)?.name}: ${(err as Error)?.message}`);
-    if (typeof message === 'string') assert.is((err as Error).message, message);
-    else assert.match((err as Error).message, message);
-    return;
-  }
-  assert.unreachable(`expected ${Class.name}`);
-}
+const throwsBuiltin = throwsWith;
 
 /** The plan invariants of STYLE.md §F, checked from scratch. */
 function assertPlanInvariants(plan: PartPlan, dataSize: number, partSize: number): void {

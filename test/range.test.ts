@@ -26,7 +26,7 @@ import {
   type RangedResponse,
 } from '../bindings/download/range.js';
 import { IntegrityError } from '../bindings/errors.js';
-import { hex, pseudoRandomBytes, toHex } from './_util.js';
+import { hex, pseudoRandomBytes, throwsWith, toHex } from './_util.js';
 import { ciphertextOf, interopRanges, interopVectors } from './support/interop.js';
 
 const backends: Array<{ name: string; options: AesCtrOptions }> = [
@@ -48,17 +48,7 @@ function integrity(fn: () => unknown, ...includes: string[]): string {
   return '';
 }
 
-function builtin(fn: () => unknown, Class: typeof RangeError | typeof TypeError, message: string | RegExp): void {
-  try {
-    fn();
-  } catch (err) {
-    assert.instance(err, Class, `expected ${Class.name}, got ${(err as Error)?.name}: ${(err as Error)?.message}`);
-    if (typeof message === 'string') assert.is((err as Error).message, message);
-    else assert.match((err as Error).message, message);
-    return;
-  }
-  assert.unreachable(`expected ${Class.name}`);
-}
+const builtin = throwsWith;
 
 // ---------------------------------------------------------------------------------------------------------------
 // A tiny model of an OSS-like server: RFC 9110 §14 single ranges. With `x-oss-range-behavior: standard` a start
