@@ -7,6 +7,7 @@
  * @module
  */
 import { readFileSync } from 'node:fs';
+import { validateHeaderValue } from 'node:http';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
@@ -321,12 +322,27 @@ encode('writes exactly the V2 headers, full lower-case names, matdesc compact wi
     [S]: B64_START,
     [CEK]: 'AES/CTR/NoPadding',
     [WRAP]: 'RSA/NONE/OAEPWithSHA-1AndMGF1Padding',
-    [MATDESC]: '{"a":"Köln","z":"1"}',
+    [MATDESC]: '{"a":"K\\u00f6ln","z":"1"}',
     [LEN]: '5',
     [MD5]: 'd41d8cd98f00b204e9800998ecf8427e',
     [DATA]: '300000',
     [PART]: '102400',
   });
+});
+
+encode('a non-ASCII matdesc is written as pure-ASCII JSON (\\u escapes) that every reader parses back to the same map', () => {
+  // Node refuses header characters above U+00FF (the put failed with ERR_INVALID_CHAR), and a Latin-1 byte such as
+  // 0xF6 is not UTF-8 to Go or C++ readers. JSON \\u escapes (what oss2's json.dumps writes) are read by all.
+  const matdesc = { owner: '中文', city: 'Köln', key: '🔑', tab: 'a\tb', plain: 'x' };
+  const env: Envelope = { format: 'v2', cekAlg: 'AES/CTR/NoPadding', wrapped: { ...sampleEnv.wrapped, matdesc } };
+  const written = encodeEnvelope(env)[MATDESC];
+  assert.ok(/^[\x20-\x7e]+$/.test(written), `printable ASCII only, got ${JSON.stringify(written)}`);
+  assert.not.throws(() => validateHeaderValue(MATDESC, written));
+  assert.equal(JSON.parse(written), matdesc);
+  assert.is(written, '{"city":"K\\u00f6ln","key":"\\ud83d\\udd11","owner":"\\u4e2d\\u6587","plain":"x","tab":"a\\tb"}');
+  const back = decodeEnvelope(encodeEnvelope(env))!.wrapped.matdesc;
+  assert.ok(matdescEquals(back, matdesc));
+  assert.equal(decodeEnvelope(headersFromMeta(metaFromEnvelope(env)))!.wrapped.matdesc, matdesc);
 });
 
 encode('omits the matdesc when empty and optional fields when absent', () => {

@@ -62,8 +62,9 @@ export type HeadersInput =
 
 /**
  * Encodes a V2 envelope as the full, lower-case metadata headers OSS stores (FORMATS.md §2). The matdesc is
- * written as compact JSON with sorted keys (as Go and C++ write it) and left out when empty; optional fields
- * are written only when present.
+ * written as compact JSON with sorted keys (as Go and C++ write it), every non-ASCII character as a `\uXXXX`
+ * escape (as oss2's `json.dumps` writes it), and left out when empty; optional fields are written only when
+ * present.
  * @param env a V2 envelope (`format: 'v2'`)
  * @returns header name → value
  * @throws {RangeError} when `env` is V1 or any field is invalid (this is a programmer mistake: the caller built it)
@@ -101,7 +102,7 @@ export function encodeEnvelope(env: Envelope): Record<string, string> {
     [h.cekAlg]: env.cekAlg,
     [h.wrapAlg]: w.wrapAlg,
   };
-  if (Object.keys(matdesc).length > 0) out[h.matdesc] = canonicalMatdesc(matdesc);
+  if (Object.keys(matdesc).length > 0) out[h.matdesc] = asciiJson(canonicalMatdesc(matdesc));
   if (env.unencryptedContentLength !== undefined) {
     out[h.unencryptedContentLength] = String(checkSize('env.unencryptedContentLength', env.unencryptedContentLength));
   }
@@ -177,6 +178,16 @@ export function matdescEquals(a: Matdesc, b: Matdesc): boolean {
 export function canonicalMatdesc(matdesc: Matdesc): string {
   const keys = Object.keys(matdesc).sort();
   return '{' + keys.map((k) => JSON.stringify(k) + ':' + JSON.stringify(matdesc[k])).join(',') + '}';
+}
+
+/**
+ * JSON text with every character outside printable ASCII written as a `\uXXXX` escape (surrogate pairs as two).
+ * A header value must be ASCII to reach every reader intact: Node refuses characters above U+00FF in a header,
+ * and sends U+0080..U+00FF as single Latin-1 bytes, which Go and C++ readers decode as invalid UTF-8. Every JSON
+ * parser turns the escapes back into the same string, so the parsed map is unchanged.
+ */
+function asciiJson(json: string): string {
+  return json.replace(/[^\x20-\x7e]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
 }
 
 /**
