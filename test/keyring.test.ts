@@ -134,6 +134,28 @@ select('an object without matdesc uses the default material, whatever the defaul
   assert.equal(await new KeyRing({ materials: [new Spy('x', { a: 'b' }), plain] }).unwrap(object({})), spyContent('plain'));
 });
 
+select('an object without matdesc that the default calls "not mine" goes to a material configured with matdesc {}', async () => {
+  // E.g. old oss2 KMS objects (no matdesc) read by a client whose default is now RSA, with the KMS key configured
+  // for exactly that empty matdesc (the CLI's --material '{}=kms:KEYID').
+  const rsa = new Spy('rsa', { key: 'new' });
+  const kms = new Spy('kms', {}, 'KMS/ALICLOUD');
+  const other = new Spy('other', { key: 'x' }, 'KMS/ALICLOUD');
+  const ring = new KeyRing({ default: rsa, materials: [other, kms] });
+  assert.equal(await ring.unwrap(object({}, 'KMS/ALICLOUD')), spyContent('kms'));
+  assert.is(rsa.calls.length, 1, 'the default is asked first');
+  assert.is(other.calls.length, 0, 'a material of another matdesc is never tried');
+  // The default still wins when it is the object's kind; the {} material is then not asked.
+  assert.equal(await ring.unwrap(object({})), spyContent('rsa'));
+  assert.is(kms.calls.length, 1);
+  // Without a {} material of the object's kind: still KEY_NO_MATCH, naming both matching materials.
+  await rejects(
+    new KeyRing({ default: rsa, materials: [new Spy('oaep', {}, 'RSA/NONE/OAEPWithSHA-1AndMGF1Padding')] }).unwrap(object({}, 'KMS/ALICLOUD')),
+    KeyUnwrapError,
+    'KEY_NO_MATCH',
+    /matching materials are RSA\/NONE\/PKCS1Padding, RSA\/NONE\/OAEPWithSHA-1AndMGF1Padding/,
+  );
+});
+
 select('no match: KEY_NO_MATCH naming the object matdesc and every configured one; no key is tried', async () => {
   const def = new Spy('default', { key: 'new' });
   const old = new Spy('old', { key: 'old' });

@@ -3,7 +3,7 @@
  * (FORMATS.md §2.3, §1).
  *
  * An object's matdesc picks the material whose matdesc is equal as a parsed map; an object without matdesc
- * uses the default material. When nothing configured matches, an optional async resolver is asked (e.g. to
+ * uses the default material (then, if the default is of another kind, the materials configured with `{}`). When nothing configured matches, an optional async resolver is asked (e.g. to
  * fetch a key pair from a vault by the matdesc's `owner`). No match is a `KEY_NO_MATCH` error that names the
  * object's matdesc and every configured one: keys are never tried blindly, so a wrong configuration fails
  * loudly instead of decrypting with whatever happens to work.
@@ -179,10 +179,14 @@ export class KeyRing {
   }
 
   #select(matdesc: Matdesc): KeyWrapper[] {
-    // An object without matdesc belongs to the default material, whatever that material's own matdesc is.
-    if (Object.keys(matdesc).length === 0 && this.#default !== undefined) return [this.#default];
     const all = this.#default === undefined ? this.#materials : [this.#default, ...this.#materials];
-    return all.filter((m) => matdescEquals(m.matdesc, matdesc));
+    const equal = all.filter((m) => matdescEquals(m.matdesc, matdesc));
+    // An object without matdesc belongs to the default material first, whatever that material's own matdesc is;
+    // when the default says "not mine" (another kind), the materials configured for exactly `{}` come next.
+    if (Object.keys(matdesc).length === 0 && this.#default !== undefined) {
+      return [this.#default, ...equal.filter((m) => m !== this.#default)];
+    }
+    return equal;
   }
 
   #listConfigured(): string {
