@@ -229,6 +229,58 @@ cancel('client.cancel({ name, uploadId }) also aborts the upload on OSS; a signa
   assert.is(env.oss.log.length, mark, 'no request');
 });
 
+cancel('a stream that stalls: cancel and a failed part still settle the call (the stream is released)', async () => {
+  const c = await client();
+  const data = Buffer.from(pseudoRandomBytes(2 * KIB100, 47));
+  for (const how of ['cancel', 'failure'] as const) {
+    // Some parts' worth of bytes, then nothing more (a client that stopped sending, an idle pipe): a worker
+    // waits for the next part's bytes while the others cancel or fail.
+    const stalled = new Readable({ read() {} });
+    stalled.push(how === 'cancel' ? data : data.subarray(0, KIB100));
+    if (how === 'failure') env.oss.inject({ kind: 'uploadPart', times: Infinity, status: 403 });
+    const controller = new AbortController();
+    const upload = c.multipartUpload(`cancel/stalled-${how}`, stalled, {
+      partSize: KIB100,
+      parallel: 2,
+      contentLength: 4 * KIB100,
+      signal: controller.signal,
+      progress: (_p, cp) => {
+        if (how === 'cancel' && cp !== null && cp.doneParts.length === 2) controller.abort();
+      },
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const hung = new Promise((resolve) => (timer = setTimeout(resolve, 3000, 'hung')));
+    const outcome = await Promise.race([upload.then(() => 'resolved', (err) => err), hung]);
+    clearTimeout(timer);
+    env.oss.clearFaults();
+    assert.is.not(outcome, 'hung', `the ${how} of an upload whose stream stalled never settled`);
+    if (how === 'cancel') isCancel(outcome);
+    else assert.is((outcome as any).status, 403);
+    assert.ok(stalled.destroyed, 'the stalled stream is released');
+    await inFlightSettled();
+  }
+  // A WHATWG stream is released through the reader that locks it (the stream's own cancel() refuses a locked
+  // stream): its source learns that nobody will read on.
+  let released: unknown;
+  const web = new ReadableStream<Uint8Array>({
+    start: (controller) => controller.enqueue(data),
+    cancel: (reason) => void (released = reason ?? 'cancelled'),
+  });
+  const controller = new AbortController();
+  const err = await rejects(
+    c.multipartUpload('cancel/stalled-web', web, {
+      partSize: KIB100,
+      contentLength: 4 * KIB100,
+      signal: controller.signal,
+      progress: (_p, cp) => void (cp !== null && cp.doneParts.length === 2 && controller.abort()),
+    }),
+    isCancel,
+  );
+  assert.is(err.checkpoint.doneParts.length, 2);
+  assert.ok(released !== undefined, "the WHATWG stream's source was cancelled");
+  await inFlightSettled();
+});
+
 cancel('the checkpoint file holds, at every progress call, the checkpoint progress is given', async () => {
   const c = await client(env.materials[2].spec);
   const { path, data } = writeData('cp-file', 5 * KIB100 + 1, 43);

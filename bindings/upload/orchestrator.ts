@@ -247,6 +247,9 @@ export function isCancelError(err: unknown): err is MultipartCancelError {
 
 const running = new WeakMap<ClientContext, Set<EncryptedMultipartUpload>>();
 
+/** What a part worker's wait for the next part resolves to once the upload is cancelled or has failed. */
+const STOPPED = Symbol('stopped');
+
 /** Options that are ours, not ali-oss's: never sent with a request. */
 const OWN_OPTIONS = ['partSize', 'parallel', 'progress', 'checkpoint', 'signal', 'contentLength', 'abortOnError'];
 
@@ -450,23 +453,38 @@ class Run {
     const parts = this.#parts(reader, take, (b) => pool.push(b));
     const partOpts = pickPartOptions(this.#opts);
     let failure: { err: unknown } | undefined;
+    // A worker waiting for the next part's bytes must not outlive a cancel or a failure: a stream that stalls
+    // (an idle client, a pipe nobody writes to) would otherwise keep the call from ever settling. The read is
+    // abandoned; closing the reader afterwards (run()) releases the stream, which ends the read.
+    let stop!: () => void;
+    const stopped = new Promise<typeof STOPPED>((resolve) => (stop = () => resolve(STOPPED)));
+    const onCancel = () => stop();
+    if (this.#cancelled.aborted) stop();
+    else this.#cancelled.addEventListener('abort', onCancel, { once: true });
     const worker = async (): Promise<void> => {
       while (failure === undefined && !this.#cancelled.aborted) {
         let item: PartItem | undefined;
         try {
-          const next = await parts.next();
-          if (next.done) return;
+          const next = await Promise.race([parts.next(), stopped]);
+          if (next === STOPPED || next.done) return;
           item = next.value;
           await this.#uploadOne(reader, item, partOpts);
         } catch (err) {
           failure ??= { err };
+          stop();
           return;
         } finally {
           if (item !== undefined) pool.push(item.buffer);
         }
       }
     };
-    await Promise.all(Array.from({ length: parallel }, worker));
+    try {
+      await Promise.all(Array.from({ length: parallel }, worker));
+    } finally {
+      this.#cancelled.removeEventListener('abort', onCancel);
+      // Ends the generator once an abandoned read settles, so it reads nothing more and changes no state.
+      parts.return(undefined).catch(() => {});
+    }
     if (this.#cancelled.aborted) return;
     if (failure !== undefined) throw await this.#failed(failure.err);
   }

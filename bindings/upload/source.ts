@@ -81,7 +81,11 @@ export async function openPartReader(body: UploadBody, options: OpenPartReaderOp
   if (typeof body === 'string') reader = await openFile(body);
   else if (body instanceof Uint8Array) reader = bytesReader(body);
   else if (typeof Blob !== 'undefined' && body instanceof Blob) reader = blobReader(body);
-  else if (isWebStream(body)) reader = new StreamReader(webChunks(body), size, () => body.cancel().catch(() => {}));
+  else if (isWebStream(body)) {
+    // Released through its reader: the stream is locked to it, and a locked stream's own cancel() only rejects.
+    const web = body.getReader();
+    reader = new StreamReader(webChunks(web), size, () => web.cancel().catch(() => {}));
+  }
   else if (isNodeReadable(body)) {
     reader = new StreamReader(nodeChunks(body), size, async () => {
       (body as { destroy?: () => void }).destroy?.();
@@ -290,9 +294,8 @@ function nodeChunks(stream: NodeJS.ReadableStream): AsyncIterator<Uint8Array> {
   return (stream as unknown as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
 }
 
-function webChunks(stream: ReadableStream<Uint8Array>): AsyncIterator<Uint8Array> {
+function webChunks(reader: ReadableStreamDefaultReader<Uint8Array>): AsyncIterator<Uint8Array> {
   // getReader() rather than async iteration: not every browser can iterate a ReadableStream.
-  const reader = stream.getReader();
   return {
     async next() {
       const r = await reader.read();
