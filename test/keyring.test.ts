@@ -214,6 +214,21 @@ select('a failing material stops the search: its KEY_UNWRAP_FAILED propagates, t
   assert.is(next.calls.length, 0);
 });
 
+select('the caller owns what unwrap returns: zeroing it (as the client does after each read) never reaches the material', async () => {
+  // A material that caches its unwrapped keys (a vault client would) and returns the same arrays every time.
+  const cached = spyContent('cached');
+  const expected = { key: Uint8Array.from(cached.key), iv: Uint8Array.from(cached.iv) };
+  const ring = new KeyRing({ default: new Spy('cache', {}, 'RSA/NONE/PKCS1Padding', cached) });
+  for (let read = 0; read < 3; read++) {
+    const content = await ring.unwrap(object({}));
+    assert.equal(content, expected, `read ${read}`);
+    assert.ok(content.key !== cached.key && content.iv !== cached.iv, 'a copy, not the material\'s own arrays');
+    content.key.fill(0);
+    content.iv.fill(0);
+  }
+  assert.equal(cached, expected, "the material's cached key is intact");
+});
+
 select('unwrapped lengths are validated: KEY_UNWRAP_FAILED for a key that is not 32 bytes or an IV that is not 16', async () => {
   const cases: Array<[ContentKey, RegExp]> = [
     [{ key: new Uint8Array(31), iv: new Uint8Array(16) }, /unwrapped a 31-byte key \(expected 32\)/],

@@ -136,7 +136,8 @@ export class KeyRing {
   /**
    * Unwraps an object's content key with the material its matdesc selects (the default one when it has no
    * matdesc), else the one the resolver returns. Unwrap once per object operation and reuse the result for
-   * every part and range.
+   * every part and range. The result is a copy that the caller owns and may zero when done; the material's own
+   * arrays are never handed out.
    * @throws {KeyUnwrapError} `KEY_NO_MATCH` when no material matches, or the matching one is of another kind
    *   (e.g. RSA material for a KMS object); `KEY_UNWRAP_FAILED` when the material fails or returns a key that is
    *   not 32 bytes or an IV that is not 16 bytes; whatever the material throws (e.g. `KmsError`)
@@ -228,5 +229,7 @@ function checkContent(content: ContentKey, material: KeyWrapper): ContentKey {
       `the ${material.wrapAlg} material (matdesc ${canonicalMatdesc(material.matdesc)}) unwrapped ${problem}; AES-256-CTR needs a 32-byte key and a 16-byte IV`,
     );
   }
-  return content;
+  // Copies the caller owns: the client zeroes them after each operation, and a material that caches its keys
+  // (a vault client) must not find its cache zeroed, which would decrypt the next read to garbage, silently.
+  return { key: Uint8Array.from(key), iv: Uint8Array.from(iv as Uint8Array) };
 }
