@@ -426,6 +426,29 @@ mpu('Buffer, Uint8Array, Blob, Readable (known and unknown size), ReadableStream
   assert.is(env.oss.getObject(BUCKET, 'src/long'), undefined);
 });
 
+mpu('the content key this upload drew is zeroed when it ends, in success and in failure', async () => {
+  const inner = new KeyRing({ default: await materialFromSpec(env.materials[0].spec) });
+  const drawn: Array<{ key: Uint8Array; iv: Uint8Array }> = [];
+  const keyring = {
+    async createContentKey() {
+      const created = await inner.createContentKey();
+      drawn.push(created.content);
+      return created;
+    },
+    unwrap: (w: Parameters<KeyRing['unwrap']>[0]) => inner.unwrap(w),
+  };
+  const c = new CryptoClient(env.oss.client(BUCKET) as any, { keyring, retry: { retries: 0 } });
+  const data = Buffer.from(pseudoRandomBytes(2 * KIB100 + 3, 77));
+  await c.multipartUpload('wipe/ok', data, { partSize: KIB100 });
+  assert.ok((await storedPlain('wipe/ok', env.materials[0].spec)).equals(data), 'the upload itself is intact');
+  env.oss.inject({ kind: 'uploadPart', times: Infinity, status: 403, code: 'AccessDenied' });
+  await rejects(c.multipartUpload('wipe/failed', data, { partSize: KIB100 }), (e) => assert.is(e.code, 'AccessDenied'));
+  assert.is(drawn.length, 2);
+  for (const content of drawn) {
+    assert.ok(content.key.every((b) => b === 0) && content.iv.every((b) => b === 0), 'key and IV are zeroed');
+  }
+});
+
 mpu('parallel: at most `parallel` parts in flight, and that many are used', async () => {
   const c = await client();
   const oss = c.oss as any;

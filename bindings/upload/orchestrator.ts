@@ -319,6 +319,10 @@ class Run {
       return await this.#complete();
     } finally {
       await this.#reader?.close().catch(() => {});
+      // This run drew or unwrapped the key for itself alone; a resume unwraps it again from the checkpoint.
+      // Best effort: JS gives no guarantee that no other copy exists.
+      this.#upload?.content.key.fill(0);
+      this.#upload?.content.iv.fill(0);
     }
   }
 
