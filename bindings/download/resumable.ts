@@ -50,6 +50,7 @@ import {
   type DownloadPart,
 } from './checkpoint.js';
 import { checkRangedResponse, planRangedRead } from './range.js';
+import { writeFileAtomically } from '../io/atomic-file.js';
 
 /**
  * Options of {@link downloadFile}; the names follow ali-oss's `multipartUpload`.
@@ -468,7 +469,7 @@ class Run {
     const file = this.checkpointFile;
     if (file === undefined) return Promise.resolve();
     const text = serializeDownloadCheckpoint(this.#checkpoint);
-    const write = this.#saving.catch(() => undefined).then(() => writeAtomically(file, text));
+    const write = this.#saving.catch(() => undefined).then(() => writeFileAtomically(file, text));
     this.#saving = write;
     return write;
   }
@@ -597,23 +598,6 @@ async function checkTempFile(saved: DownloadCheckpoint, target: string): Promise
 
 function tempPathFor(target: string): string {
   return `${target}.oss-crypto-${randomBytes(6).toString('hex')}.tmp`;
-}
-
-async function writeAtomically(path: string, text: string): Promise<void> {
-  const temp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
-  const file = await open(temp, 'w');
-  try {
-    await file.writeFile(text, 'utf8');
-    await file.datasync();
-  } finally {
-    await file.close();
-  }
-  try {
-    await rename(temp, path);
-  } catch (err) {
-    await rm(temp, { force: true });
-    throw err;
-  }
 }
 
 async function writeFully(file: FileHandle, bytes: Uint8Array, position: number): Promise<void> {

@@ -704,15 +704,8 @@ class CheckpointFile {
     const text = this.#latest;
     if (text === undefined) return;
     this.#latest = undefined;
-    const fs = await import('node:fs/promises');
-    const tmp = `${this.#path}.${Math.random().toString(36).slice(2, 10)}.tmp`;
-    try {
-      await fs.writeFile(tmp, text);
-      await fs.rename(tmp, this.#path);
-    } catch (err) {
-      await fs.rm(tmp, { force: true }).catch(() => {});
-      throw err;
-    }
+    const { writeFileAtomically } = await import('../io/atomic-file.js');
+    await writeFileAtomically(this.#path, text);
   }
 }
 
