@@ -26,6 +26,9 @@ import { CheckpointError, IntegrityError, PartError, UnsupportedOperationError }
 import { KeyRing } from '../bindings/keys/keyring.js';
 import { serializeMultipartCryptoContext, type UploadCheckpoint } from '../bindings/upload/checkpoint.js';
 import type { UploadedPart } from '../bindings/upload/multipart.js';
+import { MAX_PARTS } from '../bindings/upload/plan.js';
+import { nativeBackend } from '../bindings/cipher/native.js';
+import { startOssServer } from './support/oss-server.js';
 import { materialFromSpec, startChild, type MaterialSpec } from './support/upload-child.js';
 import { isCode, pseudoRandomBytes, rejects } from './_util.js';
 import { assertNoKeyIn, multipartHarness } from './support/multipart-harness.js';
@@ -424,6 +427,23 @@ mpu('Buffer, Uint8Array, Blob, Readable (known and unknown size), ReadableStream
   await rejects(c.multipartUpload('src/long', Readable.from([data.subarray(0, 3000)]), { contentLength: 2000 }), (e) => assert.match(e.message, 'more than the 2000 bytes'));
   assert.is(env.oss.getObject(BUCKET, 'src/short'), undefined);
   assert.is(env.oss.getObject(BUCKET, 'src/long'), undefined);
+});
+
+mpu('a stream of unknown size: exactly 10,000 full parts completes; one byte more is PART_INVALID', async () => {
+  // OSS's 100 KiB minimum would make this 1 GB; a stand-in that allows 16-byte parts keeps it to 10,000 requests.
+  const oss = await startOssServer({ minPartSize: 16, storeBodies: true });
+  try {
+    const c = new CryptoClient(oss.client('max-parts') as any, { material: await materialFromSpec(env.materials[0].spec), backend: nativeBackend });
+    const full = Buffer.from(pseudoRandomBytes(MAX_PARTS * 16, 5));
+    await c.multipartUpload('exact', Readable.from([full]), { partSize: 16, parallel: 8 });
+    assert.ok(Buffer.from((await c.get('exact')).content!).equals(full), 'byte-exact');
+    assert.is(oss.log.filter((e) => e.kind === 'uploadPart' && e.key === 'exact').length, MAX_PARTS);
+    const over = Buffer.concat([full, Buffer.from([1])]);
+    await rejects(c.multipartUpload('over', Readable.from([over]), { partSize: 16, parallel: 8 }), isCode(PartError, 'PART_INVALID', /longer than 10000 parts/));
+    assert.is(oss.log.filter((e) => e.kind === 'complete' && e.key === 'over').length, 0, 'never completed');
+  } finally {
+    await oss.close();
+  }
 });
 
 mpu('the content key this upload drew is zeroed when it ends, in success and in failure', async () => {

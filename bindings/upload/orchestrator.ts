@@ -506,13 +506,6 @@ class Run {
         part = plan.parts[n - 1];
         if (done.has(n)) continue;
       } else {
-        if (n > MAX_PARTS) {
-          throw new PartError(
-            'PART_INVALID',
-            `the stream is longer than ${MAX_PARTS} parts of ${u.partSize} bytes (${MAX_PARTS * u.partSize} bytes), OSS's limit per upload; ` +
-              'pass a larger partSize, or the stream size as contentLength so the part size can be chosen for it',
-          );
-        }
         part = { partNumber: n, start: (n - 1) * u.partSize, length: u.partSize };
       }
       const buffer = take();
@@ -522,6 +515,16 @@ class Run {
       } catch (err) {
         give(buffer);
         throw err;
+      }
+      // Past the last allowed part, a stream of unknown size must have ended: an empty read is the end of a
+      // stream of exactly MAX_PARTS full parts, anything more is over OSS's limit.
+      if (plan === undefined && n > MAX_PARTS && plain.length > 0) {
+        give(buffer);
+        throw new PartError(
+          'PART_INVALID',
+          `the stream is longer than ${MAX_PARTS} parts of ${u.partSize} bytes (${MAX_PARTS * u.partSize} bytes), OSS's limit per upload; ` +
+            'pass a larger partSize, or the stream size as contentLength so the part size can be chosen for it',
+        );
       }
       if (plan === undefined && plain.length < part.length) {
         // The end of a stream of unknown size: now the plan is known. An empty stream still needs one (empty) part.
