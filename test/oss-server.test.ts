@@ -320,6 +320,37 @@ objects('copy: COPY keeps bytes, ETag, CRC, meta and type; REPLACE takes the new
   assert.is(ifMatch.code, 'PreconditionFailed');
 });
 
+objects('x-oss-forbid-overwrite: true refuses PutObject, CopyObject and Complete onto an existing key (409 FileAlreadyExists)', async ({ oss }) => {
+  const client = oss.client(BUCKET);
+  const forbid = { headers: { 'x-oss-forbid-overwrite': 'true' } };
+  const first = Buffer.from('first');
+  await client.put('forbid/a.bin', first, forbid);
+  const put = await rejects(client.put('forbid/a.bin', Buffer.from('second'), forbid));
+  assert.is(put.status, 409);
+  assert.is(put.code, 'FileAlreadyExists');
+
+  await client.put('forbid/src.bin', Buffer.from('source'));
+  const copy = await rejects(client.copy('forbid/a.bin', 'forbid/src.bin', forbid));
+  assert.is(copy.status, 409);
+  assert.is(copy.code, 'FileAlreadyExists');
+  const replace = await rejects(client.copy('forbid/a.bin', 'forbid/src.bin', { ...forbid, meta: { x: '1' } as never }));
+  assert.is(replace.code, 'FileAlreadyExists');
+  await client.copy('forbid/new.bin', 'forbid/src.bin', forbid);
+  assert.ok(oss.getObject(BUCKET, 'forbid/new.bin')?.body?.equals(Buffer.from('source')));
+
+  const { uploadId } = await client.initMultipartUpload('forbid/a.bin');
+  const part = await client.uploadPart('forbid/a.bin', uploadId, 1, Buffer.from('multipart'), 0, 9);
+  const parts = [{ number: 1, etag: part.etag }];
+  const complete = await rejects(client.completeMultipartUpload('forbid/a.bin', uploadId, parts, forbid));
+  assert.is(complete.status, 409);
+  assert.is(complete.code, 'FileAlreadyExists');
+  assert.is(oss.uploads(BUCKET).filter((u) => u.uploadId === uploadId).length, 1, 'a refused Complete keeps the upload');
+  assert.ok(oss.getObject(BUCKET, 'forbid/a.bin')?.body?.equals(first), 'nothing was overwritten');
+  // 'false' (or no header) overwrites.
+  await client.completeMultipartUpload('forbid/a.bin', uploadId, parts, { headers: { 'x-oss-forbid-overwrite': 'false' } });
+  assert.ok(oss.getObject(BUCKET, 'forbid/a.bin')?.body?.equals(Buffer.from('multipart')));
+});
+
 objects('list v1: prefix, marker, max-keys with NextMarker, delimiter; list v2 paging', async ({ oss }) => {
   const client = oss.client('list-bucket');
   const keys = ['p/a', 'p/b', 'p/c/1', 'p/c/2', 'p/d', 'q/z'];

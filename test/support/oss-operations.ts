@@ -81,9 +81,9 @@ async function putObject(ex: Exchange): Promise<void> {
   store.bucket(ex.bucket);
   checkKey(ex.key);
   requireLength(ex);
-  if (ex.header('x-oss-forbid-overwrite')?.toLowerCase() === 'true' && store.buckets.get(ex.bucket)?.has(ex.key)) {
+  if (forbidsOverwrite(ex)) {
     await ex.drain();
-    throw new OssError(409, 'FileAlreadyExists', 'The object you specified already exists and can not be overwritten (x-oss-forbid-overwrite: true).');
+    throw fileAlreadyExists();
   }
   const body = await ex.receive(store.options.storeBodies);
   checkContentMd5(ex, body);
@@ -158,6 +158,8 @@ async function copyObject(ex: Exchange): Promise<void> {
     directive === 'REPLACE'
       ? attributesFrom(lowerHeaders(ex.req))
       : { contentType: source.contentType, meta: { ...source.meta }, headers: { ...source.headers } };
+  // OSS honours x-oss-forbid-overwrite on CopyObject as on PutObject.
+  if (forbidsOverwrite(ex)) throw fileAlreadyExists();
   const copy = store.copyObject(source, ex.bucket, ex.key, attributes);
   ex.send(
     200,
@@ -286,6 +288,8 @@ async function completeUpload(ex: Exchange): Promise<void> {
   if (typeof listed === 'string') {
     throw new OssError(400, 'MalformedXML', `The XML you provided was not well-formed or did not validate against our published schema: ${listed}.`);
   }
+  // Checked at Complete (OSS error 0042-00000214): the upload stays, as after any failed Complete.
+  if (forbidsOverwrite(ex)) throw fileAlreadyExists();
   const object = store.complete(upload, listed);
   ex.send(
     200,
@@ -420,6 +424,15 @@ function requireLength(ex: Exchange): void {
   if (ex.header('content-length') === undefined && ex.header('transfer-encoding') === undefined) {
     throw new OssError(411, 'MissingContentLength', 'You must provide the Content-Length HTTP header (or send the body chunked).');
   }
+}
+
+/** `x-oss-forbid-overwrite: true` on PutObject, CopyObject or CompleteMultipartUpload, and the key exists. */
+function forbidsOverwrite(ex: Exchange): boolean {
+  return ex.header('x-oss-forbid-overwrite')?.toLowerCase() === 'true' && ex.state.store.buckets.get(ex.bucket)?.has(ex.key) === true;
+}
+
+function fileAlreadyExists(): OssError {
+  return new OssError(409, 'FileAlreadyExists', 'The object you specified already exists and can not be overwritten (x-oss-forbid-overwrite: true).');
 }
 
 function checkKey(key: string): void {

@@ -26,7 +26,8 @@
  * `?objectMeta`), DeleteObject, CopyObject (COPY/REPLACE, `x-oss-copy-source-if-*`), ListObjects v1 and v2,
  * InitiateMultipartUpload, UploadPart (rejects CSE headers that differ from Initiate's), UploadPartCopy,
  * ListParts (with the CSE fields), ListMultipartUploads, CompleteMultipartUpload (order, ETags, minimum part
- * size), AbortMultipartUpload, PutBucket, DeleteBucket. Anything else answers 501
+ * size), AbortMultipartUpload, PutBucket, DeleteBucket. `x-oss-forbid-overwrite: true` makes PutObject,
+ * CopyObject and CompleteMultipartUpload of an existing key 409 `FileAlreadyExists`. Anything else answers 501
  * `NotImplemented` naming the sub-resource, so a test notices instead of getting a wrong success.
  *
  * Responses carry what OSS sends: `x-oss-request-id` always; ETag, Last-Modified, Content-Type, user metadata
