@@ -645,6 +645,47 @@ retries('put(path) is re-read from the start under a new key; a caller Readable 
   assert.is(requestsSince(mark2).filter((e) => e.kind === 'put').length, 1);
 });
 
+retries('put with x-oss-forbid-overwrite whose response was lost: the retry\'s 409 is our own object, so put succeeds', async () => {
+  const data = Buffer.from(pseudoRandomBytes(50_000, 23));
+  const path = join(env.dir, 'forbid.bin');
+  writeFileSync(path, data);
+  const c = client();
+  const forbid = { headers: { 'x-oss-forbid-overwrite': 'true' } };
+  for (const [key, source] of [['f/forbid-buf', data], ['f/forbid-path', path]] as const) {
+    env.oss.inject({ kind: 'put', key, reset: true, afterApply: true });
+    const mark = env.oss.log.length;
+    const result = await c.put(key, source, forbid);
+    const puts = requestsSince(mark).filter((e) => e.kind === 'put');
+    assert.is(puts.length, 2, key);
+    assert.is(puts[1].status, 409, `${key}: OSS refused the retry (FileAlreadyExists)`);
+    assert.is(result.name, key);
+    assert.is(result.res.status, 200, key);
+    assert.ok((await c.get(key)).content!.equals(data), key);
+  }
+  // Someone else's object at the key is still refused, without a retry.
+  await env.oss.client(BUCKET).put('f/forbid-other', Buffer.from('theirs'));
+  const mark = env.oss.log.length;
+  await rejects(c.put('f/forbid-other', data, forbid), (e) => {
+    assert.is(e.status, 409);
+    assert.is(e.code, 'FileAlreadyExists');
+  });
+  assert.is(requestsSince(mark).filter((e) => e.kind === 'put').length, 1);
+  // A lost response, then another writer takes the key before the retry: still FileAlreadyExists.
+  env.oss.inject({ kind: 'put', key: 'f/forbid-race', reset: true, afterApply: true });
+  const real = (c.oss as any).put.bind(c.oss);
+  let calls = 0;
+  (c.oss as any).put = async (...args: unknown[]) => {
+    if (calls++ === 1) await env.oss.client(BUCKET).put('f/forbid-race', Buffer.from('theirs'));
+    return real(...args);
+  };
+  try {
+    await rejects(c.put('f/forbid-race', data, forbid), (e) => assert.is(e.code, 'FileAlreadyExists'));
+  } finally {
+    (c.oss as any).put = real;
+  }
+  assert.ok(env.oss.getObject(BUCKET, 'f/forbid-race')!.body!.equals(Buffer.from('theirs')));
+});
+
 retries('get (memory, file, stream) and head retry a 5xx; get restarts a body reset mid-way', async () => {
   const data = Buffer.from(pseudoRandomBytes(200_000, 22));
   const c = client();

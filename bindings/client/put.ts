@@ -15,7 +15,9 @@
  *
  * Retries: a transient failure (5xx, 429, reset, timeout) re-sends the whole request. A Buffer is re-sent as
  * is; a path is re-read from offset 0 under a new content key (so no two different plaintexts ever share a
- * keystream, even if the file changed). A caller's Readable cannot be rewound, so it is never retried.
+ * keystream, even if the file changed). A caller's Readable cannot be rewound, so it is never retried. With
+ * `x-oss-forbid-overwrite: true`, a retry refused with 409 `FileAlreadyExists` because an earlier attempt did
+ * store the object (its response was lost) is recognised by the object's wrapped key and reported as success.
  *
  * Deliberately not here: multipart upload (bindings/upload/), append (refused).
  * @module
@@ -27,7 +29,7 @@ import { extname } from 'node:path';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { aesCtr, aesCtrXor, type CtrStream } from '../cipher/aes-ctr.js';
 import { metaFromEnvelope, type Envelope } from '../envelope/codec.js';
-import { CEK_ALG } from '../envelope/headers.js';
+import { CEK_ALG, ENVELOPE_HEADERS } from '../envelope/headers.js';
 import { IntegrityError, UnsupportedOperationError } from '../errors.js';
 import type { ContentKey } from '../keys/types.js';
 import type { ClientContext } from './context.js';
@@ -157,7 +159,16 @@ async function putBytes(ctx: ClientContext, name: string, data: Uint8Array, opts
     const meta = envelopeMeta(opts, created.wrapped, data.length, md5Text);
     // ali-oss adds a Content-MD5 of this (cipher) body itself, so OSS checks the transfer.
     const buffer = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-    return await withRetry(() => ctx.oss.put(name, buffer, { ...opts, headers: { ...opts.headers }, meta }), ctx.retry, { signal });
+    return await retryPut(
+      ctx,
+      name,
+      data.length,
+      (sent) => {
+        sent.push(created.wrapped.wrappedKey);
+        return ctx.oss.put(name, buffer, { ...opts, headers: { ...opts.headers }, meta });
+      },
+      signal,
+    );
   } finally {
     wipe(created.content);
   }
@@ -173,18 +184,60 @@ async function putPath(ctx: ClientContext, name: string, path: string, opts: Rec
   const md5Text = expectedMd5 === undefined ? undefined : Buffer.from(expectedMd5).toString('base64');
   // ali-oss's own put(path) takes the Content-Type from the extension; createRequest looks an extension up.
   const mime = opts.mime ?? (extname(path) || undefined);
-  return withRetry(
-    async () => {
+  return retryPut(
+    ctx,
+    name,
+    size,
+    async (sent) => {
       // A fresh key per attempt: if the file changed between attempts, two plaintexts never share a keystream.
       const created = await ctx.keyring.createContentKey();
+      sent.push(created.wrapped.wrappedKey);
       const meta = envelopeMeta(opts, created.wrapped, size, md5Text);
       const encrypt = new EncryptStream(ctx, created.content, size, expectedMd5, name, `file ${JSON.stringify(path)}`);
       const source = createReadStream(path);
       return send(ctx, name, source, encrypt, { ...opts, headers: { ...opts.headers }, meta, mime, contentLength: size }, signal);
     },
-    ctx.retry,
-    { signal },
+    signal,
   );
+}
+
+/**
+ * The attempts of one put under the retry policy. `attempt` records the wrapped key it sends in `sent`.
+ *
+ * With `x-oss-forbid-overwrite: true`, an attempt whose response was lost (reset, timeout, 5xx after the write)
+ * may have stored the object, and the retry then gets 409 `FileAlreadyExists` for our own write. Every object
+ * has its own random content key, so a HEAD that finds the wrapped key of one of our earlier attempts (and the
+ * planned size) proves the object is ours: the put succeeded, and its result is built from that HEAD (without
+ * ali-oss's `data`, the callback answer, which was lost with the response). Anything else at the key stays
+ * the 409 it is.
+ */
+async function retryPut(
+  ctx: ClientContext,
+  name: string,
+  size: number,
+  attempt: (sent: string[]) => Promise<any>,
+  signal: AbortSignal | undefined,
+): Promise<any> {
+  const sent: string[] = [];
+  try {
+    return await withRetry(() => attempt(sent), ctx.retry, { signal });
+  } catch (err) {
+    const e = err as { status?: unknown; code?: unknown } | null;
+    if (sent.length < 2 || e?.status !== 409 || e.code !== 'FileAlreadyExists') throw err;
+    let found: any;
+    try {
+      found = await withRetry(() => ctx.oss.head(name), ctx.retry, { signal });
+    } catch {
+      throw err;
+    }
+    const headers: Record<string, unknown> = found?.res?.headers ?? {};
+    const stored = headers[ENVELOPE_HEADERS.v2.key];
+    // The last attempt was refused, so only the earlier ones can have stored anything.
+    const earlier = sent.slice(0, -1);
+    if (typeof stored !== 'string' || !earlier.includes(stored) || Number(headers['content-length']) !== size) throw err;
+    const oss = ctx.oss as { _objectUrl?: (n: string) => string };
+    return { name, url: typeof oss._objectUrl === 'function' ? oss._objectUrl(name) : undefined, res: found.res };
+  }
 }
 
 async function putReadable(ctx: ClientContext, name: string, source: Readable, opts: Record<string, any>, md5: Md5Request, signal?: AbortSignal) {
