@@ -370,6 +370,21 @@ copies('copy from another bucket (REPLACE) heads the source there; putMeta keeps
   assert.ok((await c.get('c/cross')).content!.equals(data));
 });
 
+copies('copy and multipartUpload pass x-oss-forbid-overwrite on (COPY and REPLACE copies, Complete): an existing target is kept', async () => {
+  const data = Buffer.from(pseudoRandomBytes(3000, 14));
+  const c = client();
+  await c.put('c/fo-src', data);
+  await c.put('c/fo-dst', Buffer.from('keep me'));
+  const before = env.oss.getObject(BUCKET, 'c/fo-dst')!.body!;
+  const forbid = { 'x-oss-forbid-overwrite': 'true' };
+  await rejects(c.copy('c/fo-dst', 'c/fo-src', { headers: forbid }), (e) => assert.is(e.code, 'FileAlreadyExists'));
+  await rejects(c.copy('c/fo-dst', 'c/fo-src', { headers: forbid, meta: { owner: 'b' } }), (e) => assert.is(e.code, 'FileAlreadyExists'));
+  await rejects(c.multipartUpload('c/fo-dst', data, { headers: forbid }), (e) => assert.is(e.code, 'FileAlreadyExists'));
+  assert.ok(env.oss.getObject(BUCKET, 'c/fo-dst')!.body!.equals(before));
+  await c.copy('c/fo-new', 'c/fo-src', { headers: forbid, meta: { owner: 'b' } });
+  assert.ok((await c.get('c/fo-new')).content!.equals(data));
+});
+
 copies('copy/put naming encryption metadata in meta or headers are refused before any request', async () => {
   const c = client();
   await c.put('c/src3', Buffer.alloc(10));
