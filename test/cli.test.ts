@@ -542,4 +542,64 @@ child('SIGINT during get --checkpoint: error CANCELLED, the checkpoint keeps the
   assert.is(oss.log.filter((e) => e.kind === 'get').length, 2, 'no part started after the signal');
 });
 
+/** Spawns the CLI with piped stdio, for tests that signal it mid-run; `done` settles when it exits. */
+function spawnCli(argv: string[]) {
+  const proc = spawn(process.execPath, ['--import', 'tsx', MAIN, ...argv], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', ...baseEnv },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  const out: Buffer[] = [];
+  let stderr = '';
+  proc.stdout.on('data', (c: Buffer) => out.push(c));
+  proc.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  proc.stdin.on('error', () => undefined);
+  const done = new Promise<CliRun>((r) => proc.on('close', (code) => r({ code, stdout: Buffer.concat(out), stderr })));
+  // A CLI that ignores the signal would run on (or wait on stdin forever): kill it after a while, and say so.
+  const settled = (ms: number): Promise<CliRun & { hung: boolean }> => {
+    const timer = setTimeout(() => proc.kill('SIGKILL'), ms);
+    return done.then((r) => (clearTimeout(timer), { ...r, hung: r.code === null }));
+  };
+  return { proc, settled };
+}
+
+async function waitFor(what: string, condition: () => boolean): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+child('SIGTERM while put reads stdin (single PUT or multipart): error CANCELLED at once, nothing stored (it used to wait for the end of stdin)', async () => {
+  const multipart = ['--multipart-threshold', '256KiB', '--part-size', '128KiB', '--rsa-private-key', key('a.private.pem')];
+  for (const [name, extra] of [['interrupted-stdin.bin', []], ['interrupted-stdin-mp.bin', multipart]] as const) {
+    const { proc, settled } = spawnCli(['put', '-', `oss://${BUCKET}/${name}`, '--rsa-public-key', key('a.public.pem'), ...extra, '-q']);
+    // 1 MiB is more than a pipe holds: the write completes only once the CLI is reading, signal handlers in place.
+    await new Promise<void>((r) => proc.stdin.write(Buffer.from(pseudoRandomBytes(1 << 20, 7)), () => r()));
+    proc.kill('SIGTERM');
+    const run = await settled(5000); // stdin is never closed
+    assert.not.ok(run.hung, `${name}: the CLI did not exit; stderr: ${run.stderr}`);
+    failed(run, 1, 'CANCELLED', `${name}: interrupted put from stdin`);
+    assert.is(oss.getObject(BUCKET, name), undefined, `${name}: nothing stored`);
+  }
+});
+
+child('SIGTERM during get to stdout (whole and --range): error CANCELLED, no bytes written (it used to ignore the signal)', async () => {
+  const priv = ['--rsa-private-key', key('a.private.pem')];
+  for (const extra of [[], ['--range', '10-99']]) {
+    oss.clearLog();
+    // The answer is slow, so the signal arrives while the GET is in flight.
+    const fault = oss.inject({ kind: 'get', key: 'large.bin', delayMs: 1500 });
+    const { proc, settled } = spawnCli(['get', `oss://${BUCKET}/large.bin`, '-', ...extra, ...priv]);
+    await waitFor('the GET', () => oss.log.some((e) => e.kind === 'get' && e.key === 'large.bin'));
+    proc.kill('SIGTERM');
+    const run = await settled(10_000);
+    fault.cancel();
+    assert.not.ok(run.hung, `${extra.join(' ')}: the CLI did not exit; stderr: ${run.stderr}`);
+    failed(run, 1, 'CANCELLED', `interrupted get - ${extra.join(' ')}`);
+    assert.is(run.stdout.length, 0, `${extra.join(' ')}: nothing on stdout`);
+  }
+});
+
 child.run();

@@ -80,7 +80,10 @@ export async function runCli(io: CliIo): Promise<number> {
         return 0;
     }
   } catch (err) {
-    io.stderr.write(`error ${errorCode(err)}: ${oneLine(errorMessage(err))}\n`);
+    // Once interrupted, whatever the operation rejected with (its cancel, an AbortError, a destroyed stream's
+    // error) is the interruption: one stable code for it.
+    const code = io.signal?.aborted ? 'CANCELLED' : errorCode(err);
+    io.stderr.write(`error ${code}: ${oneLine(errorMessage(err))}\n`);
     return 1;
   }
 }
@@ -122,7 +125,7 @@ async function keygen(cmd: Cmd<'keygen'>, io: CliIo): Promise<void> {
 
 async function head(cmd: Cmd<'head'>, io: CliIo): Promise<void> {
   const client = await clientFor(cmd.connection, cmd.target, cmd.keys, { readOnly: true, plaintext: 'allow' });
-  const result = await client.head(cmd.target.key);
+  const result = await client.head(cmd.target.key, { signal: io.signal });
   const headers: Record<string, unknown> = result.res?.headers ?? {};
   const meta: Record<string, string> = {};
   // User metadata only: the encryption metadata (wrapped key included) is summarised by `envelope`.
@@ -151,7 +154,7 @@ async function put(cmd: Cmd<'put'>, io: CliIo): Promise<void> {
   let size: number | undefined;
   if (cmd.source === '-') {
     // Read up to the threshold: a short input is one PUT; a longer one continues as a multipart stream.
-    const head = await readUpTo(io.stdin, transfer.multipartThreshold);
+    const head = await readUpTo(io.stdin, transfer.multipartThreshold, io.signal);
     if (head.ended) {
       source = head.bytes;
       size = head.bytes.length;
@@ -165,7 +168,7 @@ async function put(cmd: Cmd<'put'>, io: CliIo): Promise<void> {
   try {
     let result: any;
     if (size !== undefined && size < transfer.multipartThreshold) {
-      result = await client.put(cmd.target.key, source);
+      result = await client.put(cmd.target.key, source, { signal: io.signal });
     } else {
       // A checkpoint path makes the upload resumable: read when present, rewritten per part, removed at the end.
       result = await client.multipartUpload(cmd.target.key, source, {
@@ -183,21 +186,28 @@ async function put(cmd: Cmd<'put'>, io: CliIo): Promise<void> {
     }
   } finally {
     bar.done();
+    // A cancelled or failed upload leaves stdin open, and an open stdin keeps the process alive until the
+    // writer closes it (maybe never): release it.
+    if (cmd.source === '-') (io.stdin as { destroy?: () => void }).destroy?.();
   }
 }
 
 async function get(cmd: Cmd<'get'>, io: CliIo): Promise<void> {
   const client = await clientFor(cmd.connection, cmd.source, cmd.keys, { readOnly: true });
   const name = cmd.source.key;
-  const options = cmd.range === undefined ? {} : { headers: { Range: formatRange(cmd.range) } };
+  // Every operation gets the signal: SIGINT/SIGTERM must stop a read to stdout as much as a resumable one.
+  const signal = io.signal;
+  const options = cmd.range === undefined ? { signal } : { headers: { Range: formatRange(cmd.range) }, signal };
   if (cmd.target === '-') {
     if (cmd.range !== undefined) {
       // A range is bounded by the caller: read it whole and verified, then write it.
       const { content } = await client.get(name, options);
+      signal?.throwIfAborted();
       await writeAll(io.stdout, content);
     } else {
-      const { stream } = await client.getStream(name);
-      await pipeline(stream, io.stdout, { end: false });
+      const { stream } = await client.getStream(name, options);
+      // The pipeline's own signal: one that fired while the GET was still waiting for its answer counts too.
+      await pipeline(stream, io.stdout, { end: false, signal });
     }
     return;
   }
@@ -266,18 +276,35 @@ async function writeNew(path: string, text: string, mode: number): Promise<void>
 async function readUpTo(
   input: NodeJS.ReadableStream,
   limit: number,
+  signal: AbortSignal | undefined,
 ): Promise<{ bytes: Buffer; ended: boolean; rest: AsyncIterator<Buffer | string> }> {
   const iterator = (input as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
+  // An interrupt must not wait for the writer at the other end of stdin (it may never close it): stop reading,
+  // and release stdin so that it does not keep the process alive.
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => {
+      (input as { destroy?: () => void }).destroy?.();
+      reject(signal!.reason);
+    };
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+  });
+  aborted.catch(() => undefined);
   const chunks: Buffer[] = [];
   let length = 0;
-  while (length < limit) {
-    const { value, done } = await iterator.next();
-    if (done) return { bytes: Buffer.concat(chunks, length), ended: true, rest: iterator };
-    const chunk = typeof value === 'string' ? Buffer.from(value) : value;
-    chunks.push(chunk);
-    length += chunk.length;
+  try {
+    while (length < limit) {
+      const { value, done } = await Promise.race([iterator.next(), aborted]);
+      if (done) return { bytes: Buffer.concat(chunks, length), ended: true, rest: iterator };
+      const chunk = typeof value === 'string' ? Buffer.from(value) : value;
+      chunks.push(chunk);
+      length += chunk.length;
+    }
+    return { bytes: Buffer.concat(chunks, length), ended: false, rest: iterator };
+  } finally {
+    signal?.removeEventListener('abort', onAbort!);
   }
-  return { bytes: Buffer.concat(chunks, length), ended: false, rest: iterator };
 }
 
 async function* prepend(first: Buffer, rest: AsyncIterator<Buffer | string>): AsyncGenerator<Buffer> {
