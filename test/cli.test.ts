@@ -171,9 +171,12 @@ args('keys: RSA padding, KMS settings and credentials, matdesc and --material', 
 });
 
 args('transfer: sizes, parallelism, threshold default, checkpoint rules', () => {
-  const put = parse('put', ['put', '-', 'oss://bkt/k', '--rsa-private-key', 'p', '--part-size', '256KiB', '--parallel', '3', '--multipart-threshold', '1M', '--checkpoint', 'cp.json']);
+  const put = parse('put', ['put', 'f', 'oss://bkt/k', '--rsa-private-key', 'p', '--part-size', '256KiB', '--parallel', '3', '--multipart-threshold', '1M', '--checkpoint', 'cp.json']);
   assert.equal(put.transfer, { partSize: 262144, parallel: 3, multipartThreshold: 1048576, checkpoint: 'cp.json' });
-  assert.is(put.source, '-');
+  assert.is(put.source, 'f');
+  assert.is(parse('put', ['put', '-', 'oss://bkt/k', '--rsa-private-key', 'p', '--part-size', '256KiB']).source, '-');
+  // A stream of unknown size has no checkpoint (its plan is not known), so stdin would silently not be resumable.
+  usage(['put', '-', 'oss://bkt/k', '--rsa-private-key', 'p', '--checkpoint', 'c'], /--checkpoint needs an input file; stdin \("-"\) cannot be resumed/);
   assert.is(parse('put', ['put', 'f', 'oss://bkt/k', '--kms-key-id', 'k', '--kms-region', 'r']).transfer.multipartThreshold, DEFAULT_MULTIPART_THRESHOLD);
   usage(['put', 'f', 'oss://bkt/k', '--rsa-public-key', 'p', '--part-size', '100001'], /multiple of 16.*100001 = 100001 bytes/);
   usage(['put', 'f', 'oss://bkt/k', '--rsa-public-key', 'p', '--parallel', '0'], /--parallel expected 1\.\.64, got 0/);

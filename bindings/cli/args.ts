@@ -55,7 +55,7 @@ transfer:
   --part-size N             part size in bytes (suffixes KiB, MiB, GiB; a multiple of 16)
   --parallel N              parts in flight at once
   --multipart-threshold N   put: multipart upload at or above this size (default 100MiB)
-  --checkpoint FILE         resumable transfer state; resumes when the file exists
+  --checkpoint FILE         resumable transfer state; resumes when the file exists (files only, not "-")
 
 output:
   --quiet, -q               no progress bar (it is drawn on stderr only when stderr is a terminal)
@@ -262,6 +262,11 @@ export function parseCliArgs(argv: readonly string[], env: Readonly<Record<strin
     const keys = parseKeys(flags, one, env, connection);
     if (keys.rsaPublicKeyFile === undefined && keys.rsaPrivateKeyFile === undefined && keys.kms?.keyId === undefined) {
       throw new CliUsageError('put needs a key that can encrypt: --rsa-public-key FILE, --rsa-private-key FILE or --kms-key-id ID');
+    }
+    if (args[0] === '-' && transfer.checkpoint !== undefined) {
+      // The upload of a stream of unknown size writes no checkpoint (its part plan is not known in advance), and
+      // stdin could not be read again from the right place anyway: refuse rather than promise a resume.
+      throw new CliUsageError('--checkpoint needs an input file; stdin ("-") cannot be resumed');
     }
     if (transfer.checkpoint !== undefined && keys.rsaPrivateKeyFile === undefined && keys.kms?.keyId === undefined) {
       // A resumed upload must encrypt its remaining parts with the same content key, recovered by unwrapping.
