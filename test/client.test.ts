@@ -820,4 +820,13 @@ aborts('an aborted signal stops get/put/head before any request; aborting a stre
   await rejects((async () => { for await (const _ of stream) void _; })(), (e) => assert.is(e.message, 'reader gone'));
 });
 
+aborts('getStream: a signal aborted while the GET waits for its answer rejects the call (no stream is handed out)', async () => {
+  const c = client();
+  await c.put('a/slow', Buffer.from(pseudoRandomBytes(50_000, 31)));
+  env.oss.inject({ kind: 'get', delayMs: 300 });
+  const ac = new AbortController();
+  setTimeout(() => ac.abort(new Error('gave up waiting')), 50);
+  await rejects(c.getStream('a/slow', { signal: ac.signal }), (e) => assert.is(e.message, 'gave up waiting'));
+});
+
 aborts.run();

@@ -155,6 +155,11 @@ export async function getStream(ctx: ClientContext, name: string, options?: Reco
     read.body.once('close', () => keys.wipe());
     const signal = signalOf(options);
     if (signal) {
+      // Aborted while the request waited for its answer: no listener would ever fire, so refuse here.
+      if (signal.aborted) {
+        read.body.destroy();
+        throw signal.reason;
+      }
       const onAbort = () => read.body.destroy(signal.reason);
       signal.addEventListener('abort', onAbort, { once: true });
       read.body.once('close', () => signal.removeEventListener('abort', onAbort));
