@@ -199,16 +199,10 @@ async function get(cmd: Cmd<'get'>, io: CliIo): Promise<void> {
   const signal = io.signal;
   const options = cmd.range === undefined ? { signal } : { headers: { Range: formatRange(cmd.range) }, signal };
   if (cmd.target === '-') {
-    if (cmd.range !== undefined) {
-      // A range is bounded by the caller: read it whole and verified, then write it.
-      const { content } = await client.get(name, options);
-      signal?.throwIfAborted();
-      await writeAll(io.stdout, content);
-    } else {
-      const { stream } = await client.getStream(name, options);
-      // The pipeline's own signal: one that fired while the GET was still waiting for its answer counts too.
-      await pipeline(stream, io.stdout, { end: false, signal });
-    }
+    // Streamed, ranged or not, so memory stays bounded whatever the size (`--range 0-` of a huge object too); the
+    // client checks a range's Content-Range before the first byte flows.
+    const { stream } = await client.getStream(name, options);
+    await pipeline(stream, io.stdout, { end: false, signal });
     return;
   }
   if (cmd.range !== undefined) {
@@ -316,11 +310,6 @@ async function* prepend(first: Buffer, rest: AsyncIterator<Buffer | string>): As
   }
 }
 
-function writeAll(out: Writable, bytes: Uint8Array | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    out.write(bytes ?? new Uint8Array(0), (err) => (err ? reject(err) : resolve()));
-  });
-}
 
 function numberOrNull(value: unknown): number | null {
   const n = Number(value);
