@@ -125,7 +125,9 @@ args('connection: flags win over OSS_* variables; credentials only from the envi
   assert.is(parse('head', ['head', 'oss://bkt/k'], env).connection.endpoint, 'http://127.0.0.1:9');
   usage(['head', 'oss://bkt/k'], /no OSS endpoint/, { OSS_ACCESS_KEY_ID: 'a', OSS_ACCESS_KEY_SECRET: 'b' });
   usage(['head', 'oss://bkt/k'], /no OSS credentials/, { OSS_ENDPOINT: 'http://h' });
-  usage(['head', 'oss://bkt/k', '--endpoint', '127.0.0.1:80'], /scheme is required/);
+  usage(['head', 'oss://bkt/k', '--endpoint', '127.0.0.1:80'], /^--endpoint expected .*scheme is required/);
+  // The message names where a bad endpoint came from.
+  usage(['head', 'oss://bkt/k'], /^OSS_ENDPOINT expected http\(s\):\/\/HOST\[:PORT\], got "127.0.0.1:80"/, { ...ENV, OSS_ENDPOINT: '127.0.0.1:80' });
 });
 
 args('keys: RSA padding, KMS settings and credentials, matdesc and --material', () => {
@@ -478,6 +480,17 @@ child('--matdesc on write, --material selects the key by matdesc on read; wrong 
   assert.not.ok(existsSync(key('wrong.out')));
   assert.not.ok(existsSync(key('missing.out')));
   for (const r of [noMatch, wrongKey, missing]) assert.not.ok(/PRIVATE KEY|[0-9a-f]{64}/.test(r.stderr), 'no key material in errors');
+});
+
+child('a plain (unencrypted) object: refused with PLAINTEXT_REJECTED naming the CLI flag; read with --plaintext allow', async () => {
+  const plain = Buffer.from('not encrypted at all');
+  oss.putObjectRaw(BUCKET, 'plain.txt', plain, {});
+  const [refused, allowed] = await Promise.all([
+    cli(['get', `oss://${BUCKET}/plain.txt`, '-', '--rsa-private-key', key('a.private.pem')]),
+    cli(['get', `oss://${BUCKET}/plain.txt`, '-', '--rsa-private-key', key('a.private.pem'), '--plaintext', 'allow']),
+  ]);
+  assert.match(failed(refused, 1, 'PLAINTEXT_REJECTED', 'plain object'), /--plaintext allow/);
+  assert.ok(ok(allowed, 'plain object with --plaintext allow').stdout.equals(plain));
 });
 
 child('get --checkpoint: a failed download keeps its checkpoint and no output; the rerun fetches only the missing parts', async () => {

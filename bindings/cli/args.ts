@@ -417,13 +417,15 @@ function expectPositionals(command: string, args: readonly string[], names: read
 }
 
 function parseConnection(one: (n: string) => string | undefined, env: Readonly<Record<string, string | undefined>>): Connection {
-  const endpoint = nonEmpty(one('endpoint')) ?? nonEmpty(env.OSS_ENDPOINT);
+  const flagEndpoint = nonEmpty(one('endpoint'));
+  const endpoint = flagEndpoint ?? nonEmpty(env.OSS_ENDPOINT);
+  const endpointSource = flagEndpoint !== undefined ? '--endpoint' : 'OSS_ENDPOINT';
   const region = nonEmpty(one('region')) ?? nonEmpty(env.OSS_REGION);
   if (endpoint === undefined && region === undefined) {
     throw new CliUsageError('no OSS endpoint: give --endpoint URL or --region R (or set OSS_ENDPOINT / OSS_REGION)');
   }
   if (endpoint !== undefined && !/^https?:\/\/[^/\s]+\/?$/i.test(endpoint)) {
-    throw new CliUsageError(`--endpoint expected http(s)://HOST[:PORT], got "${endpoint}" (the scheme is required)`);
+    throw new CliUsageError(`${endpointSource} expected http(s)://HOST[:PORT], got "${endpoint}" (the scheme is required)`);
   }
   const accessKeyId = nonEmpty(env.OSS_ACCESS_KEY_ID);
   const accessKeySecret = nonEmpty(env.OSS_ACCESS_KEY_SECRET);

@@ -83,10 +83,16 @@ export async function runCli(io: CliIo): Promise<number> {
     // Once interrupted, whatever the operation rejected with (its cancel, an AbortError, a destroyed stream's
     // error) is the interruption: one stable code for it.
     const code = io.signal?.aborted ? 'CANCELLED' : errorCode(err);
-    io.stderr.write(`error ${code}: ${oneLine(errorMessage(err))}\n`);
+    const hint = CLI_HINTS[code];
+    io.stderr.write(`error ${code}: ${oneLine(errorMessage(err))}${hint === undefined ? '' : ` (${hint})`}\n`);
     return 1;
   }
 }
+
+/** What to do about an error, in the CLI's own terms where the library's message names an API option. */
+const CLI_HINTS: Readonly<Record<string, string>> = {
+  PLAINTEXT_REJECTED: 'to read objects stored without encryption, pass --plaintext allow',
+};
 
 /**
  * The CODE of an `error CODE: message` line: our stable code, an OSS code from ali-oss, a system code, or
