@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { crc64, crc64ToDecimal } from '../bindings/integrity/crc64.js';
-import { startOssServer, type OssServer } from './support/oss-server.js';
+import { signV1, startOssServer, TEST_ACCESS_KEY_ID, TEST_ACCESS_KEY_SECRET, type OssServer } from './support/oss-server.js';
 import { fixturePath, pseudoRandomBytes, rejects } from './_util.js';
 
 const BUCKET = 'test-bucket';
@@ -39,15 +39,27 @@ function crcText(bytes: Uint8Array): string {
 type AnyError = Error & { code?: string; status?: number; name: string; requestId?: string };
 
 
-/** A request ali-oss cannot make (wrong part order, no Content-Length, preflight, raw XML...). */
+/**
+ * A request ali-oss cannot make (wrong part order, no Content-Length, preflight, raw XML...), signed with V1
+ * (Date + Authorization) for the default test key unless `sign` is false or names another key.
+ */
 function raw(
   oss: OssServer,
-  options: { method: string; path: string; headers?: Record<string, string>; body?: string | Buffer; bucketHost?: string | null },
+  options: {
+    method: string;
+    path: string;
+    headers?: Record<string, string>;
+    body?: string | Buffer;
+    bucketHost?: string | null;
+    sign?: false | { accessKeyId: string; accessKeySecret: string };
+  },
 ): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
   const host = options.bucketHost === null ? `127.0.0.1:${oss.port}` : `${options.bucketHost ?? BUCKET}.${oss.region}.aliyuncs.com`;
+  const headers: Record<string, string> = { host, ...options.headers };
+  if (options.sign !== false && options.method !== 'OPTIONS') Object.assign(headers, signedHeaders(options.method, host, options.path, headers, options.sign));
   return new Promise((resolve, reject) => {
     const req = httpRequest(
-      { host: '127.0.0.1', port: oss.port, method: options.method, path: options.path, headers: { host, ...options.headers }, agent: false },
+      { host: '127.0.0.1', port: oss.port, method: options.method, path: options.path, headers, agent: false },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -58,6 +70,28 @@ function raw(
     req.on('error', reject);
     req.end(options.body);
   });
+}
+
+/**
+ * Date and V1 Authorization for a raw request to `path` (virtual-host style when Host names a bucket, else
+ * `/bucket/key`). Bucket and key are worked out here from the path, independently of the server's routing.
+ */
+function signedHeaders(
+  method: string,
+  host: string,
+  path: string,
+  headers: Record<string, string>,
+  key: { accessKeyId: string; accessKeySecret: string } = { accessKeyId: TEST_ACCESS_KEY_ID, accessKeySecret: TEST_ACCESS_KEY_SECRET },
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!Object.keys(headers).some((h) => h.toLowerCase() === 'date' || h.toLowerCase() === 'x-oss-date')) out.date = new Date().toUTCString();
+  const [pathname, search = ''] = path.split('?');
+  const segments = pathname.slice(1);
+  const virtual = /[a-z]/.test(host.split('.')[0]) && host.includes('.') && !host.startsWith('127.');
+  const bucket = virtual ? host.split('.')[0] : decodeURIComponent(segments.split('/')[0]);
+  const objectKey = virtual ? decodeURIComponent(segments) : decodeURIComponent(segments.split('/').slice(1).join('/'));
+  out.authorization = signV1(key, { method, bucket, key: objectKey || undefined, query: new URLSearchParams(search), headers: { ...headers, ...out } });
+  return out;
 }
 
 /** Sends bytes on a fresh TCP connection and returns everything the server answers until it closes. */
@@ -406,7 +440,9 @@ objects('Content-MD5 is checked (InvalidDigest); an upload without a length is M
   assert.is(err.status, 400);
   assert.is(oss.getObject(BUCKET, 'md5.bin'), undefined);
   // Node's HTTP client always adds a length to a PUT, so this one is written by hand.
-  const noLength = await rawSocket(oss.port, `PUT /nolength.bin HTTP/1.1\r\nHost: ${BUCKET}.${oss.region}.aliyuncs.com\r\nConnection: close\r\n\r\n`);
+  const host = `${BUCKET}.${oss.region}.aliyuncs.com`;
+  const auth = signedHeaders('PUT', host, '/nolength.bin', {});
+  const noLength = await rawSocket(oss.port, `PUT /nolength.bin HTTP/1.1\r\nHost: ${host}\r\nDate: ${auth.date}\r\nAuthorization: ${auth.authorization}\r\nConnection: close\r\n\r\n`);
   assert.match(noLength, /^HTTP\/1.1 411 /);
   assert.match(noLength, /<Code>MissingContentLength<\/Code>/);
   assert.is(oss.getObject(BUCKET, 'nolength.bin'), undefined);
@@ -945,7 +981,7 @@ details('storeBodies: false keeps length, ETag and CRC (also combined for multip
 
 details('runs as a child process: prints the endpoint as one JSON line, serves ali-oss, stops on SIGTERM', async () => {
   const script = fileURLToPath(new URL('./support/oss-server.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', script, '--port', '0', '--min-part-size', '16'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, '--port', '0', '--min-part-size', '16', '--credential', 'child-id:child-secret'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   try {
@@ -964,7 +1000,7 @@ details('runs as a child process: prints the endpoint as one JSON line, serves a
     assert.is(info.region, 'oss-cn-hangzhou');
     assert.is(info.pid, child.pid);
     const OSS = (await import('ali-oss')).default;
-    const client = new OSS({ region: info.region, bucket: 'child', accessKeyId: 'id', accessKeySecret: 'secret', endpoint: info.endpoint });
+    const client = new OSS({ region: info.region, bucket: 'child', accessKeyId: 'child-id', accessKeySecret: 'child-secret', endpoint: info.endpoint });
     await client.put('x.bin', Buffer.from('from the child'));
     assert.is(Buffer.from((await client.get('x.bin')).content).toString(), 'from the child');
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

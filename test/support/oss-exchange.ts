@@ -7,6 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { defaultCodeFor, type FaultEffect, type FaultRegistry, type OssLogEntry } from './oss-faults.js';
+import type { OssAuthConfig } from './oss-auth.js';
 import type { Route } from './oss-routing.js';
 import { BodyAccumulator, OssError, type BodyDigest, type OssStore } from './oss-store.js';
 import { errorXml } from './oss-xml.js';
@@ -21,6 +22,8 @@ export interface ServerState {
   addressing: 'auto' | 'path' | 'virtual';
   checkPartCseHeaders: boolean;
   requestPrefix: string;
+  /** Who may sign requests (test/support/oss-auth.ts). */
+  auth: OssAuthConfig;
 }
 
 // Headers a browser page may read. Exposed explicitly because `*` is not honoured in credentialed mode.

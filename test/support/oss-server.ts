@@ -34,7 +34,13 @@
  * (names lower-case), `x-oss-object-type`, `x-oss-hash-crc64ecma` (CRC-64/XZ over the stored bytes, also the
  * whole-object CRC on ranged GETs) on PUT/GET/HEAD/UploadPart/Complete/Copy; Content-Range on 206; OSS XML
  * errors (on HEAD base64 in `x-oss-err`, as ali-oss reads it); `Content-MD5` is checked when sent
- * (`InvalidDigest`). Signatures are not verified: Authorization headers and signed query strings are accepted.
+ * (`InvalidDigest`).
+ *
+ * Authentication (test/support/oss-auth.ts): every request but an OPTIONS preflight must be signed as OSS
+ * checks it: V1 `Authorization: OSS id:sig`, V1 signed URLs, V4 `OSS4-HMAC-SHA256` headers and signed URLs,
+ * with the STS token when the key is an STS one. Keys: TEST_ACCESS_KEY_ID / TEST_ACCESS_KEY_SECRET plus
+ * `credentials`. Unknown key → 403 `InvalidAccessKeyId`; wrong signature → 403 `SignatureDoesNotMatch` with
+ * `StringToSign` in the XML; unsigned → 403 `AccessDenied` unless `anonymous: true`.
  * CORS: every response allows origin `*` and exposes ETag, request id, CRC, Content-Range/Length and the
  * metadata headers (the client-side-encryption names explicitly); OPTIONS preflights are answered.
  *
@@ -51,7 +57,8 @@
  * browser from storing responses at all (verified with Chromium against this server).
  *
  * As a child process: `node --import tsx test/support/oss-server.ts --port 0 [--region R] [--min-part-size N]
- * [--no-store-bodies] [--no-auto-create] [--addressing auto|path|virtual] [--bucket B]...` prints one JSON line
+ * [--no-store-bodies] [--no-auto-create] [--addressing auto|path|virtual] [--bucket B]... [--anonymous]
+ * [--credential ID:SECRET[:STS_TOKEN]]...` prints one JSON line
  * `{"endpoint":"http://127.0.0.1:PORT","port":PORT,"region":"oss-cn-hangzhou","pid":N}` and serves until
  * SIGTERM / SIGINT.
  *
@@ -59,7 +66,7 @@
  * (body reading, responses, fault execution), oss-operations.ts (one handler per OSS API), oss-range.ts
  * (Range and conditional headers), oss-store.ts (state and OSS's rules), oss-faults.ts, oss-xml.ts.
  *
- * Deliberately not here: signature checks, versioning, ACLs, append/symlink/tagging, server-side encryption.
+ * Deliberately not here: versioning, ACLs, append/symlink/tagging, server-side encryption.
  * @module
  */
 import { once } from 'node:events';
@@ -68,12 +75,15 @@ import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import OSS from 'ali-oss';
+import { authenticate, type OssCredential } from './oss-auth.js';
 import { ConnectionReset, Exchange, EXPOSED_HEADERS, faultError, isClientGone, type ServerState } from './oss-exchange.js';
 import { FaultRegistry, type FaultHandle, type OssFault, type OssLogEntry } from './oss-faults.js';
 import { attributesFrom, BODY_KINDS, objectHeaders, OPERATIONS } from './oss-operations.js';
 import { classify, parseRoute, type Route } from './oss-routing.js';
 import { digestOf, OssError, OssStore, type StoredObject } from './oss-store.js';
 
+export type { OssCredential } from './oss-auth.js';
+export { signV1 } from './oss-auth.js';
 export type { FaultHandle, OssFault, OssLogEntry, OssRequestKind } from './oss-faults.js';
 export { OssError } from './oss-store.js';
 export { resolveRange } from './oss-range.js';
@@ -96,6 +106,13 @@ export interface OssServerOptions {
   addressing?: 'auto' | 'path' | 'virtual';
   /** Reject UploadPart requests whose client-side-encryption headers differ from Initiate's. Default true. */
   checkPartCseHeaders?: boolean;
+  /**
+   * Key pairs accepted besides TEST_ACCESS_KEY_ID / TEST_ACCESS_KEY_SECRET (which always are). One with a
+   * `securityToken` is an STS key: its requests must carry exactly that token.
+   */
+  credentials?: OssCredential[];
+  /** Serve requests that carry no signature at all (as a public-read-write bucket). Default false: 403 AccessDenied. */
+  anonymous?: boolean;
 }
 
 /** Options for an ali-oss client, including the few the type definitions omit. */
@@ -168,7 +185,7 @@ export interface OssServer {
   close(): Promise<void>;
 }
 
-/** Default credentials of {@link OssServer.client} (not checked by the server). */
+/** Default credentials of {@link OssServer.client}; the server always accepts them. */
 export const TEST_ACCESS_KEY_ID = 'test-access-key-id';
 export const TEST_ACCESS_KEY_SECRET = 'test-access-key-secret';
 
@@ -213,6 +230,7 @@ export async function startOssServer(options: OssServerOptions = {}): Promise<Os
     addressing,
     checkPartCseHeaders: options.checkPartCseHeaders ?? true,
     requestPrefix: randomHex(8),
+    auth: { credentials: credentialMap(options.credentials ?? []), anonymous: options.anonymous ?? false, region },
   };
 
   const server: Server = createServer((req, res) => {
@@ -334,9 +352,19 @@ async function handle(state: ServerState, req: IncomingMessage, res: ServerRespo
     if (!res.writableFinished && entry.fault !== 'reset') entry.status = 0;
   });
 
-  const effect = state.faults.take(entry);
+  // OSS authenticates before anything else happens; a refused request must not use up an injected fault.
+  let authError: OssError | undefined;
+  if (!routeError && kind !== 'preflight') {
+    try {
+      authenticate(req, route, state.auth);
+    } catch (err) {
+      authError = err as OssError;
+    }
+  }
+  const effect = authError ? undefined : state.faults.take(entry);
   const ex = new Exchange(state, req, res, entry, route, effect);
   try {
+    if (authError) throw authError;
     if (effect && effect.delayMs > 0) {
       entry.fault = 'delay';
       await new Promise((r) => setTimeout(r, effect.delayMs));
@@ -364,6 +392,17 @@ async function handle(state: ServerState, req: IncomingMessage, res: ServerRespo
     }
     ex.sendError(ossError);
   }
+}
+
+function credentialMap(extra: OssCredential[]): Map<string, OssCredential> {
+  const map = new Map<string, OssCredential>([[TEST_ACCESS_KEY_ID, { accessKeyId: TEST_ACCESS_KEY_ID, accessKeySecret: TEST_ACCESS_KEY_SECRET }]]);
+  for (const c of extra) {
+    if (typeof c?.accessKeyId !== 'string' || typeof c.accessKeySecret !== 'string' || c.accessKeyId === '' || c.accessKeySecret === '') {
+      throw new TypeError(`"credentials" expected { accessKeyId, accessKeySecret, securityToken? } with non-empty strings, got ${JSON.stringify(c && { accessKeyId: c.accessKeyId })}`);
+    }
+    map.set(c.accessKeyId, { ...c });
+  }
+  return map;
 }
 
 function headerOf(req: IncomingMessage, name: string): string | undefined {
@@ -419,6 +458,11 @@ async function main(argv: string[]): Promise<void> {
     else if (arg === '--no-auto-create') options.autoCreateBuckets = false;
     else if (arg === '--addressing') options.addressing = value() as OssServerOptions['addressing'];
     else if (arg === '--bucket') (options.buckets ??= []).push(value());
+    else if (arg === '--anonymous') options.anonymous = true;
+    else if (arg === '--credential') {
+      const [accessKeyId, accessKeySecret, securityToken] = value().split(':');
+      (options.credentials ??= []).push({ accessKeyId, accessKeySecret, ...(securityToken ? { securityToken } : {}) });
+    }
     else throw new Error(`unknown argument ${arg}; see the header of test/support/oss-server.ts`);
   }
   const server = await startOssServer(options);
