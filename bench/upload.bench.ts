@@ -196,7 +196,7 @@ async function crossValidate(material: ReturnType<typeof rsaKeyWrapper>): Promis
 /** The stand-in as a child process that keeps no bodies. */
 async function startServerChild(): Promise<{ process: ChildProcess; endpoint: string; region: string }> {
   const script = fileURLToPath(new URL('../test/support/oss-server.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', script, '--port', '0', '--no-store-bodies'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', script, '--port', '0', '--no-store-bodies', '--credential', `${CREDENTIALS.accessKeyId}:${CREDENTIALS.accessKeySecret}`], { stdio: ['ignore', 'pipe', 'inherit'] });
   const line = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout! }).once('line', resolve);
     child.once('exit', (code) => reject(new Error(`the stand-in exited (${code}) before it was ready`)));
