@@ -1213,8 +1213,8 @@ auth('V4 (authorizationV4: true): put, head, get, list, multipart and delete wor
   const xml = await bad.text();
   assert.is(xmlField(xml, 'Code'), 'SignatureDoesNotMatch');
   assert.match(xmlField(xml, 'CanonicalRequest') ?? '', /^GET\n\/test-bucket\/v4\/a%20b%2Bc\.bin\n/);
-  // An expired V4 URL: x-oss-date a minute back with a 1-second lifetime. Not re-signed: OSS checks the lifetime
-  // before the signature, so an expired link is reported as expired whatever its signature.
+  // An expired V4 URL: x-oss-date a minute back with a 1-second lifetime. Not re-signed: the stand-in checks the
+  // lifetime before the signature (V1 and V4 alike), so an expired link is reported as expired either way.
   const stale = new URL(url);
   const staleDate = new Date(Date.now() - 60_000).toISOString().replace(/[-:]|\.[0-9]{3}/g, '');
   stale.searchParams.set('x-oss-date', staleDate);
