@@ -41,12 +41,12 @@ export function fixturePath(...parts: string[]): string {
  * a class and a stable code (and optionally a message pattern) as `rejects(p, KeyUnwrapError, 'KEY_NO_MATCH')`.
  */
 export async function rejects(promise: Promise<unknown>, check?: (err: any) => void): Promise<any>;
-export async function rejects(promise: Promise<unknown>, cls: Function, code: string, pattern?: RegExp): Promise<any>;
+export async function rejects(promise: Promise<unknown>, cls: Function, code: string, pattern?: string | RegExp): Promise<any>;
 export async function rejects(
   promise: Promise<unknown>,
   checkOrClass?: Function,
   code?: string,
-  pattern?: RegExp,
+  pattern?: string | RegExp,
 ): Promise<any> {
   const check = typeof code === 'string' ? isCode(checkOrClass!, code, pattern) : (checkOrClass as ((err: any) => void) | undefined);
   try {
@@ -59,7 +59,7 @@ export async function rejects(
 }
 
 /** A `rejects` check: the error is an instance of `cls` carrying `code`, its message matching `pattern` if given. */
-export const isCode = (cls: Function, code: string, pattern?: RegExp) => (err: any): void => {
+export const isCode = (cls: Function, code: string, pattern?: string | RegExp) => (err: any): void => {
   assert.instance(err, cls, `expected ${cls.name}, got ${err?.name}: ${err?.message}`);
   assert.is(err.code, code, err.message);
   if (pattern) assert.match(err.message, pattern);
@@ -79,4 +79,19 @@ export function throwsWith(fn: () => unknown, Class: Function, message: string |
     return;
   }
   assert.unreachable(`expected ${Class.name}`);
+}
+
+/**
+ * The synchronous {@link rejects}: `fn` must throw an instance of `cls` carrying `code`, its message matching
+ * `pattern` (a RegExp, or a string it must contain) if given. Returns the message.
+ */
+export function throwsCode(fn: () => unknown, cls: Function, code: string, pattern?: string | RegExp): string {
+  try {
+    fn();
+  } catch (err) {
+    isCode(cls, code, pattern)(err);
+    return (err as Error).message;
+  }
+  assert.unreachable(`expected ${cls.name} ${code}`);
+  return '';
 }

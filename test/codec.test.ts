@@ -24,7 +24,7 @@ import {
 import { describeEnvelope } from '../bindings/envelope/describe.js';
 import { CEK_ALG, ENVELOPE_HEADERS, metaKey, WRAP_ALG } from '../bindings/envelope/headers.js';
 import { MetadataError } from '../bindings/errors.js';
-import { fixturePath } from './_util.js';
+import { fixturePath, throwsCode } from './_util.js';
 
 interface Vector {
   name: string;
@@ -70,17 +70,7 @@ function v1(changes: Record<string, string | undefined> = {}): Record<string, st
   return Object.fromEntries(Object.entries(h).filter(([, v]) => v !== undefined)) as Record<string, string>;
 }
 
-function throwsMeta(fn: () => unknown, code: string, pattern?: RegExp): void {
-  try {
-    fn();
-  } catch (err) {
-    assert.instance(err, MetadataError);
-    assert.is((err as MetadataError).code, code, (err as Error).message);
-    if (pattern) assert.match((err as Error).message, pattern);
-    return;
-  }
-  assert.unreachable(`expected MetadataError ${code}`);
-}
+const throwsMeta = (fn: () => unknown, code: string, pattern?: RegExp) => throwsCode(fn, MetadataError, code, pattern);
 
 // ---------------------------------------------------------------------------------------------------------------
 const table = suite('envelope headers table');

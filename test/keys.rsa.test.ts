@@ -31,7 +31,7 @@ import {
 } from '../bindings/keys/rsa.js';
 import { nodeRsaEngine, preferNodeRsaEngine } from '../bindings/keys/rsa-native.js';
 import type { ContentKey, KeyWrapper, WrappedContentKey } from '../bindings/keys/types.js';
-import { fixturePath, pseudoRandomBytes, rejects, toHex } from './_util.js';
+import { fixturePath, pseudoRandomBytes, rejects, throwsCode, toHex } from './_util.js';
 
 const PKCS1 = 'RSA/NONE/PKCS1Padding';
 const OAEP = 'RSA/NONE/OAEPWithSHA-1AndMGF1Padding';
@@ -67,17 +67,7 @@ function pkcs1EncryptForge(publicKeyPem: string, data: Uint8Array): string {
 }
 
 
-function throwsCode(fn: () => unknown, code: string, pattern?: RegExp): void {
-  try {
-    fn();
-  } catch (err) {
-    assert.instance(err, OssCryptoError);
-    assert.is((err as OssCryptoError).code, code, (err as Error).message);
-    if (pattern) assert.match((err as Error).message, pattern);
-    return;
-  }
-  assert.unreachable(`expected ${code}`);
-}
+const throwsOwnCode = (fn: () => unknown, code: string, pattern?: RegExp) => throwsCode(fn, OssCryptoError, code, pattern);
 
 // ---------------------------------------------------------------------------------------------------------------
 const formats = suite('RSA key formats');
@@ -344,11 +334,11 @@ bad('a wrapped value that is not base64: MetadataError META_MALFORMED', async ()
 
 bad('unsupported key sizes: KEY_INVALID (512 and 4104 bits)', () => {
   const small = forge.pki.publicKeyToPem(forge.pki.rsa.setPublicKey(new forge.jsbn.BigInteger('f'.repeat(128), 16), new forge.jsbn.BigInteger('65537')));
-  throwsCode(() => rsaKeyWrapper({ publicKey: small }), 'KEY_INVALID', /RSA-512 key; supported sizes are 1024 to 4096 bits/);
+  throwsOwnCode(() => rsaKeyWrapper({ publicKey: small }), 'KEY_INVALID', /RSA-512 key; supported sizes are 1024 to 4096 bits/);
   const big = forge.pki.publicKeyToPem(forge.pki.rsa.setPublicKey(new forge.jsbn.BigInteger('f'.repeat(1026), 16), new forge.jsbn.BigInteger('65537')));
-  throwsCode(() => rsaKeyWrapper({ publicKey: big }), 'KEY_INVALID', /RSA-4104 key/);
+  throwsOwnCode(() => rsaKeyWrapper({ publicKey: big }), 'KEY_INVALID', /RSA-4104 key/);
   const smallPrivate = pkcs1Private(generateKeyPairSync('rsa', { modulusLength: 512 }).privateKey);
-  throwsCode(() => rsaKeyWrapper({ privateKey: smallPrivate }), 'KEY_INVALID', /"privateKey" is an RSA-512 key/);
+  throwsOwnCode(() => rsaKeyWrapper({ privateKey: smallPrivate }), 'KEY_INVALID', /"privateKey" is an RSA-512 key/);
 });
 
 bad('malformed PEM, wrong block type, non-RSA keys, passphrase problems, mismatched halves: KEY_INVALID', () => {

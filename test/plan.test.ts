@@ -22,7 +22,7 @@ import {
   planParts,
   type PartPlan,
 } from '../bindings/upload/plan.js';
-import { fixturePath, hex, pseudoRandomBytes, throwsWith, toHex } from './_util.js';
+import { fixturePath, hex, pseudoRandomBytes, throwsCode, throwsWith, toHex } from './_util.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -34,20 +34,6 @@ const backends: Array<{ name: string; options: AesCtrOptions }> = [
   { name: 'native', options: { backend: nativeBackend } },
 ];
 
-function throwsCode(fn: () => unknown, Class: Function, code: string, includes?: string | RegExp): string {
-  try {
-    fn();
-  } catch (err) {
-    assert.instance(err, Class, `expected ${Class.name}, got ${(err as Error)?.name}: ${(err as Error)?.message}`);
-    assert.is((err as { code?: string }).code, code);
-    const message = (err as Error).message;
-    if (typeof includes === 'string') assert.ok(message.includes(includes), `message ${JSON.stringify(message)} lacks ${JSON.stringify(includes)}`);
-    else if (includes) assert.match(message, includes);
-    return message;
-  }
-  assert.unreachable(`expected ${Class.name} ${code}`);
-  return '';
-}
 
 const throwsBuiltin = throwsWith;
 
