@@ -13,6 +13,7 @@
 import type { CtrBackend, CtrSession } from './backend.js';
 import { addBlocks, BLOCK_BYTES, splitOffset } from './counter.js';
 import { wasmBackend } from '../wasm/core.js';
+import { describe } from '../util/describe.js';
 
 export type { CtrBackend, CtrSession } from './backend.js';
 export { BLOCK_BYTES } from './counter.js';
@@ -174,11 +175,4 @@ function checkOffset(name: string, value: unknown): bigint {
     throw new RangeError(`"${name}" expected a non-negative safe integer, got ${value}`);
   }
   return BigInt(value);
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'Array';
-  if (typeof value === 'object') return (value as object).constructor?.name ?? 'object';
-  return typeof value;
 }

@@ -16,6 +16,7 @@ import { MetadataError } from '../errors.js';
 import type { Matdesc, WrappedContentKey } from '../keys/types.js';
 import { base64Problem } from './base64.js';
 import { CEK_ALG, ENVELOPE_HEADERS, META_PREFIX, metaKey, V2_WRAP_ALGS, WRAP_ALG } from './headers.js';
+import { describe } from '../util/describe.js';
 
 /**
  * The decoded encryption metadata of one object. Holds wrapped keys only.
@@ -74,7 +75,7 @@ export type HeadersInput =
  *   await client.put(name, body, { meta: metaFromEnvelope(env) });
  */
 export function encodeEnvelope(env: Envelope): Record<string, string> {
-  if (env === null || typeof env !== 'object') throw new TypeError(`"env" expected an Envelope, got ${typeName(env)}`);
+  if (env === null || typeof env !== 'object') throw new TypeError(`"env" expected an Envelope, got ${describe(env)}`);
   if (env.format !== 'v2') {
     throw new RangeError(`"env.format" expected 'v2' (V1 metadata is read, never written), got ${JSON.stringify(env.format)}`);
   }
@@ -82,14 +83,14 @@ export function encodeEnvelope(env: Envelope): Record<string, string> {
     throw new RangeError(`"env.cekAlg" expected ${JSON.stringify(CEK_ALG.ctr)}, got ${JSON.stringify(env.cekAlg)}`);
   }
   const w = env.wrapped;
-  if (w === null || typeof w !== 'object') throw new TypeError(`"env.wrapped" expected a WrappedContentKey, got ${typeName(w)}`);
+  if (w === null || typeof w !== 'object') throw new TypeError(`"env.wrapped" expected a WrappedContentKey, got ${describe(w)}`);
   if (w.format !== 'v2') throw new RangeError(`"env.wrapped.format" expected 'v2', got ${JSON.stringify(w.format)}`);
   if (!V2_WRAP_ALGS.includes(w.wrapAlg)) {
     throw new RangeError(`"env.wrapped.wrapAlg" expected one of ${V2_WRAP_ALGS.join(', ')}, got ${JSON.stringify(w.wrapAlg)}`);
   }
   for (const field of ['wrappedKey', 'wrappedStart'] as const) {
     const value = w[field];
-    if (typeof value !== 'string') throw new TypeError(`"env.wrapped.${field}" expected a string, got ${typeName(value)}`);
+    if (typeof value !== 'string') throw new TypeError(`"env.wrapped.${field}" expected a string, got ${describe(value)}`);
     const problem = value === '' ? 'it is empty' : base64Problem(value);
     if (problem !== undefined) throw new RangeError(`"env.wrapped.${field}" expected standard padded base64: ${problem}`);
   }
@@ -108,7 +109,7 @@ export function encodeEnvelope(env: Envelope): Record<string, string> {
   }
   if (env.unencryptedContentMd5 !== undefined) {
     if (typeof env.unencryptedContentMd5 !== 'string' || env.unencryptedContentMd5 === '') {
-      throw new TypeError(`"env.unencryptedContentMd5" expected a non-empty string, got ${typeName(env.unencryptedContentMd5)}`);
+      throw new TypeError(`"env.unencryptedContentMd5" expected a non-empty string, got ${describe(env.unencryptedContentMd5)}`);
     }
     out[h.unencryptedContentMd5] = env.unencryptedContentMd5;
   }
@@ -209,7 +210,7 @@ export function metaFromEnvelope(env: Envelope): Record<string, string> {
  *   const env = decodeEnvelope(headersFromMeta(meta ?? {}));
  */
 export function headersFromMeta(meta: Readonly<Record<string, HeaderValue>>): Record<string, HeaderValue> {
-  if (meta === null || typeof meta !== 'object') throw new TypeError(`"meta" expected an object, got ${typeName(meta)}`);
+  if (meta === null || typeof meta !== 'object') throw new TypeError(`"meta" expected an object, got ${describe(meta)}`);
   const out: Record<string, HeaderValue> = {};
   for (const [name, value] of Object.entries(meta)) out[META_PREFIX + name] = value;
   return out;
@@ -360,17 +361,17 @@ function parseMatdesc(text: string | undefined, name: string): Matdesc {
 
 function checkMatdesc(name: string, value: unknown): Matdesc {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new TypeError(`"${name}" expected an object of strings, got ${typeName(value)}`);
+    throw new TypeError(`"${name}" expected an object of strings, got ${describe(value)}`);
   }
   for (const [k, v] of Object.entries(value)) {
-    if (typeof v !== 'string') throw new TypeError(`"${name}" expected string values, got ${typeName(v)} for ${JSON.stringify(k)}`);
+    if (typeof v !== 'string') throw new TypeError(`"${name}" expected string values, got ${describe(v)} for ${JSON.stringify(k)}`);
   }
   return value as Matdesc;
 }
 
 function checkSize(name: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    throw new RangeError(`"${name}" expected a non-negative safe integer, got ${typeof value === 'number' ? value : typeName(value)}`);
+    throw new RangeError(`"${name}" expected a non-negative safe integer, got ${typeof value === 'number' ? value : describe(value)}`);
   }
   return value;
 }
@@ -381,7 +382,7 @@ function missing(name: string, version: string, why: string): MetadataError {
 
 /** Case-insensitive lookup over the headers; conflicting duplicates are an error, not a guess. */
 function headerReader(headers: HeadersInput): Reader {
-  if (headers === null || typeof headers !== 'object') throw new TypeError(`"headers" expected an object, got ${typeName(headers)}`);
+  if (headers === null || typeof headers !== 'object') throw new TypeError(`"headers" expected an object, got ${describe(headers)}`);
   const map = new Map<string, string>();
   const entries: Iterable<[string, HeaderValue]> =
     typeof (headers as { entries?: unknown }).entries === 'function' && !isPlainRecord(headers)
@@ -413,7 +414,7 @@ function singleValue(name: string, value: HeaderValue): string | undefined {
     }
     return value[0];
   }
-  throw new TypeError(`"headers['${name}']" expected a string or string[], got ${typeName(value)}`);
+  throw new TypeError(`"headers['${name}']" expected a string or string[], got ${describe(value)}`);
 }
 
 function isPlainRecord(value: object): boolean {
@@ -424,11 +425,4 @@ function isPlainRecord(value: object): boolean {
 /** Quotes a header value for a message, shortened: values here are algorithm names, sizes and matdescs. */
 function quote(text: string): string {
   return JSON.stringify(text.length > 120 ? text.slice(0, 117) + '...' : text);
-}
-
-function typeName(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'Array';
-  if (typeof value === 'object') return (value as object).constructor?.name ?? 'object';
-  return typeof value;
 }

@@ -44,6 +44,7 @@
  */
 import { KeyUnwrapError, KeyWrapError, KmsError } from '../errors.js';
 import type { ContentKey, KeyWrapper, Matdesc, WrappedContentKey } from './types.js';
+import { describe } from '../util/describe.js';
 
 /**
  * The V2 wrap algorithm of KMS-wrapped keys.
@@ -671,11 +672,4 @@ function decodeBase64(text: string): Uint8Array | undefined {
   const out = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
   return out;
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'Array';
-  if (typeof value === 'object') return (value as object).constructor?.name ?? 'object';
-  return typeof value;
 }

@@ -27,6 +27,7 @@ import { decodeBase64, encodeBase64 } from '../envelope/base64.js';
 import { WRAP_ALG } from '../envelope/headers.js';
 import { pkcs1v15Pad, pkcs1v15Unpad } from './pkcs1.js';
 import type { ContentKey, KeyWrapper, Matdesc, WrappedContentKey } from './types.js';
+import { describe } from '../util/describe.js';
 
 /**
  * Smallest RSA modulus accepted (oss2's own test keys are 1024-bit).
@@ -193,7 +194,7 @@ export class RsaKeyWrapper implements KeyWrapper {
   /** Prefer {@link rsaKeyWrapper}; the constructor takes the same options. */
   constructor(options: RsaKeyWrapperOptions) {
     if (options === null || typeof options !== 'object') {
-      throw new TypeError(`"options" expected an object, got ${typeName(options)}`);
+      throw new TypeError(`"options" expected an object, got ${describe(options)}`);
     }
     const { publicKey, privateKey, passphrase, padding = 'pkcs1', matdesc = {}, engine, webCrypto } = options;
     const adopted = (options as { [ADOPT]?: AdoptedKeys })[ADOPT];
@@ -201,13 +202,13 @@ export class RsaKeyWrapper implements KeyWrapper {
       throw new RangeError(`"padding" expected 'pkcs1' or 'oaep', got ${JSON.stringify(padding)}`);
     }
     if (passphrase !== undefined && typeof passphrase !== 'string') {
-      throw new TypeError(`"passphrase" expected a string, got ${typeName(passphrase)}`);
+      throw new TypeError(`"passphrase" expected a string, got ${describe(passphrase)}`);
     }
     if (engine !== undefined && !isEngine(engine)) {
-      throw new TypeError(`"engine" expected an RsaEngine (name, importPublicKey(), importPrivateKey()), got ${typeName(engine)}`);
+      throw new TypeError(`"engine" expected an RsaEngine (name, importPublicKey(), importPrivateKey()), got ${describe(engine)}`);
     }
     if (webCrypto !== undefined && typeof webCrypto !== 'boolean') {
-      throw new TypeError(`"webCrypto" expected a boolean, got ${typeName(webCrypto)}`);
+      throw new TypeError(`"webCrypto" expected a boolean, got ${describe(webCrypto)}`);
     }
     if (engine !== undefined && webCrypto !== undefined) {
       throw new TypeError(`"webCrypto" only chooses between the default engines; it cannot be combined with "engine" (${engine.name})`);
@@ -259,7 +260,7 @@ export class RsaKeyWrapper implements KeyWrapper {
    */
   withEngine(engine: RsaEngine): RsaKeyWrapper {
     if (!isEngine(engine)) {
-      throw new TypeError(`"engine" expected an RsaEngine (name, importPublicKey(), importPrivateKey()), got ${typeName(engine)}`);
+      throw new TypeError(`"engine" expected an RsaEngine (name, importPublicKey(), importPrivateKey()), got ${describe(engine)}`);
     }
     const options = { padding: this.#padding, matdesc: this.matdesc, engine, [ADOPT]: { pub: this.#public, priv: this.#private } };
     return new RsaKeyWrapper(options as RsaKeyWrapperOptions);
@@ -293,7 +294,7 @@ export class RsaKeyWrapper implements KeyWrapper {
       const ops = this.#publicOps;
       const out = await (this.#padding === 'oaep' ? ops.encryptOaep(data) : ops.encryptPkcs1(data));
       if (!(out instanceof Uint8Array) || out.length !== k) {
-        throw new Error(`the ${this.engine.name} engine returned ${out instanceof Uint8Array ? `${out.length} bytes` : typeName(out)}, expected ${k}`);
+        throw new Error(`the ${this.engine.name} engine returned ${out instanceof Uint8Array ? `${out.length} bytes` : describe(out)}, expected ${k}`);
       }
       return out;
     };
@@ -502,7 +503,7 @@ function findPem(input: unknown, name: string, types: readonly string[]): forge.
   let text: string;
   if (typeof input === 'string') text = input;
   else if (input instanceof Uint8Array) text = toBinary(input);
-  else throw new TypeError(`"${name}" expected a PEM string or Uint8Array, got ${typeName(input)}`);
+  else throw new TypeError(`"${name}" expected a PEM string or Uint8Array, got ${describe(input)}`);
   let blocks: forge.pem.ObjectPEM[];
   try {
     blocks = forge.pem.decode(text);
@@ -555,17 +556,17 @@ function counterFromDecimal(bytes: Uint8Array): Uint8Array | undefined {
 }
 
 function checkContentKey(content: ContentKey): void {
-  if (content === null || typeof content !== 'object') throw new TypeError(`"content" expected a ContentKey, got ${typeName(content)}`);
-  if (!(content.key instanceof Uint8Array)) throw new TypeError(`"content.key" expected a Uint8Array, got ${typeName(content.key)}`);
-  if (!(content.iv instanceof Uint8Array)) throw new TypeError(`"content.iv" expected a Uint8Array, got ${typeName(content.iv)}`);
+  if (content === null || typeof content !== 'object') throw new TypeError(`"content" expected a ContentKey, got ${describe(content)}`);
+  if (!(content.key instanceof Uint8Array)) throw new TypeError(`"content.key" expected a Uint8Array, got ${describe(content.key)}`);
+  if (!(content.iv instanceof Uint8Array)) throw new TypeError(`"content.iv" expected a Uint8Array, got ${describe(content.iv)}`);
   if (content.key.length !== 32) throw new RangeError(`"content.key" expected 32 bytes, got ${content.key.length}`);
   if (content.iv.length !== 16) throw new RangeError(`"content.iv" expected 16 bytes, got ${content.iv.length}`);
 }
 
 function checkWrapped(wrapped: WrappedContentKey): void {
-  if (wrapped === null || typeof wrapped !== 'object') throw new TypeError(`"wrapped" expected a WrappedContentKey, got ${typeName(wrapped)}`);
+  if (wrapped === null || typeof wrapped !== 'object') throw new TypeError(`"wrapped" expected a WrappedContentKey, got ${describe(wrapped)}`);
   for (const field of ['wrapAlg', 'wrappedKey', 'wrappedStart'] as const) {
-    if (typeof wrapped[field] !== 'string') throw new TypeError(`"wrapped.${field}" expected a string, got ${typeName(wrapped[field])}`);
+    if (typeof wrapped[field] !== 'string') throw new TypeError(`"wrapped.${field}" expected a string, got ${describe(wrapped[field])}`);
   }
   if (wrapped.format !== 'v1' && wrapped.format !== 'v2') {
     throw new TypeError(`"wrapped.format" expected 'v1' or 'v2', got ${JSON.stringify(wrapped.format)}`);
@@ -574,11 +575,11 @@ function checkWrapped(wrapped: WrappedContentKey): void {
 
 function copyMatdesc(matdesc: unknown): Matdesc {
   if (matdesc === null || typeof matdesc !== 'object' || Array.isArray(matdesc)) {
-    throw new TypeError(`"matdesc" expected an object of strings, got ${typeName(matdesc)}`);
+    throw new TypeError(`"matdesc" expected an object of strings, got ${describe(matdesc)}`);
   }
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(matdesc)) {
-    if (typeof v !== 'string') throw new TypeError(`"matdesc" expected string values, got ${typeName(v)} for ${JSON.stringify(k)}`);
+    if (typeof v !== 'string') throw new TypeError(`"matdesc" expected string values, got ${describe(v)} for ${JSON.stringify(k)}`);
     Object.defineProperty(out, k, { value: v, enumerable: true, writable: false, configurable: false });
   }
   return Object.freeze(out);
@@ -605,7 +606,7 @@ function isEngine(value: unknown): value is RsaEngine {
 function importInto<T>(engine: RsaEngine, name: 'publicKey' | 'privateKey', der: Uint8Array, load: (der: Uint8Array) => T): T {
   try {
     const ops = load(der);
-    if (ops === null || typeof ops !== 'object') throw new Error(`the engine returned ${typeName(ops)}`);
+    if (ops === null || typeof ops !== 'object') throw new Error(`the engine returned ${describe(ops)}`);
     return ops;
   } catch (err) {
     throw new OssCryptoError('KEY_INVALID', `"${name}" was not accepted by the ${engine.name} RSA engine`, { cause: scrubCause(err) });
@@ -761,11 +762,4 @@ function fromBinary(text: string): Uint8Array<ArrayBuffer> {
  */
 function scrubCause(err: unknown): Error {
   return new Error(err instanceof Error ? err.message : String(err));
-}
-
-function typeName(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'Array';
-  if (typeof value === 'object') return (value as object).constructor?.name ?? 'object';
-  return typeof value;
 }
