@@ -12,7 +12,7 @@
  */
 import type { CtrBackend, CtrSession } from './backend.js';
 import { addBlocks, BLOCK_BYTES, splitOffset } from './counter.js';
-import { wasmBackend } from '../wasm/core.js';
+import { wasmBackend } from './wasm.js';
 import { describe } from '../util/describe.js';
 
 export type { CtrBackend, CtrSession } from './backend.js';
