@@ -13,7 +13,7 @@
  * @module
  */
 import { MetadataError } from '../errors.js';
-import type { Matdesc, WrappedContentKey } from '../keys/types.js';
+import type { Matdesc, WrappedContentKey } from './types.js';
 import { base64Problem } from './base64.js';
 import { CEK_ALG, ENVELOPE_HEADERS, META_PREFIX, metaKey, V2_WRAP_ALGS, WRAP_ALG } from './headers.js';
 import { describe } from '../util/describe.js';

@@ -7,7 +7,7 @@
  * of the wrapped values, which tell an RSA modulus size apart without revealing anything.
  * @module
  */
-import type { Matdesc } from '../keys/types.js';
+import type { Matdesc } from './types.js';
 import { decodeBase64 } from './base64.js';
 import type { Envelope } from './codec.js';
 import { WRAP_ALG } from './headers.js';
