@@ -111,8 +111,9 @@ for (const m of [0, 3]) {
     const { path, data } = writeData(`kill-${mname}`, 20 * KIB100 + 7, 300 + m);
     const cpPath = join(env.dir, `kill-${mname}.checkpoint.json`);
     const key = `kill/${mname}`;
-    // Slow parts, so that the kill lands in the middle of the upload.
-    env.oss.inject({ kind: 'uploadPart', times: Infinity, delayMs: 60 });
+    // Slow parts, so that the kill lands in the middle of the upload: after the 4th part, the other 17 still
+    // need about 9 × 150 ms at parallel 2, room for a loaded machine to deliver the event and the signal.
+    env.oss.inject({ kind: 'uploadPart', times: Infinity, delayMs: 150 });
     const jobPath = join(env.dir, `kill-${mname}.job.json`);
     writeFileSync(
       jobPath,
