@@ -17,7 +17,7 @@ import { parseDownloadCheckpoint, type DownloadCheckpoint } from '../bindings/do
 import type { DownloadFileOptions } from '../bindings/download/resumable.js';
 import { decodeEnvelope, encodeEnvelope } from '../bindings/envelope/codec.js';
 import { CEK_ALG } from '../bindings/envelope/headers.js';
-import { encodeBase64 } from '../bindings/envelope/base64.js';
+import { encodeBase64 } from '../bindings/util/base64.js';
 import { CheckpointError, IntegrityError, OssCryptoError, PlaintextObjectError } from '../bindings/errors.js';
 import { KeyRing } from '../bindings/keys/keyring.js';
 import { rsaKeyWrapper } from '../bindings/keys/rsa.js';

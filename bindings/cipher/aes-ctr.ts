@@ -14,22 +14,11 @@ import type { CtrBackend, CtrSession } from './backend.js';
 import { addBlocks, BLOCK_BYTES, splitOffset } from './counter.js';
 import { wasmBackend } from './wasm.js';
 import { describe } from '../util/describe.js';
+import { IV_BYTES, KEY_BYTES } from './sizes.js';
 
 export type { CtrBackend, CtrSession } from './backend.js';
 export { BLOCK_BYTES } from './counter.js';
-
-/**
- * AES-256 key length in bytes.
- * @example
- *   const key = crypto.getRandomValues(new Uint8Array(KEY_BYTES));
- */
-export const KEY_BYTES = 32;
-/**
- * CTR initial counter block (IV) length in bytes.
- * @example
- *   if (iv.length !== IV_BYTES) throw new RangeError(`"iv" expected ${IV_BYTES} bytes, got ${iv.length}`);
- */
-export const IV_BYTES = 16;
+export { IV_BYTES, KEY_BYTES } from './sizes.js';
 
 /**
  * Options of {@link aesCtr}.

@@ -14,9 +14,10 @@
  */
 import { MetadataError } from '../errors.js';
 import type { Matdesc, WrappedContentKey } from './types.js';
-import { base64Problem } from './base64.js';
+import { base64Problem } from '../util/base64.js';
 import { CEK_ALG, ENVELOPE_HEADERS, META_PREFIX, metaKey, V2_WRAP_ALGS, WRAP_ALG } from './headers.js';
 import { describe } from '../util/describe.js';
+import { checkMatdesc } from './checks.js';
 
 /**
  * The decoded encryption metadata of one object. Holds wrapped keys only.
@@ -94,7 +95,7 @@ export function encodeEnvelope(env: Envelope): Record<string, string> {
     const problem = value === '' ? 'it is empty' : base64Problem(value);
     if (problem !== undefined) throw new RangeError(`"env.wrapped.${field}" expected standard padded base64: ${problem}`);
   }
-  const matdesc = checkMatdesc('env.wrapped.matdesc', w.matdesc);
+  const matdesc = checkMatdesc(w.matdesc, 'env.wrapped.matdesc');
 
   const h = ENVELOPE_HEADERS.v2;
   const out: Record<string, string> = {
@@ -357,16 +358,6 @@ function parseMatdesc(text: string | undefined, name: string): Matdesc {
   }
   // JSON.parse makes "__proto__" an own property, so the map keeps every key the writer stored.
   return Object.freeze(parsed as Record<string, string>);
-}
-
-function checkMatdesc(name: string, value: unknown): Matdesc {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new TypeError(`"${name}" expected an object of strings, got ${describe(value)}`);
-  }
-  for (const [k, v] of Object.entries(value)) {
-    if (typeof v !== 'string') throw new TypeError(`"${name}" expected string values, got ${describe(v)} for ${JSON.stringify(k)}`);
-  }
-  return value as Matdesc;
 }
 
 function checkSize(name: string, value: unknown): number {

@@ -8,7 +8,7 @@
  * @module
  */
 import type { Matdesc } from './types.js';
-import { decodeBase64 } from './base64.js';
+import { decodeBase64 } from '../util/base64.js';
 import type { Envelope } from './codec.js';
 import { WRAP_ALG } from './headers.js';
 

@@ -12,6 +12,7 @@
  * returned ContentKey for every part and every range of that object (the client does).
  * @module
  */
+import { contentKeyProblem } from '../envelope/checks.js';
 import { canonicalMatdesc, matdescEquals } from '../envelope/codec.js';
 import { KeyUnwrapError, KeyWrapError } from '../errors.js';
 import { generateContentKey } from './random.js';
@@ -215,14 +216,12 @@ function checkWrapper(name: string, value: unknown): asserts value is KeyWrapper
 
 /** Whatever a material returns, the body cipher needs exactly a 32-byte key and a 16-byte IV. */
 function checkContent(content: ContentKey, material: KeyWrapper): ContentKey {
-  const key = content?.key;
-  const iv = content?.iv;
+  const found = contentKeyProblem(content);
   const problem =
-    !(key instanceof Uint8Array) ? 'no key bytes'
-    : key.length !== 32 ? `a ${key.length}-byte key (expected 32)`
-    : !(iv instanceof Uint8Array) ? 'no IV bytes'
-    : iv.length !== 16 ? `a ${iv.length}-byte IV (expected 16)`
-    : undefined;
+    found === undefined ? undefined
+    : found.length !== undefined ? `a ${found.length}-byte ${found.field === 'key' ? 'key' : 'IV'} (expected ${found.expected})`
+    : found.field === 'iv' ? 'no IV bytes'
+    : 'no key bytes';
   if (problem !== undefined) {
     throw new KeyUnwrapError(
       'KEY_UNWRAP_FAILED',
@@ -231,5 +230,5 @@ function checkContent(content: ContentKey, material: KeyWrapper): ContentKey {
   }
   // Copies the caller owns: the client zeroes them after each operation, and a material that caches its keys
   // (a vault client) must not find its cache zeroed, which would decrypt the next read to garbage, silently.
-  return { key: Uint8Array.from(key), iv: Uint8Array.from(iv as Uint8Array) };
+  return { key: Uint8Array.from(content.key), iv: Uint8Array.from(content.iv) };
 }

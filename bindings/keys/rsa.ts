@@ -23,11 +23,12 @@
  */
 import forge from 'node-forge';
 import { KeyUnwrapError, KeyWrapError, MetadataError, OssCryptoError } from '../errors.js';
-import { decodeBase64, encodeBase64 } from '../envelope/base64.js';
+import { decodeBase64, encodeBase64 } from '../util/base64.js';
 import { WRAP_ALG } from '../envelope/headers.js';
 import { pkcs1v15Pad, pkcs1v15Unpad } from './pkcs1.js';
 import type { ContentKey, KeyWrapper, Matdesc, WrappedContentKey } from './types.js';
 import { describe } from '../util/describe.js';
+import { checkContentKey, checkMatdesc } from '../envelope/checks.js';
 
 /**
  * Smallest RSA modulus accepted (oss2's own test keys are 1024-bit).
@@ -218,7 +219,7 @@ export class RsaKeyWrapper implements KeyWrapper {
     }
     this.#padding = padding;
     this.wrapAlg = padding === 'pkcs1' ? WRAP_ALG.rsaPkcs1 : WRAP_ALG.rsaOaep;
-    this.matdesc = copyMatdesc(matdesc);
+    this.matdesc = checkMatdesc(matdesc);
     this.engine = engine ?? (webCrypto === false ? forgeRsaEngine : portableRsaEngine);
     this.#engineChosen = engine !== undefined || webCrypto !== undefined;
 
@@ -555,14 +556,6 @@ function counterFromDecimal(bytes: Uint8Array): Uint8Array | undefined {
   return iv;
 }
 
-function checkContentKey(content: ContentKey): void {
-  if (content === null || typeof content !== 'object') throw new TypeError(`"content" expected a ContentKey, got ${describe(content)}`);
-  if (!(content.key instanceof Uint8Array)) throw new TypeError(`"content.key" expected a Uint8Array, got ${describe(content.key)}`);
-  if (!(content.iv instanceof Uint8Array)) throw new TypeError(`"content.iv" expected a Uint8Array, got ${describe(content.iv)}`);
-  if (content.key.length !== 32) throw new RangeError(`"content.key" expected 32 bytes, got ${content.key.length}`);
-  if (content.iv.length !== 16) throw new RangeError(`"content.iv" expected 16 bytes, got ${content.iv.length}`);
-}
-
 function checkWrapped(wrapped: WrappedContentKey): void {
   if (wrapped === null || typeof wrapped !== 'object') throw new TypeError(`"wrapped" expected a WrappedContentKey, got ${describe(wrapped)}`);
   for (const field of ['wrapAlg', 'wrappedKey', 'wrappedStart'] as const) {
@@ -571,18 +564,6 @@ function checkWrapped(wrapped: WrappedContentKey): void {
   if (wrapped.format !== 'v1' && wrapped.format !== 'v2') {
     throw new TypeError(`"wrapped.format" expected 'v1' or 'v2', got ${JSON.stringify(wrapped.format)}`);
   }
-}
-
-function copyMatdesc(matdesc: unknown): Matdesc {
-  if (matdesc === null || typeof matdesc !== 'object' || Array.isArray(matdesc)) {
-    throw new TypeError(`"matdesc" expected an object of strings, got ${describe(matdesc)}`);
-  }
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(matdesc)) {
-    if (typeof v !== 'string') throw new TypeError(`"matdesc" expected string values, got ${describe(v)} for ${JSON.stringify(k)}`);
-    Object.defineProperty(out, k, { value: v, enumerable: true, writable: false, configurable: false });
-  }
-  return Object.freeze(out);
 }
 
 function describeMatdesc(matdesc: Matdesc): string {
