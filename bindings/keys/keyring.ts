@@ -14,7 +14,7 @@
  */
 import { contentKeyProblem } from '../envelope/checks.js';
 import { canonicalMatdesc, matdescEquals } from '../envelope/codec.js';
-import { KeyUnwrapError, KeyWrapError } from '../errors.js';
+import { KeyInvalidError, KeyUnwrapError, KeyWrapError } from '../errors.js';
 import { generateContentKey } from './random.js';
 import type { ContentKey, KeyWrapper, Matdesc, WrappedContentKey } from './types.js';
 
@@ -121,10 +121,10 @@ export class KeyRing {
   async createContentKey(): Promise<NewContentKey> {
     const material = this.#default;
     if (material === undefined) {
-      throw new KeyWrapError('KEY_INVALID', 'this KeyRing has no "default" material, so it cannot encrypt new objects (it can only read)');
+      throw new KeyInvalidError('KEY_INVALID', 'this KeyRing has no "default" material, so it cannot encrypt new objects (it can only read)');
     }
     if (!material.canWrap) {
-      throw new KeyWrapError(
+      throw new KeyInvalidError(
         'KEY_INVALID',
         `the default material (${material.wrapAlg}, matdesc ${canonicalMatdesc(material.matdesc)}) cannot wrap new keys: it lacks its public key or key id`,
       );

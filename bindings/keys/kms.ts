@@ -55,6 +55,7 @@ import { sdkClientFromSettings, type KmsCiphertext, type KmsClient, type KmsPlai
 import { isTransientKmsFailure, kmsErrorOf, type KmsAction } from './kms-failure.js';
 import { generateContentIv } from './random.js';
 import type { ContentKey, KeyWrapper, Matdesc, WrappedContentKey } from './types.js';
+import { counterFromDecimal } from './v1-counter.js';
 
 export { DEFAULT_KMS_BLOB_LAYOUT, kmsBlobFromHeader, type KmsBlobLayout } from './kms-blob.js';
 export { kmsClientFromSdk, type KmsCiphertext, type KmsClient, type KmsPlaintext, type KmsSdkClient } from './kms-client.js';
@@ -320,21 +321,15 @@ function plainBytes(answer: KmsPlaintext, length: number, what: string): Uint8Ar
 /** V1 start: the decimal initial counter as the 16-byte big-endian counter block (FORMATS.md §3). */
 function counterBlock(answer: KmsPlaintext): Uint8Array {
   const text = answer.plaintext;
-  let value: bigint | undefined;
-  if (/^[0-9]{1,39}$/.test(text)) value = BigInt(text);
-  if (value === undefined || value >= 1n << 128n) {
+  const iv = counterFromDecimal(new TextEncoder().encode(text));
+  if (iv === undefined) {
     throw new KeyUnwrapError(
       'KEY_UNWRAP_FAILED',
       `KMS Decrypt of the V1 counter start returned a Plaintext that is not a decimal counter below 2^128 ` +
         `(${text.length} characters; request id ${answer.requestId ?? 'unknown'})`,
     );
   }
-  const out = new Uint8Array(IV_BYTES);
-  for (let i = IV_BYTES - 1; i >= 0; i--) {
-    out[i] = Number(value & 0xffn);
-    value >>= 8n;
-  }
-  return out;
+  return iv;
 }
 
 /** The policy of this wrapper: util/retry.ts's, with `attempts` (total) read as `retries` + 1. */

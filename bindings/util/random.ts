@@ -4,7 +4,7 @@
  * Nothing here logs or keeps what it returns.
  * @module
  */
-import { OssCryptoError } from '../errors.js';
+import { KeyInvalidError } from '../errors.js';
 
 // getRandomValues refuses more than 65,536 bytes per call (Web Crypto §10.1.1).
 const MAX_RANDOM_CHUNK = 65_536;
@@ -12,7 +12,7 @@ const MAX_RANDOM_CHUNK = 65_536;
 /**
  * `length` bytes from the platform CSPRNG.
  * @throws {RangeError} when `length` is not a non-negative safe integer
- * @throws {OssCryptoError} `KEY_INVALID` when the runtime has no `globalThis.crypto.getRandomValues`
+ * @throws {KeyInvalidError} `KEY_INVALID` when the runtime has no `globalThis.crypto.getRandomValues`
  * @example
  *   const salt = randomBytes(16);
  */
@@ -22,7 +22,7 @@ export function randomBytes(length: number): Uint8Array {
   }
   const crypto = (globalThis as { crypto?: { getRandomValues?: (a: Uint8Array) => Uint8Array } }).crypto;
   if (typeof crypto?.getRandomValues !== 'function') {
-    throw new OssCryptoError(
+    throw new KeyInvalidError(
       'KEY_INVALID',
       'no CSPRNG: globalThis.crypto.getRandomValues is missing (on Node 18 run with --experimental-global-webcrypto, ' +
         "or set globalThis.crypto = (await import('node:crypto')).webcrypto before creating keys)",
