@@ -15,7 +15,7 @@ export { randomBytes } from '../util/random.js';
 /**
  * A fresh content key for one object (or one multipart upload): 32 random key bytes and a random 16-byte IV
  * with bytes 8..11 set to zero (FORMATS.md §1).
- * @throws {OssCryptoError} `KEY_INVALID` when the runtime has no CSPRNG
+ * @throws {KeyInvalidError} `KEY_INVALID` when the runtime has no CSPRNG
  * @example
  *   const content = generateContentKey();
  *   const wrapped = await wrapper.wrap(content);
@@ -27,7 +27,7 @@ export function generateContentKey(): ContentKey {
 /**
  * A fresh 16-byte IV for a new object: random, with bytes 8..11 set to zero (FORMATS.md §1). Also used alone
  * where the key comes from elsewhere (KMS GenerateDataKey).
- * @throws {OssCryptoError} `KEY_INVALID` when the runtime has no CSPRNG
+ * @throws {KeyInvalidError} `KEY_INVALID` when the runtime has no CSPRNG
  * @example
  *   const iv = generateContentIv();
  */
