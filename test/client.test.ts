@@ -15,7 +15,7 @@ import * as assert from 'uvu/assert';
 import type { CtrBackend } from '../bindings/cipher/aes-ctr.js';
 import { nativeBackend } from '../bindings/cipher/native.js';
 import { CryptoClient } from '../bindings/client/crypto-client.js';
-import { isTransientError, withRetry } from '../bindings/client/retry.js';
+import { isTransientError, withRetry } from '../bindings/util/retry.js';
 import { decodeEnvelope } from '../bindings/envelope/codec.js';
 import { IntegrityError, OssCryptoError, PlaintextObjectError, UnsupportedOperationError } from '../bindings/errors.js';
 import { KeyRing } from '../bindings/keys/keyring.js';

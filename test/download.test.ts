@@ -11,7 +11,7 @@ import * as assert from 'uvu/assert';
 import { aesCtrXor } from '../bindings/cipher/aes-ctr.js';
 import type { CtrBackend } from '../bindings/cipher/backend.js';
 import { nativeBackend } from '../bindings/cipher/native.js';
-import type { AliOssLike } from '../bindings/client/context.js';
+import type { AliOssLike } from '../bindings/oss/ali-oss.js';
 import { CryptoClient } from '../bindings/client/crypto-client.js';
 import { parseDownloadCheckpoint, type DownloadCheckpoint } from '../bindings/download/checkpoint.js';
 import type { DownloadFileOptions } from '../bindings/download/resumable.js';

@@ -25,7 +25,7 @@ import type { CryptoClient } from '../bindings/client/crypto-client.js';
 import { CheckpointError, KeyUnwrapError } from '../bindings/errors.js';
 import { KeyRing } from '../bindings/keys/keyring.js';
 import { parseUploadCheckpoint, type UploadCheckpoint } from '../bindings/upload/checkpoint.js';
-import { EncryptedMultipartUpload } from '../bindings/upload/orchestrator.js';
+import { EncryptedMultipartUpload } from '../bindings/upload/managed-upload.js';
 import { cryptoClientFromSpec, materialFromSpec, startChild, type MaterialSpec } from './support/upload-child.js';
 import { isCode, pseudoRandomBytes, rejects } from './_util.js';
 import { assertNoKeyIn, multipartHarness } from './support/multipart-harness.js';

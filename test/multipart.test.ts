@@ -25,7 +25,7 @@ import { decodeEnvelope } from '../bindings/envelope/codec.js';
 import { CheckpointError, IntegrityError, PartError, UnsupportedOperationError } from '../bindings/errors.js';
 import { KeyRing } from '../bindings/keys/keyring.js';
 import { serializeMultipartCryptoContext, type UploadCheckpoint } from '../bindings/upload/checkpoint.js';
-import type { UploadedPart } from '../bindings/upload/multipart.js';
+import type { UploadedPart } from '../bindings/upload/parts-api.js';
 import { MAX_PARTS } from '../bindings/upload/plan.js';
 import { nativeBackend } from '../bindings/cipher/native.js';
 import { startOssServer } from './support/oss-server.js';

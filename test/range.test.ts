@@ -24,7 +24,7 @@ import {
   type RangeInput,
   type RangeSpec,
   type RangedResponse,
-} from '../bindings/download/range.js';
+} from '../bindings/transfer/range.js';
 import { IntegrityError } from '../bindings/errors.js';
 import { hex, pseudoRandomBytes, throwsWith, toHex } from './_util.js';
 import { ciphertextOf, interopRanges, interopVectors } from './support/interop.js';

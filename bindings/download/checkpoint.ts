@@ -18,7 +18,7 @@
  * @module
  */
 import { CheckpointError } from '../errors.js';
-import { CHECKPOINT_VERSION, FieldReader, parseJson } from '../upload/checkpoint.js';
+import { CHECKPOINT_VERSION, FieldReader, parseJson } from '../checkpoint/fields.js';
 
 /** The `type` tag of a download checkpoint. */
 export const DOWNLOAD_CHECKPOINT_TYPE = 'ali-oss-crypto/download-checkpoint';

@@ -1,36 +1,21 @@
 /**
- * `multipartUpload(name, file, options)` with client-side encryption: ali-oss's call (same option names, same
- * result, `progress(p, checkpoint, res)`), driven by its own part loop because ali-oss's cannot encrypt
- * (FORMATS.md §5; STYLE.md §F).
+ * The run of one managed upload (FORMATS.md §5; STYLE.md §F): Initiate or resume from a checkpoint (checked
+ * against the source and against ListParts), then `parallel` workers pulling planned parts from one generator,
+ * each read into a pooled buffer of `partSize` bytes, encrypted in place at its offset and sent; the checkpoint
+ * after every part (to `progress` and the checkpoint file); then Complete, with the CRC-64 check of parts-api.ts.
+ * A failure stops new parts, lets the others settle, and throws the original error with `checkpoint` attached; a
+ * cancel does the same with a `cancel` error. Nothing of the run is still going when it settles.
  *
- * One upload is one {@link EncryptedMultipartUpload}, used once. `parallel` workers pull planned parts from one
- * generator; each part is read from the source at its offset into a buffer of `partSize` bytes, encrypted in place
- * with `aesCtr(key, iv, part.start)` and sent, so memory stays near `parallel × partSize` whatever the size of the
- * file (streams are read part by part, in order; see source.ts). After every part the checkpoint (JSON, wrapped
- * key only; schema in checkpoint.ts) is passed to `progress` and, when `options.checkpoint` is a path, written to
- * that file atomically (temporary file + rename). A later call with that checkpoint (or path) validates it (same
- * size, mtime, part size; the upload still exists, per ListParts; the key unwraps) and sends only the parts it
- * does not list.
- *
- * Failures. Transient errors are retried per request (client retry policy), a part being re-read and
- * re-encrypted from its own offset. A part that still fails stops the loop: the other workers finish the part
- * they hold, then the original ali-oss error is thrown with `checkpoint` attached, and the upload is left for
- * resuming (aborted only with `abortOnError: true`). Cancellation (`options.signal`, `upload.cancel()` or
- * `CryptoClient#cancel()`) starts no new part and no new retry; the parts already in flight finish and are
- * recorded, then the call rejects with an Error `name: 'cancel'`, `status: 0`, carrying the checkpoint. Nothing
- * of the upload runs after the rejection, so the checkpoint (and its file) is final and can be resumed at once.
- *
- * After CompleteMultipartUpload, the object's CRC-64 is checked against the parts' (multipart.ts).
- *
- * Deliberately not here: the single-request `put` (client/put.ts); ali-oss's `put` fallback for small files (an
- * encrypted one-part upload is used instead, so every size gets the same checkpoint and result behaviour).
+ * Deliberately not here: the public entry and its cancel registry (managed-upload.ts), the checkpoint file
+ * (checkpoint-file.ts), reading sources (source.ts).
  * @module
  */
 import { aesCtr } from '../cipher/aes-ctr.js';
-import type { ClientContext } from '../client/context.js';
-import { copyOptions, refuseEncryptionMetaOverride, signalOf } from '../client/object.js';
 import { CheckpointError, PartError } from '../errors.js';
 import type { ContentKey, WrappedContentKey } from '../keys/types.js';
+import type { ClientContext } from '../transfer/context.js';
+import { refuseEncryptionMetaOverride } from '../transfer/metadata.js';
+import { copyOptions } from '../transfer/request-options.js';
 import {
   checkUploadCheckpointMatches,
   createMultipartCryptoContext,
@@ -44,208 +29,12 @@ import {
   type UploadCheckpoint,
   type UploadedPart,
 } from './checkpoint.js';
-import { abortMultipartUpload, completeMultipartUpload, initiate, listAllParts, sendPart, type CompleteMultipartUploadResult } from './multipart.js';
+import { CheckpointFile } from './checkpoint-file.js';
+import type { MultipartCancelError, MultipartUploadOptions, MultipartUploadResult } from './managed-options.js';
+import { initiate, sendPart } from './part-requests.js';
+import { abortMultipartUpload, completeMultipartUpload, listAllParts } from './parts-api.js';
 import { choosePartSize, MAX_PARTS, PART_ALIGNMENT, planParts, type PlannedPart } from './plan.js';
 import { openPartReader, type PartReader, type UploadBody } from './source.js';
-
-export type { UploadCheckpoint } from './checkpoint.js';
-export type { UploadBody } from './source.js';
-
-/**
- * `progress(p, checkpoint, res)` as ali-oss calls it: `p` in [0, 1]; `checkpoint` null at the end.
- * @example
- *   const progress: MultipartProgress = (p, checkpoint) => { if (checkpoint) saveJson(checkpoint); };
- *   await client.multipartUpload('big.bin', path, { progress });
- */
-export type MultipartProgress = (p: number, checkpoint: UploadCheckpoint | null, res: any) => unknown;
-
-/**
- * Options of {@link multipartUpload}: ali-oss's, plus `signal`, `contentLength` and `abortOnError`.
- * @example
- *   const options: MultipartUploadOptions = { partSize: 8 << 20, parallel: 4, checkpoint: 'big.cp.json' };
- *   await client.multipartUpload('big.bin', '/data/big.bin', options);
- */
-export interface MultipartUploadOptions {
-  /**
-   * Part size in bytes, a multiple of 16. Default: the client's `partSize`. Raised (to a multiple of 16) when the
-   * file would need more than 10,000 parts, as ali-oss does. Ignored when resuming unless given, then checked.
-   */
-  partSize?: number;
-  /** Parts in flight. Default: the client's `parallel` (5). */
-  parallel?: number;
-  /**
-   * Called after Initiate (`0`), after each part, and after Complete (`1`, `null`), as ali-oss does; awaited.
-   * For a stream of unknown size only `0` and `1` are reported: neither the fraction nor a checkpoint (whose plan
-   * needs the size) exists before the stream ends.
-   */
-  progress?: MultipartProgress;
-  /**
-   * Resume from this checkpoint (as `progress` gave it, or parsed from JSON); or a file path: resume from it
-   * when it exists, and write the checkpoint there after every part (deleted after success).
-   */
-  checkpoint?: UploadCheckpoint | string;
-  /** Cancels the upload; see the module comment. */
-  signal?: AbortSignal;
-  /** The size of a stream source, when known (ali-oss `putStream`'s option name). */
-  contentLength?: number;
-  /** Abort the multipart upload when it fails (default false: keep it for resuming). Cancelling never aborts. */
-  abortOnError?: boolean;
-  /** ali-oss: user metadata (names without `x-oss-meta-`); encryption metadata names are refused. */
-  meta?: Record<string, unknown>;
-  /** ali-oss: headers of Initiate (and of Complete, e.g. `x-oss-forbid-overwrite`). */
-  headers?: Record<string, unknown>;
-  /** ali-oss: Content-Type of the object. */
-  mime?: string;
-  /** ali-oss: `timeout`, `callback` (sent on Complete)... are passed through. */
-  [option: string]: unknown;
-}
-
-/**
- * ali-oss's `multipartUpload` result.
- * @example
- *   const { etag }: MultipartUploadResult = await client.multipartUpload('big.bin', '/data/big.bin');
- */
-export type MultipartUploadResult = CompleteMultipartUploadResult;
-
-/**
- * The rejection of a cancelled upload (ali-oss's cancel event, as a real Error).
- * @example
- *   try { await client.multipartUpload(name, path, { signal }); }
- *   catch (err) { if (isCancelError(err)) resumeLater((err as MultipartCancelError).checkpoint); }
- */
-export interface MultipartCancelError extends Error {
-  name: 'cancel';
-  status: 0;
-  /** Resume with it (`options.checkpoint`); `null` when the upload was cancelled before it was initiated. */
-  checkpoint: UploadCheckpoint | null;
-}
-
-/**
- * One encrypted multipart upload, used once: `await new EncryptedMultipartUpload(ctx, name, file, options).done()`.
- * @example
- *   const upload = new EncryptedMultipartUpload(ctx, 'big.iso', '/data/big.iso', { checkpoint: '/tmp/big.cp' });
- *   setTimeout(() => upload.cancel(), 5000);
- *   try { await upload.done(); } catch (err) { if (err.name === 'cancel') save(err.checkpoint); }
- */
-export class EncryptedMultipartUpload {
-  readonly #ctx: ClientContext;
-  readonly #name: string;
-  readonly #file: UploadBody;
-  readonly #options: MultipartUploadOptions;
-  readonly #cancel = new AbortController();
-  #started = false;
-  #checkpoint: UploadCheckpoint | undefined;
-
-  /**
-   * @param ctx the client context
-   * @param name the object key
-   * @param file a file path, Buffer/Uint8Array, Blob/File, Node Readable or WHATWG ReadableStream
-   * @param options see {@link MultipartUploadOptions}
-   * @throws {TypeError} for a missing name or unsupported options (checked again, fully, by `done()`)
-   */
-  constructor(ctx: ClientContext, name: string, file: UploadBody, options: MultipartUploadOptions = {}) {
-    if (typeof name !== 'string' || name === '') throw new TypeError(`"name" expected a non-empty object key, got ${typeof name}`);
-    if (options === null || typeof options !== 'object') throw new TypeError(`"options" expected an object, got ${options === null ? 'null' : typeof options}`);
-    this.#ctx = ctx;
-    this.#name = name;
-    this.#file = file;
-    this.#options = options;
-    if (typeof options.checkpoint === 'object' && options.checkpoint !== null) this.#checkpoint = options.checkpoint;
-  }
-
-  /** The latest checkpoint (after Initiate, and after every part); undefined before Initiate. */
-  get checkpoint(): UploadCheckpoint | undefined {
-    return this.#checkpoint;
-  }
-
-  /** Cancels the upload: `done()` rejects with a `cancel` error carrying the checkpoint. */
-  cancel(): void {
-    this.#cancel.abort();
-  }
-
-  /**
-   * Runs the upload.
-   * @returns ali-oss's result: `{ res, bucket, name, etag }` (and `data` with a callback)
-   * @throws {MultipartCancelError} `name: 'cancel'`, `status: 0`, with `checkpoint`, when cancelled
-   * @throws {CheckpointError} CHECKPOINT_MALFORMED / CHECKPOINT_MISMATCH when the checkpoint cannot be resumed
-   * @throws {PartError} PART_INVALID when the size and part size break an OSS rule
-   * @throws the ali-oss error of a request that kept failing, with `checkpoint` attached
-   */
-  async done(): Promise<MultipartUploadResult> {
-    if (this.#started) throw new TypeError('EncryptedMultipartUpload.done() was already called; create a new upload object');
-    this.#started = true;
-    const userSignal = signalOf(this.#options);
-    const forward = () => this.#cancel.abort(userSignal?.reason);
-    if (userSignal?.aborted) forward();
-    userSignal?.addEventListener('abort', forward, { once: true });
-    const set = running.get(this.#ctx) ?? new Set<EncryptedMultipartUpload>();
-    running.set(this.#ctx, set);
-    set.add(this);
-    try {
-      return await new Run(this.#ctx, this.#name, this.#file, this.#options, this.#cancel.signal, (cp) => {
-        this.#checkpoint = cp;
-      }).run();
-    } finally {
-      set.delete(this);
-      userSignal?.removeEventListener('abort', forward);
-    }
-  }
-}
-
-/**
- * Encrypts and uploads `file` as a multipart object (ali-oss `multipartUpload`), resumable from a checkpoint.
- * @param ctx the client context
- * @param name the object key
- * @param file a file path, Buffer/Uint8Array, Blob/File, Node Readable or WHATWG ReadableStream
- * @param options `partSize`, `parallel`, `progress`, `checkpoint`, `signal`, `headers`, `meta`, `mime`...
- * @returns ali-oss's result (`res`, `bucket`, `name`, `etag`)
- * @throws see {@link EncryptedMultipartUpload.done}
- * @example
- *   await multipartUpload(ctx, 'backup.tar', '/data/backup.tar', {
- *     parallel: 4, partSize: 8 << 20, checkpoint: '/tmp/backup.tar.checkpoint',
- *     progress: (p) => console.log(`${Math.round(p * 100)}%`),
- *   });
- */
-export function multipartUpload(
-  ctx: ClientContext,
-  name: string,
-  file: UploadBody,
-  options?: MultipartUploadOptions,
-): Promise<MultipartUploadResult> {
-  return new EncryptedMultipartUpload(ctx, name, file, options).done();
-}
-
-/**
- * Cancels every `multipartUpload` running on this client (ali-oss `cancel(abort?)`); with `abort`, also aborts
- * that multipart upload on OSS. The returned promise settles when the abort request has; it never has to be
- * awaited (a failure then goes unreported, as with ali-oss).
- * @example
- *   cryptoClient.cancel();                                  // pause: resume later from the checkpoint
- *   await cryptoClient.cancel({ name, uploadId });          // give up: discard the uploaded parts
- */
-export function cancelMultipartUploads(
-  ctx: ClientContext,
-  abort?: { name: string; uploadId: string; options?: Record<string, unknown> },
-): Promise<void> {
-  for (const upload of running.get(ctx) ?? []) upload.cancel();
-  if (abort === undefined) return Promise.resolve();
-  const p = abortMultipartUpload(ctx, abort.name, abort.uploadId, abort.options).then(() => undefined);
-  p.catch(() => {});
-  return p;
-}
-
-/**
- * True for the rejection of a cancelled upload.
- * @example
- *   catch (err) { if (isCancelError(err)) resumeLater(err.checkpoint); else throw err; }
- */
-export function isCancelError(err: unknown): err is MultipartCancelError {
-  return err instanceof Error && err.name === 'cancel' && (err as { status?: unknown }).status === 0;
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-
-const running = new WeakMap<ClientContext, Set<EncryptedMultipartUpload>>();
 
 /** What a part worker's wait for the next part resolves to once the upload is cancelled or has failed. */
 const STOPPED = Symbol('stopped');
@@ -268,7 +57,12 @@ interface Upload {
   readonly done: UploadedPart[];
 }
 
-class Run {
+/**
+ * One run of a managed upload: start or resume, the part workers, Complete, and what a failure or a cancel leaves.
+ * @example
+ *   const result = await new Run(ctx, name, file, options, cancelSignal, (cp) => (latest = cp)).run();
+ */
+export class Run {
   readonly #ctx: ClientContext;
   readonly #name: string;
   readonly #file: UploadBody;
@@ -661,57 +455,6 @@ interface PartItem {
   readonly buffer: Uint8Array;
 }
 
-/** Writes a checkpoint file atomically (temporary file + rename), one write at a time, latest state wins. */
-class CheckpointFile {
-  readonly #path: string;
-  #chain: Promise<void> = Promise.resolve();
-  #latest: string | undefined;
-  #stopped = false;
-
-  constructor(path: string) {
-    if (path === '') throw new TypeError('"checkpoint" expected a file path, got ""');
-    this.#path = path;
-  }
-
-  async read(): Promise<string | undefined> {
-    const fs = await import('node:fs/promises');
-    try {
-      return await fs.readFile(this.#path, 'utf8');
-    } catch (err) {
-      if ((err as { code?: unknown }).code === 'ENOENT') return undefined;
-      throw err;
-    }
-  }
-
-  write(cp: UploadCheckpoint): Promise<void> {
-    if (this.#stopped) return this.#chain;
-    this.#latest = JSON.stringify(cp, null, 2);
-    const step = this.#chain.catch(() => {}).then(() => this.#flush());
-    this.#chain = step;
-    return step;
-  }
-
-  /** No further writes; resolves when the last one has landed. */
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    await this.#chain.catch(() => {});
-  }
-
-  async remove(): Promise<void> {
-    await this.stop();
-    const fs = await import('node:fs/promises');
-    await fs.rm(this.#path, { force: true });
-  }
-
-  async #flush(): Promise<void> {
-    const text = this.#latest;
-    if (text === undefined) return;
-    this.#latest = undefined;
-    const { writeFileAtomically } = await import('../io/atomic-file.js');
-    await writeFileAtomically(this.#path, text);
-  }
-}
-
 function makeCancelError(name: string, checkpoint: UploadCheckpoint | null, reason: unknown): MultipartCancelError {
   const err = new Error(
     `multipartUpload of ${JSON.stringify(name)} was cancelled; ` +
@@ -753,8 +496,7 @@ function fileIdentity(reader: PartReader): { file: FileIdentity } | undefined {
 }
 
 function bucketOf(ctx: ClientContext): string | undefined {
-  const b = (ctx.oss as { options?: { bucket?: unknown } }).options?.bucket;
-  return typeof b === 'string' && b !== '' ? b : undefined;
+  return ctx.store.bucket;
 }
 
 function pickPartOptions(opts: Record<string, any>): Record<string, any> {
