@@ -15,6 +15,7 @@
 import { contentKeyProblem } from '../envelope/checks.js';
 import { canonicalMatdesc, matdescEquals } from '../envelope/codec.js';
 import { KeyInvalidError, KeyUnwrapError, KeyWrapError } from '../errors.js';
+import { describe } from '../util/describe.js';
 import { generateContentKey } from './random.js';
 import type { ContentKey, KeyWrapper, Matdesc, WrappedContentKey } from './types.js';
 
@@ -210,7 +211,7 @@ function checkWrapper(name: string, value: unknown): asserts value is KeyWrapper
     w.matdesc === null ||
     typeof w.matdesc !== 'object'
   ) {
-    throw new TypeError(`"${name}" expected a KeyWrapper (wrapAlg, matdesc, wrap(), unwrap()), got ${value === null ? 'null' : typeof value}`);
+    throw new TypeError(`"${name}" expected a KeyWrapper (wrapAlg, matdesc, wrap(), unwrap()), got ${describe(value)}`);
   }
 }
 
