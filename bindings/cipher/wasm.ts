@@ -12,7 +12,7 @@
  * @module
  */
 import type { CtrBackend, CtrSession } from './backend.js';
-import { incrementInPlace } from './counter.js';
+import { BLOCK_BYTES, incrementInPlace } from './counter.js';
 import { wasmCore, type WasmBuild, type WasmCore } from '../wasm/core.js';
 
 export { initWasm } from '../wasm/core.js';
@@ -86,8 +86,8 @@ class WasmSession implements CtrSession {
         core.exports.ctrXor(n, this.#skip);
         output.set(windows.io.subarray(0, n), done);
         const consumed = this.#skip + n;
-        incrementInPlace(this.#counter, Math.floor(consumed / 16));
-        this.#skip = consumed % 16;
+        incrementInPlace(this.#counter, Math.floor(consumed / BLOCK_BYTES));
+        this.#skip = consumed % BLOCK_BYTES;
         done += n;
       }
     } catch (err) {

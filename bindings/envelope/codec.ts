@@ -12,6 +12,7 @@
  * {@link decodeEnvelope} returns `null` for it and lets the caller decide.
  * @module
  */
+import { BLOCK_BYTES } from '../cipher/counter.js';
 import { MetadataError } from '../errors.js';
 import type { Matdesc, WrappedContentKey } from './types.js';
 import { base64Problem } from '../util/base64.js';
@@ -122,7 +123,7 @@ export function encodeEnvelope(env: Envelope): Record<string, string> {
   if (env.dataSize !== undefined && env.partSize !== undefined) {
     out[h.dataSize] = String(checkSize('env.dataSize', env.dataSize));
     const partSize = checkSize('env.partSize', env.partSize);
-    if (partSize === 0 || partSize % 16 !== 0) {
+    if (partSize === 0 || partSize % BLOCK_BYTES !== 0) {
       throw new RangeError(`"env.partSize" expected a positive multiple of 16, got ${partSize}`);
     }
     out[h.partSize] = String(partSize);
@@ -263,7 +264,7 @@ function decodeV2(get: Reader): Envelope {
   if (dataSize !== undefined && partSize !== undefined) {
     env.dataSize = parseSize(dataSize, h.dataSize);
     const part = parseSize(partSize, h.partSize);
-    if (part === 0 || part % 16 !== 0) {
+    if (part === 0 || part % BLOCK_BYTES !== 0) {
       throw new MetadataError(
         'META_MALFORMED',
         `${h.partSize} is ${part}; a part size must be a positive multiple of 16 (the AES block) so that every part starts on a counter boundary (FORMATS.md §5)`,

@@ -12,6 +12,7 @@
  * returned ContentKey for every part and every range of that object (the client does).
  * @module
  */
+import { IV_BYTES, KEY_BYTES } from '../cipher/sizes.js';
 import { contentKeyProblem } from '../envelope/checks.js';
 import { canonicalMatdesc, matdescEquals } from '../envelope/codec.js';
 import { KeyInvalidError, KeyUnwrapError, KeyWrapError } from '../errors.js';
@@ -226,7 +227,7 @@ function checkContent(content: ContentKey, material: KeyWrapper): ContentKey {
   if (problem !== undefined) {
     throw new KeyUnwrapError(
       'KEY_UNWRAP_FAILED',
-      `the ${material.wrapAlg} material (matdesc ${canonicalMatdesc(material.matdesc)}) unwrapped ${problem}; AES-256-CTR needs a 32-byte key and a 16-byte IV`,
+      `the ${material.wrapAlg} material (matdesc ${canonicalMatdesc(material.matdesc)}) unwrapped ${problem}; AES-256-CTR needs a ${KEY_BYTES}-byte key and a ${IV_BYTES}-byte IV`,
     );
   }
   // Copies the caller owns: the client zeroes them after each operation, and a material that caches its keys

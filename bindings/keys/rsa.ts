@@ -24,6 +24,7 @@
  * @module
  */
 import type forge from 'node-forge';
+import { IV_BYTES, KEY_BYTES } from '../cipher/sizes.js';
 import { checkContentKey, checkMatdesc } from '../envelope/checks.js';
 import { WRAP_ALG } from '../envelope/headers.js';
 import { KeyInvalidError, KeyUnwrapError, KeyWrapError, MetadataError } from '../errors.js';
@@ -304,8 +305,8 @@ export class RsaKeyWrapper implements KeyWrapper {
   async #unwrapPkcs1(ops: RsaPrivateKeyOps, keyBytes: Uint8Array, startBytes: Uint8Array, what: string): Promise<ContentKey> {
     const k = keyBytes.length;
     const [emKey, emStart] = await Promise.all([rawOrFailure(ops, keyBytes, k), rawOrFailure(ops, startBytes, k)]);
-    const key = pkcs1v15Unpad(emKey.em, 32);
-    const iv = pkcs1v15Unpad(emStart.em, 16);
+    const key = pkcs1v15Unpad(emKey.em, KEY_BYTES);
+    const iv = pkcs1v15Unpad(emStart.em, IV_BYTES);
     emKey.em.fill(0);
     emStart.em.fill(0);
     if ((emKey.ok & emStart.ok & key.valid & iv.valid) !== 1) {
@@ -330,14 +331,14 @@ export class RsaKeyWrapper implements KeyWrapper {
       start.fill(0);
       throw this.#failed(what, detail);
     };
-    if (key.length !== 32) fail(`the unwrapped key is ${key.length} bytes, expected 32`);
+    if (key.length !== KEY_BYTES) fail(`the unwrapped key is ${key.length} bytes, expected ${KEY_BYTES}`);
     if (format === 'v1') {
       const iv = counterFromDecimal(start);
       start.fill(0);
       if (iv === undefined) fail('the unwrapped V1 start is not a decimal counter below 2^128');
       return { key, iv: iv! };
     }
-    if (start.length !== 16) fail(`the unwrapped IV is ${start.length} bytes, expected 16`);
+    if (start.length !== IV_BYTES) fail(`the unwrapped IV is ${start.length} bytes, expected ${IV_BYTES}`);
     return { key, iv: start };
   }
 
