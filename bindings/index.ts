@@ -53,7 +53,7 @@ export type { HeadResult } from './client/object.js';
 export type { DownloadFileOptions, DownloadFileResult, DownloadCancelError } from './download/download-options.js';
 
 // encrypted multipart upload: options and results, crypto contexts and checkpoints a caller persists
-export { isCancelError } from './upload/managed-upload.js';
+export { isCancelError } from './upload/cancel.js';
 export type { MultipartUploadOptions, MultipartUploadResult, MultipartCancelError, MultipartProgress } from './upload/managed-options.js';
 export type { UploadBody } from './upload/source.js';
 export type {

@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { aesCtr } from '../cipher/aes-ctr.js';
 import { writeFileAtomically } from '../checkpoint/atomic-file.js';
-import { CheckpointError, IntegrityError, OssCryptoError } from '../errors.js';
+import { IntegrityError, OssCryptoError } from '../errors.js';
 import { crc64, crc64Combine } from '../integrity/crc64.js';
 import type { ContentKey } from '../keys/types.js';
 import type { ClientContext } from '../transfer/context.js';

@@ -29,11 +29,13 @@
  * @module
  */import type { ClientContext } from '../transfer/context.js';
 import { signalOf } from '../transfer/request-options.js';
-import type { MultipartCancelError, MultipartUploadOptions, MultipartUploadResult } from './managed-options.js';
+import type { MultipartUploadOptions, MultipartUploadResult } from './managed-options.js';
 import { abortMultipartUpload } from './parts-api.js';
 import type { UploadCheckpoint } from './checkpoint.js';
 import type { UploadBody } from './source.js';
 import { Run } from './upload-run.js';
+
+export { isCancelError } from './cancel.js';
 
 export type { UploadCheckpoint } from './checkpoint.js';
 export type { UploadBody } from './source.js';
@@ -156,11 +158,3 @@ export function cancelMultipartUploads(
   return p;
 }
 
-/**
- * True for the rejection of a cancelled upload.
- * @example
- *   catch (err) { if (isCancelError(err)) resumeLater(err.checkpoint); else throw err; }
- */
-export function isCancelError(err: unknown): err is MultipartCancelError {
-  return err instanceof Error && err.name === 'cancel' && (err as { status?: unknown }).status === 0;
-}

@@ -17,7 +17,6 @@ import type { ClientContext } from '../transfer/context.js';
 import { refuseEncryptionMetaOverride } from '../transfer/metadata.js';
 import { copyOptions } from '../transfer/request-options.js';
 import {
-  checkUploadCheckpointMatches,
   createMultipartCryptoContext,
   createUploadCheckpoint,
   parseUploadCheckpoint,
@@ -25,15 +24,27 @@ import {
   serializeUploadCheckpoint,
   wrappedKeyFields,
   wrappedKeyOf,
-  type FileIdentity,
   type UploadCheckpoint,
   type UploadedPart,
 } from './checkpoint.js';
 import { CheckpointFile } from './checkpoint-file.js';
 import type { MultipartCancelError, MultipartUploadOptions, MultipartUploadResult } from './managed-options.js';
+import { makeCancelError } from './cancel.js';
 import { initiate, sendPart } from './part-requests.js';
 import { abortMultipartUpload, completeMultipartUpload, listAllParts } from './parts-api.js';
 import { choosePartSize, MAX_PARTS, PART_ALIGNMENT, planParts, type PlannedPart } from './plan.js';
+import {
+  bucketOf,
+  checkOptions,
+  checkResumable,
+  fileIdentity,
+  initiateOptions,
+  insertPart,
+  isStream,
+  pickCompleteOptions,
+  pickPartOptions,
+  sameEtag,
+} from './run-rules.js';
 import { openPartReader, type PartReader, type UploadBody } from './source.js';
 
 /** What a part worker's wait for the next part resolves to once the upload is cancelled or has failed. */
@@ -146,7 +157,7 @@ export class Run {
     }
     let initiated: Awaited<ReturnType<typeof initiate>>;
     try {
-      initiated = await initiate(this.#ctx, this.#name, this.#initOptions(), { dataSize, partSize }, undefined);
+      initiated = await initiate(this.#ctx, this.#name, initiateOptions(this.#opts, this.#file), { dataSize, partSize }, undefined);
     } catch (err) {
       throw await this.#failed(err);
     }
@@ -174,24 +185,7 @@ export class Run {
   }
 
   async #resume(cp: UploadCheckpoint, reader: PartReader): Promise<void> {
-    checkUploadCheckpointMatches(cp, {
-      size: reader.size ?? cp.dataSize,
-      ...(reader.mtimeMs !== undefined ? { mtimeMs: reader.mtimeMs } : {}),
-      ...(reader.path !== undefined ? { path: reader.path } : {}),
-      ...(this.#options.partSize !== undefined ? { partSize: this.#options.partSize } : {}),
-      name: this.#name,
-      ...(bucketOf(this.#ctx) !== undefined ? { bucket: bucketOf(this.#ctx) } : {}),
-    });
-    // A file is recognised by its path, size and mtime; other data cannot be told apart from a different file.
-    if (cp.file === undefined && reader.kind === 'file') {
-      throw new CheckpointError('CHECKPOINT_MISMATCH', `the checkpoint of upload ${JSON.stringify(cp.uploadId)} was made for data that was not a file; this upload reads the file ${JSON.stringify(reader.path)}`);
-    }
-    if (cp.file !== undefined && reader.kind !== 'file') {
-      throw new CheckpointError(
-        'CHECKPOINT_MISMATCH',
-        `the checkpoint of upload ${JSON.stringify(cp.uploadId)} was made for the file ${JSON.stringify(cp.file.path)}; this upload reads a ${reader.kind} source, which cannot be checked against it`,
-      );
-    }
+    checkResumable(cp, reader, { name: this.#name, bucket: bucketOf(this.#ctx), partSize: this.#options.partSize });
     let listed: Array<Record<string, unknown>>;
     try {
       listed = await listAllParts(this.#ctx, this.#name, cp.uploadId);
@@ -433,18 +427,6 @@ export class Run {
     return Object.freeze({ ...u.base, doneParts: Object.freeze(u.done.map((p) => Object.freeze({ ...p }))) });
   }
 
-  #initOptions(): Record<string, any> {
-    const opts = { ...this.#opts };
-    delete opts.callback;
-    // ali-oss takes the Content-Type from the file's extension (a path or a File's name), else from the object
-    // name; an extension is what it hands to its MIME lookup.
-    if (opts.mime === undefined) {
-      const fileName = typeof this.#file === 'string' ? this.#file : (this.#file as { name?: unknown }).name;
-      const ext = typeof fileName === 'string' ? /\.[^./\\]+$/.exec(fileName)?.[0] : undefined;
-      if (ext !== undefined) opts.mime = ext;
-    }
-    return opts;
-  }
 }
 
 interface PartItem {
@@ -453,77 +435,4 @@ interface PartItem {
   readonly plain: Uint8Array;
   /** Where the ciphertext goes (`partSize` bytes, from the pool). */
   readonly buffer: Uint8Array;
-}
-
-function makeCancelError(name: string, checkpoint: UploadCheckpoint | null, reason: unknown): MultipartCancelError {
-  const err = new Error(
-    `multipartUpload of ${JSON.stringify(name)} was cancelled; ` +
-      (checkpoint === null ? 'no upload had been initiated yet' : `resume it with options.checkpoint (upload ${JSON.stringify(checkpoint.uploadId)}, ${checkpoint.doneParts.length} parts done)`),
-    reason === undefined ? undefined : { cause: reason },
-  ) as MultipartCancelError;
-  err.name = 'cancel';
-  err.status = 0;
-  err.checkpoint = checkpoint;
-  return err;
-}
-
-/** Inserts a part into a list sorted by number (replacing an earlier record of the same number). */
-function insertPart(list: UploadedPart[], part: UploadedPart): void {
-  if (!/^[\x21-\x7e]+$/.test(part.etag)) {
-    throw new TypeError(`UploadPart ${part.number} answered an ETag that is not a visible ASCII token`);
-  }
-  let lo = 0;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (list[mid].number < part.number) lo = mid + 1;
-    else hi = mid;
-  }
-  if (list[lo]?.number === part.number) list[lo] = part;
-  else list.splice(lo, 0, part);
-}
-
-function sameEtag(a: string, b: string): boolean {
-  const norm = (s: string) => s.replace(/^"|"$/g, '').toUpperCase();
-  return norm(a) === norm(b);
-}
-
-function fileIdentity(reader: PartReader): { file: FileIdentity } | undefined {
-  if (reader.kind === 'file' && reader.path !== undefined && reader.mtimeMs !== undefined) {
-    return { file: { path: reader.path, size: reader.size!, mtimeMs: reader.mtimeMs } };
-  }
-  return undefined;
-}
-
-function bucketOf(ctx: ClientContext): string | undefined {
-  return ctx.store.bucket;
-}
-
-function pickPartOptions(opts: Record<string, any>): Record<string, any> {
-  return opts.timeout === undefined ? {} : { timeout: opts.timeout };
-}
-
-function pickCompleteOptions(opts: Record<string, any>): Record<string, any> {
-  const out: Record<string, any> = {};
-  for (const k of ['callback', 'timeout', 'headers']) if (opts[k] !== undefined) out[k] = opts[k];
-  return out;
-}
-
-function isStream(file: unknown): boolean {
-  return typeof file === 'object' && file !== null && !(file instanceof Uint8Array) && !(typeof Blob !== 'undefined' && file instanceof Blob);
-}
-
-function checkOptions(o: MultipartUploadOptions): void {
-  if (o.partSize !== undefined && (typeof o.partSize !== 'number' || !Number.isSafeInteger(o.partSize) || o.partSize <= 0 || o.partSize % PART_ALIGNMENT !== 0)) {
-    throw new RangeError(`"partSize" expected a positive multiple of 16, got ${String(o.partSize)}`);
-  }
-  if (o.parallel !== undefined && (typeof o.parallel !== 'number' || !Number.isSafeInteger(o.parallel) || o.parallel < 1)) {
-    throw new RangeError(`"parallel" expected a positive integer, got ${String(o.parallel)}`);
-  }
-  if (o.progress !== undefined && typeof o.progress !== 'function') {
-    throw new TypeError(`"progress" expected a function, got ${typeof o.progress}`);
-  }
-  if (o.contentLength !== undefined && (typeof o.contentLength !== 'number' || !Number.isSafeInteger(o.contentLength) || o.contentLength < 0)) {
-    throw new RangeError(`"contentLength" expected a non-negative safe integer, got ${String(o.contentLength)}`);
-  }
 }
