@@ -1,7 +1,17 @@
 /**
- * The two layerings of a KMS CiphertextBlob in a V2 `KMS/ALICLOUD` header (FORMATS.md §2.2): `go` stores the blob
- * itself, `oss2` (Python oss2 `AliKMSProvider`) stores base64 of the blob text. Reads either without being told
- * (the rule is in kms.ts's module comment) and writes the chosen one.
+ * The two layerings of a KMS CiphertextBlob in a V2 `KMS/ALICLOUD` header (FORMATS.md §2.2): `go` (Go v1/v2,
+ * Java, C++, Python v2) stores the blob itself, `oss2` (Python oss2 `AliKMSProvider`) stores base64 of the blob
+ * text. Reads either without being told, and writes the chosen one.
+ *
+ * Reading rule: base64-decode the header; if the decoded bytes are themselves canonical standard base64 text,
+ * they are the blob (oss2); otherwise the header is the blob (go). This is unambiguous in practice: a
+ * CiphertextBlob decodes to bytes that are never pure base64 text (real KMS blobs decode to the key's UUID,
+ * whose `-` is outside the base64 alphabet, followed by binary; random binary of blob length falls inside the
+ * alphabet with probability below 4^-40), while an oss2 header always decodes to the blob, which KMS defines
+ * as base64.
+ *
+ * Writing defaults to `go` because every current reader (Go, Java, C++, Go-v2, Python-v2, and this library) reads
+ * the single layer; only the legacy Python oss2 needs `oss2`, and oss2 reads nothing else.
  *
  * Deliberately not here: KMS calls (kms.ts), base64 itself (util/base64.ts).
  * @module
@@ -16,7 +26,7 @@ import { decodeBase64, encodeBase64 } from '../util/base64.js';
  */
 export type KmsBlobLayout = 'go' | 'oss2';
 /**
- * The layering written when none is chosen (see the module comment for why).
+ * The layering written when none is chosen (the module comment says why).
  * @example
  *   kmsKeyWrapper({ ...options, blobLayout: 'oss2' }) // only when legacy Python oss2 must read the objects
  */

@@ -8,16 +8,9 @@
  * - `go` (Go v1/v2, Java, C++, Python v2): the header **is** KMS's `CiphertextBlob` (already base64 text).
  * - `oss2` (Python oss2 `AliKMSProvider`): the header is base64 **of the CiphertextBlob text** (a second layer).
  *
- * Reading rule: base64-decode the header; if the decoded bytes are themselves canonical standard base64 text,
- * they are the blob (oss2); otherwise the header is the blob (go). This is unambiguous in practice: a
- * CiphertextBlob decodes to bytes that are never pure base64 text (real KMS blobs decode to the key's UUID,
- * whose `-` is outside the base64 alphabet, followed by binary; random binary of blob length falls inside the
- * alphabet with probability below 4^-40), while an oss2 header always decodes to the blob, which KMS defines
- * as base64.
+ * The reading rule that tells them apart is in kms-blob.ts.
  *
- * Writing: `blobLayout` picks the layering. The default is `go` because every current reader (Go, Java, C++,
- * Go-v2, Python-v2, and this library) reads the single layer; only the legacy Python oss2 needs `oss2`, and oss2
- * reads nothing else. `wrap(content)` Encrypts base64(key) and base64(IV) under the CMK (two calls, in
+ * Writing: `blobLayout` picks the layering (default `go`, see kms-blob.ts). `wrap(content)` Encrypts base64(key) and base64(IV) under the CMK (two calls, in
  * parallel). oss2 itself takes its key from GenerateDataKey(AES_256, 32); {@link KmsKeyWrapper.createContentKey}
  * does exactly that (KMS chooses the key) and Encrypts a fresh IV. A reader cannot tell the two apart: either
  * blob decrypts to the base64 text of the same 32 bytes.

@@ -1,7 +1,7 @@
 /**
  * RSA key material as text: finds and parses the PEM blocks a user gives (`PUBLIC KEY`, `RSA PUBLIC KEY`,
  * `RSA PRIVATE KEY`, `PRIVATE KEY`, `ENCRYPTED PRIVATE KEY`), checks the key size, turns parsed keys into the DER
- * an {@link RsaEngine} imports, and generates new PEM key pairs. Over node-forge; no `node:` import.
+ * an RSA engine (rsa-engine.ts) imports, and generates new PEM key pairs. Over node-forge; no `node:` import.
  *
  * Every failure is `KEY_INVALID`, and no error carries key bytes: node-forge's errors are reduced to their
  * message ({@link scrubCause}).
