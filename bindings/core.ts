@@ -24,6 +24,7 @@ export {
   MetadataError,
   KeyUnwrapError,
   KeyWrapError,
+  KeyInvalidError,
   KmsError,
   IntegrityError,
   PartError,
