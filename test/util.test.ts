@@ -1,10 +1,14 @@
 /**
  * Tests of bindings/util/: the describe() family that every "got …" message uses, and the one transient-error
- * rule shared by OSS and KMS calls (util/retry.ts), for the KMS failures it took over from keys/kms.ts.
+ * rule shared by OSS and KMS calls (util/retry.ts), for the KMS failures it took over from keys/kms.ts; and the
+ * import rules of the low folders (util/ is a leaf; wasm/ knows nothing of cipher/; envelope/ nothing of keys/).
  * (withRetry's counting and backoff are tested in client.test.ts; base64 in codec.test.ts; randomBytes in
  * keyring.test.ts.)
  * @module
  */
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, normalize, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { KmsError } from '../bindings/errors.js';
@@ -71,5 +75,36 @@ transient('isTransientKmsFailure reads the SDK error shape (code in data, status
   assert.is(isTransientKmsFailure(new Error('Plaintext is not valid')), false);
 });
 
+const BINDINGS = fileURLToPath(new URL('../bindings/', import.meta.url));
+
+/** Every relative import of every file in `folder` (a bindings/ subfolder), as paths relative to bindings/. */
+function importsOf(folder: string): { file: string; target: string }[] {
+  const dir = join(BINDINGS, folder);
+  return readdirSync(dir)
+    .filter((name) => name.endsWith('.ts'))
+    .flatMap((name) => {
+      const text = readFileSync(join(dir, name), 'utf8');
+      return [...text.matchAll(/(?:from|import)\s*\(?\s*'(\.[^']+)'/g)].map((m) => ({
+        file: `${folder}/${name}`,
+        target: relative(BINDINGS, normalize(join(dir, m[1]))),
+      }));
+    });
+}
+
+const leaves = suite('low folders import only what lies below them');
+
+leaves('util/ imports nothing from bindings/ but errors.ts', () => {
+  const found = importsOf('util');
+  assert.ok(found.length > 0, 'no imports parsed at all: is the pattern still right?');
+  assert.equal(found.filter((i) => !i.target.startsWith('util/') && i.target !== 'errors.js'), []);
+});
+
+leaves('wasm/ imports nothing from cipher/, envelope/ nothing from keys/', () => {
+  assert.equal(importsOf('wasm').filter((i) => dirname(i.target) === 'cipher'), []);
+  assert.equal(importsOf('envelope').filter((i) => dirname(i.target) === 'keys'), []);
+  assert.ok(importsOf('envelope').some((i) => i.target === 'util/describe.js'), 'the import pattern finds envelope/\'s imports');
+});
+
 names.run();
 transient.run();
+leaves.run();
