@@ -23,7 +23,7 @@
  *   }
  */
 export type OssCryptoErrorCode =
-  // metadata (FORMATS.md §2, §3)
+  // metadata (docs/FORMAT.md §2, §3)
   | 'META_MISSING'
   | 'META_MALFORMED'
   | 'META_UNSUPPORTED'
@@ -163,7 +163,7 @@ export class KmsError extends OssCryptoError {
 export class IntegrityError extends OssCryptoError {}
 
 /**
- * A multipart rule was broken: part size, part number or part length (FORMATS.md §5). Code: `PART_INVALID`.
+ * A multipart rule was broken: part size, part number or part length (docs/FORMAT.md §5). Code: `PART_INVALID`.
  * @example
  *   catch (err) { if (err instanceof PartError) console.error(err.message); } // e.g. which part numbers are missing
  */

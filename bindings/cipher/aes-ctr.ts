@@ -1,5 +1,5 @@
 /**
- * AES-256-CTR, the body cipher of every OSS client-side-encrypted object (FORMATS.md §1).
+ * AES-256-CTR, the body cipher of every OSS client-side-encrypted object (docs/FORMAT.md §1).
  *
  * This is the one validating layer over the engines: key 32 bytes, IV 16 bytes, offset a non-negative safe
  * integer or bigint. It positions the counter at any byte offset (block `IV + floor(offset / 16)`, skip

@@ -1,6 +1,6 @@
 /**
  * The byte sizes of AES-256-CTR's inputs, defined once: every layer that checks, generates or wraps a content
- * key reads them from here (FORMATS.md §1).
+ * key reads them from here (docs/FORMAT.md §1).
  * @module
  */
 

@@ -1,7 +1,7 @@
 /**
  * The WebAssembly core as a {@link CtrBackend}: keystream sessions over the instance that bindings/wasm/core.ts
  * loads. Each `process` call copies the input into the IO window, calls `ctrXor`, and copies the result out, in
- * IO-sized slices (STYLE.md §C).
+ * IO-sized slices (docs/ARCHITECTURE.md §3).
  *
  * JS owns every stream's state (a copy of the key, the current counter block, the skip into it) and writes key
  * and counter before each call, so any number of open streams share one instance safely: JS is single-threaded

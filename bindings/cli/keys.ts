@@ -1,5 +1,5 @@
 /**
- * Builds the CLI's key ring from its key flags (FORMATS.md §2.1–§2.3): one main material (an RSA key, or KMS)
+ * Builds the CLI's key ring from its key flags (docs/FORMAT.md §2.1–§2.3): one main material (an RSA key, or KMS)
  * that writes new objects and reads those without matdesc, plus the `--material` entries, each selected by its
  * matdesc.
  *

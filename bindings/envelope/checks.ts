@@ -1,10 +1,10 @@
 /**
  * The one check of a content key and the one check of a material description, for every layer that accepts
- * them from a caller (key wrappers, the codec, the keyring). FORMATS.md §1 (sizes), §2.3 (matdesc).
+ * them from a caller (key wrappers, the codec, the keyring). docs/FORMAT.md §1 (sizes), §2.3 (matdesc).
  *
- * Programmer mistakes throw `TypeError`/`RangeError` naming the argument (STYLE.md §D). A layer that must report
- * a bad key as a domain failure (the keyring, about what a material returned) asks {@link contentKeyProblem}
- * and words its own error.
+ * Programmer mistakes throw `TypeError`/`RangeError` naming the argument (docs/ARCHITECTURE.md §9). A layer
+ * that must report a bad key as a domain failure (the keyring, about what a material returned) asks
+ * {@link contentKeyProblem} and words its own error.
  * @module
  */
 import { IV_BYTES, KEY_BYTES } from '../cipher/sizes.js';

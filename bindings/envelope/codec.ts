@@ -1,6 +1,6 @@
 /**
  * The envelope codec: an object's client-side-encryption metadata to an {@link Envelope} and back
- * (FORMATS.md §2, §2.3, §3, §5). Pure: no I/O, no key material (only wrapped keys pass through).
+ * (docs/FORMAT.md §2, §2.3, §3, §5). Pure: no I/O, no key material (only wrapped keys pass through).
  *
  * Decoding reads both generations: V1 (`x-oss-meta-oss-crypto-*`, oss2 2.5.0–2.10.0) exactly when
  * `x-oss-meta-oss-crypto-key` is present, else V2 (`x-oss-meta-client-side-encryption-*`). It checks the
@@ -30,7 +30,7 @@ export interface Envelope {
   /** Which metadata generation the object carries. */
   readonly format: 'v1' | 'v2';
   /**
-   * The body cipher: always `AES/CTR/NoPadding` (V1's stored label `AES/GCM/NoPadding` is false, FORMATS.md §3,
+   * The body cipher: always `AES/CTR/NoPadding` (V1's stored label `AES/GCM/NoPadding` is false, docs/FORMAT.md §3,
    * and is reported as what the body really is).
    */
   readonly cekAlg: string;
@@ -64,7 +64,7 @@ export type HeadersInput =
   | { entries(): IterableIterator<[string, HeaderValue]> };
 
 /**
- * Encodes a V2 envelope as the full, lower-case metadata headers OSS stores (FORMATS.md §2). The matdesc is
+ * Encodes a V2 envelope as the full, lower-case metadata headers OSS stores (docs/FORMAT.md §2). The matdesc is
  * written as compact JSON with sorted keys (as Go and C++ write it), every non-ASCII character as a `\uXXXX`
  * escape (as oss2's `json.dumps` writes it), and left out when empty; optional fields are written only when
  * present.
@@ -132,7 +132,7 @@ export function encodeEnvelope(env: Envelope): Record<string, string> {
 }
 
 /**
- * Decodes an object's encryption metadata (FORMATS.md §2, §3). Header names match in any case; a value may be
+ * Decodes an object's encryption metadata (docs/FORMAT.md §2, §3). Header names match in any case; a value may be
  * a string or an array of equal strings. Unrelated headers are ignored.
  * @param headers the object's response headers (e.g. ali-oss `result.res.headers`), or
  *   `headersFromMeta(result.meta)` for ali-oss's `meta`
@@ -149,7 +149,7 @@ export function decodeEnvelope(headers: HeadersInput): Envelope | null {
   const get = headerReader(headers);
   const v1 = ENVELOPE_HEADERS.v1;
   const v2 = ENVELOPE_HEADERS.v2;
-  // V1 wins whenever its key header is there, even next to V2 headers (FORMATS.md §3).
+  // V1 wins whenever its key header is there, even next to V2 headers (docs/FORMAT.md §3).
   if (get(v1.key) !== undefined) return decodeV1(get);
   if ([v2.key, v2.start, v2.cekAlg, v2.wrapAlg].some((n) => get(n) !== undefined)) return decodeV2(get);
   if ([v1.start, v1.cekAlg, v1.wrapAlg].some((n) => get(n) !== undefined)) return decodeV1(get);
@@ -157,7 +157,7 @@ export function decodeEnvelope(headers: HeadersInput): Envelope | null {
 }
 
 /**
- * Compares two matdescs as parsed maps: same keys, same values, in any order (FORMATS.md §2.3). Writers differ
+ * Compares two matdescs as parsed maps: same keys, same values, in any order (docs/FORMAT.md §2.3). Writers differ
  * in spacing and key order, so the stored text is never compared.
  * @example
  *   matdescEquals({ a: '1', b: '2' }, { b: '2', a: '1' }) // true
@@ -267,7 +267,7 @@ function decodeV2(get: Reader): Envelope {
     if (part === 0 || part % BLOCK_BYTES !== 0) {
       throw new MetadataError(
         'META_MALFORMED',
-        `${h.partSize} is ${part}; a part size must be a positive multiple of 16 (the AES block) so that every part starts on a counter boundary (FORMATS.md §5)`,
+        `${h.partSize} is ${part}; a part size must be a positive multiple of 16 (the AES block) so that every part starts on a counter boundary (docs/FORMAT.md §5)`,
       );
     }
     env.partSize = part;
@@ -288,7 +288,7 @@ function decodeV1(get: Reader): Envelope {
   const { key, start } = requireKeyAndStart(get, h.key, h.start, 'V1');
   checkWrappedValue(key, h.key);
   checkWrappedValue(start, h.start);
-  // oss2 2.5–2.10 treated anything but "kms" as its RSA-OAEP provider (FORMATS.md §3).
+  // oss2 2.5–2.10 treated anything but "kms" as its RSA-OAEP provider (docs/FORMAT.md §3).
   const wrapAlg = get(h.wrapAlg) === WRAP_ALG.v1Kms ? WRAP_ALG.v1Kms : WRAP_ALG.v1Rsa;
   const env: { -readonly [K in keyof Envelope]: Envelope[K] } = {
     format: 'v1',

@@ -1,5 +1,5 @@
 /**
- * CRC-64/XZ, the checksum OSS reports in `x-oss-hash-crc64ecma` (FORMATS.md §6).
+ * CRC-64/XZ, the checksum OSS reports in `x-oss-hash-crc64ecma` (docs/FORMAT.md §6).
  *
  * Parameters: the ECMA-182 polynomial 0x42F0E1EBA9EA3693, reflected input and output (so the table uses the
  * bit-reversed polynomial 0xC96C5795D7870F42), initial value and final XOR all ones. The check value of the

@@ -1,6 +1,6 @@
 /**
  * Several master keys at once: which one writes new objects, and which one reads a given object
- * (FORMATS.md §2.3, §1).
+ * (docs/FORMAT.md §2.3, §1).
  *
  * An object's matdesc picks the material whose matdesc is equal as a parsed map; an object without matdesc
  * uses the default material (then, if the default is of another kind, the materials configured with `{}`). When nothing configured matches, an optional async resolver is asked (e.g. to
@@ -112,7 +112,7 @@ export class KeyRing {
 
   /**
    * A fresh random content key for a new object (or multipart upload), wrapped by the default material:
-   * 32 random key bytes, a 16-byte random IV with bytes 8..11 zero (FORMATS.md §1).
+   * 32 random key bytes, a 16-byte random IV with bytes 8..11 zero (docs/FORMAT.md §1).
    * @throws {KeyWrapError} `KEY_INVALID` when there is no default material or it cannot wrap; whatever the
    *   material's `wrap()` throws (e.g. `KmsError`)
    * @example

@@ -1,5 +1,5 @@
 /**
- * The two layerings of a KMS CiphertextBlob in a V2 `KMS/ALICLOUD` header (FORMATS.md §2.2): `go` (Go v1/v2,
+ * The two layerings of a KMS CiphertextBlob in a V2 `KMS/ALICLOUD` header (docs/FORMAT.md §2.2): `go` (Go v1/v2,
  * Java, C++, Python v2) stores the blob itself, `oss2` (Python oss2 `AliKMSProvider`) stores base64 of the blob
  * text. Reads either without being told, and writes the chosen one.
  *

@@ -1,5 +1,5 @@
 /**
- * The Alibaba Cloud KMS key wrapper (`KMS/ALICLOUD`, KMS API 2016-01-20): FORMATS.md §2.2 (V2) and §3 (V1 `kms`).
+ * The Alibaba Cloud KMS key wrapper (`KMS/ALICLOUD`, KMS API 2016-01-20): docs/FORMAT.md §2.2 (V2) and §3 (V1 `kms`).
  *
  * A content key is wrapped as two KMS ciphertexts, one for the 32-byte key and one for the 16-byte IV, each made
  * from the base64 text of the raw bytes. Two layerings of the stored header exist, and this wrapper reads both
@@ -132,7 +132,7 @@ export interface KmsKeyWrapper extends KeyWrapper {
   readonly blobLayout: KmsBlobLayout;
   /**
    * Makes a new content key the way oss2 does: the key from GenerateDataKey(AES_256, 32) (KMS's randomness),
-   * a random IV (bytes 8..11 zero, FORMATS.md §1) Encrypted under the CMK. Returns the plain key and its wrapped
+   * a random IV (bytes 8..11 zero, docs/FORMAT.md §1) Encrypted under the CMK. Returns the plain key and its wrapped
    * form in this wrapper's layering. Two KMS calls.
    */
   createContentKey(): Promise<{ content: ContentKey; wrapped: WrappedContentKey }>;
@@ -232,7 +232,7 @@ class Wrapper implements KmsKeyWrapper {
     if (wrapped === null || typeof wrapped !== 'object') throw new TypeError(`"wrapped" expected an object, got ${describe(wrapped)}`);
     if (wrapped.format === 'v1') {
       if (wrapped.wrapAlg !== KMS_V1_WRAP_ALG) return null;
-      // V1: the headers are the blobs themselves (FORMATS.md §3).
+      // V1: the headers are the blobs themselves (docs/FORMAT.md §3).
       const [key, start] = await settleBoth([
         this.decrypt(wrapped.wrappedKey, 'content key'),
         this.decrypt(wrapped.wrappedStart, 'counter start'),
@@ -311,7 +311,7 @@ function plainBytes(answer: KmsPlaintext, length: number, what: string): Uint8Ar
   return bytes;
 }
 
-/** V1 start: the decimal initial counter as the 16-byte big-endian counter block (FORMATS.md §3). */
+/** V1 start: the decimal initial counter as the 16-byte big-endian counter block (docs/FORMAT.md §3). */
 function counterBlock(answer: KmsPlaintext): Uint8Array {
   const text = answer.plaintext;
   const iv = counterFromDecimal(new TextEncoder().encode(text));

@@ -1,5 +1,5 @@
 /**
- * Fresh content keys from the platform CSPRNG (bindings/util/random.ts), FORMATS.md §1.
+ * Fresh content keys from the platform CSPRNG (bindings/util/random.ts), docs/FORMAT.md §1.
  *
  * A new object gets a random 32-byte AES-256 key and a random 16-byte IV whose bytes 8..11 are zero, as every
  * official SDK writes it (the Java SDK's range code assumes it; readers here never rely on it). Nothing here
@@ -14,7 +14,7 @@ export { randomBytes } from '../util/random.js';
 
 /**
  * A fresh content key for one object (or one multipart upload): 32 random key bytes and a random 16-byte IV
- * with bytes 8..11 set to zero (FORMATS.md §1).
+ * with bytes 8..11 set to zero (docs/FORMAT.md §1).
  * @throws {KeyInvalidError} `KEY_INVALID` when the runtime has no CSPRNG
  * @example
  *   const content = generateContentKey();
@@ -25,7 +25,7 @@ export function generateContentKey(): ContentKey {
 }
 
 /**
- * A fresh 16-byte IV for a new object: random, with bytes 8..11 set to zero (FORMATS.md §1). Also used alone
+ * A fresh 16-byte IV for a new object: random, with bytes 8..11 set to zero (docs/FORMAT.md §1). Also used alone
  * where the key comes from elsewhere (KMS GenerateDataKey).
  * @throws {KeyInvalidError} `KEY_INVALID` when the runtime has no CSPRNG
  * @example

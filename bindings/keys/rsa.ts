@@ -1,5 +1,5 @@
 /**
- * RSA key wrapping of content keys, byte-compatible with the official OSS SDKs (FORMATS.md §2.1, §3).
+ * RSA key wrapping of content keys, byte-compatible with the official OSS SDKs (docs/FORMAT.md §2.1, §3).
  *
  * Writes `RSA/NONE/PKCS1Padding` (PKCS#1 v1.5, what oss2 `RsaProvider`, Go, Java and C++ write and read) by
  * default, or `RSA/NONE/OAEPWithSHA-1AndMGF1Padding` (oss2 `LocalRsaProvider`). Reads both V2 labels whatever

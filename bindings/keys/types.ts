@@ -1,6 +1,6 @@
 /**
  * What a key wrapper is: the contract between the envelope (metadata) layer and a master key
- * (an RSA key pair or an Alibaba Cloud KMS key). FORMATS.md §2.1–§2.3, §3.
+ * (an RSA key pair or an Alibaba Cloud KMS key). docs/FORMAT.md §2.1–§2.3, §3.
  *
  * The "not mine" contract: `unwrap()` returns `null` when the wrapped key was not made by this kind of
  * wrapper (another wrap algorithm family); it throws `KeyUnwrapError`/`KmsError` only when it is its own

@@ -1,12 +1,12 @@
 /**
- * The V1 counter start (FORMATS.md §3): V1 objects wrap the initial counter as ASCII decimal text, not as an IV.
+ * The V1 counter start (docs/FORMAT.md §3): V1 objects wrap the initial counter as ASCII decimal text, not as an IV.
  * Both V1 readers (RSA and KMS) turn it into the 16-byte big-endian counter block here.
  * @module
  */
 import { IV_BYTES } from '../cipher/sizes.js';
 
 /**
- * V1's start is an ASCII decimal counter; the IV is that integer as a 16-byte big-endian block (FORMATS.md §3).
+ * V1's start is an ASCII decimal counter; the IV is that integer as a 16-byte big-endian block (docs/FORMAT.md §3).
  * The digit check visits every byte and decides once, like the PKCS#1 unpadding.
  * @returns the IV, or `undefined` when the bytes are not 1..39 decimal digits of a value below 2^128
  */

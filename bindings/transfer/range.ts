@@ -29,6 +29,7 @@
  * @module
  */
 import { IntegrityError } from '../errors.js';
+import { describe } from '../util/describe.js';
 
 /** The request header that makes OSS follow RFC 9110 range semantics (FORMATS.md §8). */
 export const RANGE_BEHAVIOR_HEADER = 'x-oss-range-behavior';
@@ -421,10 +422,4 @@ function position(name: string, value: unknown): number {
 
 function freeze<T extends RangeSpec>(spec: T): T {
   return Object.freeze(spec);
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value;
 }

@@ -28,7 +28,7 @@ import { CRC64_HEADER, headerOf } from '../oss/response.js';
 import type { ClientContext } from '../transfer/context.js';
 import { refuseEncryptionMetaOverride } from '../transfer/metadata.js';
 import { copyOptions, signalOf } from '../transfer/request-options.js';
-import { describe } from '../util/describe.js';
+import { describe, describeValue } from '../util/describe.js';
 import { withRetry } from '../util/retry.js';
 import { createMultipartCryptoContext, planOf, wrappedKeyFields, type MultipartCryptoContext, type UploadedPart } from './checkpoint.js';
 import { contentKeyOf, contextOf, rememberContentKey } from './context-cache.js';
@@ -138,7 +138,7 @@ export async function initMultipartUpload(
   }
   const dataSize = options.dataSize;
   if (typeof dataSize !== 'number' || !Number.isSafeInteger(dataSize) || dataSize < 0) {
-    throw new RangeError(`"dataSize" expected a non-negative safe integer (the plaintext size), got ${show(dataSize)}`);
+    throw new RangeError(`"dataSize" expected a non-negative safe integer (the plaintext size), got ${describeValue(dataSize)}`);
   }
   const partSize = options.partSize ?? choosePartSize(dataSize, { preferred: ctx.partSize });
   // Validates the part size (multiple of 16, ≤ 5 GiB) and the OSS rules before a key is drawn or a request sent.
@@ -402,8 +402,4 @@ async function completedEarlier(ctx: ClientContext, name: string, context: Multi
 
 function checkName(name: unknown): asserts name is string {
   if (typeof name !== 'string' || name === '') throw new TypeError(`"name" expected a non-empty object key, got ${describe(name)}`);
-}
-
-function show(value: unknown): string {
-  return typeof value === 'number' ? String(value) : typeof value;
 }

@@ -14,6 +14,7 @@
  * `node:fs/promises` only when it is used, so this module loads in browsers too.
  * @module
  */
+import { describe } from '../util/describe.js';
 
 /**
  * What `multipartUpload` accepts as its `file` argument.
@@ -315,11 +316,4 @@ function isNodeReadable(value: unknown): value is NodeJS.ReadableStream {
     typeof (value as NodeJS.ReadableStream).pipe === 'function' &&
     typeof (value as unknown as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function'
   );
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'object') return (value as object).constructor?.name ?? 'an object';
-  return typeof value;
 }
