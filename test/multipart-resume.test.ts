@@ -1,7 +1,7 @@
 /**
  * Resuming encrypted multipart uploads over real HTTP (real ali-oss, real KMS client, loopback stand-ins).
  *
- * Proves (bindings/upload/orchestrator.ts):
+ * Proves (bindings/upload/managed-upload.ts, upload-run.ts):
  * - a child process running `multipartUpload` with a checkpoint file is SIGKILLed mid-upload (parts delayed by
  *   the stand-in so the kill lands between parts); the parent resumes from the file: no new Initiate, exactly the
  *   parts the checkpoint lacks are sent, the object decrypts byte-exact, the checkpoint file is removed;

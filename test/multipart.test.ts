@@ -3,7 +3,7 @@
  * client against the KMS stand-in; RSA (PKCS#1 v1.5 and OAEP) and KMS (Go and oss2 layerings); the default (WASM)
  * and native engines.
  *
- * Proves (bindings/upload/multipart.ts, source.ts, orchestrator.ts):
+ * Proves (bindings/upload/parts-api.ts, source.ts, managed-upload.ts, upload-run.ts):
  * - low level: Initiate carries every V2 header plus data-size and part-size, OSS copies them onto the object;
  *   parts sent out of order and in parallel decrypt byte-exact (node:crypto, independently of our engines);
  * - the part rules: every PartError / RangeError / CheckpointError case, each before any request;

@@ -195,7 +195,7 @@ export function parseOssUrl(text: string): OssUrl {
 /**
  * Parses a byte range as typed after `--range`: `a-b` (bytes a..b inclusive), `a-` (from a to the end) or
  * `-n` (the last n bytes); a leading `bytes=` is accepted. The grammar is the client's own
- * (download/range.ts `parseRange`), so the CLI accepts exactly what the library does; its errors become usage
+ * (transfer/range.ts `parseRange`), so the CLI accepts exactly what the library does; its errors become usage
  * errors.
  * @throws {CliUsageError} on anything else, an end before the start, or `-0`
  * @example

@@ -16,7 +16,7 @@
  * accepts a 0-byte last part.
  *
  * Pure: no I/O, no `node:` imports. Not here: reading the source, encrypting, talking to OSS
- * (`upload/multipart.ts`), and persisting progress (`upload/checkpoint.ts`).
+ * (`upload/parts-api.ts`, `upload/upload-run.ts`), and persisting progress (`upload/checkpoint.ts`).
  * @module
  */
 import { PartError } from '../errors.js';

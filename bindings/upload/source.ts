@@ -7,7 +7,7 @@
  * buffer the caller supplies, so a retried part can be read again and re-encrypted from its own offset. Streams
  * can only be read forward: {@link PartReader.read} must then be asked for increasing offsets, and a gap (parts
  * already uploaded, when resuming) is read and dropped. Callers keep stream reads in order by issuing them from
- * one place (the orchestrator's part generator); the reader also queues them, so concurrent calls cannot
+ * one place (the managed upload's part generator, upload-run.ts); the reader also queues them, so concurrent calls cannot
  * interleave.
  *
  * Deliberately not here: encryption, the plan, and any `node:` import at module load. The path reader imports
