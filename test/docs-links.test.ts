@@ -3,7 +3,8 @@
  * bench/, docs/ or README.md resolves to a file (next to the mentioning file, or from the repository root), and
  * each `<name>.md §N` citation names a section heading that file has (`## 5. …`, `### 2.3 …`, `## F. …`). A list
  * (`§1, §4 and §6`) checks every member, a span (`§2.1–§2.3`) both ends. A self-test shows that the check flags
- * a missing file, a missing section and a bare mention of a missing file.
+ * a missing file, a missing section and a bare mention of a missing file. And every source path the shipped docs
+ * (docs/*.md) name is in the repository, so a file that moves takes its mentions along.
  * @module
  */
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
@@ -106,6 +107,21 @@ links('every <name>.md §N in bindings/, test/, bench/, docs/ and README.md name
     citationProblems(readFileSync(join(ROOT, path), 'utf8'), path, readRepoFile),
   );
   assert.equal(problems, [], `${problems.length} citations point nowhere:\n${problems.join('\n')}`);
+});
+
+links('every path docs/*.md names (bindings/…, test/…, bench/…, or `folder/file.ts` inside bindings/) exists', () => {
+  const problems: string[] = [];
+  for (const doc of readdirSync(join(ROOT, 'docs')).filter((n) => n.endsWith('.md'))) {
+    const text = readFileSync(join(ROOT, 'docs', doc), 'utf8');
+    const missing = (path: string) => readRepoFile(path) === undefined && !(existsSync(join(ROOT, path)) && statSync(join(ROOT, path)).isDirectory());
+    for (const m of text.matchAll(/(?<![\w/.-])((?:bindings|test|bench|assembly)\/[\w./-]*[\w/])/g)) {
+      if (missing(m[1])) problems.push(`docs/${doc}: ${m[1]} does not exist`);
+    }
+    for (const m of text.matchAll(/`([a-z-]+\/[\w.-]+\.ts)`/g)) {
+      if (!/^(bindings|test|bench|assembly)\//.test(m[1]) && missing(`bindings/${m[1]}`)) problems.push(`docs/${doc}: bindings/${m[1]} does not exist`);
+    }
+  }
+  assert.equal(problems, [], problems.join('\n'));
 });
 
 links.run();
