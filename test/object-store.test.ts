@@ -1,6 +1,6 @@
 /**
  * The `ObjectStore` contract (bindings/oss/object-store.ts), run as one suite per implementation over real HTTP
- * against the loopback OSS stand-in (STYLE.md §J): today the ali-oss adapter (bindings/oss/ali-oss.ts) over the
+ * against the loopback OSS stand-in (docs/ARCHITECTURE.md §4): today the ali-oss adapter (bindings/oss/ali-oss.ts) over the
  * real `ali-oss` client; a fetch-based store joins the `STORES` list and must pass the same cases.
  *
  * What every store must do: put (bytes and stream) and get back the same bytes with the typed facts (status,

@@ -2,7 +2,7 @@
  * The transport boundary: `ObjectStore`, the object-store calls the crypto layer needs, and the typed shapes they
  * take and return. `CryptoClient`, uploads and downloads talk only to this interface; each runtime gets its own
  * implementation in one file (ali-oss.ts over an `ali-oss` client; a fetch-based one can follow), chosen when the
- * client is built, so nothing above this layer knows which library sends the requests (STYLE.md §J).
+ * client is built, so nothing above this layer knows which library sends the requests (docs/ARCHITECTURE.md §4).
  *
  * The result shapes keep ali-oss's field names (`res`, `name`, `etag`, `uploadId`...) because `CryptoClient`
  * promises ali-oss's results to its callers and hands several of them on unchanged; `responseFacts()`
