@@ -4,7 +4,7 @@
  * `ali-oss-crypto/advanced` (advanced.ts) for callers who build on it.
  *
  * Layers, bottom up: the AES-256-CTR cipher (WASM core by default, node:crypto on request), the metadata
- * envelope (FORMATS.md §2, §3), key wrapping (RSA, KMS, several materials), CRC-64, and the ali-oss-compatible
+ * envelope (docs/FORMAT.md §2, §3), key wrapping (RSA, KMS, several materials), CRC-64, and the ali-oss-compatible
  * client. The core path (everything `./core.js` exports) is free of Node-only imports and is re-exported whole;
  * what follows it is Node-only: the native engines, the KMS wrapper's default client, and the client (node:fs,
  * node:stream, ali-oss).

@@ -7,8 +7,8 @@
  * "repeatable" and "only for this command".
  *
  * What it checks: the command and its positionals, `oss://BUCKET/KEY` URLs, byte ranges (`a-b`, `a-`, `-n`,
- * FORMATS.md §4: suffix and open ranges are first-class), sizes (`8MiB`, `1048576`), enumerations, the
- * `--matdesc` / `--material` JSON (a matdesc is a JSON object of string values, FORMATS.md §2.3), and that
+ * docs/FORMAT.md §4: suffix and open ranges are first-class), sizes (`8MiB`, `1048576`), enumerations, the
+ * `--matdesc` / `--material` JSON (a matdesc is a JSON object of string values, docs/FORMAT.md §2.3), and that
  * the command has what it needs (credentials, an endpoint or region, a key able to write for `put`). Every
  * violation is a {@link CliUsageError} (exit status 2, `error USAGE: ...`).
  *

@@ -1,7 +1,7 @@
 /**
  * `CryptoClient`: the ali-oss-compatible facade. Swap `client` for `cryptoClient` and the same calls
  * (names, argument order, option names, result shapes with `res`, `progress(p, checkpoint, res)`) encrypt on
- * the way up and decrypt on the way down (FORMATS.md §1–§5).
+ * the way up and decrypt on the way down (docs/FORMAT.md §1–§5).
  *
  * Each method is a one-line delegation to a plain function `(ctx, ...args)` in its own module
  * (object.ts, the multipart and download modules); this file holds no logic beyond that, so several people

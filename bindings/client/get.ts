@@ -1,7 +1,7 @@
 /**
  * Decrypting downloads: ali-oss `get(name, [file], options)` (to memory, a file path or a Writable) and
  * `getStream(name, options)` (a decrypting Readable), whole objects and every byte-range form
- * (FORMATS.md §1, §4, §6, §7).
+ * (docs/FORMAT.md §1, §4, §6, §7).
  *
  * One pipeline serves both. The response headers are checked before a byte is decrypted: the encryption
  * metadata is decoded (a plain object meets the plaintext policy: `reject` → PlaintextObjectError, `allow` →
@@ -185,7 +185,7 @@ interface OpenedRead {
   finish(): GetResponse;
 }
 
-/** Unwraps each distinct wrapped key once per operation (FORMATS.md §7: oss2 unwraps per range). */
+/** Unwraps each distinct wrapped key once per operation (docs/FORMAT.md §7: oss2 unwraps per range). */
 class KeyCache {
   #id: string | undefined;
   #content: ContentKey | undefined;
@@ -296,7 +296,7 @@ async function prepareBody(
   const whole = !plan || (cipherOffset === 0 && expected === total);
   let crc: bigint | undefined;
   const crcText = headerOf(headers, 'x-oss-hash-crc64ecma');
-  // OSS sends the whole object's CRC even on a ranged GET (FORMATS.md §8): only a whole body can be checked.
+  // OSS sends the whole object's CRC even on a ranged GET (docs/FORMAT.md §8): only a whole body can be checked.
   if (whole && crcText !== undefined) crc = parseCrc64Decimal(String(crcText));
 
   if (env === null) {

@@ -1,6 +1,6 @@
 /**
  * Object operations that move no plaintext: `head`, `copy` / `putMeta` (which must keep the encryption
- * metadata), and the source checks of `uploadPartCopy` / `multipartCopy`. FORMATS.md §2, §3.
+ * metadata), and the source checks of `uploadPartCopy` / `multipartCopy`. docs/FORMAT.md §2, §3.
  *
  * Copy decision: with OSS's default `x-oss-metadata-directive: COPY` the server copies the metadata, key
  * included, so copy is a passthrough. A `REPLACE` (ali-oss sets it when `meta` or a content header such as

@@ -1,6 +1,6 @@
 /**
  * Encrypted single-request uploads: ali-oss `put(name, file, options)` and `putStream(name, stream, options)`
- * (FORMATS.md §1, §2). One fresh content key per object from the key ring; the body is AES-256-CTR from
+ * (docs/FORMAT.md §1, §2). One fresh content key per object from the key ring; the body is AES-256-CTR from
  * offset 0; the V2 headers go through ali-oss's `meta`, merged with the caller's own (which may not name
  * encryption metadata).
  *

@@ -1,7 +1,7 @@
 /**
  * The last stage of every download into memory, a file or a stream: a Transform that decrypts (when the object
  * is encrypted), counts the bytes against what the headers announced, and checks the CRC-64 of the stored bytes
- * and the MD5 of the plaintext before it lets the stream end (FORMATS.md §6, §8). A body that broke off becomes
+ * and the MD5 of the plaintext before it lets the stream end (docs/FORMAT.md §6, §8). A body that broke off becomes
  * `INTEGRITY_TRUNCATED`.
  *
  * Deliberately not here: deciding what to expect (get.ts reads it from the headers and the envelope).

@@ -1,5 +1,5 @@
 /**
- * The checkpoint of a resumable download of an encrypted object (FORMATS.md §4, §6).
+ * The checkpoint of a resumable download of an encrypted object (docs/FORMAT.md §4, §6).
  *
  * A resumable download fetches the object in parts, one ranged GET each (`range.ts`), into a temporary file,
  * and renames it when every part is there. The checkpoint records what is needed to carry on after a crash:

@@ -1,5 +1,5 @@
 /**
- * The run of one resumable download (FORMATS.md §1, §4, §6, §7): the temporary file opened (or re-verified part by
+ * The run of one resumable download (docs/FORMAT.md §1, §4, §6, §7): the temporary file opened (or re-verified part by
  * part when resuming), the missing parts fetched `parallel` at a time (ranged GET with `If-Match`, `Content-Range`
  * checked, decrypted at its offset, written at that offset, the checkpoint replaced after each), then the
  * whole-object CRC-64 and MD5 checks and the rename over the target. A failure keeps the partial data only when the

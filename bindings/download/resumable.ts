@@ -1,8 +1,8 @@
 /**
- * Resumable, parallel download of an encrypted object to a file (FORMATS.md §1, §4, §6, §7).
+ * Resumable, parallel download of an encrypted object to a file (docs/FORMAT.md §1, §4, §6, §7).
  *
  * One HEAD gives the size, the ETag, the server's CRC-64 and the envelope; the content key is unwrapped once
- * (FORMATS.md §7: oss2 unwraps per part). The object is then fetched in parts, `parallel` at a time, each a
+ * (docs/FORMAT.md §7: oss2 unwraps per part). The object is then fetched in parts, `parallel` at a time, each a
  * ranged GET with `If-Match: <ETag>` (so two versions of an object, each with its own content key, are never
  * spliced: a replaced object answers 412 and the download stops with `OBJECT_CHANGED`) and
  * `x-oss-range-behavior: standard`; each answer's `Content-Range` is checked (`range.ts`) before its bytes are
@@ -122,7 +122,7 @@ export async function downloadFile(
     await checkTempFile(saved, target);
   }
 
-  // Unwrap once, after every cheap check, for every part (FORMATS.md §7).
+  // Unwrap once, after every cheap check, for every part (docs/FORMAT.md §7).
   const content = envelope === null ? undefined : await ctx.keyring.unwrap(envelope.wrapped);
   const md5 = envelope === null ? undefined : recordedMd5(envelope.unencryptedContentMd5);
   const run = new Run(ctx, name, target, object, content, md5, options, checkpointFile, resumable);
@@ -205,7 +205,7 @@ function checkRecordedSizes(name: string, env: Envelope, size: number): void {
   }
 }
 
-/** The recorded plaintext MD5 as bytes: oss2 stores whatever the writer gave, hex or base64 (FORMATS.md §2). */
+/** The recorded plaintext MD5 as bytes: oss2 stores whatever the writer gave, hex or base64 (docs/FORMAT.md §2). */
 function recordedMd5(text: string | undefined): { bytes: Uint8Array; text: string } | undefined {
   const bytes = text === undefined ? undefined : md5Bytes(text);
   return bytes === undefined ? undefined : { bytes, text: text! };

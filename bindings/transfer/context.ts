@@ -15,7 +15,7 @@ import type { RetryPolicy } from '../util/retry.js';
 /**
  * What the client needs from a key ring (bindings/keys/keyring.ts `KeyRing` satisfies it): a fresh content key
  * wrapped by the default material for writing, and the unwrap of a stored key for reading. Callers unwrap once
- * per operation and reuse the result for every range and part (FORMATS.md §7: oss2 unwraps per part).
+ * per operation and reuse the result for every range and part (docs/FORMAT.md §7: oss2 unwraps per part).
  * @example
  *   const keyring: ClientKeyRing = new KeyRing({ default: rsaKeyWrapper({ privateKey: pem }) });
  *   const client = new CryptoClient(oss, { keyring });
@@ -23,12 +23,12 @@ import type { RetryPolicy } from '../util/retry.js';
 export interface ClientKeyRing {
   /** A fresh random CEK and IV (IV bytes 8..11 zero), and the same wrapped by the default material. */
   createContentKey(): Promise<{ content: ContentKey; wrapped: WrappedContentKey }>;
-  /** The content key of a stored object, selected by matdesc (FORMATS.md §2.3). */
+  /** The content key of a stored object, selected by matdesc (docs/FORMAT.md §2.3). */
   unwrap(wrapped: WrappedContentKey): Promise<ContentKey>;
 }
 
 /**
- * What to do with an object that has no encryption metadata (FORMATS.md §7: never silent).
+ * What to do with an object that has no encryption metadata (docs/FORMAT.md §7: never silent).
  * `reject` (default) throws `PlaintextObjectError` (PLAINTEXT_REJECTED); `allow` returns it as is, and the
  * result says `encrypted: false`.
  * @example

@@ -1,7 +1,7 @@
 /**
  * Which metadata belongs to the encryption envelope, and the guards around it that every write shares: refusing
  * caller options that would set or change it, copying it exactly as stored, and reading an MD5 in either text
- * form it is stored in (FORMATS.md §2, §3).
+ * form it is stored in (docs/FORMAT.md §2, §3).
  *
  * Deliberately not here: encoding or decoding the envelope itself (envelope/codec.ts).
  * @module
@@ -74,7 +74,7 @@ export function encryptionMetaOf(headers: Record<string, unknown>): Record<strin
 }
 
 /**
- * An MD5 as stored in `unencrypted-content-md5` (FORMATS.md §2: oss2 copies what the caller gave, often hex;
+ * An MD5 as stored in `unencrypted-content-md5` (docs/FORMAT.md §2: oss2 copies what the caller gave, often hex;
  * others store base64) or a `Content-MD5` header, as 16 bytes; `undefined` when it is neither form.
  * @example
  *   md5Bytes('900150983cd24fb0d6963f7d28e17f72')  // 16 bytes (hex)

@@ -4,7 +4,7 @@
  * Key material comes either as a ready key ring (`keyring`) or as sugar: `material` (the default key wrapper:
  * writes new objects and reads objects without matdesc), `materials` (more wrappers, selected by the object's
  * matdesc) and `resolve` (an async lookup for matdescs not listed), which build a `KeyRing`
- * (FORMATS.md §2.3). Everything else has a default that matches ali-oss's behaviour where one exists.
+ * (docs/FORMAT.md §2.3). Everything else has a default that matches ali-oss's behaviour where one exists.
  *
  * Deliberately not here: network calls. Building a context never contacts OSS or KMS.
  * @module

@@ -1,6 +1,6 @@
 /**
  * What an encrypted multipart upload persists so that it can be resumed, or continued by another process:
- * the resumable-upload checkpoint and the multipart crypto context (FORMATS.md §5; STYLE.md §E, §F).
+ * the resumable-upload checkpoint and the multipart crypto context (docs/FORMAT.md §5; docs/ARCHITECTURE.md §7, §8).
  *
  * Both are small JSON documents that carry the **wrapped** content key and IV exactly as they go into the
  * object's metadata (`x-oss-meta-client-side-encryption-key` / `-start`), the wrap algorithm and the matdesc,
@@ -33,7 +33,7 @@ export const UPLOAD_CHECKPOINT_TYPE = 'ali-oss-crypto/upload-checkpoint';
 /** The `type` tag of a multipart crypto context. */
 export const MULTIPART_CONTEXT_TYPE = 'ali-oss-crypto/multipart-context';
 
-/** The wrapped content key, as stored in the object's V2 metadata (FORMATS.md §2). */
+/** The wrapped content key, as stored in the object's V2 metadata (docs/FORMAT.md §2). */
 export interface WrappedKeyFields {
   /** `x-oss-meta-client-side-encryption-wrap-alg`, e.g. `RSA/NONE/PKCS1Padding` or `KMS/ALICLOUD`. */
   readonly wrapAlg: string;

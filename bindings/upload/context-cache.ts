@@ -1,7 +1,7 @@
 /**
  * The multipart crypto contexts callers hand in, validated once, and the content key of each, kept beside the
  * context object (never in it, so JSON of a context never holds a key): drawn by this process at Initiate, or
- * unwrapped once per key ring on the first part (FORMATS.md §5, §7).
+ * unwrapped once per key ring on the first part (docs/FORMAT.md §5, §7).
  *
  * Deliberately not here: sending anything (parts-api.ts, part-requests.ts).
  * @module

@@ -1,7 +1,7 @@
 /**
  * `multipartUpload(name, file, options)` with client-side encryption: ali-oss's call (same option names, same
  * result, `progress(p, checkpoint, res)`), driven by its own part loop because ali-oss's cannot encrypt
- * (FORMATS.md §5; STYLE.md §F).
+ * (docs/FORMAT.md §5; docs/ARCHITECTURE.md §7).
  *
  * One upload is one {@link EncryptedMultipartUpload}, used once. `parallel` workers pull planned parts from one
  * generator; each part is read from the source at its offset into a buffer of `partSize` bytes, encrypted in place

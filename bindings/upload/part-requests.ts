@@ -1,7 +1,7 @@
 /**
  * The two requests of an encrypted multipart upload that both the low-level API (parts-api.ts) and the managed
  * upload (upload-run.ts) send: Initiate with a fresh content key and the V2 headers, and one encrypted part with
- * retries, each retry encrypting again from the part's own offset (FORMATS.md §2, §5, §6).
+ * retries, each retry encrypting again from the part's own offset (docs/FORMAT.md §2, §5, §6).
  *
  * Deliberately not here: plans, checkpoints and the part loop.
  * @module

@@ -1,7 +1,7 @@
 /**
  * The low-level encrypted multipart API (the parts API): ali-oss's `initMultipartUpload` / `uploadPart` /
  * `completeMultipartUpload` / `abortMultipartUpload` / `listParts`, plus a serialisable crypto context that lets
- * any process (or machine) encrypt any part of the same upload (FORMATS.md §5, §2, §6).
+ * any process (or machine) encrypt any part of the same upload (docs/FORMAT.md §5, §2, §6).
  *
  * Initiate draws one content key for the whole upload and sends every V2 header plus `data-size` and
  * `part-size`; OSS copies that metadata onto the final object. The returned `context`
@@ -113,7 +113,7 @@ export interface CompleteMultipartUploadResult {
 
 /**
  * Starts an encrypted multipart upload: a fresh content key wrapped by the client's default material, and an
- * Initiate request carrying every V2 header plus `data-size` and `part-size` (FORMATS.md §2, §5).
+ * Initiate request carrying every V2 header plus `data-size` and `part-size` (docs/FORMAT.md §2, §5).
  * @param ctx the client context
  * @param name the object key
  * @param options `dataSize` (required), `partSize`, and ali-oss's `meta`, `headers`, `mime`, `timeout`...

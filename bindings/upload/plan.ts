@@ -1,6 +1,6 @@
 /**
  * The part plan of an encrypted multipart upload: which bytes of the plaintext each part carries, and the
- * checks that keep every part on its planned bytes (FORMATS.md §5; STYLE.md §F).
+ * checks that keep every part on its planned bytes (docs/FORMAT.md §5; docs/ARCHITECTURE.md §7).
  *
  * One multipart object is one AES-256-CTR stream, so a part's keystream is fixed by where it starts: part `n`
  * (1-based) covers bytes `[(n-1) × partSize, min(n × partSize, dataSize))` and is encrypted with
@@ -38,7 +38,7 @@ export const MIN_PART_SIZE = 100 * 1024;
 export const MAX_PART_SIZE = 5 * 1024 * 1024 * 1024;
 /** ali-oss's `multipartUpload` default part size (1 MiB); {@link choosePartSize} starts from it. */
 export const DEFAULT_PART_SIZE = 1024 * 1024;
-/** Part starts must fall on AES block boundaries (FORMATS.md §5). */
+/** Part starts must fall on AES block boundaries (docs/FORMAT.md §5). */
 export const PART_ALIGNMENT = 16;
 
 /**

@@ -1,7 +1,7 @@
 /**
  * Part readers for multipart uploads: read the plaintext of one part at a time from a file path, a Buffer /
  * Uint8Array, a Blob / File, a Node Readable or a WHATWG ReadableStream, so that memory stays near
- * `parallel × partSize` whatever the source's size (FORMATS.md §5; STYLE.md §F).
+ * `parallel × partSize` whatever the source's size (docs/FORMAT.md §5; docs/ARCHITECTURE.md §7).
  *
  * Random-access sources (path, bytes, Blob) read any part at any time: a file part is one positioned read into a
  * buffer the caller supplies, so a retried part can be read again and re-encrypted from its own offset. Streams

@@ -1,5 +1,5 @@
 /**
- * The run of one managed upload (FORMATS.md §5; STYLE.md §F): Initiate or resume from a checkpoint (checked
+ * The run of one managed upload (docs/FORMAT.md §5; docs/ARCHITECTURE.md §7): Initiate or resume from a checkpoint (checked
  * against the source and against ListParts), then `parallel` workers pulling planned parts from one generator,
  * each read into a pooled buffer of `partSize` bytes, encrypted in place at its offset and sent; the checkpoint
  * after every part (to `progress` and the checkpoint file); then Complete, with the CRC-64 check of parts-api.ts.
