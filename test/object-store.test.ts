@@ -14,6 +14,9 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { generateKeyPairSync } from 'node:crypto';
+import { CryptoClient } from '../bindings/client/crypto-client.js';
+import { rsaKeyWrapper } from '../bindings/keys/rsa.js';
 import { AliOssStore, type AliOssLike } from '../bindings/oss/ali-oss.js';
 import type { ObjectStore } from '../bindings/oss/object-store.js';
 import { responseFacts } from '../bindings/oss/response.js';
@@ -171,3 +174,37 @@ for (const impl of STORES) {
 
   s.run();
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+const client = suite('CryptoClient over any ObjectStore');
+const env = {} as { oss: OssServer; dir: string };
+useStandIns(client, env, { tmpPrefix: 'oss-crypto-store-client-' });
+
+client('a CryptoClient built over a store that is not an ali-oss client sends everything through it', async () => {
+  const inner = new AliOssStore(env.oss.client(BUCKET) as unknown as AliOssLike);
+  const calls: string[] = [];
+  // A store of its own (a plain object, not an AliOssStore): every method counted, then answered by the ali-oss
+  // store, as a fetch-based store would answer.
+  const counting: Record<string, unknown> = { runtime: 'a counting store', bucket: inner.bucket };
+  for (const key of Object.getOwnPropertyNames(AliOssStore.prototype)) {
+    const method = (inner as unknown as Record<string, unknown>)[key];
+    if (key === 'constructor' || typeof method !== 'function') continue;
+    counting[key] = (...args: unknown[]) => (calls.push(key), (method as (...a: unknown[]) => unknown).apply(inner, args));
+  }
+  const privateKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+  const c = new CryptoClient(counting as unknown as ObjectStore, { material: rsaKeyWrapper({ privateKey }) });
+  const data = pseudoRandomBytes(300_000, 9);
+  await c.put('s/a.bin', data);
+  const { content } = await c.get('s/a.bin');
+  assert.ok(Buffer.from(content!).equals(Buffer.from(data)));
+  const ranged = await c.get('s/a.bin', { headers: { Range: 'bytes=17-40016' } });
+  assert.ok(Buffer.from(ranged.content!).equals(Buffer.from(data.subarray(17, 40017))));
+  await c.multipartUpload('s/m.bin', Buffer.from(data), { partSize: 100 * 1024 });
+  assert.ok((await c.head('s/m.bin')).encrypted);
+  assert.equal([...new Set(calls)].sort(), ['completeMultipartUpload', 'headObject', 'initiateMultipartUpload', 'openObject', 'putObject', 'uploadPart']);
+  assert.not.ok(Buffer.from(env.oss.getObject(BUCKET, 's/a.bin')!.body!).equals(Buffer.from(data)), 'stored as ciphertext');
+  // There is no ali-oss client to hand back.
+  assert.throws(() => c.oss, (err: unknown) => err instanceof TypeError && /not an ali-oss client/.test(err.message));
+});
+
+client.run();
