@@ -41,6 +41,9 @@ export type OssCryptoErrorCode =
   | 'INTEGRITY_TRUNCATED'
   // the object was replaced while we read it in several requests (If-Match answered 412)
   | 'OBJECT_CHANGED'
+  // a rewrite in place of an object that is already in the target state
+  | 'OBJECT_ENCRYPTED'
+  | 'OBJECT_NOT_ENCRYPTED'
   // multipart and checkpoints
   | 'PART_INVALID'
   | 'CHECKPOINT_MALFORMED'
@@ -190,7 +193,8 @@ export class PlaintextObjectError extends OssCryptoError {}
 
 /**
  * The operation cannot be combined with client-side encryption (append, select, image processing...).
- * Thrown before any request. Code: `OPERATION_UNSUPPORTED`.
+ * Thrown before any request. Code: `OPERATION_UNSUPPORTED`; and for a rewrite in place of an object already in the
+ * target state, `OBJECT_ENCRYPTED` (encryptExisting) / `OBJECT_NOT_ENCRYPTED` (decryptExisting).
  * @example
  *   await cryptoClient.append('log.txt', chunk); // rejects with UnsupportedOperationError, says why
  */
@@ -231,6 +235,8 @@ export const ERROR_CLASS_OF_CODE: Readonly<Record<OssCryptoErrorCode, abstract n
   CHECKPOINT_MISMATCH: CheckpointError,
   PLAINTEXT_REJECTED: PlaintextObjectError,
   OPERATION_UNSUPPORTED: UnsupportedOperationError,
+  OBJECT_ENCRYPTED: UnsupportedOperationError,
+  OBJECT_NOT_ENCRYPTED: UnsupportedOperationError,
   WASM_CORE: WasmCoreError,
 });
 

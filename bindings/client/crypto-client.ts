@@ -26,6 +26,9 @@ import { get, getStream, type GetResult, type GetStreamResult } from './get.js';
 import * as object from './object.js';
 import type { HeadResult } from './object.js';
 import { put, putStream, type PutOptions } from './put.js';
+import { encryptExisting, type EncryptExistingOptions, type RewriteResult } from './encrypt-existing.js';
+import { decryptExisting, type DecryptExistingOptions } from './decrypt-existing.js';
+import { verify, type VerifyResult } from './verify.js';
 import { REFUSED_REASONS, refusal, refuseSignedUpload } from './refused.js';
 
 /**
@@ -350,6 +353,39 @@ export class CryptoClient {
   ): Promise<string> {
     refuseSignedUpload('signatureUrlV4', method, { headers: request?.headers, query: request?.queries });
     return this.context.store.signatureUrlV4(method, expires, request, objectName, additionalHeaders);
+  }
+
+  /**
+   * Encrypts a plaintext object in place, keeping its user metadata and content headers; the write happens only
+   * if the object is unchanged since it was read (README "Rotating keys" states the remaining window).
+   * @throws {UnsupportedOperationError} OBJECT_ENCRYPTED for an object already encrypted
+   * @throws {IntegrityError} OBJECT_CHANGED when another writer replaced it meanwhile (its object is kept)
+   * @example
+   *   const { etag, previousEtag } = await client.encryptExisting('reports/2024.csv');
+   */
+  encryptExisting(name: string, options?: EncryptExistingOptions): Promise<RewriteResult> {
+    return encryptExisting(this.context, name, options);
+  }
+
+  /**
+   * Stores an encrypted object decrypted, in place (leaving client-side encryption); needs `removeEncryption: true`.
+   * @throws {UnsupportedOperationError} OBJECT_NOT_ENCRYPTED for a plaintext object
+   * @throws {IntegrityError} OBJECT_CHANGED, INTEGRITY_* (nothing written)
+   * @example
+   *   await client.decryptExisting('a.bin', { removeEncryption: true });
+   */
+  decryptExisting(name: string, options: DecryptExistingOptions): Promise<RewriteResult> {
+    return decryptExisting(this.context, name, options);
+  }
+
+  /**
+   * Reads an encrypted object whole with the configured keys, checking length, CRC-64 and MD5 where recorded.
+   * @throws {KeyUnwrapError}, {MetadataError}, {IntegrityError}, {PlaintextObjectError}: what failed, by code
+   * @example
+   *   const { checked } = await client.verify('a.bin');
+   */
+  verify(name: string, options?: { signal?: AbortSignal }): Promise<VerifyResult> {
+    return verify(this.context, name, options);
   }
 
   /**
