@@ -16,6 +16,8 @@ usage:
   oss-crypto get oss://BUCKET/KEY <file|-> [--range a-b|a-|-n]
   oss-crypto head oss://BUCKET/KEY               the envelope as JSON (never key material)
   oss-crypto keygen --out PREFIX [--bits 2048]   writes PREFIX.private.pem (mode 0600) and PREFIX.public.pem
+  oss-crypto encrypt-existing oss://BUCKET/PREFIX   encrypts every plaintext object in place, metadata kept
+  oss-crypto verify oss://BUCKET/PREFIX          checks every object decrypts (length, CRC-64, MD5 where recorded)
   oss-crypto --help
 
 connection:
@@ -43,6 +45,15 @@ transfer:
   --parallel N              parts in flight at once
   --multipart-threshold N   put: multipart upload at or above this size (default 100MiB)
   --checkpoint FILE         resumable transfer state; resumes when the file exists (files only, not "-")
+
+bulk jobs (encrypt-existing, verify):
+  --parallel N              objects in flight (default 8)
+  --dry-run                 print the keys that would change; write nothing
+  --job FILE                resumable job journal: a rerun skips what a killed run finished
+  --shard I/N               take only the keys whose FNV-1a hash mod N is I (N machines, no coordination)
+  --report FILE             JSON lines: key, action, result, bytes, error code
+  --part-size, --multipart-threshold   encrypt-existing: objects at or above the threshold go by multipart
+  exit status 1 ("error OBJECTS_FAILED") when any object failed; the others are done
 
 output:
   --quiet, -q               no progress bar (it is drawn on stderr only when stderr is a terminal)
