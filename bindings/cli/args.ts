@@ -17,6 +17,7 @@
  */
 import { parseRange as parseRangeSpec, type RangeSpec } from '../transfer/range.js';
 import type { CliCommand, Connection, ExtraMaterial, KeySettings, KmsSettings, OssUrl, TransferSettings } from './command.js';
+import { parseBulkCommand } from './bulk-args.js';
 
 export { USAGE } from './usage.js';
 export type { CliCommand, Connection, ExtraMaterial, KeySettings, KmsSettings, OssUrl, TransferSettings } from './command.js';
@@ -48,12 +49,13 @@ export const DEFAULT_MULTIPART_THRESHOLD = 100 * 1024 * 1024;
  */
 export const DEFAULT_RSA_BITS = 2048;
 
-type Command = 'put' | 'get' | 'head' | 'keygen';
-const ALL: readonly Command[] = ['put', 'get', 'head', 'keygen'];
-const REMOTE: readonly Command[] = ['put', 'get', 'head'];
+type Command = 'put' | 'get' | 'head' | 'keygen' | 'encrypt-existing' | 'verify';
+const ALL: readonly Command[] = ['put', 'get', 'head', 'keygen', 'encrypt-existing', 'verify'];
+const BULK: readonly Command[] = ['encrypt-existing', 'verify']; // jobs over a prefix: bulk-args.ts parses them
+const REMOTE: readonly Command[] = ['put', 'get', 'head', ...BULK];
 
 /** Every flag: whether it takes a value, whether it may repeat, and which commands accept it. */
-const FLAGS: Readonly<Record<string, { value: boolean; repeat?: boolean; commands: readonly Command[] }>> = {
+export const FLAGS: Readonly<Record<string, { value: boolean; repeat?: boolean; commands: readonly Command[] }>> = {
   help: { value: false, commands: ALL },
   quiet: { value: false, commands: ALL },
   endpoint: { value: true, commands: REMOTE },
@@ -70,9 +72,10 @@ const FLAGS: Readonly<Record<string, { value: boolean; repeat?: boolean; command
   matdesc: { value: true, commands: REMOTE },
   material: { value: true, repeat: true, commands: REMOTE },
   plaintext: { value: true, commands: REMOTE },
-  'part-size': { value: true, commands: ['put', 'get'] },
-  parallel: { value: true, commands: ['put', 'get'] },
-  'multipart-threshold': { value: true, commands: ['put'] },
+  'part-size': { value: true, commands: ['put', 'get', 'encrypt-existing'] },
+  parallel: { value: true, commands: ['put', 'get', ...BULK] },
+  'multipart-threshold': { value: true, commands: ['put', 'encrypt-existing'] },
+  job: { value: true, commands: BULK }, report: { value: true, commands: BULK }, shard: { value: true, commands: BULK }, 'dry-run': { value: false, commands: BULK },
   checkpoint: { value: true, commands: ['put', 'get'] },
   range: { value: true, commands: ['get'] },
   out: { value: true, commands: ['keygen'] },
@@ -105,6 +108,7 @@ export function parseCliArgs(argv: readonly string[], env: Readonly<Record<strin
   }
   const args = positionals.slice(1);
   const quiet = flags.has('quiet');
+  if (command === 'encrypt-existing' || command === 'verify') return parseBulkCommand(command, args, flags, env);
   const one = (name: string): string | undefined => flags.get(name)?.at(-1);
 
   if (command === 'keygen') {
@@ -228,13 +232,12 @@ export function parseSize(flag: string, text: string): number {
   return value;
 }
 
-// ---------------------------------------------------------------------------------------------------------
-
-function scan(argv: readonly string[]): { positionals: string[]; flags: Map<string, string[]> } {
+// ---- helpers; scan, parseConnection, parseKeys and parseInteger also parse the bulk commands (bulk-args.ts) ----
+export function scan(argv: readonly string[], table: Readonly<Record<string, { value: boolean; repeat?: boolean }>> = FLAGS): { positionals: string[]; flags: Map<string, string[]> } {
   const positionals: string[] = [];
   const flags = new Map<string, string[]>();
   const add = (name: string, value: string): void => {
-    const spec = FLAGS[name];
+    const spec = table[name];
     const list = flags.get(name) ?? [];
     if (list.length > 0 && spec.repeat !== true && list.at(-1) !== value) {
       throw new CliUsageError(`--${name} was given twice ("${list.at(-1)}" and "${value}"); give it once`);
@@ -264,7 +267,7 @@ function scan(argv: readonly string[]): { positionals: string[]; flags: Map<stri
       if (arg.length !== 2 || SHORT[arg[1]] === undefined) throw new CliUsageError(`unknown option "${arg}" (see --help)`);
       name = SHORT[arg[1]];
     }
-    const spec = FLAGS[name];
+    const spec = table[name];
     if (spec === undefined) throw new CliUsageError(`unknown option "--${name}" (see --help)`);
     if (!spec.value) {
       if (inline !== undefined) throw new CliUsageError(`--${name} takes no value, got "--${name}=${inline}"`);
@@ -290,7 +293,7 @@ function expectPositionals(command: string, args: readonly string[], names: read
   }
 }
 
-function parseConnection(one: (n: string) => string | undefined, env: Readonly<Record<string, string | undefined>>): Connection {
+export function parseConnection(one: (n: string) => string | undefined, env: Readonly<Record<string, string | undefined>>): Connection {
   const flagEndpoint = nonEmpty(one('endpoint'));
   const endpoint = flagEndpoint ?? nonEmpty(env.OSS_ENDPOINT);
   const endpointSource = flagEndpoint !== undefined ? '--endpoint' : 'OSS_ENDPOINT';
@@ -309,7 +312,7 @@ function parseConnection(one: (n: string) => string | undefined, env: Readonly<R
   return { endpoint, region, accessKeyId, accessKeySecret, stsToken: nonEmpty(env.OSS_SESSION_TOKEN) };
 }
 
-function parseKeys(
+export function parseKeys(
   flags: Map<string, string[]>,
   one: (n: string) => string | undefined,
   env: Readonly<Record<string, string | undefined>>,
@@ -430,7 +433,7 @@ function checkMatdesc(flag: string, text: string, parsed: unknown): Readonly<Rec
   return Object.freeze({ ...(parsed as Record<string, string>) });
 }
 
-function parseInteger(flag: string, text: string): number {
+export function parseInteger(flag: string, text: string): number {
   if (!/^\d+$/.test(text)) throw new CliUsageError(`${flag} expected a non-negative integer, got "${text}"`);
   const value = Number(text);
   if (!Number.isSafeInteger(value)) throw new CliUsageError(`${flag} value "${text}" is too large`);
@@ -444,6 +447,4 @@ function oneOf<T extends string>(flag: string, value: string, allowed: readonly 
   return value as T;
 }
 
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value === '' ? undefined : value;
-}
+const nonEmpty = (value: string | undefined): string | undefined => (value === undefined || value === '' ? undefined : value);

@@ -78,6 +78,9 @@ export async function runCli(io: CliIo): Promise<number> {
       case 'get':
         await get(command, io);
         return 0;
+      case 'encrypt-existing':
+      case 'verify':
+        return await (await import('./bulk-run.js')).runBulk(command, io);
     }
   } catch (err) {
     // Once interrupted, whatever the operation rejected with (its cancel, an AbortError, a destroyed stream's
@@ -230,7 +233,7 @@ async function get(cmd: Cmd<'get'>, io: CliIo): Promise<void> {
   }
 }
 
-async function clientFor(
+export async function clientFor(
   connection: Connection,
   url: OssUrl,
   keys: Cmd<'get'>['keys'],
