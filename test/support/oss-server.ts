@@ -27,7 +27,8 @@
  * InitiateMultipartUpload, UploadPart (rejects CSE headers that differ from Initiate's), UploadPartCopy,
  * ListParts (with the CSE fields), ListMultipartUploads, CompleteMultipartUpload (order, ETags, minimum part
  * size), AbortMultipartUpload, PutBucket, DeleteBucket. `x-oss-forbid-overwrite: true` makes PutObject,
- * CopyObject and CompleteMultipartUpload of an existing key 409 `FileAlreadyExists`. Anything else answers 501
+ * CopyObject and CompleteMultipartUpload of an existing key 409 `FileAlreadyExists`. PutObject has no
+ * conditions, as on OSS: If-Match / If-None-Match / If-(Un)Modified-Since on a PUT are 400 `NotImplemented`. Anything else answers 501
  * `NotImplemented` naming the sub-resource, so a test notices instead of getting a wrong success.
  *
  * Responses carry what OSS sends: `x-oss-request-id` always; ETag, Last-Modified, Content-Type, user metadata
