@@ -222,3 +222,21 @@ ver('tampered bytes (CRC-64 recomputed by the store) are INTEGRITY_MD5; another 
 });
 
 ver.run();
+
+// ---------------------------------------------------------------------------------------------------------------
+const standIn = suite('the OSS stand-in, like OSS, has no conditional PutObject (why rewrites re-HEAD instead)');
+useStandIns(standIn, env, { tmpPrefix: 'oss-crypto-rotate-' });
+
+standIn('PutObject with If-Match / If-None-Match / If-(Un)Modified-Since is 400 NotImplemented and stores nothing', async () => {
+  const ali = env.oss.client(BUCKET);
+  const { res } = await ali.put('cond/a', Buffer.from('v1'));
+  const etag = res.headers.etag as string;
+  for (const [header, value] of [['If-Match', etag], ['If-None-Match', '*'], ['If-Unmodified-Since', new Date().toUTCString()], ['If-Modified-Since', new Date(0).toUTCString()]]) {
+    const err = await rejects(ali.put('cond/a', Buffer.from('v2'), { headers: { [header]: value } }));
+    assert.is(err.status, 400, header);
+    assert.is(err.code, 'NotImplemented', header);
+  }
+  assert.equal(env.oss.getObject(BUCKET, 'cond/a')!.body, Buffer.from('v1'));
+});
+
+standIn.run();
