@@ -49,6 +49,11 @@ export type { PutOptions } from './client/put.js';
 export type { GetResult, GetStreamResult, GetResponse } from './client/get.js';
 export type { HeadResult } from './client/object.js';
 
+// rewrites in place and verification (CryptoClient#encryptExisting, #decryptExisting, #verify)
+export type { EncryptExistingOptions, RewriteResult } from './client/encrypt-existing.js';
+export type { DecryptExistingOptions } from './client/decrypt-existing.js';
+export type { VerifyResult } from './client/verify.js';
+
 // resumable download (CryptoClient#resumableDownload)
 export type { DownloadFileOptions, DownloadFileResult, DownloadCancelError } from './download/download-options.js';
 
