@@ -1,7 +1,8 @@
 /**
  * `encryptExisting(name)`: turns a plaintext object into an encrypted one in place (docs/FORMAT.md §1, §2). It
- * HEADs the object, reads it with `If-Match` on that ETag (so every byte is of the version HEADed) checking length
- * and OSS's CRC-64 of what it read, encrypts under a fresh content key from the key ring, and writes it back with
+ * reads the object with one GET, whose headers give the state a rewrite needs (ETag, size, CRC-64, metadata; so
+ * every byte read is of the version whose ETag the write is conditioned on), checking length and OSS's CRC-64 of
+ * what it read, encrypts under a fresh content key from the key ring, and writes it back with
  * the same user metadata and content headers (Content-Type, Cache-Control, Content-Disposition, Content-Encoding,
  * Content-Language, Expires, storage class), conditional on the object being unchanged (object-state.ts,
  * rewrite.ts). The plaintext MD5 is recorded for single-request writes, so `verify` can check the content later.
@@ -12,12 +13,13 @@
  * Not kept: ACLs, tags and object version history (a rewrite is a new object version); see README "Rotating keys".
  * @module
  */
+import type { HeaderValue } from '../envelope/codec.js';
 import { UnsupportedOperationError } from '../errors.js';
 import type { ClientContext } from '../transfer/context.js';
 import { withRetry } from '../util/retry.js';
 import { abortMultipartUpload, completeMultipartUpload, initMultipartUpload, uploadPart } from '../upload/parts-api.js';
 import type { UploadedPart } from '../upload/checkpoint.js';
-import { changed, isPreconditionFailed, readObjectState, type ObjectState } from './object-state.js';
+import { changed, isPreconditionFailed, objectState, type ObjectState } from './object-state.js';
 import { put } from './put.js';
 import { rewriteObject, type RewriteOptions, type RewriteSink } from './rewrite.js';
 
@@ -68,13 +70,23 @@ export interface RewriteResult {
  */
 export async function encryptExisting(ctx: ClientContext, name: string, options: EncryptExistingOptions = {}): Promise<RewriteResult> {
   const { signal } = options;
-  const state = await readObjectState(ctx, name, { signal, ifMatch: options.ifMatch });
-  if (state.encrypted) {
-    throw new UnsupportedOperationError('OBJECT_ENCRYPTED', `${JSON.stringify(name)} is already encrypted (it carries client-side-encryption metadata); nothing to do`);
-  }
-  const opened = await withRetry(() => ctx.store.openObject(name, { headers: { 'If-Match': state.etag } }), ctx.retry, { signal }).catch((err) => {
-    throw isPreconditionFailed(err) ? changed(name, 'a read with If-Match on its ETag answered 412', err) : err;
+  // One GET gives both the bytes and the state (ETag, size, CRC-64, metadata): no HEAD before it. With ifMatch, the
+  // GET itself is conditional, so a replaced object answers 412 before a byte is sent.
+  const headers = options.ifMatch === undefined ? {} : { 'If-Match': options.ifMatch };
+  const opened = await withRetry(() => ctx.store.openObject(name, { headers }), ctx.retry, { signal }).catch((err) => {
+    throw isPreconditionFailed(err) ? changed(name, `its ETag is not the expected ${options.ifMatch}`, err) : err;
   });
+  let state: ObjectState;
+  try {
+    state = objectState(name, opened.headers as Record<string, HeaderValue>);
+    if (opened.status !== 200) throw new TypeError(`a GET of ${JSON.stringify(name)} answered ${opened.status}, not 200`);
+    if (state.encrypted) {
+      throw new UnsupportedOperationError('OBJECT_ENCRYPTED', `${JSON.stringify(name)} is already encrypted (it carries client-side-encryption metadata); nothing to do`);
+    }
+  } catch (err) {
+    opened.body.destroy();
+    throw err;
+  }
   const rewrite: RewriteOptions = { multipartThreshold: options.multipartThreshold, partSize: options.partSize, sourceCrc64: state.crc64, signal };
   const { etag, multipart } = await rewriteObject(ctx, state, opened.body, encryptingSink(ctx, state, signal), rewrite);
   return { name, etag, previousEtag: state.etag, bytes: state.size, multipart };

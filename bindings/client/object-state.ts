@@ -1,13 +1,14 @@
 /**
- * What a rewrite of an object in place needs to know about it, read once by HEAD (its ETag, size, CRC-64, whether
+ * What a rewrite of an object in place needs to know about it, read once from a HEAD or a GET (its ETag, size, CRC-64, whether
  * it is encrypted, the user metadata and content headers a rewrite must keep), and the check that it has not changed
  * since: a second HEAD comparing ETags right before the write commits.
  *
  * Why a second HEAD and not a conditional write: OSS accepts no If-Match on PutObject or
  * CompleteMultipartUpload (it answers 400 NotImplemented, error 0017-00000245), and its one write condition,
- * `x-oss-forbid-overwrite`, only says "the key must not exist". So the strongest check OSS allows is to read the
- * object with `If-Match` on the first HEAD's ETag (so every byte read is of that version), and HEAD it again just
- * before committing; a writer that lands between that HEAD and the commit is overwritten. README "Rotating keys"
+ * `x-oss-forbid-overwrite`, only says "the key must not exist". So the strongest check OSS allows is to take the
+ * ETag from the read itself (the GET's own headers, or a HEAD followed by a GET with `If-Match` on its ETag), so
+ * every byte read is of that version, and to HEAD the object again just before committing; a writer that lands
+ * between that HEAD and the commit is overwritten. README "Rotating keys"
  * states this window; rewrite.ts keeps it to one round trip for large objects by checking before Complete.
  *
  * Deliberately not here: reading and writing the bytes (rewrite.ts).
@@ -64,18 +65,33 @@ export interface ObjectState {
  */
 export async function readObjectState(ctx: ClientContext, name: string, options: { signal?: AbortSignal; ifMatch?: string } = {}): Promise<ObjectState> {
   const result = await withRetry(() => ctx.store.headObject(name, {}), ctx.retry, { signal: options.signal });
-  const headers = (result.res.headers ?? {}) as Record<string, HeaderValue>;
+  return objectState(name, (result.res.headers ?? {}) as Record<string, HeaderValue>, options.ifMatch);
+}
+
+/**
+ * What a rewrite needs, read from the headers of a HEAD or of a whole-object GET (both carry the object's ETag,
+ * length, CRC-64, metadata and content headers), so a rewrite can take them from the GET that reads the bytes.
+ * @param name the object key
+ * @param headers the response headers (lower-case names)
+ * @param ifMatch the ETag the caller expects, if any
+ * @throws {IntegrityError} OBJECT_CHANGED when `ifMatch` is given and the ETag is another
+ * @throws {TypeError} when the response has no ETag
+ * @example
+ *   const state = objectState(name, opened.headers);
+ */
+export function objectState(name: string, headers: Readonly<Record<string, HeaderValue>>, ifMatch?: string): ObjectState {
   const etag = headerOf(headers, 'etag');
-  if (etag === undefined) throw new TypeError(`HEAD of ${JSON.stringify(name)} gave no ETag; a rewrite in place needs one to detect concurrent writers`);
-  if (options.ifMatch !== undefined && !sameEtag(etag, options.ifMatch)) {
-    throw changed(name, `its ETag is ${etag}, not the expected ${options.ifMatch}`);
+  if (etag === undefined) throw new TypeError(`the answer for ${JSON.stringify(name)} had no ETag; a rewrite in place needs one to detect concurrent writers`);
+  if (ifMatch !== undefined && !sameEtag(etag, ifMatch)) {
+    throw changed(name, `its ETag is ${etag}, not the expected ${ifMatch}`);
   }
   const crcText = headerOf(headers, 'x-oss-hash-crc64ecma');
   const userMeta: Record<string, string> = {};
   let cseFragment = false;
-  for (const [k, v] of Object.entries(result.meta ?? {})) {
-    if (isEncryptionMeta(k)) cseFragment = true;
-    else userMeta[k] = String(v);
+  for (const [header, value] of Object.entries(headers)) {
+    if (!header.toLowerCase().startsWith('x-oss-meta-') || value === undefined) continue;
+    if (isEncryptionMeta(header)) cseFragment = true;
+    else userMeta[header.slice('x-oss-meta-'.length).toLowerCase()] = Array.isArray(value) ? value.join(',') : String(value);
   }
   const contentHeaders: Record<string, string> = {};
   for (const [lower, sent] of KEPT_HEADERS) {
