@@ -19,6 +19,9 @@ import { decodeEnvelope } from '../bindings/envelope/codec.js';
 import { parseJournal } from '../bindings/jobs/journal.js';
 import type { ReportEntry } from '../bindings/jobs/report.js';
 import { rsaKeyWrapper } from '../bindings/keys/rsa.js';
+import { parseCliArgs } from '../bindings/cli/args.js';
+import { formatProgress } from '../bindings/cli/bulk-run.js';
+import { runCli } from '../bindings/cli/run.js';
 import { fixturePath, pseudoRandomBytes } from './_util.js';
 import { TEST_ACCESS_KEY_ID, TEST_ACCESS_KEY_SECRET, type OssServer } from './support/oss-server.js';
 import { useStandIns } from './support/stand-ins.js';
@@ -240,3 +243,79 @@ race('verify reports a tampered object and a plaintext one by code (exit 1); --d
 });
 
 race.run();
+
+// ---------------------------------------------------------------------------------------------------------------
+const parsing = suite('bulk commands: parsing, the progress line, SIGTERM');
+useStandIns(parsing, env, { tmpPrefix: 'oss-crypto-bulk-' });
+
+const ENV = { OSS_ACCESS_KEY_ID: 'id', OSS_ACCESS_KEY_SECRET: 'secret', OSS_ENDPOINT: 'http://127.0.0.1:9' };
+
+parsing('flags parse into one command; mistakes are usage errors naming the flag', () => {
+  const cmd = parseCliArgs(['encrypt-existing', 'oss://bkt/', '--rsa-public-key', 'k.pem', '--shard', '2/5', '--parallel', '32', '--job', 'j', '--report', 'r', '--dry-run', '--part-size', '1MiB'], ENV);
+  assert.equal(
+    cmd.command === 'encrypt-existing' && [cmd.target, cmd.shard, cmd.parallel, cmd.job, cmd.report, cmd.dryRun, cmd.partSize],
+    [{ bucket: 'bkt', prefix: '' }, { index: 2, count: 5 }, 32, 'j', 'r', true, 1024 * 1024],
+  );
+  const verify = parseCliArgs(['verify', 'oss://bkt/logs/2024/', '--rsa-private-key', 'k.pem'], ENV);
+  assert.equal(verify.command === 'verify' && [verify.target.prefix, verify.parallel, verify.shard], ['logs/2024/', 8, undefined]);
+  for (const [argv, message] of [
+    [['verify', 'oss://bkt/', '--rsa-private-key', 'k', '--shard', '3/3'], /--shard .*0 <= I < N/],
+    [['verify', 'oss://bkt/', '--rsa-private-key', 'k', '--parallel', '0'], /--parallel expected 1..256/],
+    [['encrypt-existing', 'oss://bkt/'], /encrypt-existing needs a key that can encrypt/],
+    [['verify', 'oss://bkt/', '--rsa-public-key', 'k'], /verify needs a key that can decrypt/],
+    [['verify', 'oss://bkt/', '--rsa-private-key', 'k', '--part-size', '1MiB'], /--part-size is not an option of "verify"/],
+    [['head', 'oss://bkt/k', '--shard', '0/2'], /--shard is not an option of "head"/],
+    [['verify', 'oss://B/', '--rsa-private-key', 'k'], /not a valid OSS bucket name/],
+  ] as const) {
+    try {
+      parseCliArgs(argv, ENV);
+      assert.unreachable(`accepted ${argv.join(' ')}`);
+    } catch (err) {
+      assert.is((err as { code?: string }).code, 'USAGE', String(err));
+      assert.match((err as Error).message, message);
+    }
+  }
+});
+
+parsing('the progress line: objects, bytes, rate and an ETA once the listing is done; drawn on a terminal only', async () => {
+  const p = { objects: 50, bytes: 50 * 1024 * 1024, listed: 200, resumed: 50, listingDone: true, failed: 1, elapsedMs: 10_000 };
+  assert.is(formatProgress('verify oss://b/', p), 'verify oss://b/: 50/150 objects, 50.0 MiB, 5.0 objects/s, 5.0 MiB/s, 1 failed, ETA 20s');
+  assert.is(formatProgress('v', { ...p, listingDone: false, failed: 0 }), 'v: 50/150+ objects, 50.0 MiB, 5.0 objects/s, 5.0 MiB/s');
+  seed('tty/', 30, (i) => 100 + i);
+  env.oss.inject({ kind: 'put', key: undefined, delayMs: 20, times: Infinity });
+  for (const isTTY of [true, false]) {
+    let stderr = '';
+    const code = await runCli({
+      argv: ['encrypt-existing', `oss://${BUCKET}/tty/`, '--rsa-public-key', PUBLIC, '--parallel', '2'],
+      env: { OSS_ENDPOINT: env.oss.endpoint, OSS_REGION: env.oss.region, OSS_ACCESS_KEY_ID: TEST_ACCESS_KEY_ID, OSS_ACCESS_KEY_SECRET: TEST_ACCESS_KEY_SECRET },
+      stdin: process.stdin,
+      stdout: { write: () => true } as never,
+      stderr: { isTTY, columns: 120, write: (t: string) => ((stderr += t), true) } as never,
+    });
+    assert.is(code, 0, stderr);
+    assert.is(/\r\x1b\[2K[^\r]*objects\/s/.test(stderr), isTTY, `isTTY ${isTTY}: ${JSON.stringify(stderr.slice(0, 300))}`);
+    assert.match(stderr, isTTY ? /30 changed/ : /0 objects \(none\), 30 done|30 skipped-already/);
+  }
+});
+
+parsing('SIGTERM stops the job: exit 1 with CANCELLED; the same --job resumes, every object written once', async () => {
+  const bodies = seed('term/', 80, (i) => 200 + i);
+  const job = join(env.dir, 'term.jsonl');
+  const argv = ['encrypt-existing', `oss://${BUCKET}/term/`, '--rsa-public-key', PUBLIC, '--parallel', '4', '--job', job];
+  env.oss.inject({ kind: 'put', delayMs: 30, times: Infinity });
+  const first = start(argv);
+  for (let i = 0; i < 3000 && writesByKey('term/').size < 20; i++) await new Promise((r) => setTimeout(r, 5));
+  first.child.kill('SIGTERM');
+  const stopped = await first.done;
+  assert.is(stopped.code, 1, stopped.stderr);
+  assert.match(stopped.stderr, /^error CANCELLED: interrupted after \d+ objects; run the same command with --job .* to resume$/m);
+  const journalled = parseJournal(await readFile(job, 'utf8')).done.size;
+  assert.ok(journalled >= 20 && journalled < 80, `journal holds ${journalled}`);
+  const second = await cli(argv);
+  assert.is(second.code, 0, second.stderr);
+  const writes = writesByKey('term/');
+  assert.ok(writes.size === 80 && [...writes.values()].every((n) => n === 1), JSON.stringify([...writes]));
+  await assertDecrypts(bodies);
+});
+
+parsing.run();

@@ -3,7 +3,8 @@
  * says earlier runs finished, and runs the {@link ObjectAction} on the rest with `parallel` objects in flight.
  * Each finished object is journalled (durably, before it counts as done), reported, and counted for the progress
  * line. A failure is reported with its code and the job carries on; an aborted signal stops taking new objects and
- * lets the running ones finish, so a SIGTERM leaves a journal that resumes exactly.
+ * is handed to the running ones (which stop or finish; either way an object counts only once its record is
+ * durable), so a SIGTERM leaves a journal that resumes exactly.
  *
  * Crash window: an object whose write succeeded but whose journal record had not reached the disk is done again by
  * the next run; the action's idempotence (it finds the object already in its target state) makes that a skip.
