@@ -8,6 +8,7 @@
  */
 import { createDecipheriv, createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { gzipSync } from 'node:zlib';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CryptoClient } from '../bindings/client/crypto-client.js';
@@ -109,6 +110,15 @@ enc('at or above the threshold: a multipart rewrite, byte-exact, metadata kept, 
   assert.equal(await independentDecrypt(key), body);
   assert.equal((await client().get(key)).content, body);
   assert.equal(env.oss.uploads(BUCKET), []);
+});
+
+enc('Content-Encoding: gzip: the stored bytes are encrypted as they are (never inflated on the way), the header kept', async () => {
+  const key = 'enc/gzip';
+  const gz = gzipSync(Buffer.from('a'.repeat(10_000)));
+  env.oss.putObjectRaw(BUCKET, key, gz, { 'Content-Type': 'text/plain', 'Content-Encoding': 'gzip' });
+  await client().encryptExisting(key);
+  assert.equal(await independentDecrypt(key), gz);
+  assert.is(env.oss.getObject(BUCKET, key)!.headers['content-encoding'], 'gzip');
 });
 
 enc('an encrypted object is refused with OBJECT_ENCRYPTED and left untouched', async () => {
