@@ -16,6 +16,7 @@ import { decodeEnvelope } from '../bindings/envelope/codec.js';
 import { IntegrityError, KeyUnwrapError, PlaintextObjectError, UnsupportedOperationError } from '../bindings/errors.js';
 import { KeyRing } from '../bindings/keys/keyring.js';
 import { rsaKeyWrapper } from '../bindings/keys/rsa.js';
+import { listPrefix } from '../bindings/jobs/listing.js';
 import { fixturePath, pseudoRandomBytes, rejects } from './_util.js';
 import type { OssLogEntry, OssServer } from './support/oss-server.js';
 import { useStandIns } from './support/stand-ins.js';
@@ -240,6 +241,25 @@ standIn('PutObject with If-Match / If-None-Match / If-(Un)Modified-Since is 400 
     assert.is(err.code, 'NotImplemented', header);
   }
   assert.equal(env.oss.getObject(BUCKET, 'cond/a')!.body, Buffer.from('v1'));
+});
+
+standIn('listPrefix pages through ListObjects with markers: every key under the prefix once, in order, odd keys included', async () => {
+  const keys = Array.from({ length: 23 }, (_, i) => `list/${i % 3 === 0 ? 'ä ö+%/' : ''}${String(i).padStart(2, '0')}`).sort();
+  for (const k of keys) env.oss.putObjectRaw(BUCKET, k, Buffer.from(k));
+  env.oss.putObjectRaw(BUCKET, 'lisu', Buffer.from('outside'));
+  const mark = env.oss.log.length;
+  const listed: string[] = [];
+  for await (const o of listPrefix(client().context.store, 'list/', { pageSize: 5 })) {
+    listed.push(o.key);
+    assert.is(o.size, Buffer.byteLength(o.key));
+    assert.ok(o.etag);
+  }
+  assert.equal(listed, env.oss.listKeys(BUCKET).filter((k) => k.startsWith('list/')));
+  assert.is(listed.length, 23);
+  assert.is(env.oss.log.slice(mark).filter((e) => e.kind === 'list').length, 5);
+  const none: string[] = [];
+  for await (const o of listPrefix(client().context.store, 'nothing-here/')) none.push(o.key);
+  assert.equal(none, []);
 });
 
 standIn.run();
