@@ -115,7 +115,7 @@ kill('500 small + 4 multipart objects, --parallel 8, killed after ~150 writes, r
   const report = join(env.dir, 'big.report.jsonl');
   const argv = ['encrypt-existing', `oss://${BUCKET}/big-job/`, '--rsa-public-key', PUBLIC, '--parallel', '8', '--job', job, '--report', report, ...SIZES];
   // Slow each write a little so that the kill lands mid-way, whatever the machine.
-  env.oss.inject({ kind: 'put', delayMs: 15, times: Infinity });
+  env.oss.inject({ kind: 'put', delayMs: 40, times: Infinity });
 
   const first = start(argv);
   for (let i = 0; i < 3000 && [...writesByKey('big-job/').values()].length < 150; i++) await new Promise((r) => setTimeout(r, 5));
@@ -188,7 +188,7 @@ race('a writer that replaces an object between the read and the write wins: skip
   const bodies = seed('race/', 6, (i) => 1000 + i);
   const victim = 'race/0003.bin';
   const theirs = Buffer.from('written by someone else meanwhile');
-  env.oss.inject({ kind: 'head', key: victim, nth: 1, delayMs: 300 });
+  env.oss.inject({ kind: 'head', key: victim, nth: 1, delayMs: 1500 });
   const mark = env.oss.log.length;
   const running = cli(['encrypt-existing', `oss://${BUCKET}/race/`, '--rsa-public-key', PUBLIC, '--report', join(env.dir, 'race.jsonl')]);
   let swapped = false;
@@ -282,7 +282,7 @@ parsing('the progress line: objects, bytes, rate and an ETA once the listing is 
   assert.is(formatProgress('verify oss://b/', p), 'verify oss://b/: 50/150 objects, 50.0 MiB, 5.0 objects/s, 5.0 MiB/s, 1 failed, ETA 20s');
   assert.is(formatProgress('v', { ...p, listingDone: false, failed: 0 }), 'v: 50/150+ objects, 50.0 MiB, 5.0 objects/s, 5.0 MiB/s');
   seed('tty/', 30, (i) => 100 + i);
-  env.oss.inject({ kind: 'put', key: undefined, delayMs: 20, times: Infinity });
+  env.oss.inject({ kind: 'put', delayMs: 20, times: Infinity });
   for (const isTTY of [true, false]) {
     let stderr = '';
     const code = await runCli({
@@ -302,7 +302,7 @@ parsing('SIGTERM stops the job: exit 1 with CANCELLED; the same --job resumes, e
   const bodies = seed('term/', 80, (i) => 200 + i);
   const job = join(env.dir, 'term.jsonl');
   const argv = ['encrypt-existing', `oss://${BUCKET}/term/`, '--rsa-public-key', PUBLIC, '--parallel', '4', '--job', job];
-  env.oss.inject({ kind: 'put', delayMs: 30, times: Infinity });
+  env.oss.inject({ kind: 'put', delayMs: 80, times: Infinity });
   const first = start(argv);
   for (let i = 0; i < 3000 && writesByKey('term/').size < 20; i++) await new Promise((r) => setTimeout(r, 5));
   first.child.kill('SIGTERM');

@@ -146,7 +146,7 @@ enc('a writer that replaces the object between the read and the write wins: OBJE
   plain(key, 5000);
   const theirs = Buffer.from('the concurrent writer\'s object');
   // The HEAD before the write (the state came from the GET) is held while the other writer stores its object.
-  env.oss.inject({ kind: 'head', key, nth: 1, delayMs: 200 });
+  env.oss.inject({ kind: 'head', key, nth: 1, delayMs: 1000 });
   const racing = whenRequest((e) => e.kind === 'head' && e.key === key && e.status === 0, () => void env.oss.putObjectRaw(BUCKET, key, theirs));
   await rejects(client().encryptExisting(key), IntegrityError, 'OBJECT_CHANGED', /replaced by another writer/);
   await racing;
@@ -158,7 +158,7 @@ enc('multipart: the check sits right before Complete; a concurrent writer wins a
   const key = 'enc/race-multipart';
   plain(key, 3 * PART);
   const theirs = Buffer.from('newer');
-  env.oss.inject({ kind: 'head', key, nth: 1, delayMs: 200 });
+  env.oss.inject({ kind: 'head', key, nth: 1, delayMs: 1000 });
   const racing = whenRequest((e) => e.kind === 'head' && e.key === key && e.status === 0 && env.oss.log.some((u) => u.kind === 'uploadPart' && u.key === key), () =>
     void env.oss.putObjectRaw(BUCKET, key, theirs),
   );
