@@ -29,7 +29,7 @@ import { rewriteObject, type RewriteOptions, type RewriteSink } from './rewrite.
  *   await client.encryptExisting('a.bin', { multipartThreshold: 64 << 20, signal });
  */
 export interface EncryptExistingOptions {
-  /** Objects at least this large are rewritten by multipart upload (default: the client's `multipartThreshold`). */
+  /** Objects at least this large are rewritten by multipart upload (default: the client's `multipartThreshold`, at most 16 MiB). */
   multipartThreshold?: number;
   /** Preferred part size of a multipart rewrite (default: the client's `partSize`). */
   partSize?: number;

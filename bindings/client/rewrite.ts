@@ -3,7 +3,8 @@
  * gathered (so it is complete and checked before anything is sent), the object is HEADed again and then written
  * in one request; at or above it, the parts are uploaded as they arrive and the object is HEADed again right before
  * Complete, so the window in which a concurrent writer could be overwritten stays one round trip long whatever the
- * size (object-state.ts explains why OSS allows no stronger check). Any failure aborts the multipart upload.
+ * size (object-state.ts explains why OSS allows no stronger check). Any failure aborts the multipart upload. Parts
+ * go one at a time per object (a bulk job's parallelism is across objects), so memory stays near one part.
  *
  * What is written is the sink's business: an encrypting one (encrypt-existing.ts) or a plain one
  * (decrypt-existing.ts).
@@ -17,6 +18,15 @@ import { Crc64 } from '../integrity/crc64.js';
 import type { ClientContext } from '../transfer/context.js';
 import { choosePartSize } from '../upload/plan.js';
 import { changed, checkUnchanged, isPreconditionFailed, type ObjectState } from './object-state.js';
+
+/**
+ * The largest object a rewrite gathers in memory for one PUT unless told otherwise (16 MiB): with `parallel`
+ * objects in flight, memory stays near `parallel × 16 MiB`, and a larger object goes by multipart upload, whose
+ * check before Complete keeps the window for a concurrent writer at one round trip.
+ * @example
+ *   rewriteObject(ctx, state, body, sink, { multipartThreshold: REWRITE_MULTIPART_THRESHOLD });
+ */
+export const REWRITE_MULTIPART_THRESHOLD = 16 * 1024 * 1024;
 
 /**
  * Where a rewrite's content goes.
@@ -48,7 +58,10 @@ export interface MultipartSink {
  *   const options: RewriteOptions = { multipartThreshold: 64 << 20, sourceCrc64: state.crc64 };
  */
 export interface RewriteOptions {
-  /** Objects at least this large go by multipart upload (default: the client's `multipartThreshold`). */
+  /**
+   * Objects at least this large go by multipart upload (default: the client's `multipartThreshold`, at most
+   * {@link REWRITE_MULTIPART_THRESHOLD}).
+   */
   multipartThreshold?: number;
   /** Preferred part size (default: the client's `partSize`, raised to fit 10,000 parts). */
   partSize?: number;
@@ -73,7 +86,7 @@ export async function rewriteObject(
   sink: RewriteSink,
   options: RewriteOptions = {},
 ): Promise<{ etag: string; multipart: boolean }> {
-  const threshold = options.multipartThreshold ?? ctx.multipartThreshold;
+  const threshold = options.multipartThreshold ?? Math.min(ctx.multipartThreshold, REWRITE_MULTIPART_THRESHOLD);
   const crc = options.sourceCrc64 === undefined ? undefined : new Crc64();
   const check = (length: number): void => {
     if (length !== state.size) {
