@@ -15,7 +15,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CheckpointError } from '../bindings/errors.js';
 import type { ActionOutcome, ListedObject, ObjectAction } from '../bindings/jobs/action.js';
-import { checkJournalHeader, formatHeader, formatRecord, parseJournal, type JournalRecord } from '../bindings/jobs/journal.js';
+import { checkJournalHeader, formatHeader, formatRecord, formatUpload, parseJournal, type JournalRecord } from '../bindings/jobs/journal.js';
 import { openJournal } from '../bindings/jobs/journal-file.js';
 import { runJob } from '../bindings/jobs/run-job.js';
 import type { ReportEntry } from '../bindings/jobs/report.js';
@@ -142,6 +142,49 @@ journal('openJournal cuts a torn tail off before appending, and refuses another 
     } catch (err) {
       assert.is((err as CheckpointError).code, 'CHECKPOINT_MISMATCH');
     }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+journal('an upload line stays pending until a record of its key follows; pending uploads are abandoned first on resume', async () => {
+  const text =
+    formatHeader(HEADER) +
+    formatUpload('a', 'U1') +
+    formatUpload('b', 'U2') +
+    formatRecord({ key: 'a', result: 'changed', bytes: 1 }) +
+    formatUpload('c', 'U3') +
+    formatUpload('c', 'U4');
+  const parsed = parseJournal(text);
+  assert.equal([...parsed.pendingUploads], [['b', ['U2']], ['c', ['U3', 'U4']]]);
+  throwsWith(() => parseJournal(`${formatHeader(HEADER)}{"type":"upload","key":"a"}\n`), CheckpointError, /^job journal line 2 is an upload without/);
+
+  const dir = await mkdtemp(join(tmpdir(), 'oss-crypto-jobs-'));
+  try {
+    const path = join(dir, 'job.jsonl');
+    const header = { ...HEADER, action: 'test-action' };
+    await writeFile(path, text.replace('"encrypt-existing"', '"test-action"'));
+    const events: string[] = [];
+    const action: ObjectAction = {
+      name: 'test-action',
+      async run(object, { uploadStarted }) {
+        events.push(`run ${object.key}`);
+        if (object.key === 'k001') await uploadStarted!('U9');
+        return { result: 'changed', bytes: 0 };
+      },
+      async abandon(key, uploadId) {
+        events.push(`abandon ${key} ${uploadId}`);
+        if (uploadId === 'U3') throw new Error('already gone');
+      },
+    };
+    const j = await openJournal(path, header);
+    await runJob({ objects: listing(2), action, parallel: 1, journal: j });
+    await j.close();
+    assert.equal(events, ['abandon b U2', 'abandon c U3', 'abandon c U4', 'run k000', 'run k001']);
+    const after = parseJournal(await readFile(path, 'utf8'));
+    assert.equal([...after.pendingUploads.keys()], ['b', 'c']); // abandoned, not re-recorded: harmless to abort again
+    assert.ok(!after.pendingUploads.has('k001'), 'k001 finished after its upload line');
+    assert.match(await readFile(path, 'utf8'), /"type":"upload","key":"k001","uploadId":"U9"/);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

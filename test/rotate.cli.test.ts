@@ -106,9 +106,15 @@ async function assertDecrypts(bodies: Map<string, Buffer>): Promise<void> {
 const kill = suite('encrypt-existing: SIGKILLed mid-way, resumed with --job: every object encrypted by exactly one write');
 useStandIns(kill, env, { tmpPrefix: 'oss-crypto-bulk-' });
 
-kill('500 small + 4 multipart objects, --parallel 8, killed after ~150 writes, resumed twice', async () => {
+kill('500 small + 5 multipart objects, --parallel 8, killed after ~150 writes (one multipart upload cut), resumed twice', async () => {
   const small = seed('big-job/s', 500, (i) => 100 + ((i * 37) % 3000));
   const large = seed('big-job/m', 4, (i) => 3 * PART + i * 1000);
+  // A multipart rewrite that the kill is sure to cut: its Complete is held long past the kill.
+  const cut = 'big-job/a-cut-0.bin';
+  const cutBody = Buffer.from(pseudoRandomBytes(3 * PART, 99));
+  env.oss.putObjectRaw(BUCKET, cut, cutBody, { 'Content-Type': 'application/x-test', 'x-oss-meta-n': '0' });
+  large.set(cut, cutBody);
+  env.oss.inject({ kind: 'complete', key: cut, delayMs: 8000 });
   env.oss.putObjectRaw(BUCKET, 'big-jobx/outside.bin', Buffer.from('not under the prefix'));
   const bodies = new Map([...small, ...large]);
   const job = join(env.dir, 'big.job.jsonl');
@@ -123,7 +129,9 @@ kill('500 small + 4 multipart objects, --parallel 8, killed after ~150 writes, r
   const killed = await first.done;
   assert.is(killed.signal, 'SIGKILL', `the job ended before the kill: ${killed.stderr}`);
   const afterKill = parseJournal(await readFile(job, 'utf8'));
-  assert.ok(afterKill.done.size >= 100 && afterKill.done.size < 504, `journal holds ${afterKill.done.size} objects`);
+  assert.ok(afterKill.done.size >= 100 && afterKill.done.size < 505, `journal holds ${afterKill.done.size} objects`);
+  const orphans = afterKill.pendingUploads.get(cut) ?? [];
+  assert.is(orphans.length, 1, 'the cut upload was journalled before its parts');
 
   // The crash window, made certain: drop the journal's last record, as if the process died after that object's
   // write but before its record reached the disk. The resumed job must find it encrypted and skip it.
@@ -136,14 +144,16 @@ kill('500 small + 4 multipart objects, --parallel 8, killed after ~150 writes, r
   assert.is(second.code, 0, second.stderr);
   const third = await cli(argv);
   assert.is(third.code, 0, third.stderr);
-  assert.match(third.stderr, /: 0 objects \(none\), 504 done by earlier runs/);
+  assert.match(third.stderr, /: 0 objects \(none\), 505 done by earlier runs/);
+  // The resumed run aborted the upload the kill cut off (unless the held Complete landed after all).
+  assert.ok(env.oss.log.some((e) => e.kind === 'abort' && e.uploadId === orphans[0]) || env.oss.log.some((e) => e.kind === 'complete' && e.uploadId === orphans[0] && e.status === 200));
 
   const writes = writesByKey('big-job/');
   assert.equal([...bodies.keys()].filter((k) => writes.get(k) !== 1).map((k) => `${k}: ${writes.get(k) ?? 0} writes`), []);
-  assert.is(writes.size, 504);
+  assert.is(writes.size, 505);
   assert.equal(env.oss.getObject(BUCKET, 'big-jobx/outside.bin')!.body, Buffer.from('not under the prefix'));
   for (const key of large.keys()) assert.is(env.oss.getObject(BUCKET, key)!.type, 'Multipart');
-  assert.equal(env.oss.uploads(BUCKET).filter((u) => !large.has(u.key)), [], 'only uploads cut by the kill may remain');
+  assert.equal(env.oss.uploads(BUCKET), [], 'no multipart upload is left behind');
   await assertDecrypts(bodies);
 
   const entries = await readReport(report);
@@ -152,7 +162,8 @@ kill('500 small + 4 multipart objects, --parallel 8, killed after ~150 writes, r
   assert.is(lostEntries.at(-1), 'skipped-already');
   assert.ok(lostEntries.filter((r) => r === 'changed').length <= 1);
   const final = parseJournal(await readFile(job, 'utf8'));
-  assert.is(final.done.size, 504);
+  assert.is(final.done.size, 505);
+  assert.is(final.pendingUploads.size, 0);
   assert.ok(entries.every((e) => e.result !== 'failed'), JSON.stringify(entries.filter((e) => e.result === 'failed')));
 });
 

@@ -122,6 +122,24 @@ enc('Content-Encoding: gzip: the stored bytes are encrypted as they are (never i
   assert.is(env.oss.getObject(BUCKET, key)!.headers['content-encoding'], 'gzip');
 });
 
+enc('multipart: uploadStarted hears the upload id before the first part; if it fails, the upload is aborted and nothing written', async () => {
+  const key = 'enc/announce';
+  plain(key, 3 * PART);
+  const heard: string[] = [];
+  const mark = env.oss.log.length;
+  await client().encryptExisting(key, { uploadStarted: async (id) => void heard.push(id) });
+  const initiated = env.oss.log.slice(mark).filter((e) => e.kind === 'initiate');
+  assert.is(heard.length, 1);
+  assert.ok(env.oss.log.slice(mark).some((e) => e.kind === 'complete' && e.uploadId === heard[0]));
+  assert.is(initiated.length, 1);
+  const key2 = 'enc/announce-fails';
+  plain(key2, 3 * PART);
+  await rejects(client().encryptExisting(key2, { uploadStarted: async () => { throw new Error('journal disk full'); } }), (err) => assert.match(err.message, /disk full/));
+  assert.equal(env.oss.uploads(BUCKET), []);
+  assert.is(writesOf(key2), 0);
+  assert.is(env.oss.log.filter((e) => e.key === key2 && e.kind === 'uploadPart').length, 0);
+});
+
 enc('an encrypted object is refused with OBJECT_ENCRYPTED and left untouched', async () => {
   const key = 'enc/already';
   await client().put(key, Buffer.from('secret'));

@@ -17,6 +17,7 @@ import { decryptExisting } from './decrypt-existing.js';
 import { encryptExisting, type EncryptExistingOptions } from './encrypt-existing.js';
 import { readObjectState } from './object-state.js';
 import { verify } from './verify.js';
+import { abortMultipartUpload } from '../upload/parts-api.js';
 
 /**
  * Rewrite settings shared by the writing actions.
@@ -33,12 +34,13 @@ export type BulkRewriteOptions = Pick<EncryptExistingOptions, 'multipartThreshol
 export function encryptExistingAction(ctx: ClientContext, options: BulkRewriteOptions = {}): ObjectAction {
   return {
     name: 'encrypt-existing',
-    run: (object, { dryRun, signal }) =>
+    run: (object, { dryRun, signal, uploadStarted }) =>
       outcome(async () => {
         if (dryRun) return plan(ctx, object.key, false, signal);
-        const r = await encryptExisting(ctx, object.key, { ...options, signal });
+        const r = await encryptExisting(ctx, object.key, { ...options, signal, uploadStarted });
         return { result: 'changed', bytes: r.bytes, etag: r.etag };
       }),
+    abandon: (key, uploadId) => abandon(ctx, key, uploadId),
   };
 }
 
@@ -50,12 +52,13 @@ export function encryptExistingAction(ctx: ClientContext, options: BulkRewriteOp
 export function decryptExistingAction(ctx: ClientContext, options: BulkRewriteOptions = {}): ObjectAction {
   return {
     name: 'decrypt-existing',
-    run: (object, { dryRun, signal }) =>
+    run: (object, { dryRun, signal, uploadStarted }) =>
       outcome(async () => {
         if (dryRun) return plan(ctx, object.key, true, signal);
-        const r = await decryptExisting(ctx, object.key, { ...options, signal, removeEncryption: true });
+        const r = await decryptExisting(ctx, object.key, { ...options, signal, uploadStarted, removeEncryption: true });
         return { result: 'changed', bytes: r.bytes, etag: r.etag };
       }),
+    abandon: (key, uploadId) => abandon(ctx, key, uploadId),
   };
 }
 
@@ -75,6 +78,15 @@ export function verifyAction(ctx: ClientContext): ObjectAction {
         return { result: 'verified', bytes: r.bytes, etag: r.etag, ...(skipped.length ? { detail: `not recorded: ${skipped.join(', ')}` } : {}) };
       }),
   };
+}
+
+/** Aborts an upload a killed run left; one already gone (NoSuchUpload) is what was wanted. */
+async function abandon(ctx: ClientContext, key: string, uploadId: string): Promise<void> {
+  try {
+    await abortMultipartUpload(ctx, key, uploadId);
+  } catch (err) {
+    if ((err as { code?: unknown } | null)?.code !== 'NoSuchUpload') throw err;
+  }
 }
 
 async function plan(ctx: ClientContext, key: string, wantEncrypted: boolean, signal: AbortSignal | undefined): Promise<ActionOutcome> {

@@ -16,7 +16,7 @@ import { withRetry } from '../util/retry.js';
 import type { EncryptExistingOptions, RewriteResult } from './encrypt-existing.js';
 import { getStream } from './get.js';
 import { changed, isPreconditionFailed, readObjectState, type ObjectState } from './object-state.js';
-import { rewriteObject, type RewriteSink } from './rewrite.js';
+import { announce, rewriteObject, type RewriteSink } from './rewrite.js';
 
 /**
  * Options of {@link decryptExisting}: those of `encryptExisting`, plus the required consent.
@@ -53,18 +53,19 @@ export async function decryptExisting(ctx: ClientContext, name: string, options:
     throw isPreconditionFailed(err) ? changed(name, 'a read with If-Match on its ETag answered 412', err) : err;
   });
   const rewrite = { multipartThreshold: options.multipartThreshold, partSize: options.partSize, signal };
-  const { etag, multipart } = await rewriteObject(ctx, state, opened.stream, plainSink(ctx, state), rewrite);
+  const { etag, multipart } = await rewriteObject(ctx, state, opened.stream, plainSink(ctx, state, options.uploadStarted), rewrite);
   return { name, etag, previousEtag: state.etag, bytes: state.size, multipart };
 }
 
 /** Writes plaintext straight through the object store. */
-function plainSink(ctx: ClientContext, state: ObjectState): RewriteSink {
+function plainSink(ctx: ClientContext, state: ObjectState, uploadStarted: EncryptExistingOptions['uploadStarted']): RewriteSink {
   const options = (): StoreOptions => ({ meta: { ...state.userMeta }, headers: { ...state.contentHeaders } });
   const retry = <T>(attempt: () => Promise<T>): Promise<T> => withRetry(attempt, ctx.retry);
   return {
     whole: async (bytes) => String((await retry(() => ctx.store.putObject(state.name, bytes, options()))).res.headers.etag),
     multipart: async () => {
       const { uploadId } = await retry(() => ctx.store.initiateMultipartUpload(state.name, options()));
+      await announce(uploadStarted, uploadId, () => retry(() => ctx.store.abortMultipartUpload(state.name, uploadId, {})));
       const parts: Array<{ number: number; etag: string }> = [];
       return {
         part: async (number, bytes) => {

@@ -21,7 +21,7 @@ import { abortMultipartUpload, completeMultipartUpload, initMultipartUpload, upl
 import type { UploadedPart } from '../upload/checkpoint.js';
 import { changed, isPreconditionFailed, objectState, type ObjectState } from './object-state.js';
 import { put } from './put.js';
-import { rewriteObject, type RewriteOptions, type RewriteSink } from './rewrite.js';
+import { announce, rewriteObject, type RewriteOptions, type RewriteSink } from './rewrite.js';
 
 /**
  * Options of {@link encryptExisting}.
@@ -35,6 +35,8 @@ export interface EncryptExistingOptions {
   partSize?: number;
   /** Refuse (`OBJECT_CHANGED`) unless the object's ETag is this one when first read. */
   ifMatch?: string;
+  /** Told the id of a multipart rewrite before its first part (a job journals it, to abort it after a crash). */
+  uploadStarted?: (uploadId: string) => Promise<void>;
   signal?: AbortSignal;
 }
 
@@ -88,12 +90,13 @@ export async function encryptExisting(ctx: ClientContext, name: string, options:
     throw err;
   }
   const rewrite: RewriteOptions = { multipartThreshold: options.multipartThreshold, partSize: options.partSize, sourceCrc64: state.crc64, signal };
-  const { etag, multipart } = await rewriteObject(ctx, state, opened.body, encryptingSink(ctx, state, signal), rewrite);
+  const { etag, multipart } = await rewriteObject(ctx, state, opened.body, encryptingSink(ctx, state, options), rewrite);
   return { name, etag, previousEtag: state.etag, bytes: state.size, multipart };
 }
 
 /** Writes through the client's encrypting put and parts API, with the object's metadata and content headers. */
-function encryptingSink(ctx: ClientContext, state: ObjectState, signal: AbortSignal | undefined): RewriteSink {
+function encryptingSink(ctx: ClientContext, state: ObjectState, options: EncryptExistingOptions): RewriteSink {
+  const { signal, uploadStarted } = options;
   const meta = { ...state.userMeta };
   const headers = { ...state.contentHeaders };
   return {
@@ -103,6 +106,7 @@ function encryptingSink(ctx: ClientContext, state: ObjectState, signal: AbortSig
     },
     multipart: async (size, partSize) => {
       const { uploadId, context } = await initMultipartUpload(ctx, state.name, { dataSize: size, partSize, meta, headers, signal });
+      await announce(uploadStarted, uploadId, () => abortMultipartUpload(ctx, state.name, uploadId));
       const parts: UploadedPart[] = [];
       return {
         part: async (partNumber, bytes) => {

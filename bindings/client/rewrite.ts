@@ -137,6 +137,21 @@ export async function rewriteObject(
   }
 }
 
+/**
+ * Tells `uploadStarted` (when given) the id of a multipart upload just initiated; if that fails, aborts the upload
+ * (nobody would know to abort it later) and rethrows.
+ * @example
+ *   await announce(options.uploadStarted, uploadId, () => abort(uploadId));
+ */
+export async function announce(uploadStarted: ((uploadId: string) => Promise<void>) | undefined, uploadId: string, abort: () => Promise<unknown>): Promise<void> {
+  try {
+    await uploadStarted?.(uploadId);
+  } catch (err) {
+    await abort().catch(() => undefined);
+    throw err;
+  }
+}
+
 /** The stream cut into `size`-byte parts (the last one shorter). */
 async function* partsOf(source: AsyncIterable<Buffer>, size: number): AsyncGenerator<Buffer> {
   let held: Buffer[] = [];

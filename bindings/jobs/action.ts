@@ -64,6 +64,12 @@ export interface ActionContext {
   readonly dryRun: boolean;
   /** Aborted when the job is interrupted; an action may finish its current request or stop. */
   readonly signal?: AbortSignal;
+  /**
+   * An action that starts a multipart upload calls this with its id before uploading parts, and waits for it: the
+   * journal then knows the upload, and if the process dies before the object is done, the resumed job hands the
+   * id to {@link ObjectAction.abandon} instead of leaving the parts on OSS.
+   */
+  readonly uploadStarted?: (uploadId: string) => Promise<void>;
 }
 
 /**
@@ -83,4 +89,9 @@ export interface ObjectAction {
    * @throws anything for a failure; the engine reports its `code` and carries on with the next object
    */
   run(object: ListedObject, context: ActionContext): Promise<ActionOutcome>;
+  /**
+   * Aborts a multipart upload an earlier, killed run of this action started for `key` (one it reported through
+   * `uploadStarted`). Called when a job resumes, before any object is taken; an upload already gone is no error.
+   */
+  abandon?(key: string, uploadId: string): Promise<void>;
 }

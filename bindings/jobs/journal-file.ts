@@ -11,7 +11,7 @@
  * @module
  */
 import { open, type FileHandle } from 'node:fs/promises';
-import { checkJournalHeader, formatHeader, formatRecord, parseJournal, type JournalHeader, type JournalRecord } from './journal.js';
+import { checkJournalHeader, formatHeader, formatRecord, formatUpload, parseJournal, type JournalHeader, type JournalRecord } from './journal.js';
 
 /**
  * An open journal.
@@ -23,8 +23,12 @@ import { checkJournalHeader, formatHeader, formatRecord, parseJournal, type Jour
 export interface JobJournal {
   /** Objects finished by earlier runs of this job. */
   readonly done: ReadonlyMap<string, JournalRecord>;
+  /** Multipart uploads earlier runs started and never finished (see journal.ts), by key. */
+  readonly pendingUploads: ReadonlyMap<string, readonly string[]>;
   /** Resolves once the record is on disk. */
   append(record: JournalRecord): Promise<void>;
+  /** Records that a multipart upload was started for `key`; resolves once that is on disk. */
+  appendUpload(key: string, uploadId: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -49,7 +53,7 @@ export async function openJournal(path: string, header: JournalHeader): Promise<
       await file.write(formatHeader(header));
       await file.sync();
     }
-    return new GroupCommitJournal(file, parsed.done);
+    return new GroupCommitJournal(file, parsed.done, parsed.pendingUploads);
   } catch (err) {
     await file.close();
     throw err;
@@ -58,17 +62,26 @@ export async function openJournal(path: string, header: JournalHeader): Promise<
 
 class GroupCommitJournal implements JobJournal {
   readonly done: ReadonlyMap<string, JournalRecord>;
+  readonly pendingUploads: ReadonlyMap<string, readonly string[]>;
   #file: FileHandle;
   #pending: Array<{ line: string; resolve: () => void; reject: (err: unknown) => void }> = [];
   #flushing: Promise<void> | undefined;
 
-  constructor(file: FileHandle, done: ReadonlyMap<string, JournalRecord>) {
+  constructor(file: FileHandle, done: ReadonlyMap<string, JournalRecord>, pendingUploads: ReadonlyMap<string, readonly string[]>) {
     this.#file = file;
     this.done = done;
+    this.pendingUploads = pendingUploads;
   }
 
   append(record: JournalRecord): Promise<void> {
-    const line = formatRecord(record);
+    return this.#write(formatRecord(record));
+  }
+
+  appendUpload(key: string, uploadId: string): Promise<void> {
+    return this.#write(formatUpload(key, uploadId));
+  }
+
+  #write(line: string): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.#pending.push({ line, resolve, reject });
       this.#flushing ??= this.#flush();

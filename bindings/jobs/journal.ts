@@ -6,7 +6,9 @@
  * action's idempotence makes that harmless. Any complete line that is not a valid record is damage, not a crash,
  * and is refused.
  *
- * `failed` is never journalled: a resumed job tries failed objects again.
+ * `failed` is never journalled: a resumed job tries failed objects again. An action that starts a multipart upload
+ * journals it first (`{"type":"upload","key":…,"uploadId":…}`): an upload whose object has no later record was cut
+ * off by a crash, and the resumed job aborts it instead of leaving its parts on OSS.
  *
  * Deliberately not here: file I/O (journal-file.ts) and the job loop (run-job.ts).
  * @module
@@ -52,6 +54,8 @@ export interface ParsedJournal {
   readonly header: JournalHeader | undefined;
   /** The finished objects by key (a key journalled twice keeps its last record). */
   readonly done: ReadonlyMap<string, JournalRecord>;
+  /** Multipart uploads started for objects that have no record after them (cut off by a crash), by key. */
+  readonly pendingUploads: ReadonlyMap<string, readonly string[]>;
   /** Length in UTF-8 bytes of the complete lines: the file is cut back to it before appending. */
   readonly validLength: number;
 }
@@ -79,6 +83,15 @@ export function formatRecord(record: JournalRecord): string {
 }
 
 /**
+ * The line of a multipart upload an action started for `key`.
+ * @example
+ *   formatUpload('big.bin', '0004B9B2...') // '{"type":"upload","key":"big.bin","uploadId":"0004B9B2..."}\n'
+ */
+export function formatUpload(key: string, uploadId: string): string {
+  return `${JSON.stringify({ type: 'upload', key, uploadId })}\n`;
+}
+
+/**
  * Reads a journal's text.
  * @param text the file's content (UTF-8 decoded)
  * @returns the header, the finished objects and how much of the text is complete lines
@@ -90,6 +103,7 @@ export function formatRecord(record: JournalRecord): string {
  */
 export function parseJournal(text: string): ParsedJournal {
   const done = new Map<string, JournalRecord>();
+  const pendingUploads = new Map<string, string[]>();
   let header: JournalHeader | undefined;
   let offset = 0;
   let validLength = 0;
@@ -100,13 +114,17 @@ export function parseJournal(text: string): ParsedJournal {
     offset = end + 1;
     const value = parseLine(line, lineNo);
     if (lineNo === 1) header = readHeader(value, lineNo);
-    else {
+    else if (value.type === 'upload') {
+      if (typeof value.key !== 'string' || typeof value.uploadId !== 'string') throw malformed(lineNo, 'is an upload without string "key" and "uploadId"');
+      pendingUploads.set(value.key, [...(pendingUploads.get(value.key) ?? []), value.uploadId]);
+    } else {
       const record = readRecord(value, lineNo);
       done.set(record.key, record);
+      pendingUploads.delete(record.key);
     }
     validLength += Buffer.byteLength(line, 'utf8') + 1;
   }
-  return { header, done, validLength };
+  return { header, done, pendingUploads, validLength };
 }
 
 /**
@@ -149,7 +167,7 @@ function readHeader(value: Record<string, unknown>, lineNo: number): JournalHead
 }
 
 function readRecord(value: Record<string, unknown>, lineNo: number): JournalRecord {
-  if (value.type !== 'done') throw malformed(lineNo, `has type ${JSON.stringify(value.type)}, expected "done"`);
+  if (value.type !== 'done') throw malformed(lineNo, `has type ${JSON.stringify(value.type)}, expected "done" or "upload"`);
   if (typeof value.key !== 'string') throw malformed(lineNo, 'has no string "key"');
   if (typeof value.result !== 'string' || !FINAL_RESULTS.has(value.result)) throw malformed(lineNo, `has result ${JSON.stringify(value.result)}`);
   if (!Number.isSafeInteger(value.bytes) || (value.bytes as number) < 0) throw malformed(lineNo, 'has no non-negative integer "bytes"');

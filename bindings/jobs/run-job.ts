@@ -97,6 +97,10 @@ export async function runJob(options: JobOptions): Promise<JobSummary> {
   let listingDone = false;
   const progress = (): JobProgress => ({ objects, bytes, listed, resumed, listingDone, failed: results.failed, elapsedMs: now() - started });
 
+  // Uploads a killed run left behind: abort them first (best effort: a failure leaves what was there anyway).
+  for (const [key, uploadIds] of journal?.pendingUploads ?? []) {
+    for (const uploadId of uploadIds) await action.abandon?.(key, uploadId).catch(() => undefined);
+  }
   const iterator = options.objects[Symbol.asyncIterator]();
   // One listing shared by all workers: each asks for the next object of its shard that no earlier run finished.
   let listing: Promise<ListedObject | undefined> = Promise.resolve(undefined);
@@ -147,7 +151,8 @@ export async function runJob(options: JobOptions): Promise<JobSummary> {
       let outcome: ActionOutcome | undefined;
       let error: unknown;
       try {
-        outcome = await action.run(object, { dryRun: options.dryRun === true, signal });
+        const uploadStarted = journal === undefined ? undefined : (uploadId: string) => journal.appendUpload(object.key, uploadId);
+        outcome = await action.run(object, { dryRun: options.dryRun === true, signal, uploadStarted });
       } catch (err) {
         error = err ?? new Error('the action failed without an error');
       }
