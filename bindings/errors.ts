@@ -35,6 +35,9 @@ export type OssCryptoErrorCode =
   | 'INTEGRITY_CRC64'
   | 'INTEGRITY_RANGE'
   | 'INTEGRITY_TRUNCATED'
+  // key commitment (issue 12 §5): one code for every failed check; MISSING only under commitment: 'require'
+  | 'COMMITMENT_MISMATCH'
+  | 'COMMITMENT_MISSING'
   // the object was replaced while we read it in several requests (If-Match answered 412)
   | 'OBJECT_CHANGED'
   // multipart and checkpoints
@@ -117,7 +120,8 @@ export class KmsError extends OssCryptoError {
 
 /**
  * What we read does not match what the object's metadata or the server promised. Codes: `INTEGRITY_LENGTH`,
- * `INTEGRITY_MD5`, `INTEGRITY_CRC64`, `INTEGRITY_RANGE`, `INTEGRITY_TRUNCATED`, `OBJECT_CHANGED`.
+ * `INTEGRITY_MD5`, `INTEGRITY_CRC64`, `INTEGRITY_RANGE`, `INTEGRITY_TRUNCATED`, `OBJECT_CHANGED`, `COMMITMENT_MISMATCH`,
+ * `COMMITMENT_MISSING`.
  * @example
  *   catch (err) {
  *     if (err instanceof IntegrityError && err.code === 'OBJECT_CHANGED') return download(name); // start over
