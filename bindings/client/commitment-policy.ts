@@ -1,0 +1,108 @@
+/**
+ * The client's key-commitment policy (issue 12 §5): when writers add the commitment header, and what readers do
+ * with it. The construction itself is envelope/commitment.ts.
+ *
+ * - `verify` (default): writers add nothing; readers check a commitment whenever an object carries one.
+ * - `write`: writers add it to every new object (put, putStream, multipart); readers as `verify`.
+ * - `require`: as `write`, and readers refuse an encrypted object without one, before any key is unwrapped.
+ *
+ * Every failed check is one error, `COMMITMENT_MISMATCH`, whatever the cause (an edited field, a swapped or
+ * pasted wrapped key, a wrong key, a malformed or duplicated header): a reader learns nothing more from it than
+ * "this envelope is not what its writer committed to".
+ * @module
+ */
+import { commitmentFromHeaders, commitmentMatches, computeCommitment, COMMITMENT_HEADER } from '../envelope/commitment.js';
+import type { Envelope, HeadersInput } from '../envelope/codec.js';
+import { metaKey } from '../envelope/headers.js';
+import { IntegrityError } from '../errors.js';
+import type { ContentKey } from '../keys/types.js';
+
+/**
+ * What the client does with key commitments; see the module comment.
+ * @example
+ *   const client = new CryptoClient(oss, { material, commitment: 'write' satisfies CommitmentPolicy });
+ */
+export type CommitmentPolicy = 'verify' | 'write' | 'require';
+
+const POLICIES: readonly CommitmentPolicy[] = ['verify', 'write', 'require'];
+
+/**
+ * Checks and defaults the `commitment` option.
+ * @param value the caller's option (undefined → `verify`)
+ * @throws {RangeError} for anything but the three policies
+ * @example
+ *   resolveCommitmentPolicy(undefined) // 'verify'
+ */
+export function resolveCommitmentPolicy(value: unknown): CommitmentPolicy {
+  if (value === undefined) return 'verify';
+  if (!POLICIES.includes(value as CommitmentPolicy)) {
+    throw new RangeError(`"commitment" expected one of ${POLICIES.map((p) => `'${p}'`).join(', ')}, got ${JSON.stringify(value)}`);
+  }
+  return value as CommitmentPolicy;
+}
+
+/**
+ * The ali-oss `meta` entry a writer adds for `env` (empty under `verify`).
+ * @param policy the client's policy (`ctx.commitment`; undefined means `verify`)
+ * @param content the new object's content key and IV
+ * @param env the envelope the object will carry, exactly as written
+ * @example
+ *   const meta = { ...userMeta, ...metaFromEnvelope(env), ...(await commitmentMeta(ctx.commitment, content, env)) };
+ */
+export async function commitmentMeta(
+  policy: CommitmentPolicy | undefined,
+  content: ContentKey,
+  env: Envelope,
+): Promise<Record<string, string>> {
+  if (policy !== 'write' && policy !== 'require') return {};
+  return { [metaKey(COMMITMENT_HEADER)]: await computeCommitment(content, env) };
+}
+
+/**
+ * Unwraps an object's content key under the policy: refuses an uncommitted object under `require` before
+ * `unwrap` runs, and checks a present commitment after it. On a mismatch the unwrapped key is wiped when
+ * `wipeOnMismatch` (callers that cache it wipe their own).
+ * @param policy the client's policy
+ * @param name the object key, for messages
+ * @param headers the object's response headers
+ * @param env the decoded envelope
+ * @param unwrap the caller's unwrap (a cache, the key ring)
+ * @returns the content key
+ * @throws {IntegrityError} `COMMITMENT_MISSING` under `require` for an object without one; `COMMITMENT_MISMATCH`
+ *   when the commitment does not match
+ * @example
+ *   const content = await unwrapCommitted(ctx.commitment, name, res.headers, env, () => ctx.keyring.unwrap(env.wrapped));
+ */
+export async function unwrapCommitted(
+  policy: CommitmentPolicy | undefined,
+  name: string,
+  headers: HeadersInput,
+  env: Envelope,
+  unwrap: () => Promise<ContentKey>,
+  wipeOnMismatch = true,
+): Promise<ContentKey> {
+  const value = commitmentFromHeaders(headers);
+  if (value === undefined) {
+    if (policy === 'require') {
+      throw new IntegrityError(
+        'COMMITMENT_MISSING',
+        `object ${JSON.stringify(name)} carries no key commitment (${COMMITMENT_HEADER}) and the client's commitment ` +
+          "policy is 'require'; it was written without commitment: 'write', or the header was removed",
+      );
+    }
+    return unwrap();
+  }
+  const content = await unwrap();
+  if (value === null || !(await commitmentMatches(content, env, value))) {
+    if (wipeOnMismatch) {
+      content.key.fill(0);
+      content.iv.fill(0);
+    }
+    throw new IntegrityError(
+      'COMMITMENT_MISMATCH',
+      `object ${JSON.stringify(name)}: its key commitment does not match its encryption metadata and content key; ` +
+        'the metadata was altered, the wrapped key belongs to another object, or the key is wrong. Nothing was decrypted',
+    );
+  }
+  return content;
+}
