@@ -10,6 +10,7 @@
  */
 import type { CtrBackend } from '../cipher/backend.js';
 import type { ContentKey, WrappedContentKey } from '../keys/types.js';
+import type { CommitmentPolicy } from './commitment-policy.js';
 import type { RetryPolicy } from './retry.js';
 
 /**
@@ -86,4 +87,6 @@ export interface ClientContext {
   readonly multipartThreshold: number;
   /** Record `unencrypted-content-md5` on writes by default (computing the MD5 of the plaintext). */
   readonly contentMd5: boolean;
+  /** Key commitment: `verify` (default when absent), `write` or `require` (client/commitment-policy.ts). */
+  readonly commitment?: CommitmentPolicy;
 }
