@@ -15,6 +15,7 @@ import { KeyRing, type KeyResolver } from '../keys/keyring.js';
 import { preferNodeRsaEngine } from '../keys/rsa-native.js';
 import type { AliOssLike, ClientContext, ClientKeyRing, PlaintextPolicy } from './context.js';
 import { resolveRetryPolicy, type RetryPolicy } from './retry.js';
+import { resolveCommitmentPolicy, type CommitmentPolicy } from './commitment-policy.js';
 
 /**
  * Default multipart part size: 1 MiB (a multiple of 16; ali-oss's own default is 1 MiB too).
@@ -68,6 +69,8 @@ export interface CryptoClientOptions {
   readonly multipartThreshold?: number;
   /** Record the plaintext MD5 (`unencrypted-content-md5`) on every write. Default false (per-call `contentMd5`). */
   readonly contentMd5?: boolean;
+  /** Key commitment: `verify` (default: check when present), `write` (add to new objects), `require` (also refuse objects without). */
+  readonly commitment?: CommitmentPolicy;
 }
 
 /**
@@ -121,6 +124,7 @@ export function createClientContext(oss: AliOssLike, options: CryptoClientOption
     parallel,
     multipartThreshold,
     contentMd5: options.contentMd5 === true,
+    commitment: resolveCommitmentPolicy(options.commitment),
   });
 }
 
