@@ -22,6 +22,7 @@
  */
 import { aesCtrXor } from '../cipher/aes-ctr.js';
 import type { ClientContext, ClientKeyRing } from '../client/context.js';
+import { commitmentMeta } from '../client/commitment-policy.js';
 import { copyOptions, refuseEncryptionMetaOverride, signalOf } from '../client/object.js';
 import { withRetry } from '../client/retry.js';
 import { metaFromEnvelope } from '../envelope/codec.js';
@@ -363,7 +364,8 @@ export async function initiate(
 ): Promise<{ result: any; content: ContentKey; wrapped: WrappedContentKey }> {
   const { content, wrapped } = await ctx.keyring.createContentKey();
   const multipart = sizes.dataSize === undefined ? {} : { dataSize: sizes.dataSize, partSize: sizes.partSize };
-  const withMeta = { ...opts, meta: { ...(opts.meta ?? {}), ...metaFromEnvelope({ format: 'v2', cekAlg: CEK_ALG.ctr, wrapped, ...multipart }) } };
+  const env = { format: 'v2' as const, cekAlg: CEK_ALG.ctr, wrapped, ...multipart };
+  const withMeta = { ...opts, meta: { ...(opts.meta ?? {}), ...metaFromEnvelope(env), ...(await commitmentMeta(ctx.commitment, content, env)) } };
   const result = await withRetry<any>(() => ctx.oss.initMultipartUpload(name, copyOptions(withMeta)), ctx.retry, { signal });
   return { result, content, wrapped };
 }
