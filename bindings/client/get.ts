@@ -36,6 +36,7 @@ import { applyRangeHeaders, checkRangedResponse, planRangedRead, rangeFromHeader
 import { IntegrityError, PlaintextObjectError } from '../errors.js';
 import { Crc64, parseCrc64Decimal } from '../integrity/crc64.js';
 import type { ContentKey } from '../keys/types.js';
+import { unwrapCommitted } from './commitment-policy.js';
 import type { ClientContext } from './context.js';
 import { copyOptions, md5Bytes, signalOf } from './object.js';
 import { refuseProcessing } from './refused.js';
@@ -349,7 +350,7 @@ async function prepareBody(
     // oss2 stores whatever its caller gave; a value that is no MD5 in hex or base64 cannot be checked.
     md5 = md5Bytes(env.unencryptedContentMd5);
   }
-  const content = await keys.get(ctx, env);
+  const content = await unwrapCommitted(ctx.commitment, name, headers, env, () => keys.get(ctx, env), false);
   const ctr = aesCtr(content.key, content.iv, cipherOffset, { backend: ctx.backend });
   const body = new Verifier({ name, expected, crc, md5, ctr });
   wire(source, body);
