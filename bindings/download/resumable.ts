@@ -32,6 +32,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { aesCtr } from '../cipher/aes-ctr.js';
+import { unwrapCommitted } from '../client/commitment-policy.js';
 import type { ClientContext } from '../client/context.js';
 import { md5Bytes } from '../client/object.js';
 import { isTransientError, withRetry, type RetryPolicy } from '../client/retry.js';
@@ -201,7 +202,7 @@ export async function downloadFile(
   }
 
   // Unwrap once, after every cheap check, for every part (FORMATS.md §7).
-  const content = envelope === null ? undefined : await ctx.keyring.unwrap(envelope.wrapped);
+  const content = envelope === null ? undefined : await unwrapCommitted(ctx.commitment, name, head.res.headers, envelope, () => ctx.keyring.unwrap(envelope.wrapped));
   const md5 = envelope === null ? undefined : recordedMd5(envelope.unencryptedContentMd5);
   const run = new Run(ctx, name, target, object, content, md5, options, checkpointFile, resumable);
   try {
