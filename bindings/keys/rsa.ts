@@ -26,6 +26,7 @@ import { KeyUnwrapError, KeyWrapError, MetadataError, OssCryptoError } from '../
 import { decodeBase64, encodeBase64 } from '../envelope/base64.js';
 import { WRAP_ALG } from '../envelope/headers.js';
 import { pkcs1v15Pad, pkcs1v15Unpad } from './pkcs1.js';
+import { checkForgeRsaPublicKey } from './rsa-public-check.js';
 import type { ContentKey, KeyWrapper, Matdesc, WrappedContentKey } from './types.js';
 
 /**
@@ -239,6 +240,7 @@ export class RsaKeyWrapper implements KeyWrapper {
     this.#private = priv;
     this.canUnwrap = priv !== undefined;
     this.bits = checkBits(this.#public.n.bitLength(), priv !== undefined ? 'privateKey' : 'publicKey');
+    checkForgeRsaPublicKey(this.#public, priv !== undefined ? 'privateKey' : 'publicKey');
     // A public half derived from the private key is reported under the option the user gave.
     this.#publicOps = importInto(this.engine, priv !== undefined ? 'privateKey' : 'publicKey', spkiDer(this.#public), (der) =>
       this.engine.importPublicKey(der),
