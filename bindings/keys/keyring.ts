@@ -15,6 +15,7 @@
 import { canonicalMatdesc, matdescEquals } from '../envelope/codec.js';
 import { KeyUnwrapError, KeyWrapError } from '../errors.js';
 import { generateContentKey } from './random.js';
+import { refuseWeakWrapMaterial } from './rsa-public-check.js';
 import type { ContentKey, KeyWrapper, Matdesc, WrappedContentKey } from './types.js';
 
 /**
@@ -128,6 +129,7 @@ export class KeyRing {
         `the default material (${material.wrapAlg}, matdesc ${canonicalMatdesc(material.matdesc)}) cannot wrap new keys: it lacks its public key or key id`,
       );
     }
+    refuseWeakWrapMaterial(material);
     const content = generateContentKey();
     const wrapped = await material.wrap(content);
     return { content, wrapped };
