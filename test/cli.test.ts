@@ -210,7 +210,7 @@ args('keygen: --out required, --bits validated, no connection needed', () => {
   assert.equal(parseCliArgs(['keygen', '--out', 'keys/me'], {}), { command: 'keygen', out: 'keys/me', bits: 2048, quiet: false });
   assert.equal(parseCliArgs(['keygen', '--out=me', '--bits', '3072', '-q'], {}), { command: 'keygen', out: 'me', bits: 3072, quiet: true });
   usage(['keygen'], /keygen needs --out PREFIX/, {});
-  usage(['keygen', '--out', 'x', '--bits', '512'], /--bits expected a multiple of 8 from 1024 to 4096, got 512/, {});
+  usage(['keygen', '--out', 'x', '--bits', '512'], /--bits expected a multiple of 8 from 2048 to 4096 \(smaller keys may only read old objects\), got 512/, {});
   usage(['keygen', '--out', 'x', '--bits', '8192'], /got 8192/, {});
   usage(['keygen', '--out', 'x', 'extra'], /keygen expected no arguments, got "extra"/, {});
   usage(['keygen', '--out', 'x', '--endpoint', 'http://h'], /--endpoint is not an option of "keygen"/, {});

@@ -239,8 +239,8 @@ export function parseCliArgs(argv: readonly string[], env: Readonly<Record<strin
     if (out === undefined || out === '') throw new CliUsageError('keygen needs --out PREFIX (the key files are PREFIX.private.pem and PREFIX.public.pem)');
     const bitsText = one('bits');
     const bits = bitsText === undefined ? DEFAULT_RSA_BITS : parseInteger('--bits', bitsText);
-    if (bits < 1024 || bits > 4096 || bits % 8 !== 0) {
-      throw new CliUsageError(`--bits expected a multiple of 8 from 1024 to 4096, got ${bitsText}`);
+    if (bits < 2048 || bits > 4096 || bits % 8 !== 0) {
+      throw new CliUsageError(`--bits expected a multiple of 8 from 2048 to 4096 (smaller keys may only read old objects), got ${bitsText}`);
     }
     return { command, out, bits, quiet };
   }
