@@ -80,7 +80,7 @@ random('randomBytes fills more than one getRandomValues chunk and checks its arg
 const create = suite('KeyRing.createContentKey');
 
 create('wraps a fresh key with the default material; the keyring reads it back (real RSA)', async () => {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
   const material = rsaKeyWrapper({ privateKey: pem, matdesc: { key: 'current' } });
   const ring = new KeyRing({ default: material });
