@@ -37,8 +37,9 @@ import { IntegrityError, PlaintextObjectError } from '../errors.js';
 import { Crc64, parseCrc64Decimal } from '../integrity/crc64.js';
 import type { ContentKey } from '../keys/types.js';
 import { unwrapCommitted } from './commitment-policy.js';
+import { checkRecorded } from './verify-policy.js';
 import type { ClientContext } from './context.js';
-import { copyOptions, md5Bytes, signalOf } from './object.js';
+import { copyOptions, signalOf } from './object.js';
 import { refuseProcessing } from './refused.js';
 import { withRetry } from './retry.js';
 
@@ -345,11 +346,9 @@ async function prepareBody(
       );
     }
   }
-  let md5: Uint8Array | undefined;
-  if (whole && env.unencryptedContentMd5 !== undefined) {
-    // oss2 stores whatever its caller gave; a value that is no MD5 in hex or base64 cannot be checked.
-    md5 = md5Bytes(env.unencryptedContentMd5);
-  }
+  // Before the unwrap: a required field that is absent, or an MD5 that can never be checked, refuses the object.
+  const recordedMd5 = checkRecorded(ctx.verify, name, env);
+  const md5 = whole ? recordedMd5 : undefined;
   const content = await unwrapCommitted(ctx.commitment, name, headers, env, () => keys.get(ctx, env), false);
   const ctr = aesCtr(content.key, content.iv, cipherOffset, { backend: ctx.backend });
   const body = new Verifier({ name, expected, crc, md5, ctr });
@@ -436,8 +435,8 @@ class Verifier extends Transform {
         if (Buffer.compare(Buffer.from(got), Buffer.from(this.#o.md5)) !== 0) {
           throw new IntegrityError(
             'INTEGRITY_MD5',
-            `get ${JSON.stringify(name)}: the MD5 of the decrypted content is ${Buffer.from(got).toString('hex')}, but ` +
-              `the object's unencrypted-content-md5 records ${Buffer.from(this.#o.md5).toString('hex')}; the ciphertext ` +
+            `get ${JSON.stringify(name)}: the MD5 of the decrypted content differs from ` +
+              `the object's unencrypted-content-md5 (${Buffer.from(this.#o.md5).toString('hex')}); the ciphertext ` +
               'or its metadata was altered, or the wrong key was used',
           );
         }
