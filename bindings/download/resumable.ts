@@ -33,8 +33,8 @@ import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { aesCtr } from '../cipher/aes-ctr.js';
 import { unwrapCommitted } from '../client/commitment-policy.js';
+import { checkRecorded } from '../client/verify-policy.js';
 import type { ClientContext } from '../client/context.js';
-import { md5Bytes } from '../client/object.js';
 import { isTransientError, withRetry, type RetryPolicy } from '../client/retry.js';
 import { decodeEnvelope, type Envelope } from '../envelope/codec.js';
 import { CheckpointError, IntegrityError, OssCryptoError, PlaintextObjectError, UnsupportedOperationError } from '../errors.js';
@@ -202,8 +202,8 @@ export async function downloadFile(
   }
 
   // Unwrap once, after every cheap check, for every part (FORMATS.md §7).
+  const md5 = envelope === null ? undefined : recordedMd5(checkRecorded(ctx.verify, name, envelope), envelope.unencryptedContentMd5);
   const content = envelope === null ? undefined : await unwrapCommitted(ctx.commitment, name, head.res.headers, envelope, () => ctx.keyring.unwrap(envelope.wrapped));
-  const md5 = envelope === null ? undefined : recordedMd5(envelope.unencryptedContentMd5);
   const run = new Run(ctx, name, target, object, content, md5, options, checkpointFile, resumable);
   try {
     return await run.execute(
@@ -449,8 +449,8 @@ class Run {
       if (!got.equals(expected.bytes)) {
         throw new IntegrityError(
           'INTEGRITY_MD5',
-          `the MD5 of the decrypted ${JSON.stringify(this.name)} is ${got.toString('hex')}, its recorded ` +
-            `unencrypted-content-md5 is ${expected.text}; wrong key or damaged object. Nothing was written.`,
+          `the MD5 of the decrypted ${JSON.stringify(this.name)} differs from its recorded ` +
+            `unencrypted-content-md5 (${expected.text}); wrong key or damaged object. Nothing was written.`,
         );
       }
     }
@@ -533,9 +533,8 @@ function checkRecordedSizes(name: string, env: Envelope, size: number): void {
   }
 }
 
-/** The recorded plaintext MD5 as bytes: oss2 stores whatever the writer gave, hex or base64 (FORMATS.md §2). */
-function recordedMd5(text: string | undefined): { bytes: Uint8Array; text: string } | undefined {
-  const bytes = text === undefined ? undefined : md5Bytes(text);
+/** The recorded plaintext MD5 (parsed by checkRecorded: hex or base64, FORMATS.md §2) with its stored text. */
+function recordedMd5(bytes: Uint8Array | undefined, text: string | undefined): { bytes: Uint8Array; text: string } | undefined {
   return bytes === undefined ? undefined : { bytes, text: text! };
 }
 
