@@ -405,7 +405,7 @@ function parseClaimedMd5(where: string, text: string): Uint8Array {
 function md5Mismatch(name: string, claimed: Uint8Array, actual: Uint8Array, what: string): IntegrityError {
   return new IntegrityError(
     'INTEGRITY_MD5',
-    `put ${JSON.stringify(name)}: the MD5 of ${what} is ${Buffer.from(actual).toString('hex')}, but the caller gave ` +
+    `put ${JSON.stringify(name)}: the MD5 of ${what} differs from the one the caller gave, ` +
       `${Buffer.from(claimed).toString('hex')} (contentMd5 / Content-MD5); nothing was stored`,
   );
 }
