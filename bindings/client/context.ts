@@ -12,6 +12,7 @@ import type { CtrBackend } from '../cipher/backend.js';
 import type { ContentKey, WrappedContentKey } from '../keys/types.js';
 import type { CommitmentPolicy } from './commitment-policy.js';
 import type { RetryPolicy } from './retry.js';
+import type { VerifyPolicy } from './verify-policy.js';
 
 /**
  * What the client needs from a key ring (bindings/keys/keyring.ts `KeyRing` satisfies it): a fresh content key
@@ -89,4 +90,6 @@ export interface ClientContext {
   readonly contentMd5: boolean;
   /** Key commitment: `verify` (default when absent), `write` or `require` (client/commitment-policy.ts). */
   readonly commitment?: CommitmentPolicy;
+  /** Whether the recorded length and MD5 must be present (client/verify-policy.ts); absent means check-if-present. */
+  readonly verify?: VerifyPolicy;
 }

@@ -16,6 +16,7 @@ import { preferNodeRsaEngine } from '../keys/rsa-native.js';
 import type { AliOssLike, ClientContext, ClientKeyRing, PlaintextPolicy } from './context.js';
 import { resolveRetryPolicy, type RetryPolicy } from './retry.js';
 import { resolveCommitmentPolicy, type CommitmentPolicy } from './commitment-policy.js';
+import { resolveVerifyPolicy, type VerifyPolicy } from './verify-policy.js';
 
 /**
  * Default multipart part size: 1 MiB (a multiple of 16; ali-oss's own default is 1 MiB too).
@@ -71,6 +72,8 @@ export interface CryptoClientOptions {
   readonly contentMd5?: boolean;
   /** Key commitment: `verify` (default: check when present), `write` (add to new objects), `require` (also refuse objects without). */
   readonly commitment?: CommitmentPolicy;
+  /** `{ length: 'require', md5: 'require' }` refuses objects that do not record them. Default: check what is recorded. */
+  readonly verify?: Partial<VerifyPolicy>;
 }
 
 /**
@@ -125,6 +128,7 @@ export function createClientContext(oss: AliOssLike, options: CryptoClientOption
     multipartThreshold,
     contentMd5: options.contentMd5 === true,
     commitment: resolveCommitmentPolicy(options.commitment),
+    verify: resolveVerifyPolicy(options.verify),
   });
 }
 
