@@ -280,6 +280,7 @@ export async function completeMultipartUpload(
     throw err;
   }
   if (context !== undefined) verifyCrc64(name, planOf(context), ordered, result.res?.headers?.[CRC64_HEADER]);
+  if (options.context !== undefined) disposeMultipartCryptoContext(options.context);
   return result;
 }
 
@@ -297,7 +298,35 @@ export async function abortMultipartUpload(
   checkName(name);
   const signal = signalOf(options);
   const opts = copyOptions(options);
-  return withRetry(() => ctx.oss.abortMultipartUpload(name, uploadId, copyOptions(opts)), ctx.retry, { signal });
+  delete opts.context;
+  const result = await withRetry(() => ctx.oss.abortMultipartUpload(name, uploadId, copyOptions(opts)), ctx.retry, { signal });
+  if (options?.context !== undefined) disposeMultipartCryptoContext(options.context as MultipartCryptoContext);
+  return result;
+}
+
+/**
+ * Zeroes every content key this process holds for a crypto context (drawn by `initMultipartUpload` or unwrapped
+ * by `uploadPart`) and forgets them; a later `uploadPart` with the same context unwraps again. Called by
+ * `completeMultipartUpload` and `abortMultipartUpload` when they are given the context; call it yourself when a
+ * worker is done with its parts. Best effort: JS gives no guarantee that no other copy exists.
+ * @param context the upload's crypto context
+ * @example
+ *   for (const n of myParts) await uploadPart(ctx, name, uploadId, n, bytesOf(n), context);
+ *   disposeMultipartCryptoContext(context);
+ */
+export function disposeMultipartCryptoContext(context: MultipartCryptoContext): void {
+  const entry = contexts.get(context as object);
+  if (entry === undefined) return;
+  for (const key of entry.keys.values()) {
+    key.then(
+      (content) => {
+        content.key.fill(0);
+        content.iv.fill(0);
+      },
+      () => undefined,
+    );
+  }
+  entry.keys.clear();
 }
 
 /**
@@ -440,7 +469,7 @@ interface ContextEntry {
   /** JSON of the caller's object when it was validated, to notice later mutation of an unfrozen object. */
   readonly text: string;
   /** One content key per key ring: a key unwrapped by one client is never handed to another. */
-  readonly keys: WeakMap<ClientKeyRing, Promise<ContentKey>>;
+  readonly keys: Map<ClientKeyRing, Promise<ContentKey>>;
 }
 
 const contexts = new WeakMap<object, ContextEntry>();
@@ -463,7 +492,7 @@ function entryOf(value: unknown): ContextEntry {
   }
   // serialize() validates strictly (unknown fields, plan rules) and never writes a field outside the schema.
   const context = createMultipartCryptoContext(JSON.parse(serializeMultipartCryptoContext(value as MultipartCryptoContext)));
-  const entry: ContextEntry = { context, text, keys: new WeakMap() };
+  const entry: ContextEntry = { context, text, keys: new Map() };
   contexts.set(value, entry);
   return entry;
 }
