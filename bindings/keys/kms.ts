@@ -44,6 +44,7 @@
  */
 import { KeyUnwrapError, KeyWrapError, KmsError } from '../errors.js';
 import type { ContentKey, KeyWrapper, Matdesc, WrappedContentKey } from './types.js';
+import { checkDecryptKeyId } from './kms-key-check.js';
 
 /**
  * The V2 wrap algorithm of KMS-wrapped keys.
@@ -166,6 +167,11 @@ export interface KmsKeyWrapperOptions {
   client?: KmsClient;
   /** Retries of transient failures. */
   retry?: KmsRetryOptions;
+  /**
+   * Accept blobs of any CMK your credentials can use. Default false: with a `keyId`, a Decrypt that used another
+   * key is refused (`KEY_NO_MATCH`, keys/kms-key-check.ts).
+   */
+  acceptAnyKmsKey?: boolean;
 }
 
 /**
@@ -213,7 +219,10 @@ export function kmsKeyWrapper(options: KmsKeyWrapperOptions): KmsKeyWrapper {
   const retry = checkRetry(options.retry ?? {});
   const client = options.client ?? sdkClientFromOptions(options);
   const context = passphrase === undefined ? undefined : JSON.stringify({ 'x-passphrase': passphrase });
-  return new Wrapper(client, keyId, context, blobLayout, matdesc, retry);
+  if (options.acceptAnyKmsKey !== undefined && typeof options.acceptAnyKmsKey !== 'boolean') {
+    throw new TypeError(`"acceptAnyKmsKey" expected a boolean, got ${describe(options.acceptAnyKmsKey)}`);
+  }
+  return new Wrapper(client, keyId, context, blobLayout, matdesc, retry, options.acceptAnyKmsKey === true);
 }
 
 /**
@@ -295,6 +304,7 @@ class Wrapper implements KmsKeyWrapper {
     readonly blobLayout: KmsBlobLayout,
     readonly matdesc: Matdesc,
     retry: Retry,
+    private readonly acceptAnyKmsKey: boolean,
   ) {
     this.#client = client;
     this.#context = context;
@@ -378,6 +388,7 @@ class Wrapper implements KmsKeyWrapper {
     if (answer === null || typeof answer !== 'object' || typeof answer.plaintext !== 'string') {
       throw new KeyUnwrapError('KEY_UNWRAP_FAILED', `KMS Decrypt of the ${what} answered without a Plaintext (request id ${requestIdOf(answer)})`);
     }
+    checkDecryptKeyId(this.keyId, answer.keyId, this.acceptAnyKmsKey, what);
     return answer;
   }
 
