@@ -16,6 +16,7 @@
  * @module
  */
 import { parseRange as parseRangeSpec, type RangeSpec } from '../download/range.js';
+import { resolveKmsPassphrase } from './kms-passphrase.js';
 
 /**
  * The usage text printed by `--help`.
@@ -44,7 +45,9 @@ keys:
   --kms-region R            KMS region (default: the OSS region without its "oss-" prefix)
   --kms-endpoint HOST:PORT  KMS endpoint (default: kms.<region>.aliyuncs.com)
   --kms-protocol P          http or https (default https)
-  --kms-passphrase P        oss2's EncryptionContext {"x-passphrase": P}
+  --kms-passphrase P        oss2's EncryptionContext {"x-passphrase": P} (visible in ps: prefer the next two)
+  --kms-passphrase-file F   the passphrase from file F (one trailing newline removed)
+  OSS_CRYPTO_KMS_PASSPHRASE the passphrase from the environment, when neither flag is given
   --kms-blob-layout L       go (the CiphertextBlob as is, default) or oss2 (base64 of it)
   KMS credentials: KMS_ACCESS_KEY_ID / KMS_ACCESS_KEY_SECRET, else the OSS ones
   --matdesc JSON            material description written with new objects, e.g. '{"owner":"ops"}'
@@ -192,6 +195,7 @@ const FLAGS: Readonly<Record<string, { value: boolean; repeat?: boolean; command
   'kms-endpoint': { value: true, commands: REMOTE },
   'kms-protocol': { value: true, commands: REMOTE },
   'kms-passphrase': { value: true, commands: REMOTE },
+  'kms-passphrase-file': { value: true, commands: REMOTE },
   'kms-blob-layout': { value: true, commands: REMOTE },
   matdesc: { value: true, commands: REMOTE },
   material: { value: true, repeat: true, commands: REMOTE },
@@ -469,7 +473,7 @@ function parseKeys(
       region,
       endpoint,
       protocol: oneOf('--kms-protocol', (one('kms-protocol') ?? 'https').toLowerCase(), ['http', 'https'] as const),
-      passphrase: one('kms-passphrase'),
+      passphrase: resolveKmsPassphrase(one('kms-passphrase'), one('kms-passphrase-file'), env),
       blobLayout: oneOf('--kms-blob-layout', one('kms-blob-layout') ?? 'go', ['go', 'oss2'] as const),
       accessKeyId: ownId ?? connection.accessKeyId,
       accessKeySecret: ownSecret ?? connection.accessKeySecret,
