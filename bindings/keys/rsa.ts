@@ -11,8 +11,9 @@
  * RSA-OAEP when it has one, native BigInt for the PKCS#1 v1.5 public operation. Node services that read many
  * objects pass `nodeRsaEngine` (rsa-native.ts, node:crypto: ~70× faster unwrapping). Whatever the engine, a
  * PKCS#1 v1.5 unwrap asks it only for raw RSA (`c^d mod n`) and removes the padding here (pkcs1.ts), with
- * masks instead of branches, checking key and IV before a single verdict and a single error message: no engine
- * and no failure mode turns this wrapper into a padding oracle. (Node 20 refuses v1.5 private decryption,
+ * masks instead of branches, checking key and IV before a single verdict and a single error message, so no
+ * engine and no failure mode tells *why* an unwrap failed. That it failed still shows; `pkcs1:
+ * 'implicit-rejection'` (rsa-read-policy.ts) removes that too. (Node 20 refuses v1.5 private decryption,
  * CVE-2023-46809, and Web Crypto has no RSAES-PKCS1-v1_5, so doing it ourselves is also the only portable way.)
  * No `node:` import: this file runs in browsers.
  *
@@ -28,6 +29,7 @@ import { WRAP_ALG } from '../envelope/headers.js';
 import { pkcs1v15Pad, pkcs1v15Unpad } from './pkcs1.js';
 import { checkForgeRsaPublicKey } from './rsa-public-check.js';
 import { bigIntToBytes, bytesToBigInt } from './bigint-bytes.js';
+import { createRsaReadPolicy, type RsaReadPolicy, type RsaReadPolicyOptions } from './rsa-read-policy.js';
 import type { ContentKey, KeyWrapper, Matdesc, WrappedContentKey } from './types.js';
 
 /**
@@ -129,7 +131,7 @@ export const forgeRsaEngine: RsaEngine = portableEngine('forge', false);
  *   const options: RsaKeyWrapperOptions = { privateKey: pem, padding: 'pkcs1', matdesc: { owner: 'ingest' } };
  *   const wrapper = rsaKeyWrapper(options);
  */
-export interface RsaKeyWrapperOptions {
+export interface RsaKeyWrapperOptions extends RsaReadPolicyOptions {
   /** PEM (`PUBLIC KEY` = SubjectPublicKeyInfo, or `RSA PUBLIC KEY` = PKCS#1), as a string or bytes. Enough to write. */
   publicKey?: string | Uint8Array;
   /**
@@ -191,6 +193,7 @@ export class RsaKeyWrapper implements KeyWrapper {
   readonly #private: forge.pki.rsa.PrivateKey | undefined;
   readonly #publicOps: RsaPublicKeyOps;
   readonly #privateOps: RsaPrivateKeyOps | undefined;
+  readonly #readPolicy: RsaReadPolicy;
 
   /** Prefer {@link rsaKeyWrapper}; the constructor takes the same options. */
   constructor(options: RsaKeyWrapperOptions) {
@@ -248,6 +251,7 @@ export class RsaKeyWrapper implements KeyWrapper {
     );
     this.#privateOps =
       priv === undefined ? undefined : importInto(this.engine, 'privateKey', pkcs8Der(priv), (der) => this.engine.importPrivateKey(der));
+    this.#readPolicy = createRsaReadPolicy(options, priv === undefined ? undefined : pkcs8Der(priv));
   }
 
   /**
@@ -264,7 +268,7 @@ export class RsaKeyWrapper implements KeyWrapper {
     if (!isEngine(engine)) {
       throw new TypeError(`"engine" expected an RsaEngine (name, importPublicKey(), importPrivateKey()), got ${typeName(engine)}`);
     }
-    const options = { padding: this.#padding, matdesc: this.matdesc, engine, [ADOPT]: { pub: this.#public, priv: this.#private } };
+    const options = { ...this.#readPolicy.options, padding: this.#padding, matdesc: this.matdesc, engine, [ADOPT]: { pub: this.#public, priv: this.#private } };
     return new RsaKeyWrapper(options as RsaKeyWrapperOptions);
   }
 
@@ -334,6 +338,7 @@ export class RsaKeyWrapper implements KeyWrapper {
     checkWrapped(wrapped);
     const scheme = schemeOf(wrapped);
     if (scheme === undefined) return null;
+    this.#readPolicy.checkWrapAlg(wrapped);
     if (this.#privateOps === undefined) {
       throw new KeyUnwrapError(
         'KEY_INVALID',
@@ -375,6 +380,7 @@ export class RsaKeyWrapper implements KeyWrapper {
     const iv = pkcs1v15Unpad(emStart.em, 16);
     emKey.em.fill(0);
     emStart.em.fill(0);
+    if (this.#readPolicy.implicitRejection) return this.#readPolicy.choose(emKey.ok & emStart.ok & key.valid & iv.valid, key.message, iv.message, keyBytes, startBytes);
     if ((emKey.ok & emStart.ok & key.valid & iv.valid) !== 1) {
       key.message.fill(0);
       iv.message.fill(0);
