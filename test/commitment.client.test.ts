@@ -17,7 +17,7 @@ import * as assert from 'uvu/assert';
 import { CryptoClient } from '../bindings/client/crypto-client.js';
 import { decodeEnvelope } from '../bindings/envelope/codec.js';
 import { COMMITMENT_HEADER } from '../bindings/envelope/commitment.js';
-import { IntegrityError, KeyUnwrapError, OssCryptoError, UnsupportedOperationError } from '../bindings/errors.js';
+import { IntegrityError, KeyUnwrapError, MetadataError, OssCryptoError, UnsupportedOperationError } from '../bindings/errors.js';
 import { KeyRing } from '../bindings/keys/keyring.js';
 import { rsaKeyWrapper } from '../bindings/keys/rsa.js';
 import type { OssServer } from './support/oss-server.js';
@@ -186,6 +186,9 @@ const rows: Array<{ name: string; multipart?: boolean; edit: (m: Record<string, 
   { name: 'commitment garbled', edit: (m) => (m[COMMITMENT_HEADER] = 'v1:' + 'A'.repeat(43) + '='), code: 'COMMITMENT_MISMATCH', cls: IntegrityError },
   { name: 'wrap-alg relabelled to OAEP', edit: (m) => (m[H.wrapAlg] = 'RSA/NONE/OAEPWithSHA-1AndMGF1Padding'), code: 'KEY_UNWRAP_FAILED', cls: KeyUnwrapError },
   { name: 'key and start swapped', edit: (m) => ([m[H.key], m[H.start]] = [m[H.start], m[H.key]]), code: 'KEY_UNWRAP_FAILED', cls: KeyUnwrapError },
+  { name: 'cek-alg changed', edit: (m) => (m[H.cekAlg] = 'AES/GCM/NoPadding'), code: 'META_UNSUPPORTED', cls: MetadataError },
+  { name: 'matdesc relabelled to a material nobody has', edit: (m) => (m[H.matdesc] = '{"key":"Z"}'), code: 'KEY_NO_MATCH', cls: KeyUnwrapError },
+  { name: 'wrapped key garbled (one base64 character)', edit: (m) => (m[H.key] = (m[H.key][0] === 'A' ? 'B' : 'A') + m[H.key].slice(1)), code: 'KEY_UNWRAP_FAILED', cls: KeyUnwrapError },
   { name: 'body byte flipped (MD5 recorded)', edit: () => undefined, body: (b) => ((b[b.length >> 1] ^= 1), b), code: 'INTEGRITY_MD5', cls: IntegrityError },
   { name: 'multipart: part size changed', multipart: true, edit: (m) => (m[H.partSize] = '204800'), code: 'COMMITMENT_MISMATCH', cls: IntegrityError },
   { name: 'multipart: data and part size removed', multipart: true, edit: (m) => (delete m[H.partSize], delete m[H.dataSize]), code: 'COMMITMENT_MISMATCH', cls: IntegrityError },
