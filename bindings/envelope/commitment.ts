@@ -167,7 +167,8 @@ export function commitmentFromHeaders(headers: HeadersInput): string | null | un
 
 // ---------------------------------------------------------------------------------------------------------------
 
-const UTF8 = new TextEncoder();
+/** UTF-8 bytes of `text`; TextEncoder is created on use, so that loading this module needs no global. */
+const UTF8 = { encode: (text: string): Uint8Array<ArrayBuffer> => new TextEncoder().encode(text) };
 
 function sizeText(size: number | undefined): string | undefined {
   return size === undefined ? undefined : String(size);

@@ -39,7 +39,7 @@ export interface RsaReadPolicyOptions {
 
 /** Every RSA wrap algorithm a reader can accept. */
 const RSA_WRAP_ALGS: readonly string[] = [WRAP_ALG.rsaPkcs1, WRAP_ALG.rsaOaep, WRAP_ALG.v1Rsa];
-const LABEL = new TextEncoder().encode('ali-oss-crypto/pkcs1-implicit-rejection/v1');
+const LABEL = 'ali-oss-crypto/pkcs1-implicit-rejection/v1';
 
 /**
  * A checked read policy, one per wrapper.
@@ -130,7 +130,7 @@ export function createRsaReadPolicy(options: RsaReadPolicyOptions, privateKeyDer
 async function deriveSecret(s: SubtleCrypto, der: Uint8Array): Promise<CryptoKey> {
   const derKey = await s.importKey('raw', Uint8Array.from(der), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
   der.fill(0);
-  const raw = new Uint8Array(await s.sign('HMAC', derKey, LABEL));
+  const raw = new Uint8Array(await s.sign('HMAC', derKey, new TextEncoder().encode(LABEL)));
   try {
     return await s.importKey('raw', raw, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
   } finally {
