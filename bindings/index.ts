@@ -44,6 +44,8 @@ export {
   DEFAULT_MULTIPART_THRESHOLD,
 } from './client/options.js';
 export type { CryptoClientOptions } from './client/options.js';
+export type { CommitmentPolicy } from './client/commitment-policy.js';
+export type { VerifyPolicy } from './client/verify-policy.js';
 export { withRetry, isTransientError, resolveRetryPolicy, DEFAULT_RETRY_POLICY } from './client/retry.js';
 export type { RetryPolicy, RetryOptions } from './client/retry.js';
 export { REFUSED_REASONS } from './client/refused.js';
@@ -58,7 +60,7 @@ export type { DownloadFileOptions, DownloadFileResult, DownloadCancelError } fro
 // encrypted multipart upload: the part loop, the low-level calls with their crypto context, checkpoints, plans
 export { EncryptedMultipartUpload, multipartUpload, cancelMultipartUploads, isCancelError } from './upload/orchestrator.js';
 export type { MultipartUploadOptions, MultipartUploadResult, MultipartCancelError, MultipartProgress, UploadBody } from './upload/orchestrator.js';
-export { initMultipartUpload, uploadPart, completeMultipartUpload, abortMultipartUpload, listParts } from './upload/multipart.js';
+export { initMultipartUpload, uploadPart, completeMultipartUpload, abortMultipartUpload, listParts, disposeMultipartCryptoContext } from './upload/multipart.js';
 export type {
   InitMultipartUploadOptions,
   InitMultipartUploadResult,
