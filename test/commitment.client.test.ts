@@ -158,6 +158,28 @@ write('the commitment header is encryption metadata: callers cannot set it; putM
   }
 });
 
+write('a committed object whose RSA unwrap fails: COMMITMENT_MISMATCH after the same commitment work as a good one', async () => {
+  const c = client({ commitment: 'write' });
+  await c.put('u/good', Buffer.from('good'));
+  await c.put('u/bad', Buffer.from('bad!'));
+  tamper('u/bad', (m) => (m[H.key] = (m[H.key][0] === 'A' ? 'B' : 'A') + m[H.key].slice(1)));
+  const subtle = globalThis.crypto.subtle;
+  const original = subtle.verify;
+  let verifies = 0;
+  Object.defineProperty(subtle, 'verify', { configurable: true, value: (...a: Parameters<SubtleCrypto['verify']>) => (verifies++, original.apply(subtle, a)) });
+  try {
+    await c.get('u/good');
+    const good = verifies;
+    verifies = 0;
+    const err = await rejects(c.get('u/bad'), IntegrityError, 'COMMITMENT_MISMATCH');
+    assert.is(good, 1);
+    assert.is(verifies, good);
+    assert.is(err.cause, undefined, 'the unwrap failure is not attached');
+  } finally {
+    delete (subtle as unknown as Record<string, unknown>).verify;
+  }
+});
+
 write('the option is checked', () => {
   assert.throws(() => client({ commitment: 'yes' }), (e: unknown) => e instanceof RangeError && /"commitment" expected/.test((e as Error).message));
 });
@@ -169,9 +191,10 @@ useStandIns(table, env, { tmpPrefix: 'oss-crypto-tamper-' });
 const DATA = Buffer.from(pseudoRandomBytes(250_000, 11));
 
 /**
- * Each row edits one stored field. `code` is what the first check to notice it reports: the commitment for
- * every field that still unwraps, the length check (before any unwrap) for recorded sizes, the unwrap itself
- * when the edit leaves no key to commit against.
+ * Each row edits one stored field. `code` is what the first check to notice it reports: the commitment for every
+ * field that reaches it (a failed RSA unwrap of a committed object is reported as the same COMMITMENT_MISMATCH),
+ * the length check (before any unwrap) for recorded sizes, the decoder for an unknown cek-alg, the key ring for a
+ * matdesc no material has, the MD5 for the body.
  */
 const rows: Array<{ name: string; multipart?: boolean; edit: (m: Record<string, string>, other: Record<string, string>) => void; body?: (b: Buffer) => Buffer; code: string; cls: Function }> = [
   { name: 'wrapped key from another object', edit: (m, o) => (m[H.key] = o[H.key]), code: 'COMMITMENT_MISMATCH', cls: IntegrityError },
@@ -184,11 +207,11 @@ const rows: Array<{ name: string; multipart?: boolean; edit: (m: Record<string, 
   { name: 'length changed', edit: (m) => (m[H.length] = String(DATA.length + 1)), code: 'INTEGRITY_LENGTH', cls: IntegrityError },
   { name: 'commitment replaced by another object’s', edit: (m, o) => (m[COMMITMENT_HEADER] = o[COMMITMENT_HEADER]), code: 'COMMITMENT_MISMATCH', cls: IntegrityError },
   { name: 'commitment garbled', edit: (m) => (m[COMMITMENT_HEADER] = 'v1:' + 'A'.repeat(43) + '='), code: 'COMMITMENT_MISMATCH', cls: IntegrityError },
-  { name: 'wrap-alg relabelled to OAEP', edit: (m) => (m[H.wrapAlg] = 'RSA/NONE/OAEPWithSHA-1AndMGF1Padding'), code: 'KEY_UNWRAP_FAILED', cls: KeyUnwrapError },
-  { name: 'key and start swapped', edit: (m) => ([m[H.key], m[H.start]] = [m[H.start], m[H.key]]), code: 'KEY_UNWRAP_FAILED', cls: KeyUnwrapError },
+  { name: 'wrap-alg relabelled to OAEP', edit: (m) => (m[H.wrapAlg] = 'RSA/NONE/OAEPWithSHA-1AndMGF1Padding'), code: 'COMMITMENT_MISMATCH', cls: IntegrityError },
+  { name: 'key and start swapped', edit: (m) => ([m[H.key], m[H.start]] = [m[H.start], m[H.key]]), code: 'COMMITMENT_MISMATCH', cls: IntegrityError },
   { name: 'cek-alg changed', edit: (m) => (m[H.cekAlg] = 'AES/GCM/NoPadding'), code: 'META_UNSUPPORTED', cls: MetadataError },
   { name: 'matdesc relabelled to a material nobody has', edit: (m) => (m[H.matdesc] = '{"key":"Z"}'), code: 'KEY_NO_MATCH', cls: KeyUnwrapError },
-  { name: 'wrapped key garbled (one base64 character)', edit: (m) => (m[H.key] = (m[H.key][0] === 'A' ? 'B' : 'A') + m[H.key].slice(1)), code: 'KEY_UNWRAP_FAILED', cls: KeyUnwrapError },
+  { name: 'wrapped key garbled (one base64 character)', edit: (m) => (m[H.key] = (m[H.key][0] === 'A' ? 'B' : 'A') + m[H.key].slice(1)), code: 'COMMITMENT_MISMATCH', cls: IntegrityError },
   { name: 'body byte flipped (MD5 recorded)', edit: () => undefined, body: (b) => ((b[b.length >> 1] ^= 1), b), code: 'INTEGRITY_MD5', cls: IntegrityError },
   { name: 'multipart: part size changed', multipart: true, edit: (m) => (m[H.partSize] = '204800'), code: 'COMMITMENT_MISMATCH', cls: IntegrityError },
   { name: 'multipart: data and part size removed', multipart: true, edit: (m) => (delete m[H.partSize], delete m[H.dataSize]), code: 'COMMITMENT_MISMATCH', cls: IntegrityError },

@@ -131,8 +131,23 @@ http('implicit rejection + commitment: COMMITMENT_MISMATCH; default: KEY_UNWRAP_
   headers['x-oss-meta-client-side-encryption-wrap-alg'] = PKCS1;
   env.oss.putObjectRaw(bucket, 'obj', stored.body!, headers);
   await rejects(reader({ pkcs1: 'implicit-rejection' }).get('obj'), IntegrityError, 'COMMITMENT_MISMATCH');
-  await rejects(reader({}).get('obj'), KeyUnwrapError, 'KEY_UNWRAP_FAILED');
+  // The client reports a failed unwrap of a committed object as the same COMMITMENT_MISMATCH.
+  await rejects(reader({}).get('obj'), IntegrityError, 'COMMITMENT_MISMATCH');
   await rejects(reader({ acceptWrapAlgs: [OAEP] }).get('obj'), MetadataError, 'META_UNSUPPORTED');
+});
+
+http('without a commitment: KEY_UNWRAP_FAILED by default; implicit rejection trades it for garbage, caught here by the MD5', async () => {
+  const bucket = 'relabel-plain-bkt';
+  const writer = new CryptoClient(env.oss.client(bucket) as any, { material: rsaKeyWrapper({ privateKey, padding: 'oaep' }), retry: false });
+  await writer.put('obj', Buffer.from(pseudoRandomBytes(3000, 4)), { contentMd5: true });
+  const stored = env.oss.getObject(bucket, 'obj')!;
+  const headers: Record<string, string> = {};
+  for (const [n, v] of Object.entries(stored.headers)) if (n.startsWith('x-oss-meta-')) headers[n] = v;
+  headers['x-oss-meta-client-side-encryption-wrap-alg'] = PKCS1;
+  env.oss.putObjectRaw(bucket, 'obj', stored.body!, headers);
+  const reader = (opts: Record<string, unknown>) => new CryptoClient(env.oss.client(bucket) as any, { material: rsaKeyWrapper({ privateKey, ...opts }), retry: false });
+  await rejects(reader({}).get('obj'), KeyUnwrapError, 'KEY_UNWRAP_FAILED');
+  await rejects(reader({ pkcs1: 'implicit-rejection' }).get('obj'), IntegrityError, 'INTEGRITY_MD5');
 });
 
 unit.run();

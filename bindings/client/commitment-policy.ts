@@ -7,14 +7,16 @@
  * - `require`: as `write`, and readers refuse an encrypted object without one, before any key is unwrapped.
  *
  * Every failed check is one error, `COMMITMENT_MISMATCH`, whatever the cause (an edited field, a swapped or
- * pasted wrapped key, a wrong key, a malformed or duplicated header): a reader learns nothing more from it than
- * "this envelope is not what its writer committed to".
+ * pasted wrapped key, a wrong key, a malformed or duplicated header, and, for a committed object, an RSA unwrap
+ * that fails): a reader learns nothing more from it than "this envelope is not what its writer committed to".
  * @module
  */
 import { commitmentFromHeaders, commitmentMatches, computeCommitment, COMMITMENT_HEADER } from '../envelope/commitment.js';
 import type { Envelope, HeadersInput } from '../envelope/codec.js';
 import { metaKey } from '../envelope/headers.js';
-import { IntegrityError } from '../errors.js';
+import { WRAP_ALG } from '../envelope/headers.js';
+import { IntegrityError, KeyUnwrapError } from '../errors.js';
+import { randomBytes } from '../keys/random.js';
 import type { ContentKey } from '../keys/types.js';
 
 /**
@@ -25,6 +27,7 @@ import type { ContentKey } from '../keys/types.js';
 export type CommitmentPolicy = 'verify' | 'write' | 'require';
 
 const POLICIES: readonly CommitmentPolicy[] = ['verify', 'write', 'require'];
+const RSA_WRAP_ALGS: readonly string[] = [WRAP_ALG.rsaPkcs1, WRAP_ALG.rsaOaep, WRAP_ALG.v1Rsa];
 
 /**
  * Checks and defaults the `commitment` option.
@@ -69,7 +72,8 @@ export async function commitmentMeta(
  * @param unwrap the caller's unwrap (a cache, the key ring)
  * @returns the content key
  * @throws {IntegrityError} `COMMITMENT_MISSING` under `require` for an object without one; `COMMITMENT_MISMATCH`
- *   when the commitment does not match
+ *   when the commitment does not match, or (object committed) the RSA unwrap failed with `KEY_UNWRAP_FAILED`
+ * @throws whatever `unwrap` throws otherwise (e.g. `KEY_NO_MATCH`, `KmsError`)
  * @example
  *   const content = await unwrapCommitted(ctx.commitment, name, res.headers, env, () => ctx.keyring.unwrap(env.wrapped));
  */
@@ -92,9 +96,21 @@ export async function unwrapCommitted(
     }
     return unwrap();
   }
-  const content = await unwrap();
-  if (value === null || !(await commitmentMatches(content, env, value))) {
-    if (wipeOnMismatch) {
+  // A committed object whose RSA unwrap fails is reported exactly like one whose commitment fails, after the same
+  // commitment computation (under a random key): neither the error nor the work tells a padding failure from any
+  // other edit of the envelope (issue 12 §2, implicit rejection at the client for committed objects).
+  let content: ContentKey;
+  let unwrapFailed = false;
+  try {
+    content = await unwrap();
+  } catch (err) {
+    if (!(err instanceof KeyUnwrapError && err.code === 'KEY_UNWRAP_FAILED' && RSA_WRAP_ALGS.includes(env.wrapped.wrapAlg))) throw err;
+    unwrapFailed = true;
+    content = { key: randomBytes(32), iv: randomBytes(16) };
+  }
+  const matches = value !== null && (await commitmentMatches(content, env, value));
+  if (unwrapFailed || !matches) {
+    if (wipeOnMismatch || unwrapFailed) {
       content.key.fill(0);
       content.iv.fill(0);
     }
