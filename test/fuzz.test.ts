@@ -13,7 +13,7 @@ import fc from 'fast-check';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createDownloadCheckpoint, parseDownloadCheckpoint, serializeDownloadCheckpoint } from '../bindings/download/checkpoint.js';
-import { parseContentRange, parseRange, rangeFromHeaders } from '../bindings/download/range.js';
+import { parseContentRange, parseRange, rangeFromHeaders } from '../bindings/transfer/range.js';
 import { decodeEnvelope } from '../bindings/envelope/codec.js';
 import { ENVELOPE_HEADERS } from '../bindings/envelope/headers.js';
 import { CheckpointError, IntegrityError, KeyUnwrapError, MetadataError } from '../bindings/errors.js';

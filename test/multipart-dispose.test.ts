@@ -13,7 +13,7 @@ import { KeyRing } from '../bindings/keys/keyring.js';
 import { rsaKeyWrapper } from '../bindings/keys/rsa.js';
 import type { ContentKey, WrappedContentKey } from '../bindings/keys/types.js';
 import { parseMultipartCryptoContext, serializeMultipartCryptoContext } from '../bindings/upload/checkpoint.js';
-import { disposeMultipartCryptoContext } from '../bindings/upload/multipart.js';
+import { disposeMultipartCryptoContext } from '../bindings/upload/parts-api.js';
 import type { OssServer } from './support/oss-server.js';
 import { pseudoRandomBytes } from './_util.js';
 import { useStandIns } from './support/stand-ins.js';

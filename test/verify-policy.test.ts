@@ -1,5 +1,5 @@
 /**
- * The `verify` option and the recorded-MD5 rules (issue 12 §4, bindings/client/verify-policy.ts), over real HTTP
+ * The `verify` option and the recorded-MD5 rules (issue 12 §4, bindings/transfer/verify-policy.ts), over real HTTP
  * with the real `ali-oss` client against the loopback stand-in: an unparsable `unencrypted-content-md5` is
  * META_MALFORMED on get, getStream and resumableDownload (it used to skip the check silently); `require` refuses
  * objects without a recorded length or MD5 before any unwrap; and no INTEGRITY_MD5 message carries the MD5 of the
@@ -12,7 +12,7 @@ import { Readable } from 'node:stream';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CryptoClient } from '../bindings/client/crypto-client.js';
-import { resolveVerifyPolicy } from '../bindings/client/verify-policy.js';
+import { resolveVerifyPolicy } from '../bindings/transfer/verify-policy.js';
 import { IntegrityError, MetadataError } from '../bindings/errors.js';
 import { KeyRing } from '../bindings/keys/keyring.js';
 import { rsaKeyWrapper } from '../bindings/keys/rsa.js';

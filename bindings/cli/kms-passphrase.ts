@@ -9,7 +9,7 @@
  * @module
  */
 import { readFileSync } from 'node:fs';
-import { CliUsageError } from './args.js';
+import { CliUsageError } from './usage-error.js';
 
 /**
  * The environment variable that carries the KMS passphrase.

@@ -1,6 +1,6 @@
 /**
  * Key commitment: one MAC that binds an object's whole envelope to its content key (issue 12 §5; construction
- * and test vectors in docs/FORMAT.md "Key commitment").
+ * and test vectors in docs/FORMAT.md §10).
  *
  * No official SDK authenticates the envelope: swapping `key` and `start`, pasting another object's wrapped key,
  * editing matdesc or the recorded lengths all end in garbage or in an error that doubles as an oracle. The
@@ -13,12 +13,12 @@
  * is one outcome. Official SDKs ignore the header: they read only the metadata names they know.
  *
  * Pure and portable: Web Crypto (`globalThis.crypto.subtle`) only, no `node:` import, no I/O. Deliberately not
- * here: whether to write or require a commitment (a client policy, client/commitment-policy.ts).
+ * here: whether to write or require a commitment (a client policy, transfer/commitment-policy.ts).
  * @module
  */
-import type { ContentKey } from '../keys/types.js';
-import { base64Problem, encodeBase64 } from './base64.js';
+import { base64Problem, encodeBase64 } from '../util/base64.js';
 import { canonicalMatdesc, type Envelope, type HeadersInput, type HeaderValue } from './codec.js';
+import type { ContentKey } from './types.js';
 
 /**
  * The full header name of the commitment (lower case, as OSS returns it).
@@ -37,7 +37,7 @@ export const COMMITMENT_VERSION = 'v1';
 /**
  * Domain-separation label: the HKDF salt and the first field of the MAC input.
  * @example
- *   new TextEncoder().encode(COMMITMENT_LABEL) // what docs/FORMAT.md's vectors start with
+ *   new TextEncoder().encode(COMMITMENT_LABEL) // what docs/FORMAT.md §10's MAC inputs start with (after 01 and a length)
  */
 export const COMMITMENT_LABEL = 'ali-oss-crypto/key-commitment/v1';
 

@@ -13,7 +13,7 @@
  * check of the private half (the engine's import does that).
  * @module
  */
-import { KeyWrapError, OssCryptoError } from '../errors.js';
+import { KeyInvalidError, KeyWrapError } from '../errors.js';
 
 /**
  * Smallest public exponent accepted: 65537 (F4), what every generator this project knows uses.
@@ -45,14 +45,14 @@ const SMALL_PRIMES: readonly bigint[] = (() => {
  * @param n the modulus
  * @param e the public exponent
  * @param name the option the key came from, for the message (`publicKey`, `privateKey`)
- * @throws {OssCryptoError} `KEY_INVALID` for e < 65537, an even e, e ≥ n, an even n, or n with a factor below 1000
+ * @throws {KeyInvalidError} `KEY_INVALID` for e < 65537, an even e, e ≥ n, an even n, or n with a factor below 1000
  * @example
  *   checkRsaPublicNumbers(n, 65537n, 'publicKey'); // returns
  *   checkRsaPublicNumbers(n, 3n, 'publicKey');     // throws KEY_INVALID
  */
 export function checkRsaPublicNumbers(n: bigint, e: bigint, name: string): void {
   const refuse = (why: string): never => {
-    throw new OssCryptoError('KEY_INVALID', `"${name}" is not a usable RSA public key: ${why}`);
+    throw new KeyInvalidError('KEY_INVALID', `"${name}" is not a usable RSA public key: ${why}`);
   };
   if (e < RSA_MIN_PUBLIC_EXPONENT) refuse(`its public exponent is ${e}; at least 65537 is required (a small exponent leaks or weakens the wrapped key)`);
   if (e % 2n === 0n) refuse('its public exponent is even, so it has no inverse: this is not an RSA key');
@@ -88,13 +88,13 @@ export function refuseWeakWrapMaterial(material: { readonly wrapAlg: string }): 
 /**
  * Refuses to wrap a new content key with a modulus under 2048 bits.
  * @param bits the key's modulus size
- * @throws {KeyWrapError} `KEY_INVALID`, saying that the key still reads old objects
+ * @throws {KeyInvalidError} `KEY_INVALID` (also `instanceof KeyWrapError`), saying that the key still reads old objects
  * @example
  *   refuseWeakWrapKey(wrapper.bits); // before wrap()
  */
 export function refuseWeakWrapKey(bits: number): void {
   if (bits < RSA_MIN_WRITE_BITS) {
-    throw new KeyWrapError(
+    throw new KeyInvalidError(
       'KEY_INVALID',
       `an RSA-${bits} key only reads objects written with it; new objects need a key of at least ${RSA_MIN_WRITE_BITS} bits ` +
         `(generate one with: oss-crypto keygen --bits ${RSA_MIN_WRITE_BITS}), and this key can stay among the read materials`,

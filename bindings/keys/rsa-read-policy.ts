@@ -22,7 +22,7 @@
  * @module
  */
 import { WRAP_ALG } from '../envelope/headers.js';
-import { MetadataError, OssCryptoError } from '../errors.js';
+import { KeyInvalidError, MetadataError } from '../errors.js';
 import type { ContentKey, WrappedContentKey } from './types.js';
 
 /**
@@ -67,7 +67,7 @@ export interface RsaReadPolicy {
  * @param options the wrapper's options
  * @param privateKeyDer the PKCS#8 DER of the private key (zeroed here), or undefined for a public-only wrapper
  * @throws {RangeError} for an unknown `pkcs1` value or wrap algorithm; {TypeError} for a wrong type
- * @throws {OssCryptoError} `KEY_INVALID` when implicit rejection is asked for and the runtime has no Web Crypto
+ * @throws {KeyInvalidError} `KEY_INVALID` when implicit rejection is asked for and the runtime has no Web Crypto
  * @example
  *   const policy = createRsaReadPolicy(options, priv && pkcs8Der(priv));
  */
@@ -91,7 +91,7 @@ export function createRsaReadPolicy(options: RsaReadPolicyOptions, privateKeyDer
   if (implicitRejection && privateKeyDer !== undefined) {
     const s = (globalThis as { crypto?: { subtle?: SubtleCrypto } }).crypto?.subtle;
     if (s === undefined) {
-      throw new OssCryptoError('KEY_INVALID', "pkcs1: 'implicit-rejection' needs Web Crypto (globalThis.crypto.subtle), which this runtime lacks");
+      throw new KeyInvalidError('KEY_INVALID', "pkcs1: 'implicit-rejection' needs Web Crypto (globalThis.crypto.subtle), which this runtime lacks");
     }
     secret = deriveSecret(s, privateKeyDer);
     // An unhandled rejection here would surface at the first unwrap anyway.
@@ -104,7 +104,7 @@ export function createRsaReadPolicy(options: RsaReadPolicyOptions, privateKeyDer
     options: frozen,
     implicitRejection,
     checkWrapAlg(wrapped) {
-      // A V1 object is RSA-OAEP whatever its wrap-alg says, unless KMS (FORMATS.md §3): it is V1 `rsa` here.
+      // A V1 object is RSA-OAEP whatever its wrap-alg says, unless KMS (docs/FORMAT.md §3): it is V1 `rsa` here.
       const alg = wrapped.format === 'v1' ? WRAP_ALG.v1Rsa : wrapped.wrapAlg;
       if (!accepted.includes(alg)) {
         throw new MetadataError(

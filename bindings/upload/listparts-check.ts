@@ -1,6 +1,6 @@
 /**
- * Does a resumed upload's checkpoint belong to the upload OSS holds? (issue 12 §1; FORMATS.md §5,
- * OSS-CSE-RULES.md "ListParts".) A checkpoint file is integrity-critical: whoever can edit it chooses the wrapped
+ * Does a resumed upload's checkpoint belong to the upload OSS holds? (issue 12 §1; docs/FORMAT.md §5:
+ * ListParts lists an encrypted upload's `ClientEncryption*` fields.) A checkpoint file is integrity-critical: whoever can edit it chooses the wrapped
  * key the remaining parts are encrypted under, or points `uploadId` at another upload. OSS's ListParts answer for
  * a client-side-encrypted upload carries the upload's own envelope fields as children of `<ListPartsResult>`
  * (`ClientEncryptionKey`, `…Start`, `…CekAlg`, `…WrapAlg`, `…DataSize`, `…PartSize`, as Initiate set them); this

@@ -17,7 +17,7 @@ import { metaKey } from '../envelope/headers.js';
 import { WRAP_ALG } from '../envelope/headers.js';
 import { IntegrityError, KeyUnwrapError } from '../errors.js';
 import { randomBytes } from '../keys/random.js';
-import type { ContentKey } from '../keys/types.js';
+import type { ContentKey } from '../envelope/types.js';
 
 /**
  * What the client does with key commitments; see the module comment.

@@ -2,7 +2,7 @@
  * What a reader demands of an object's recorded plaintext length and MD5 (issue 12 §4): the `verify` option, and
  * the one parser of a recorded `unencrypted-content-md5` that readers share.
  *
- * By default both checks run when the object records a value and are skipped when it does not (FORMATS.md §2: the
+ * By default both checks run when the object records a value and are skipped when it does not (docs/FORMAT.md §2: the
  * fields are optional, and oss2, Go, Java and C++ write them only when their caller asks). `verify: { length:
  * 'require' }` refuses an encrypted object that records neither `unencrypted-content-length` nor `data-size`;
  * `verify: { md5: 'require' }` one without `unencrypted-content-md5`. Both refuse before any key is unwrapped
@@ -13,7 +13,7 @@
  */
 import type { Envelope } from '../envelope/codec.js';
 import { MetadataError } from '../errors.js';
-import { md5Bytes } from './object.js';
+import { md5Bytes } from './metadata.js';
 
 /**
  * The `verify` option: `check` (default) checks what is recorded; `require` also refuses objects that record nothing.
