@@ -1,5 +1,5 @@
 /**
- * Tests of bindings/keys/keyring.ts and bindings/keys/random.ts (FORMATS.md §1, §2.3).
+ * Tests of bindings/keys/keyring.ts and bindings/keys/random.ts (docs/FORMAT.md §1, §2.3).
  *
  * Selection is observed through spy wrappers that record every unwrap call, so "never try keys blindly" is
  * checked directly; one real RSA pair (node:crypto-generated) checks the whole create → unwrap path.

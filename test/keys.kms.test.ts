@@ -1,6 +1,6 @@
 /**
  * The KMS key wrapper (bindings/keys/kms.ts) over real HTTP: the default `@alicloud/kms20160120` client against the
- * loopback stand-in (test/support/kms-server.ts), plus an injected minimal client. FORMATS.md §2.2, §3.
+ * loopback stand-in (test/support/kms-server.ts), plus an injected minimal client. docs/FORMAT.md §2.2, §3.
  *
  * Proves: wrap/unwrap round trips in both layerings, with and without passphrase, with an STS token; each
  * layering is read without being told; the exact EncryptionContext on the wire; KmsError with KMS's own code,
