@@ -15,6 +15,7 @@
 /** What the stand-in calls each operation (one per OSS API it serves, plus CORS preflights). */
 export type OssRequestKind =
   | 'put'
+  | 'append'
   | 'get'
   | 'head'
   | 'delete'
