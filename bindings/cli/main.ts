@@ -8,6 +8,9 @@
  */
 import { runCli } from './run.js';
 
+// `oss-crypto serve` (serve.ts) runs the loopback stand-ins until a signal exits the process; loaded only for it.
+if (process.argv[2] === 'serve') process.exit(await (await import('./serve.js')).serveMain(process.argv.slice(3)));
+
 const controller = new AbortController();
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
