@@ -326,11 +326,11 @@ rules('0042-00000309: UploadPartCopy from a CSE source is refused; from a plain 
   const target = keyOf(ctx, 'target');
   const { uploadId } = await client.initMultipartUpload(target);
   await refusedWith(
-    client.uploadPartCopy(target, uploadId, 1, '0-9', { sourceKey: encrypted, sourceBucketName: BUCKET } as never),
+    client.uploadPartCopy(target, uploadId, 1, '0-9', { sourceKey: encrypted, sourceBucketName: BUCKET } as never, {}),
     '0042-00000309',
     'UploadPartCopy',
   );
-  const part = await client.uploadPartCopy(target, uploadId, 1, '0-8', { sourceKey: plainSource, sourceBucketName: BUCKET } as never);
+  const part = await client.uploadPartCopy(target, uploadId, 1, '0-8', { sourceKey: plainSource, sourceBucketName: BUCKET } as never, {});
   await client.completeMultipartUpload(target, uploadId, [{ number: 1, etag: part.etag }]);
   assert.is(String((await client.get(target)).content), 'plaintext');
 });
