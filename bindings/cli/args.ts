@@ -29,7 +29,10 @@ usage:
   oss-crypto get oss://BUCKET/KEY <file|-> [--range a-b|a-|-n]
   oss-crypto head oss://BUCKET/KEY               the envelope as JSON (never key material)
   oss-crypto keygen --out PREFIX [--bits 2048]   writes PREFIX.private.pem (mode 0600) and PREFIX.public.pem
-  oss-crypto --help
+  oss-crypto serve [--port N] [--kms-port N] [--bucket NAME] [--region R] [--json]
+                                                 loopback OSS and KMS stand-ins for your tests, until Ctrl-C
+  oss-crypto COMMAND --help                      the flags of one command
+  oss-crypto --help | --version
 
 connection:
   --endpoint URL            OSS endpoint, e.g. https://oss-cn-hangzhou.aliyuncs.com (or OSS_ENDPOINT)
@@ -57,8 +60,15 @@ transfer:
   --multipart-threshold N   put: multipart upload at or above this size (default 100MiB)
   --checkpoint FILE         resumable transfer state; resumes when the file exists (files only, not "-")
 
+serve:
+  --port N                  OSS stand-in port (default: a free one)
+  --kms-port N              KMS stand-in port (default: a free one)
+  --bucket NAME             the bucket to create (default test-bucket; others are created on first use)
+  --json                    print one JSON line instead of the description
+
 output:
-  --quiet, -q               no progress bar (it is drawn on stderr only when stderr is a terminal)
+  --quiet, -q               no progress line (drawn on stderr only when stderr is a terminal: bytes, rate, ETA)
+  --version                 the package version
   exit status 0 on success; 1 with "error CODE: message" on stderr; 2 for usage errors
 `;
 
@@ -136,7 +146,16 @@ export interface TransferSettings {
  *   if (cmd.command === 'head') cmd.target.key; // 'k'
  */
 export type CliCommand =
-  | { readonly command: 'help' }
+  | {
+      readonly command: 'help';
+      /** `oss-crypto put --help`: the command whose flags to show; absent for the whole usage. */
+      readonly topic?: Command;
+      /** No arguments at all: the usage goes to stderr with exit status 2 (a script called us wrongly). */
+      readonly noArguments?: boolean;
+    }
+  | { readonly command: 'version' }
+  /** `serve` runs in serve.ts (main.ts dispatches it first); its arguments pass on as given. */
+  | { readonly command: 'serve'; readonly argv: readonly string[] }
   | {
       readonly command: 'put';
       /** A file path, or `-` for stdin. */
@@ -174,16 +193,18 @@ export const DEFAULT_MULTIPART_THRESHOLD = 100 * 1024 * 1024;
  */
 export const DEFAULT_RSA_BITS = 2048;
 
-type Command = 'put' | 'get' | 'head' | 'keygen';
-const ALL: readonly Command[] = ['put', 'get', 'head', 'keygen'];
+/** A command of `oss-crypto`. */
+export type Command = 'put' | 'get' | 'head' | 'keygen' | 'serve';
+const ALL: readonly Command[] = ['put', 'get', 'head', 'keygen', 'serve'];
 const REMOTE: readonly Command[] = ['put', 'get', 'head'];
 
 /** Every flag: whether it takes a value, whether it may repeat, and which commands accept it. */
 const FLAGS: Readonly<Record<string, { value: boolean; repeat?: boolean; commands: readonly Command[] }>> = {
   help: { value: false, commands: ALL },
-  quiet: { value: false, commands: ALL },
+  version: { value: false, commands: ALL },
+  quiet: { value: false, commands: ['put', 'get', 'head', 'keygen'] },
   endpoint: { value: true, commands: REMOTE },
-  region: { value: true, commands: REMOTE },
+  region: { value: true, commands: [...REMOTE, 'serve'] },
   'rsa-public-key': { value: true, commands: REMOTE },
   'rsa-private-key': { value: true, commands: REMOTE },
   'rsa-padding': { value: true, commands: REMOTE },
@@ -203,6 +224,10 @@ const FLAGS: Readonly<Record<string, { value: boolean; repeat?: boolean; command
   range: { value: true, commands: ['get'] },
   out: { value: true, commands: ['keygen'] },
   bits: { value: true, commands: ['keygen'] },
+  port: { value: true, commands: ['serve'] },
+  'kms-port': { value: true, commands: ['serve'] },
+  bucket: { value: true, commands: ['serve'] },
+  json: { value: false, commands: ['serve'] },
 };
 const SHORT: Readonly<Record<string, string>> = { h: 'help', q: 'quiet' };
 
@@ -210,25 +235,44 @@ const SHORT: Readonly<Record<string, string>> = { h: 'help', q: 'quiet' };
  * Parses the command line of `oss-crypto`.
  * @param argv the arguments after the program name (`process.argv.slice(2)`)
  * @param env the environment to read `OSS_*` / `KMS_*` variables from
- * @returns the validated command; `{ command: 'help' }` for `--help`, `-h`, `help` or no arguments
+ * @returns the validated command; `{ command: 'help' }` for `--help`, `-h` or `help` (with `topic` after a command,
+ *   `noArguments` when argv is empty), `{ command: 'version' }` for `--version`
  * @throws {CliUsageError} on any mistake, with a message that names the flag or argument and the value received
  * @example
  *   const cmd = parseCliArgs(['get', 'oss://b/k.bin', '-', '--range', '-100'], process.env);
  *   if (cmd.command === 'get') cmd.range; // { kind: 'suffix', length: 100 }
  */
 export function parseCliArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): CliCommand {
+  if (argv.length === 0) return { command: 'help', noArguments: true };
+  if (argv[0] === 'serve') {
+    // serve.ts parses its own flags; scanning them here first gives them the same "did you mean" treatment.
+    scan(argv.slice(1), 'serve');
+    return { command: 'serve', argv: argv.slice(1) };
+  }
   const { positionals, flags } = scan(argv);
-  if (flags.has('help') || positionals.length === 0 || positionals[0] === 'help') return { command: 'help' };
+  const first = positionals[0] as Command | undefined;
+  const topic = first !== undefined && ALL.includes(first) ? first : undefined;
+  if (flags.has('help') || positionals[0] === 'help') {
+    // `help put` reads as `put --help`.
+    const named = positionals[0] === 'help' ? (positionals[1] as Command | undefined) : topic;
+    return named !== undefined && ALL.includes(named) ? { command: 'help', topic: named } : { command: 'help' };
+  }
+  if (flags.has('version')) return { command: 'version' };
+  if (positionals.length === 0) throw new CliUsageError('no command given; expected one of ' + ALL.join(', ') + ' (see --help)');
 
   const command = positionals[0] as Command;
   if (!ALL.includes(command)) {
-    throw new CliUsageError(`unknown command "${positionals[0]}"; expected one of ${ALL.join(', ')} (see --help)`);
+    const guess = closest(positionals[0], ALL);
+    throw new CliUsageError(
+      `unknown command "${positionals[0]}"${guess === undefined ? '' : ` (did you mean "${guess}"?)`}; expected one of ${ALL.join(', ')} (see --help)`,
+    );
   }
   for (const name of flags.keys()) {
     if (!FLAGS[name].commands.includes(command)) {
       throw new CliUsageError(`--${name} is not an option of "${command}" (it applies to: ${FLAGS[name].commands.join(', ')})`);
     }
   }
+  if (command === 'serve') throw new CliUsageError('serve must come first, its flags after it: oss-crypto serve [--port N] [--bucket NAME] ...');
   const args = positionals.slice(1);
   const quiet = flags.has('quiet');
   const one = (name: string): string | undefined => flags.get(name)?.at(-1);
@@ -356,7 +400,32 @@ export function parseSize(flag: string, text: string): number {
 
 // ---------------------------------------------------------------------------------------------------------
 
-function scan(argv: readonly string[]): { positionals: string[]; flags: Map<string, string[]> } {
+/**
+ * The usage of one command: its synopsis and the lines of {@link USAGE} for the flags it accepts.
+ * @example
+ *   io.stdout.write(commandUsage('put')); // put's synopsis, then --endpoint ... --checkpoint, --quiet
+ */
+export function commandUsage(command: Command): string {
+  const lines = USAGE.split('\n');
+  const synopsis = lines.filter((l) => l.startsWith(`  oss-crypto ${command} `));
+  const out = [`usage:`, ...synopsis, '', `options of ${command}:`];
+  let lastFlagShown = false;
+  for (const line of lines) {
+    const flag = /^  --([a-z-]+)/.exec(line)?.[1];
+    if (flag !== undefined) {
+      lastFlagShown = FLAGS[flag]?.commands.includes(command) === true;
+      if (lastFlagShown) out.push(line);
+    } else if (/^  (credentials|KMS credentials)/.test(line) && REMOTE.includes(command)) {
+      out.push(line);
+    } else if (/^ {20,}\S/.test(line) && lastFlagShown) {
+      out.push(line);
+    }
+  }
+  out.push('  --help, -h                this text', '');
+  return out.join('\n');
+}
+
+function scan(argv: readonly string[], command?: Command): { positionals: string[]; flags: Map<string, string[]> } {
   const positionals: string[] = [];
   const flags = new Map<string, string[]>();
   const add = (name: string, value: string): void => {
@@ -387,11 +456,19 @@ function scan(argv: readonly string[]): { positionals: string[]; flags: Map<stri
       name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
       inline = eq === -1 ? undefined : arg.slice(eq + 1);
     } else {
-      if (arg.length !== 2 || SHORT[arg[1]] === undefined) throw new CliUsageError(`unknown option "${arg}" (see --help)`);
+      if (arg.length !== 2 || SHORT[arg[1]] === undefined) {
+        // "-help", "-range": a long flag typed with one dash.
+        const long = FLAGS[arg.slice(1)] === undefined ? '' : `; did you mean "-${arg}"?`;
+        throw new CliUsageError(`unknown option "${arg}"${long} (see --help)`);
+      }
       name = SHORT[arg[1]];
     }
     const spec = FLAGS[name];
-    if (spec === undefined) throw new CliUsageError(`unknown option "--${name}" (see --help)`);
+    if (spec === undefined) {
+      const known = Object.keys(FLAGS).filter((f) => command === undefined || FLAGS[f].commands.includes(command));
+      const guess = closest(name, known);
+      throw new CliUsageError(`unknown option "--${name}"${guess === undefined ? '' : `; did you mean "--${guess}"?`} (see --help)`);
+    }
     if (!spec.value) {
       if (inline !== undefined) throw new CliUsageError(`--${name} takes no value, got "--${name}=${inline}"`);
       add(name, '');
@@ -572,4 +649,35 @@ function oneOf<T extends string>(flag: string, value: string, allowed: readonly 
 
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value === '' ? undefined : value;
+}
+
+/**
+ * The candidate nearest to `typed` by edit distance (insertions, deletions, substitutions, adjacent swaps),
+ * when it is near enough to be a typo: at most a third of its length away, and at least one edit.
+ */
+function closest(typed: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of candidates) {
+    const d = editDistance(typed.toLowerCase(), candidate);
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  return best !== undefined && bestDistance <= Math.max(1, Math.floor(best.length / 3)) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  // Optimal string alignment distance: Levenshtein plus the transposition of two adjacent letters ("prat-size").
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return d[a.length][b.length];
 }
