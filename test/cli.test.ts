@@ -430,6 +430,12 @@ async function ownPublicKey(name: string): Promise<string> {
   return key(name);
 }
 
+child('did you mean, from the executable: a put flag and a serve flag (serve parses its own flags after the common scan)', async () => {
+  const [put, serve] = await Promise.all([cli(['put', 'f', `oss://${BUCKET}/k`, '--paralel', '2']), cli(['serve', '--prot', '9000'])]);
+  assert.match(failed(put, 2, 'USAGE', 'put typo'), /did you mean "--parallel"\?/);
+  assert.match(failed(serve, 2, 'USAGE', 'serve typo'), /did you mean "--port"\?/);
+});
+
 child('put <directory> is a usage error (exit 2), before any request', async () => {
   const before = oss.log.length;
   const run = await cli(['put', work, `oss://${BUCKET}/dir`, '--rsa-public-key', 'no-such-key.pem']);
