@@ -22,6 +22,14 @@ if (process.argv[2] === 'serve') {
   process.exit(await (await import('./serve.js')).serveMain(process.argv.slice(3)));
 }
 
+// urllib (under ali-oss) console.warns "callback twice" with its socket bookkeeping whenever a connection is
+// refused; the CLI promises exactly one `error CODE: message` line, which already says what happened.
+const warn = console.warn.bind(console);
+console.warn = (...args: unknown[]) => {
+  if (typeof args[0] === 'string' && args[0].startsWith('[urllib:warn]')) return;
+  warn(...args);
+};
+
 const controller = new AbortController();
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
