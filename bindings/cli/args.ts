@@ -7,70 +7,21 @@
  * "repeatable" and "only for this command".
  *
  * What it checks: the command and its positionals, `oss://BUCKET/KEY` URLs, byte ranges (`a-b`, `a-`, `-n`,
- * FORMATS.md §4: suffix and open ranges are first-class), sizes (`8MiB`, `1048576`), enumerations, the
- * `--matdesc` / `--material` JSON (a matdesc is a JSON object of string values, FORMATS.md §2.3), and that
+ * docs/FORMAT.md §4: suffix and open ranges are first-class), sizes (`8MiB`, `1048576`), enumerations, the
+ * `--matdesc` / `--material` JSON (a matdesc is a JSON object of string values, docs/FORMAT.md §2.3), and that
  * the command has what it needs (credentials, an endpoint or region, a key able to write for `put`). Every
  * violation is a {@link CliUsageError} (exit status 2, `error USAGE: ...`).
  *
  * Not here: reading key files, building clients, talking to OSS (`cli/main.ts`, `cli/run.ts`).
  * @module
  */
-import { parseRange as parseRangeSpec, type RangeSpec } from '../download/range.js';
+import { parseRange as parseRangeSpec, type RangeSpec } from '../transfer/range.js';
+import { closest } from './did-you-mean.js';
+import { COMMANDS, FLAGS, SHORT_FLAGS } from './flags.js';
+import type { CliCommand, Command, Connection, ExtraMaterial, KeySettings, KmsSettings, OssUrl, TransferSettings } from './command.js';
 
-/**
- * The usage text printed by `--help`.
- * @example
- *   if (cmd.command === 'help') process.stdout.write(USAGE);
- */
-export const USAGE = `oss-crypto: client-side encrypted Alibaba Cloud OSS objects, compatible with the official OSS SDKs
-
-usage:
-  oss-crypto put <file|-> oss://BUCKET/KEY
-  oss-crypto get oss://BUCKET/KEY <file|-> [--range a-b|a-|-n]
-  oss-crypto head oss://BUCKET/KEY               the envelope as JSON (never key material)
-  oss-crypto keygen --out PREFIX [--bits 2048]   writes PREFIX.private.pem (mode 0600) and PREFIX.public.pem
-  oss-crypto serve [--port N] [--kms-port N] [--bucket NAME] [--region R] [--json]
-                                                 loopback OSS and KMS stand-ins for your tests, until Ctrl-C
-  oss-crypto COMMAND --help                      the flags of one command
-  oss-crypto --help | --version
-
-connection:
-  --endpoint URL            OSS endpoint, e.g. https://oss-cn-hangzhou.aliyuncs.com (or OSS_ENDPOINT)
-  --region R                OSS region, e.g. oss-cn-hangzhou (or OSS_REGION)
-  credentials come from OSS_ACCESS_KEY_ID, OSS_ACCESS_KEY_SECRET and OSS_SESSION_TOKEN (optional)
-
-keys:
-  --rsa-public-key FILE     RSA public key PEM (writes)
-  --rsa-private-key FILE    RSA private key PEM (reads; also writes with its public half)
-  --rsa-padding P           pkcs1 (RSA/NONE/PKCS1Padding, default) or oaep (OAEP-SHA1)
-  --kms-key-id ID           Alibaba Cloud KMS key id (KMS/ALICLOUD)
-  --kms-region R            KMS region (default: the OSS region without its "oss-" prefix)
-  --kms-endpoint HOST:PORT  KMS endpoint (default: kms.<region>.aliyuncs.com)
-  --kms-protocol P          http or https (default https)
-  --kms-passphrase P        oss2's EncryptionContext {"x-passphrase": P}
-  --kms-blob-layout L       go (the CiphertextBlob as is, default) or oss2 (base64 of it)
-  KMS credentials: KMS_ACCESS_KEY_ID / KMS_ACCESS_KEY_SECRET, else the OSS ones
-  --matdesc JSON            material description written with new objects, e.g. '{"owner":"ops"}'
-  --material 'JSON=FILE'    an extra read material: its matdesc and a private key PEM or kms:KEYID (repeatable)
-  --plaintext P             reject (default) or allow objects stored without encryption
-
-transfer:
-  --part-size N             part size in bytes (suffixes KiB, MiB, GiB; a multiple of 16)
-  --parallel N              parts in flight at once
-  --multipart-threshold N   put: multipart upload at or above this size (default 100MiB)
-  --checkpoint FILE         resumable transfer state; resumes when the file exists (files only, not "-")
-
-serve:
-  --port N                  OSS stand-in port (default: a free one)
-  --kms-port N              KMS stand-in port (default: a free one)
-  --bucket NAME             the bucket to create (default test-bucket; others are created on first use)
-  --json                    print one JSON line instead of the description
-
-output:
-  --quiet, -q               no progress line (drawn on stderr only when stderr is a terminal: bytes, rate, ETA)
-  --version                 the package version
-  exit status 0 on success; 1 with "error CODE: message" on stderr; 2 for usage errors
-`;
+export { commandUsage, USAGE } from './usage.js';
+export type { CliCommand, Command, Connection, ExtraMaterial, KeySettings, KmsSettings, OssUrl, TransferSettings } from './command.js';
 
 /**
  * A usage mistake on the command line: printed as `error USAGE: <message>`, exit status 2.
@@ -86,100 +37,6 @@ export class CliUsageError extends Error {
   }
 }
 
-/** `oss://BUCKET/KEY`, split. */
-export interface OssUrl {
-  readonly bucket: string;
-  readonly key: string;
-}
-
-/** An extra read material given with `--material 'JSON=FILE'` (or `'JSON=kms:KEYID'`). */
-export type ExtraMaterial =
-  | { readonly matdesc: Readonly<Record<string, string>>; readonly kind: 'rsa'; readonly privateKeyFile: string }
-  | { readonly matdesc: Readonly<Record<string, string>>; readonly kind: 'kms'; readonly keyId: string };
-
-/** Where to reach OSS, and with which credentials (read from the environment only, never from argv). */
-export interface Connection {
-  readonly endpoint?: string;
-  readonly region?: string;
-  readonly accessKeyId: string;
-  readonly accessKeySecret: string;
-  readonly stsToken?: string;
-}
-
-/** The KMS settings of `--kms-*` flags. */
-export interface KmsSettings {
-  readonly keyId?: string;
-  readonly region?: string;
-  readonly endpoint?: string;
-  readonly protocol: 'http' | 'https';
-  readonly passphrase?: string;
-  readonly blobLayout: 'oss2' | 'go';
-  readonly accessKeyId: string;
-  readonly accessKeySecret: string;
-  readonly stsToken?: string;
-}
-
-/** Every key-related flag. */
-export interface KeySettings {
-  readonly rsaPublicKeyFile?: string;
-  readonly rsaPrivateKeyFile?: string;
-  readonly rsaPadding: 'pkcs1' | 'oaep';
-  /** Present when any `--kms-*` flag or a `kms:` material was given. */
-  readonly kms?: KmsSettings;
-  readonly matdesc?: Readonly<Record<string, string>>;
-  readonly materials: readonly ExtraMaterial[];
-  readonly plaintext: 'reject' | 'allow';
-}
-
-/** Every transfer flag; absent means "the library's default". */
-export interface TransferSettings {
-  readonly partSize?: number;
-  readonly parallel?: number;
-  readonly multipartThreshold: number;
-  readonly checkpoint?: string;
-}
-
-/**
- * What the CLI was asked to do: one validated command with everything it needs.
- * @example
- *   const cmd = parseCliArgs(['head', 'oss://b/k'], process.env);
- *   if (cmd.command === 'head') cmd.target.key; // 'k'
- */
-export type CliCommand =
-  | {
-      readonly command: 'help';
-      /** `oss-crypto put --help`: the command whose flags to show; absent for the whole usage. */
-      readonly topic?: Command;
-      /** No arguments at all: the usage goes to stderr with exit status 2 (a script called us wrongly). */
-      readonly noArguments?: boolean;
-    }
-  | { readonly command: 'version' }
-  /** `serve` runs in serve.ts (main.ts dispatches it first); its arguments pass on as given. */
-  | { readonly command: 'serve'; readonly argv: readonly string[] }
-  | {
-      readonly command: 'put';
-      /** A file path, or `-` for stdin. */
-      readonly source: string;
-      readonly target: OssUrl;
-      readonly connection: Connection;
-      readonly keys: KeySettings;
-      readonly transfer: TransferSettings;
-      readonly quiet: boolean;
-    }
-  | {
-      readonly command: 'get';
-      readonly source: OssUrl;
-      /** A file path, or `-` for stdout. */
-      readonly target: string;
-      readonly range?: RangeSpec;
-      readonly connection: Connection;
-      readonly keys: KeySettings;
-      readonly transfer: TransferSettings;
-      readonly quiet: boolean;
-    }
-  | { readonly command: 'head'; readonly target: OssUrl; readonly connection: Connection; readonly keys: KeySettings; readonly quiet: boolean }
-  | { readonly command: 'keygen'; readonly out: string; readonly bits: number; readonly quiet: boolean };
-
 /**
  * `put` switches to multipart upload at this size unless `--multipart-threshold` says otherwise (100 MiB).
  * @example
@@ -192,44 +49,6 @@ export const DEFAULT_MULTIPART_THRESHOLD = 100 * 1024 * 1024;
  *   await generateRsaKeyPair(DEFAULT_RSA_BITS);
  */
 export const DEFAULT_RSA_BITS = 2048;
-
-/** A command of `oss-crypto`. */
-export type Command = 'put' | 'get' | 'head' | 'keygen' | 'serve';
-const ALL: readonly Command[] = ['put', 'get', 'head', 'keygen', 'serve'];
-const REMOTE: readonly Command[] = ['put', 'get', 'head'];
-
-/** Every flag: whether it takes a value, whether it may repeat, and which commands accept it. */
-const FLAGS: Readonly<Record<string, { value: boolean; repeat?: boolean; commands: readonly Command[] }>> = {
-  help: { value: false, commands: ALL },
-  version: { value: false, commands: ALL },
-  quiet: { value: false, commands: ['put', 'get', 'head', 'keygen'] },
-  endpoint: { value: true, commands: REMOTE },
-  region: { value: true, commands: [...REMOTE, 'serve'] },
-  'rsa-public-key': { value: true, commands: REMOTE },
-  'rsa-private-key': { value: true, commands: REMOTE },
-  'rsa-padding': { value: true, commands: REMOTE },
-  'kms-key-id': { value: true, commands: REMOTE },
-  'kms-region': { value: true, commands: REMOTE },
-  'kms-endpoint': { value: true, commands: REMOTE },
-  'kms-protocol': { value: true, commands: REMOTE },
-  'kms-passphrase': { value: true, commands: REMOTE },
-  'kms-blob-layout': { value: true, commands: REMOTE },
-  matdesc: { value: true, commands: REMOTE },
-  material: { value: true, repeat: true, commands: REMOTE },
-  plaintext: { value: true, commands: REMOTE },
-  'part-size': { value: true, commands: ['put', 'get'] },
-  parallel: { value: true, commands: ['put', 'get'] },
-  'multipart-threshold': { value: true, commands: ['put'] },
-  checkpoint: { value: true, commands: ['put', 'get'] },
-  range: { value: true, commands: ['get'] },
-  out: { value: true, commands: ['keygen'] },
-  bits: { value: true, commands: ['keygen'] },
-  port: { value: true, commands: ['serve'] },
-  'kms-port': { value: true, commands: ['serve'] },
-  bucket: { value: true, commands: ['serve'] },
-  json: { value: false, commands: ['serve'] },
-};
-const SHORT: Readonly<Record<string, string>> = { h: 'help', q: 'quiet' };
 
 /**
  * Parses the command line of `oss-crypto`.
@@ -251,20 +70,20 @@ export function parseCliArgs(argv: readonly string[], env: Readonly<Record<strin
   }
   const { positionals, flags } = scan(argv);
   const first = positionals[0] as Command | undefined;
-  const topic = first !== undefined && ALL.includes(first) ? first : undefined;
+  const topic = first !== undefined && COMMANDS.includes(first) ? first : undefined;
   if (flags.has('help') || positionals[0] === 'help') {
     // `help put` reads as `put --help`.
     const named = positionals[0] === 'help' ? (positionals[1] as Command | undefined) : topic;
-    return named !== undefined && ALL.includes(named) ? { command: 'help', topic: named } : { command: 'help' };
+    return named !== undefined && COMMANDS.includes(named) ? { command: 'help', topic: named } : { command: 'help' };
   }
   if (flags.has('version')) return { command: 'version' };
-  if (positionals.length === 0) throw new CliUsageError('no command given; expected one of ' + ALL.join(', ') + ' (see --help)');
+  if (positionals.length === 0) throw new CliUsageError('no command given; expected one of ' + COMMANDS.join(', ') + ' (see --help)');
 
   const command = positionals[0] as Command;
-  if (!ALL.includes(command)) {
-    const guess = closest(positionals[0], ALL);
+  if (!COMMANDS.includes(command)) {
+    const guess = closest(positionals[0], COMMANDS);
     throw new CliUsageError(
-      `unknown command "${positionals[0]}"${guess === undefined ? '' : ` (did you mean "${guess}"?)`}; expected one of ${ALL.join(', ')} (see --help)`,
+      `unknown command "${positionals[0]}"${guess === undefined ? '' : ` (did you mean "${guess}"?)`}; expected one of ${COMMANDS.join(', ')} (see --help)`,
     );
   }
   for (const name of flags.keys()) {
@@ -365,7 +184,7 @@ export function parseOssUrl(text: string): OssUrl {
 /**
  * Parses a byte range as typed after `--range`: `a-b` (bytes a..b inclusive), `a-` (from a to the end) or
  * `-n` (the last n bytes); a leading `bytes=` is accepted. The grammar is the client's own
- * (download/range.ts `parseRange`), so the CLI accepts exactly what the library does; its errors become usage
+ * (transfer/range.ts `parseRange`), so the CLI accepts exactly what the library does; its errors become usage
  * errors.
  * @throws {CliUsageError} on anything else, an end before the start, or `-0`
  * @example
@@ -400,31 +219,6 @@ export function parseSize(flag: string, text: string): number {
 
 // ---------------------------------------------------------------------------------------------------------
 
-/**
- * The usage of one command: its synopsis and the lines of {@link USAGE} for the flags it accepts.
- * @example
- *   io.stdout.write(commandUsage('put')); // put's synopsis, then --endpoint ... --checkpoint, --quiet
- */
-export function commandUsage(command: Command): string {
-  const lines = USAGE.split('\n');
-  const synopsis = lines.filter((l) => l.startsWith(`  oss-crypto ${command} `));
-  const out = [`usage:`, ...synopsis, '', `options of ${command}:`];
-  let lastFlagShown = false;
-  for (const line of lines) {
-    const flag = /^  --([a-z-]+)/.exec(line)?.[1];
-    if (flag !== undefined) {
-      lastFlagShown = FLAGS[flag]?.commands.includes(command) === true;
-      if (lastFlagShown) out.push(line);
-    } else if (/^  (credentials|KMS credentials)/.test(line) && REMOTE.includes(command)) {
-      out.push(line);
-    } else if (/^ {20,}\S/.test(line) && lastFlagShown) {
-      out.push(line);
-    }
-  }
-  out.push('  --help, -h                this text', '');
-  return out.join('\n');
-}
-
 function scan(argv: readonly string[], command?: Command): { positionals: string[]; flags: Map<string, string[]> } {
   const positionals: string[] = [];
   const flags = new Map<string, string[]>();
@@ -456,12 +250,12 @@ function scan(argv: readonly string[], command?: Command): { positionals: string
       name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
       inline = eq === -1 ? undefined : arg.slice(eq + 1);
     } else {
-      if (arg.length !== 2 || SHORT[arg[1]] === undefined) {
+      if (arg.length !== 2 || SHORT_FLAGS[arg[1]] === undefined) {
         // "-help", "-range": a long flag typed with one dash.
         const long = FLAGS[arg.slice(1)] === undefined ? '' : `; did you mean "-${arg}"?`;
         throw new CliUsageError(`unknown option "${arg}"${long} (see --help)`);
       }
-      name = SHORT[arg[1]];
+      name = SHORT_FLAGS[arg[1]];
     }
     const spec = FLAGS[name];
     if (spec === undefined) {
@@ -649,35 +443,4 @@ function oneOf<T extends string>(flag: string, value: string, allowed: readonly 
 
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value === '' ? undefined : value;
-}
-
-/**
- * The candidate nearest to `typed` by edit distance (insertions, deletions, substitutions, adjacent swaps),
- * when it is near enough to be a typo: at most a third of its length away, and at least one edit.
- */
-function closest(typed: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const candidate of candidates) {
-    const d = editDistance(typed.toLowerCase(), candidate);
-    if (d < bestDistance) {
-      best = candidate;
-      bestDistance = d;
-    }
-  }
-  return best !== undefined && bestDistance <= Math.max(1, Math.floor(best.length / 3)) ? best : undefined;
-}
-
-function editDistance(a: string, b: string): number {
-  // Optimal string alignment distance: Levenshtein plus the transposition of two adjacent letters ("prat-size").
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) d[0][j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
-    }
-  }
-  return d[a.length][b.length];
 }
