@@ -120,8 +120,6 @@ export function cliMessage(code: string, err: unknown): string {
   // bookkeeping; keep the cause and the request, separated.
   const network = /^(.*?), (GET|PUT|POST|HEAD|DELETE) (\S+?)(?: -1)? \(connected:/.exec(message);
   if (network !== null) message = `${network[1]} (${network[2]} ${network[3]})`;
-  // The KMS SDK (tea) glues the request onto the cause with no space: "ECONNREFUSED 127.0.0.1:1POST http://...".
-  message = message.replace(/([\w\]])(GET|PUT|POST|HEAD|DELETE) (https?:\/\/)/g, '$1; $2 $3');
   message = message
     .replace(/\boptions\.checkpoint\b/g, '--checkpoint')
     .replace(/Use plaintext: 'allow' to read plain objects/, 'pass --plaintext allow to read plain objects')
