@@ -273,6 +273,18 @@ s('no key material in errors: a reset during Encrypt (the SDK error quotes the U
   assert.instance((err as KmsError).cause, Error);
 });
 
+s('an unreachable KMS: the address and the request apart in the message ("127.0.0.1:1; POST http://...", not "1POST")', async () => {
+  // Port 1 on the loopback: nothing listens, so the real SDK gets ECONNREFUSED and quotes its request after it.
+  const w = wrapper({ endpoint: '127.0.0.1:1', retry: { attempts: 1 } });
+  const err = (await rejects(w.wrap(content(52)))) as KmsError;
+  assert.instance(err, KmsError);
+  assert.is(err.kmsCode, 'ECONNREFUSED');
+  for (const text of [err.message, (err.cause as Error).message]) {
+    assert.match(text, /ECONNREFUSED 127\.0\.0\.1:1; POST http:\/\/127\.0\.0\.1:1\//);
+    assert.not.match(text, /:1POST/);
+  }
+});
+
 s('a Plaintext of the wrong length or form → KeyUnwrapError KEY_UNWRAP_FAILED without the plaintext in the message', async () => {
   const client = new Kms(ctx.kms.clientConfig());
   const enc = async (plaintext: string) =>

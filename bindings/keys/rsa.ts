@@ -50,7 +50,7 @@ import type { ContentKey, KeyWrapper, Matdesc, WrappedContentKey } from './types
 import { counterFromDecimal } from './v1-counter.js';
 
 export { forgeRsaEngine, portableRsaEngine, type RsaEngine, type RsaPrivateKeyOps, type RsaPublicKeyOps } from './rsa-engine.js';
-export { generateRsaKeyPair, RSA_MAX_BITS, RSA_MIN_BITS } from './rsa-pem.js';
+export { generateRsaKeyPair, RSA_MAX_BITS, RSA_MIN_BITS } from './rsa-keygen.js';
 
 /**
  * Which padding {@link RsaKeyWrapper.wrap} writes: `pkcs1` (`RSA/NONE/PKCS1Padding`, what every official SDK

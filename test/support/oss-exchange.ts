@@ -20,7 +20,6 @@ export interface ServerState {
   stats: { requests: number; bytesIn: number; bytesOut: number };
   region: string;
   addressing: 'auto' | 'path' | 'virtual';
-  checkPartCseHeaders: boolean;
   requestPrefix: string;
   /** Who may sign requests (test/support/oss-auth.ts). */
   auth: OssAuthConfig;

@@ -87,6 +87,7 @@ export function classify(req: IncomingMessage, route: Route): OssRequestKind {
     case 'POST':
       if (q.has('uploads')) return only(new Set(['uploads'])) ? 'initiate' : 'unsupported';
       if (q.has('uploadId')) return only(new Set(['uploadId'])) ? 'complete' : 'unsupported';
+      if (q.has('append')) return only(new Set(['append', 'position'])) ? 'append' : 'unsupported';
       return 'unsupported';
     case 'PUT':
       if (q.has('partNumber') && q.has('uploadId')) {
