@@ -35,6 +35,50 @@ interface CoreExports {
   ctrXor(len: number, skip: number): void;
   /** Zeroes KEY, CTR, the round keys and scratch areas, and IO[0..ioBytes). */
   wipe(ioBytes: number): void;
+  /** Address of the 8-byte CRC-64 register window (the complemented CRC, little-endian). */
+  readonly CRC_STATE: WebAssembly.Global;
+  /** Runs the CRC-64/XZ register in CRC_STATE over IO[0..len). */
+  crc64Update(len: number): void;
+}
+
+/**
+ * Runs a CRC-64/XZ register over `data` in the core (assembly/crc64.ts), IO-sized slices at a time. The
+ * register is the complement of the CRC so far, as two 32-bit halves, updated in place. The bytes are copied
+ * into the IO window: they are stored (cipher) bytes, public, so nothing needs zeroing afterwards.
+ * @param register `[low 32 bits, high 32 bits]` of the register; read and written
+ * @param data the bytes to checksum
+ * @param debug use the debug build (tests)
+ * @returns false, having done nothing, when the core cannot be instantiated synchronously here (a browser's
+ *   main thread before `initWasm()`): the caller then uses its JavaScript fallback
+ * @example
+ *   const register = new Uint32Array([0xffffffff, 0xffffffff]);
+ *   if (!wasmCrc64Update(register, chunk)) jsUpdate(register, chunk);
+ */
+export function wasmCrc64Update(register: Uint32Array, data: Uint8Array, debug = false): boolean {
+  const build: Build = debug ? 'debug' : 'release';
+  let c = cores[build];
+  if (c === undefined) {
+    if (unavailable[build]) return false;
+    try {
+      c = core(build);
+    } catch {
+      // Remembered until initWasm() succeeds: a forbidden synchronous compile must not be retried per chunk.
+      unavailable[build] = true;
+      return false;
+    }
+  }
+  const { io, crc } = c.views();
+  crc.setUint32(0, register[0], true);
+  crc.setUint32(4, register[1], true);
+  for (let done = 0; done < data.length; ) {
+    const n = Math.min(c.ioBytes, data.length - done);
+    io.set(data.subarray(done, done + n));
+    c.exports.crc64Update(n);
+    done += n;
+  }
+  register[0] = crc.getUint32(0, true);
+  register[1] = crc.getUint32(4, true);
+  return true;
 }
 
 /** Which build of the core: `release` (optimised, no assertions) or `debug` (assertions, for tests). */
@@ -63,6 +107,7 @@ export async function initWasm(options: { debug?: boolean } = {}): Promise<void>
       throw instantiationError(build, err);
     }
     cores[build] ??= new Core(instance, holder);
+    unavailable[build] = false;
   }
 }
 
@@ -90,6 +135,8 @@ export function wasmDebugBackend(): CtrBackend {
 }
 
 const cores: Partial<Record<Build, Core>> = {};
+/** Builds that could not be instantiated synchronously (reset by initWasm). */
+const unavailable: Record<Build, boolean> = { release: false, debug: false };
 
 const releaseBackend: CtrBackend = {
   name: 'wasm',
@@ -114,6 +161,7 @@ class Core {
   #key!: Uint8Array;
   #ctr!: Uint8Array;
   #io!: Uint8Array;
+  #crc!: DataView;
 
   constructor(instance: WebAssembly.Instance, holder: { core?: Core }) {
     this.exports = instance.exports as unknown as CoreExports;
@@ -128,15 +176,16 @@ class Core {
   }
 
   /** Views over KEY, CTR and IO, rebuilt when the memory's buffer changed identity (after a grow). */
-  views(): { key: Uint8Array; ctr: Uint8Array; io: Uint8Array } {
+  views(): { key: Uint8Array; ctr: Uint8Array; io: Uint8Array; crc: DataView } {
     const buffer = this.exports.memory.buffer;
     if (buffer !== this.#buffer) {
       this.#buffer = buffer;
       this.#key = new Uint8Array(buffer, this.exports.KEY.value as number, 32);
       this.#ctr = new Uint8Array(buffer, this.exports.CTR.value as number, 16);
       this.#io = new Uint8Array(buffer, this.exports.IO.value as number, this.ioBytes);
+      this.#crc = new DataView(buffer, this.exports.CRC_STATE.value as number, 8);
     }
-    return { key: this.#key, ctr: this.#ctr, io: this.#io };
+    return { key: this.#key, ctr: this.#ctr, io: this.#io, crc: this.#crc };
   }
 
   /** Reads an AssemblyScript string (UTF-16; byte length in the 4 bytes before it) out of memory. */
