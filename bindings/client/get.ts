@@ -248,7 +248,7 @@ const ANY_STATUS = Array.from({ length: 500 }, (_, i) => i + 100);
  * (`requestError` over the read body), so `err.code`, `err.name` and `err.status` are what ali-oss users expect
  * (e.g. `InvalidRange` for a 416).
  */
-async function requestObject(ctx: ClientContext, name: string, options: Record<string, any>): Promise<{ status: number; headers: Record<string, any>; res: any }> {
+export async function requestObject(ctx: ClientContext, name: string, options: Record<string, any>): Promise<{ status: number; headers: Record<string, any>; res: any }> {
   const oss = ctx.oss;
   // As ali-oss's get.js builds its sub-resources.
   options.subres = { ...(options.subres ?? {}) };
