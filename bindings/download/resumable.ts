@@ -33,6 +33,7 @@ import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { aesCtr } from '../cipher/aes-ctr.js';
 import type { ClientContext } from '../client/context.js';
+import { requestObject } from '../client/get.js';
 import { md5Bytes } from '../client/object.js';
 import { isTransientError, withRetry, type RetryPolicy } from '../client/retry.js';
 import { decodeEnvelope, type Envelope } from '../envelope/codec.js';
@@ -51,6 +52,7 @@ import {
 } from './checkpoint.js';
 import { checkRangedResponse, planRangedRead } from './range.js';
 import { writeFileAtomically } from '../io/atomic-file.js';
+import { streamPartToFile } from './part-stream.js';
 
 /**
  * Options of {@link downloadFile}; the names follow ali-oss's `multipartUpload`.
@@ -373,17 +375,19 @@ class Run {
     const request: Record<string, unknown> = { headers };
     if (this.options.versionId !== undefined) request.versionId = this.options.versionId;
     if (this.options.timeout !== undefined) request.timeout = this.options.timeout;
-    let result: any;
+    const label = `part ${part.partNumber} of ${JSON.stringify(this.name)} (bytes ${part.offset}-${part.offset + part.length - 1})`;
+    let result: { res: any; storedCrc: bigint };
     try {
-      result = await withRetry(() => this.ctx.oss.get(this.name, { ...request, headers: { ...headers } }), this.#retryPolicy, {
+      // Request and body in one attempt: a body that breaks off is fetched again from its first byte.
+      result = await withRetry(() => this.#streamPart(part, plan, { ...request, headers: { ...headers } }, label), this.#retryPolicy, {
         signal: this.options.signal,
       });
     } catch (err) {
-      if (bodyBrokeOff(err)) {
+      if (bodyBrokeOff(err) || (err instanceof IntegrityError && err.code === 'INTEGRITY_TRUNCATED' && err.cause !== undefined)) {
+        const cause = err instanceof IntegrityError ? err.cause : err;
         throw new IntegrityError(
           'INTEGRITY_TRUNCATED',
-          `the body of part ${part.partNumber} of ${JSON.stringify(this.name)} (bytes ${part.offset}-${part.offset + part.length - 1}) ` +
-            `broke off ${this.ctx.retry.retries + 1} times; ali-oss said: ${String((err as Error).message).split('\n')[0]}`,
+          `the body of ${label} broke off ${this.ctx.retry.retries + 1} times; the last break: ${String((cause as Error)?.message).split('\n')[0]}`,
           { cause: err },
         );
       }
@@ -399,25 +403,38 @@ class Run {
       }
       throw err;
     }
-    checkRangedResponse(plan, result.res, { expectedTotal: this.object.size });
-    const body = toBytes(result.content);
-    if (body.length !== part.length) {
-      throw new IntegrityError(
-        'INTEGRITY_TRUNCATED',
-        `part ${part.partNumber} of ${JSON.stringify(this.name)} should hold ${part.length} bytes (bytes ${part.offset}-` +
-          `${part.offset + part.length - 1} per its Content-Range), the body had ${body.length}`,
-      );
-    }
-    const storedCrc = crc64(body);
+    const storedCrc = result.storedCrc;
     this.#storedCrc.set(part.partNumber, storedCrc);
-    if (this.content !== undefined) this.#xor(body, part.offset);
-    await writeFully(this.#file!, body, part.offset);
     // A checkpoint must never list bytes that a crash could still lose.
     if (this.resumable) await this.#file!.datasync();
     const checkpoint = withDownloadedPart(this.#checkpoint, { number: part.partNumber, crc64: storedCrc.toString() });
     this.#checkpoint = checkpoint;
     await this.#persist();
     return { res: result.res, checkpoint };
+  }
+
+  /**
+   * One attempt at a part: a streaming ranged GET whose `Content-Range` is checked before any byte is used, then
+   * the body checksummed, decrypted and written as it arrives (part-stream.ts).
+   */
+  async #streamPart(part: DownloadPart, plan: ReturnType<typeof planRangedRead>, request: Record<string, unknown>, label: string) {
+    // ali-oss's own getStream reports most error statuses as UnknownError; requestObject keeps its usual errors.
+    const started = Date.now();
+    const { res: stream, status, headers } = await requestObject(this.ctx, this.name, request);
+    // The part's answer in ali-oss's `res` shape (what `get` would have returned), for `progress`.
+    const res = { status, statusCode: status, headers, size: part.length, rt: 0, requestUrls: stream?.requestUrls ?? [] };
+    let ctr: ReturnType<typeof aesCtr> | undefined;
+    try {
+      checkRangedResponse(plan, res, { expectedTotal: this.object.size });
+      if (this.content !== undefined) ctr = aesCtr(this.content.key, this.content.iv, part.offset, { backend: this.ctx.backend });
+      const storedCrc = await streamPartToFile(stream, { file: this.#file!, offset: part.offset, length: part.length, label, ctr });
+      res.rt = Date.now() - started;
+      return { res, storedCrc };
+    } finally {
+      ctr?.dispose();
+      // Frees the connection when the body was refused or not read to its end.
+      if (!stream.readableEnded) stream.destroy();
+    }
   }
 
   /** The whole-object checks: CRC-64 of the stored bytes, then the recorded plaintext MD5. */
@@ -600,26 +617,12 @@ function tempPathFor(target: string): string {
   return `${target}.oss-crypto-${randomBytes(6).toString('hex')}.tmp`;
 }
 
-async function writeFully(file: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
-  for (let done = 0; done < bytes.length; ) {
-    const { bytesWritten } = await file.write(bytes, done, bytes.length - done, position + done);
-    done += bytesWritten;
-  }
-}
-
 async function readFully(file: FileHandle, into: Uint8Array, position: number): Promise<void> {
   for (let done = 0; done < into.length; ) {
     const { bytesRead } = await file.read(into, done, into.length - done, position + done);
     if (bytesRead === 0) throw new CheckpointError('CHECKPOINT_MISMATCH', `the temporary file ended at byte ${position + done}, before the recorded part`);
     done += bytesRead;
   }
-}
-
-function toBytes(content: unknown): Uint8Array {
-  if (content instanceof Uint8Array) return content;
-  if (typeof content === 'string') return Buffer.from(content);
-  if (content === undefined || content === null) return new Uint8Array(0);
-  throw new TypeError(`ali-oss returned a body of type ${describe(content)}; expected a Buffer`);
 }
 
 function headerText(headers: Record<string, unknown>, name: string): string | undefined {
