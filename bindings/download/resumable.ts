@@ -243,6 +243,11 @@ class Run {
   /** CRC-64 of the stored (cipher) bytes of each part present, for the whole-object check. */
   readonly #storedCrc = new Map<number, bigint>();
   #saving: Promise<void> = Promise.resolve();
+  /** A checkpoint write that has not started yet: it will serialise the newest checkpoint, so later parts join it. */
+  #saveQueued: Promise<void> | undefined;
+  /** The last data sync started, and one queued behind it that later parts can join. */
+  #syncing: Promise<void> = Promise.resolve();
+  #syncQueued: Promise<void> | undefined;
   #file: FileHandle | undefined;
   /** The client's policy, plus: a body that broke off mid-way is worth another request. */
   readonly #retryPolicy: RetryPolicy;
@@ -406,7 +411,7 @@ class Run {
     const storedCrc = result.storedCrc;
     this.#storedCrc.set(part.partNumber, storedCrc);
     // A checkpoint must never list bytes that a crash could still lose.
-    if (this.resumable) await this.#file!.datasync();
+    if (this.resumable) await this.#sync();
     const checkpoint = withDownloadedPart(this.#checkpoint, { number: part.partNumber, crc64: storedCrc.toString() });
     this.#checkpoint = checkpoint;
     await this.#persist();
@@ -485,10 +490,31 @@ class Run {
   #persist(): Promise<void> {
     const file = this.checkpointFile;
     if (file === undefined) return Promise.resolve();
-    const text = serializeDownloadCheckpoint(this.#checkpoint);
-    const write = this.#saving.catch(() => undefined).then(() => writeFileAtomically(file, text));
+    // Parts that finish while a write is in progress share the one queued behind it, which is serialised when it
+    // starts and so lists all of them: one write per burst of parts instead of one per part.
+    if (this.#saveQueued !== undefined) return this.#saveQueued;
+    const write = this.#saving.catch(() => undefined).then(() => {
+      this.#saveQueued = undefined;
+      return writeFileAtomically(file, serializeDownloadCheckpoint(this.#checkpoint));
+    });
+    this.#saveQueued = write;
     this.#saving = write;
     return write;
+  }
+
+  /**
+   * Syncs the temporary file's data. A sync that starts after a part's last write covers that part, so parts that
+   * finish while one runs share the single sync queued behind it.
+   */
+  #sync(): Promise<void> {
+    if (this.#syncQueued !== undefined) return this.#syncQueued;
+    const sync = this.#syncing.catch(() => undefined).then(() => {
+      this.#syncQueued = undefined;
+      return this.#file!.datasync();
+    });
+    this.#syncQueued = sync;
+    this.#syncing = sync;
+    return sync;
   }
 }
 
