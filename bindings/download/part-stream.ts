@@ -7,7 +7,9 @@
  * after the last byte arrived instead of while the rest is still on the wire. Here each chunk the socket hands
  * over is checksummed, decrypted in place (it is this stream's own buffer, not shared) and queued; queued chunks
  * go to the file in one `writev` once {@link PART_WRITE_BATCH_BYTES} have gathered, with at most one write in
- * flight, so receiving, decrypting and writing overlap and memory per part stays at about two batches.
+ * flight, so receiving, decrypting and writing overlap and memory per part stays at about two batches. With a
+ * worker pool (cipher/worker-pool.ts) instead of a CTR stream, each batch is gathered into one buffer and
+ * decrypted on a worker on its way to the file, and the main thread only receives, checksums and writes.
  *
  * The caller supplies the body (any async iterable of byte chunks, whatever the transport) and the CTR stream
  * positioned at the part's offset; this file knows nothing of OSS requests, retries or checkpoints.
@@ -16,6 +18,7 @@
  */
 import type { FileHandle } from 'node:fs/promises';
 import type { CtrStream } from '../cipher/aes-ctr.js';
+import type { CtrPool } from '../cipher/worker-pool.js';
 import { IntegrityError } from '../errors.js';
 import { Crc64 } from '../integrity/crc64.js';
 
@@ -41,6 +44,11 @@ export interface PartTarget {
   readonly label: string;
   /** Decrypts when present, positioned at `offset`; absent for an allowed plain object. */
   readonly ctr?: CtrStream;
+  /**
+   * Decrypts on worker threads instead of `ctr` (give one or the other): each write batch is gathered into one
+   * buffer and sent to the pool with its offset, so the main thread only receives, checksums and writes.
+   */
+  readonly pool?: { readonly pool: CtrPool; readonly key: Uint8Array; readonly iv: Uint8Array };
 }
 
 /**
@@ -58,7 +66,7 @@ export interface PartTarget {
  *   finally { ctr.dispose(); }
  */
 export async function streamPartToFile(body: AsyncIterable<Uint8Array>, target: PartTarget): Promise<bigint> {
-  const { file, offset, length, label, ctr } = target;
+  const { file, offset, length, label, ctr, pool } = target;
   const crc = new Crc64();
   let received = 0;
   let queued: Uint8Array[] = [];
@@ -73,7 +81,7 @@ export async function streamPartToFile(body: AsyncIterable<Uint8Array>, target: 
       throw err;
     });
     const chunks = queued;
-    writing = writeAllAt(file, chunks, written);
+    writing = pool === undefined ? writeAllAt(file, chunks, written) : decryptAndWrite(pool, file, chunks, queuedBytes, written);
     written += queuedBytes;
     queued = [];
     queuedBytes = 0;
@@ -105,6 +113,25 @@ export async function streamPartToFile(body: AsyncIterable<Uint8Array>, target: 
     await writing.catch(() => undefined);
   }
   return crc.digest();
+}
+
+/** Gathers `chunks` into one buffer, decrypts it on the pool at `position`, writes it there. */
+async function decryptAndWrite(
+  target: NonNullable<PartTarget['pool']>,
+  file: FileHandle,
+  chunks: Uint8Array[],
+  bytes: number,
+  position: number,
+): Promise<void> {
+  // A buffer of its own, so that the pool transfers it rather than copying it.
+  const batch = new Uint8Array(bytes);
+  let at = 0;
+  for (const chunk of chunks) {
+    batch.set(chunk, at);
+    at += chunk.length;
+  }
+  const plain = await target.pool.xorAt(target.key, target.iv, position, batch);
+  await writeAllAt(file, [plain], position);
 }
 
 /** Writes `chunks` back to back from `position`, finishing any short write. */
