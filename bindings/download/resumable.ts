@@ -52,7 +52,9 @@ import {
 } from './checkpoint.js';
 import { checkRangedResponse, planRangedRead } from './range.js';
 import { writeFileAtomically } from '../io/atomic-file.js';
+import type { CtrPool } from '../cipher/worker-pool.js';
 import { streamPartToFile } from './part-stream.js';
+import { openPartWorkers } from './part-workers.js';
 
 /**
  * Options of {@link downloadFile}; the names follow ali-oss's `multipartUpload`.
@@ -64,6 +66,11 @@ export interface DownloadFileOptions {
   partSize?: number;
   /** Parts in flight at once. Default: the client's `parallel`. */
   parallel?: number;
+  /**
+   * Worker threads that decrypt the parts (download/part-workers.ts). Default: chosen for large downloads with the
+   * WebAssembly engine and `parallel` > 1 when the machine has a spare core; `0` decrypts on the main thread.
+   */
+  workers?: number;
   /**
    * Makes the download resumable. A string is a checkpoint **file**: read (and resumed) when it exists, written
    * after every part, deleted on success. An object is a checkpoint handed out earlier by `progress` or attached
@@ -355,11 +362,13 @@ class Run {
     let next = 0;
     let fetched = 0;
     let failure: { err: unknown } | undefined;
+    const bytesToFetch = todo.reduce((n, p) => n + p.length, 0);
+    const pool = this.content === undefined ? undefined : openPartWorkers(this.ctx.backend, parallel, bytesToFetch, this.options.workers);
     const worker = async (): Promise<void> => {
       while (failure === undefined && !signal?.aborted && next < todo.length) {
         const part = todo[next++];
         try {
-          const { res, checkpoint } = await this.#fetchPart(part);
+          const { res, checkpoint } = await this.#fetchPart(part, pool);
           fetched++;
           await this.options.progress?.(checkpoint.doneParts.length / (all.length + 1), checkpoint, res);
         } catch (err) {
@@ -367,14 +376,18 @@ class Run {
         }
       }
     };
-    await Promise.all(Array.from({ length: parallel }, worker));
+    try {
+      await Promise.all(Array.from({ length: parallel }, worker));
+    } finally {
+      await pool?.close();
+    }
     if (failure !== undefined) throw failure.err;
     if (signal?.aborted) throw signal.reason ?? new Error('aborted');
     return fetched;
   }
 
   /** Fetches, checks, decrypts and writes one part; returns its response and the checkpoint that records it. */
-  async #fetchPart(part: DownloadPart): Promise<{ res: unknown; checkpoint: DownloadCheckpoint }> {
+  async #fetchPart(part: DownloadPart, pool: CtrPool | undefined): Promise<{ res: unknown; checkpoint: DownloadCheckpoint }> {
     const plan = planRangedRead({ offset: part.offset, length: part.length });
     const headers = { ...plan.headers, 'If-Match': this.object.etag };
     const request: Record<string, unknown> = { headers };
@@ -384,7 +397,7 @@ class Run {
     let result: { res: any; storedCrc: bigint };
     try {
       // Request and body in one attempt: a body that breaks off is fetched again from its first byte.
-      result = await withRetry(() => this.#streamPart(part, plan, { ...request, headers: { ...headers } }, label), this.#retryPolicy, {
+      result = await withRetry(() => this.#streamPart(part, plan, { ...request, headers: { ...headers } }, label, pool), this.#retryPolicy, {
         signal: this.options.signal,
       });
     } catch (err) {
@@ -422,7 +435,7 @@ class Run {
    * One attempt at a part: a streaming ranged GET whose `Content-Range` is checked before any byte is used, then
    * the body checksummed, decrypted and written as it arrives (part-stream.ts).
    */
-  async #streamPart(part: DownloadPart, plan: ReturnType<typeof planRangedRead>, request: Record<string, unknown>, label: string) {
+  async #streamPart(part: DownloadPart, plan: ReturnType<typeof planRangedRead>, request: Record<string, unknown>, label: string, pool: CtrPool | undefined) {
     // ali-oss's own getStream reports most error statuses as UnknownError; requestObject keeps its usual errors.
     const started = Date.now();
     const { res: stream, status, headers } = await requestObject(this.ctx, this.name, request);
@@ -431,8 +444,10 @@ class Run {
     let ctr: ReturnType<typeof aesCtr> | undefined;
     try {
       checkRangedResponse(plan, res, { expectedTotal: this.object.size });
-      if (this.content !== undefined) ctr = aesCtr(this.content.key, this.content.iv, part.offset, { backend: this.ctx.backend });
-      const storedCrc = await streamPartToFile(stream, { file: this.#file!, offset: part.offset, length: part.length, label, ctr });
+      const content = this.content;
+      if (content !== undefined && pool === undefined) ctr = aesCtr(content.key, content.iv, part.offset, { backend: this.ctx.backend });
+      const workers = content !== undefined && pool !== undefined ? { pool, key: content.key, iv: content.iv } : undefined;
+      const storedCrc = await streamPartToFile(stream, { file: this.#file!, offset: part.offset, length: part.length, label, ctr, pool: workers });
       res.rt = Date.now() - started;
       return { res, storedCrc };
     } finally {
@@ -530,6 +545,9 @@ function checkArguments(name: unknown, filePath: unknown, options: unknown): voi
   for (const key of ['partSize', 'parallel'] as const) {
     const v = o[key];
     if (v !== undefined && (!Number.isSafeInteger(v) || v <= 0)) throw new RangeError(`"${key}" expected a positive integer, got ${String(v)}`);
+  }
+  if (o.workers !== undefined && (!Number.isSafeInteger(o.workers) || o.workers < 0 || o.workers > 64)) {
+    throw new RangeError(`"workers" expected an integer from 0 to 64, got ${String(o.workers)}`);
   }
   if (o.checkpoint !== undefined && typeof o.checkpoint !== 'string' && (o.checkpoint === null || typeof o.checkpoint !== 'object')) {
     throw new TypeError(`"checkpoint" expected a file path or a download checkpoint object, got ${describe(o.checkpoint)}`);
