@@ -176,6 +176,23 @@ for (const engine of ENGINES) {
     assert.is(unwraps, 1);
   });
 
+  s('parts decrypted on worker threads (workers: 2) give the exact file, also when a body breaks off and is fetched again', async () => {
+    const c = client(engine.backend);
+    const plain = pseudoRandomBytes(3 * 1024 * 1024 + 77, 17);
+    const key = await putEncrypted(c, plain);
+    const { file } = paths();
+    oss.inject({ kind: 'get', key, nth: 3, reset: { afterBytes: 70_000 } });
+    const since = lastSeq();
+    const result = await c.resumableDownload(key, file, { partSize: 512 * 1024, parallel: 3, workers: 2 });
+    assert.equal(new Uint8Array(await readFile(file)), plain);
+    assert.is(result.fetchedParts, 7);
+    assert.is(gets(key, since).length, 7 + 1, 'seven parts plus the one fetched again');
+    await rejects(c.resumableDownload(key, paths().file, { workers: -1 }), (err) => {
+      assert.instance(err, RangeError);
+      assert.match(err.message, /"workers" expected an integer from 0 to 64, got -1/);
+    });
+  });
+
   s('a part that fails transiently (503, then a reset mid-body) is retried; the file is exact', async () => {
     const c = client(engine.backend);
     const plain = pseudoRandomBytes(5000, 3);
