@@ -123,8 +123,9 @@ async function decryptAndWrite(
   bytes: number,
   position: number,
 ): Promise<void> {
-  // A buffer of its own, so that the pool transfers it rather than copying it.
-  const batch = new Uint8Array(bytes);
+  // A buffer of its own (allocUnsafeSlow: never a slice of Node's shared pool, and not zero-filled, as every byte
+  // is overwritten next), so that the pool transfers it rather than copying it.
+  const batch = Buffer.allocUnsafeSlow(bytes);
   let at = 0;
   for (const chunk of chunks) {
     batch.set(chunk, at);
