@@ -67,8 +67,8 @@ export interface DownloadFileOptions {
   /** Parts in flight at once. Default: the client's `parallel`. */
   parallel?: number;
   /**
-   * Worker threads that decrypt the parts (download/part-workers.ts). Default: chosen for large downloads with the
-   * WebAssembly engine and `parallel` > 1 when the machine has a spare core; `0` decrypts on the main thread.
+   * Worker threads that decrypt the parts (download/part-workers.ts), for machines with idle cores. Default `0`:
+   * the main thread decrypts (on the 2-core benchmark machine, workers were slower; see part-workers.ts).
    */
   workers?: number;
   /**
@@ -362,8 +362,7 @@ class Run {
     let next = 0;
     let fetched = 0;
     let failure: { err: unknown } | undefined;
-    const bytesToFetch = todo.reduce((n, p) => n + p.length, 0);
-    const pool = this.content === undefined ? undefined : openPartWorkers(this.ctx.backend, parallel, bytesToFetch, this.options.workers);
+    const pool = this.content === undefined ? undefined : openPartWorkers(this.ctx.backend, this.options.workers);
     const worker = async (): Promise<void> => {
       while (failure === undefined && !signal?.aborted && next < todo.length) {
         const part = todo[next++];
