@@ -1,5 +1,5 @@
 /**
- * CRC-64/XZ (ECMA-182 polynomial, reflected; the checksum of OSS's `x-oss-hash-crc64ecma`, FORMATS.md §6) over
+ * CRC-64/XZ (ECMA-182 polynomial, reflected; the checksum of OSS's `x-oss-hash-crc64ecma`, docs/FORMAT.md §6) over
  * the IO window, slicing-by-16.
  *
  * Table lookups indexed by the data are fine here, unlike in AES: the CRC is computed over the STORED bytes, which

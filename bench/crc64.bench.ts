@@ -7,7 +7,7 @@
  */
 import { randomFillSync } from 'node:crypto';
 import { crc64Js } from '../bindings/integrity/crc64.js';
-import { wasmCrc64Update } from '../bindings/wasm/core.js';
+import { wasmCrc64Update } from '../bindings/integrity/crc64-wasm.js';
 import { crossValidate, formatSize, formatTable, machine, megabytesPerSecond, timeOne, type Contender } from './_util.js';
 
 const SIZES = [64, 512, 1024, 4096, 64 * 1024, 4 * 1024 * 1024];

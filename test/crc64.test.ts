@@ -22,7 +22,7 @@ import {
   parseCrc64Decimal,
 } from '../bindings/integrity/crc64.js';
 import { IntegrityError } from '../bindings/errors.js';
-import { wasmCrc64Update } from '../bindings/wasm/core.js';
+import { wasmCrc64Update } from '../bindings/integrity/crc64-wasm.js';
 import { fixturePath, pseudoRandomBytes } from './_util.js';
 
 const ASCII_CHECK = new TextEncoder().encode('123456789');

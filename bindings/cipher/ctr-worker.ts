@@ -1,6 +1,6 @@
 /**
  * The body of one worker of worker-pool.ts: receives jobs "XOR the AES-256-CTR keystream of (key, iv) at byte
- * `offset` into these bytes" (FORMATS.md §1), runs them with `aesCtr` on the engine the pool chose, and sends the
+ * `offset` into these bytes" (docs/FORMAT.md §1), runs them with `aesCtr` on the engine the pool chose, and sends the
  * bytes back in the buffer they came in (transferred both ways). Zeroes its copy of the key and IV after every
  * job (best effort: JS gives no guarantee that no other copy exists).
  *

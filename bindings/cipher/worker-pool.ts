@@ -1,5 +1,5 @@
 /**
- * A small `worker_threads` pool that runs AES-256-CTR (FORMATS.md §1) off the main thread, for Node callers that
+ * A small `worker_threads` pool that runs AES-256-CTR (docs/FORMAT.md §1) off the main thread, for Node callers that
  * decrypt or encrypt several parts at once: each worker (ctr-worker.ts) has its own engine instance (its own
  * WebAssembly core, or node:crypto), so parts are transformed on as many cores as there are workers while the
  * main thread keeps serving sockets.

@@ -1,6 +1,6 @@
 /**
- * Streams one ranged part of a download into its place in a file: CRC-64 of the stored bytes (FORMATS.md §6),
- * decryption at the part's offset (FORMATS.md §1), positional writes (FORMATS.md §4 parts).
+ * Streams one ranged part of a download into its place in a file: CRC-64 of the stored bytes (docs/FORMAT.md §6),
+ * decryption at the part's offset (docs/FORMAT.md §1), positional writes (docs/FORMAT.md §4).
  *
  * Why a stream and not a buffered body: buffering a part costs a copy of every byte (the HTTP client joins its
  * chunks), a part-sized allocation per part (garbage the collector then has to move), and all the decryption
@@ -13,7 +13,8 @@
  *
  * The caller supplies the body (any async iterable of byte chunks, whatever the transport) and the CTR stream
  * positioned at the part's offset; this file knows nothing of OSS requests, retries or checkpoints.
- * Deliberately not here: range checks (range.ts) and the whole-object checks (resumable.ts).
+ * Deliberately not here: range checks (transfer/range.ts), requests and retries, and the whole-object checks
+ * (download-run.ts).
  * @module
  */
 import type { FileHandle } from 'node:fs/promises';

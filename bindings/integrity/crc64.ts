@@ -1,13 +1,13 @@
 /**
- * CRC-64/XZ, the checksum OSS reports in `x-oss-hash-crc64ecma` (FORMATS.md §6).
+ * CRC-64/XZ, the checksum OSS reports in `x-oss-hash-crc64ecma` (docs/FORMAT.md §6).
  *
  * Parameters: the ECMA-182 polynomial 0x42F0E1EBA9EA3693, reflected input and output (so the table uses the
  * bit-reversed polynomial 0xC96C5795D7870F42), initial value and final XOR all ones. The check value of the
  * ASCII text `123456789` is 0x995DC9BBDF1939FA. OSS computes it over the **stored** bytes, which for an
  * encrypted object are the ciphertext: it detects transport damage, not tampering.
  *
- * Speed: inputs of {@link CRC64_WASM_MIN_BYTES} or more go to the WebAssembly core's slicing-by-8 over 64-bit
- * tables (assembly/crc64.ts; several times faster than JavaScript); shorter ones, and every input where the core
+ * Speed: inputs of {@link CRC64_WASM_MIN_BYTES} or more go to the WebAssembly core's slicing-by-16 over 64-bit
+ * tables (bindings/integrity/crc64-wasm.ts drives assembly/crc64.ts; 1.3-4x faster than JavaScript); shorter ones, and every input where the core
  * cannot be instantiated synchronously (a browser's main thread before `initWasm()`), use the JavaScript
  * slicing-by-8 here, over tables of 64-bit entries kept as two `Uint32Array` halves, so the hot loop is plain
  * 32-bit integer arithmetic (no `bigint` per byte). Both give the same bits (test/crc64.test.ts compares them).
@@ -23,7 +23,8 @@
  * @module
  */
 import { IntegrityError } from '../errors.js';
-import { wasmCrc64Update } from '../wasm/core.js';
+import { describeValue } from '../util/describe.js';
+import { wasmCrc64Update } from './crc64-wasm.js';
 
 /** CRC-64/XZ of the ASCII text `123456789`, the catalogue's check value. */
 export const CRC64_CHECK = 0x995dc9bbdf1939fan;
@@ -174,7 +175,7 @@ export function parseCrc64Decimal(text: string, source = 'x-oss-hash-crc64ecma')
   if (typeof text !== 'string' || !/^[0-9]{1,20}$/.test(text)) {
     throw new IntegrityError(
       'INTEGRITY_CRC64',
-      `${source} should be the decimal CRC-64 of the stored bytes, got ${describe(text)}`,
+      `${source} should be the decimal CRC-64 of the stored bytes, got ${describeValue(text)}`,
     );
   }
   const value = BigInt(text);
@@ -310,11 +311,11 @@ function xPow8n(n: bigint): bigint {
 }
 
 function checkBytes(name: string, value: unknown): asserts value is Uint8Array {
-  if (!(value instanceof Uint8Array)) throw new TypeError(`"${name}" expected a Uint8Array, got ${describe(value)}`);
+  if (!(value instanceof Uint8Array)) throw new TypeError(`"${name}" expected a Uint8Array, got ${describeValue(value)}`);
 }
 
 function checkCrc(name: string, value: unknown): asserts value is bigint {
-  if (typeof value !== 'bigint') throw new TypeError(`"${name}" expected a bigint CRC, got ${describe(value)}`);
+  if (typeof value !== 'bigint') throw new TypeError(`"${name}" expected a bigint CRC, got ${describeValue(value)}`);
   if (value < 0n || value > MASK64) {
     throw new RangeError(`"${name}" expected a bigint in [0, 2^64), got ${value}`);
   }
@@ -326,15 +327,7 @@ function checkLength(name: string, value: unknown): bigint {
   } else if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) {
     return BigInt(value);
   } else if (typeof value !== 'number') {
-    throw new TypeError(`"${name}" expected a non-negative integer, got ${describe(value)}`);
+    throw new TypeError(`"${name}" expected a non-negative integer, got ${describeValue(value)}`);
   }
   throw new RangeError(`"${name}" expected a non-negative integer, got ${String(value)}`);
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value === 'string') return value.length > 40 ? `a ${value.length}-character string` : JSON.stringify(value);
-  if (typeof value === 'object') return (value as object).constructor?.name ?? 'object';
-  if (typeof value === 'bigint') return `${value}n`;
-  return typeof value === 'number' ? String(value) : typeof value;
 }
