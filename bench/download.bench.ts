@@ -5,8 +5,9 @@
  * Contenders, each writing a file: plain ali-oss `get(name, file)` (the reference), `CryptoClient.get(name, file)`,
  * `CryptoClient.getStream(name)` piped into `fs.createWriteStream`, and `CryptoClient.resumableDownload` with
  * `parallel` 1 and 4 (and, with the default engine, parallel 4 decrypting on one worker thread, `workers: 1`, and
- * parallel 4 with a checkpoint file); the encrypted ones with the WebAssembly core (the library's default) and with the native
- * engine (node:crypto). The stand-in runs as a child process and keeps the bodies, so its CPU and memory are not
+ * parallel 4 with a checkpoint file); the encrypted ones with the client's default engine (no `backend` option:
+ * node:crypto in Node on x64/arm64, transfer/default-backend.ts; the label names the engine it resolved to) and with
+ * the WebAssembly core named explicitly (`wasmBackend()`, the default everywhere else). The stand-in runs as a child process and keeps the bodies, so its CPU and memory are not
  * ours. Two objects are uploaded once before timing: the plain file with plain ali-oss and the same file encrypted
  * with `CryptoClient.multipartUpload` (no recorded MD5, as multipart uploads store none).
  *
@@ -39,7 +40,7 @@ import { createInterface } from 'node:readline';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import OSS from 'ali-oss';
-import { nativeBackend } from '../bindings/cipher/native.js';
+import { wasmBackend } from '../bindings/cipher/wasm.js';
 import { CryptoClient } from '../bindings/client/crypto-client.js';
 import { rsaKeyWrapper } from '../bindings/keys/rsa.js';
 import { flagValue, formatSize, formatTable, machine } from './_util.js';
@@ -82,12 +83,13 @@ try {
   const material = rsaKeyWrapper({ privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() });
   const ossOptions = { ...CREDENTIALS, bucket: BUCKET, endpoint: server.endpoint, region: server.region, timeout: 600_000 };
   const plain = new OSS(ossOptions);
-  const wasm = new CryptoClient(new OSS(ossOptions) as any, { material });
-  const native = new CryptoClient(new OSS(ossOptions) as any, { material, backend: nativeBackend });
+  const byDefault = new CryptoClient(new OSS(ossOptions) as any, { material });
+  const wasm = new CryptoClient(new OSS(ossOptions) as any, { material, backend: wasmBackend() });
+  const defaultName = `default: ${byDefault.context.backend?.name ?? 'wasm'}`;
 
   const contenders: Contender[] = [{ label: 'ali-oss get (plain)', key: 'plain', large: true, run: (o, f) => plain.get(`plain/${o}`, f) }];
-  for (const [engine, client] of [['wasm', wasm], ['native', native]] as const) {
-    const dflt = engine === 'wasm';
+  for (const [engine, client] of [[defaultName, byDefault], ['wasm', wasm]] as const) {
+    const dflt = client === byDefault;
     const enc = (o: string) => `enc/${o}`;
     contenders.push(
       { label: `get (${engine})`, ...(dflt ? { key: 'get' as const, large: true } : {}), run: (o, f) => client.get(enc(o), f) },
@@ -129,7 +131,7 @@ try {
     const sourceHash = await sha256(source);
     const object = String(size);
     await plain.multipartUpload(`plain/${object}`, source, { partSize: 8 * MiB, parallel: 4 });
-    await wasm.multipartUpload(`enc/${object}`, source, { partSize: 8 * MiB, parallel: 4 });
+    await byDefault.multipartUpload(`enc/${object}`, source, { partSize: 8 * MiB, parallel: 4 });
     rmSync(source);
     const here = chosen.filter((c) => size === sizes[0] || c.large);
     const out = join(dir, 'out.bin');

@@ -11,6 +11,7 @@ import * as assert from 'uvu/assert';
 import { aesCtrXor } from '../bindings/cipher/aes-ctr.js';
 import type { CtrBackend } from '../bindings/cipher/backend.js';
 import { nativeBackend } from '../bindings/cipher/native.js';
+import { wasmBackend } from '../bindings/cipher/wasm.js';
 import type { AliOssLike } from '../bindings/oss/ali-oss.js';
 import { CryptoClient } from '../bindings/client/crypto-client.js';
 import { parseDownloadCheckpoint, type DownloadCheckpoint } from '../bindings/download/checkpoint.js';
@@ -31,7 +32,7 @@ const PRIVATE_KEY = await readFile(fixturePath('interop', 'keys', 'rsaprovider-m
 const FAST_RETRY = { retries: 2, baseDelayMs: 1, maxDelayMs: 4 };
 
 const ENGINES: Array<{ name: string; backend: CtrBackend | undefined }> = [
-  { name: 'wasm (default)', backend: undefined },
+  { name: 'wasm', backend: wasmBackend() },
   { name: 'native', backend: nativeBackend },
 ];
 
