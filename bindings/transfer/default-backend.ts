@@ -4,11 +4,11 @@
  *
  * Why node:crypto there: on those architectures OpenSSL's AES runs on the CPU's AES instructions (AES-NI on x64,
  * the ARMv8 Cryptography Extensions on arm64), which are constant-time in hardware like the bitsliced WASM core,
- * and several times faster. Measured with `npm run bench:download` (256 MiB, same run, 2-core machine), switching
- * the engine from WASM to node:crypto saved 1.2–3.1 ms of client CPU per MB (get to a file 7.8 → 6.3 ms/MB,
- * resumableDownload parallel 4 7.4 → 4.3 ms/MB) and raised the rate from 0.53 to 0.65× plain ali-oss (get) and
- * from 0.51 to 0.77× (resumableDownload); `npm run bench:aes` puts the cipher alone at 0.16–0.54× the WASM
- * core's time. On other architectures OpenSSL may fall back to table-based AES, which is not constant-time, so the
+ * and cheaper. Measured with `npm run bench:download` (256 MiB, contenders in the same run, a loaded 2-core
+ * machine where the client is CPU-bound), node:crypto instead of the WASM core saved 1.1–3.1 ms of client CPU per
+ * MB over two runs (get to a file 7.6 → 6.5 and 7.8 → 6.3 ms/MB, resumableDownload parallel 4 6.6 → 4.6 and
+ * 7.4 → 4.3 ms/MB; the README's Speed section has the table); `npm run bench:aes` puts the cipher alone at
+ * 0.16–0.54× the WASM core's time. On other architectures OpenSSL may fall back to table-based AES, which is not constant-time, so the
  * WASM core stays the default there, as it does for any other store (a fetch-based store is meant for browsers
  * and edge runtimes, where node:crypto does not exist).
  *
