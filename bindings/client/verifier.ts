@@ -63,11 +63,11 @@ export class Verifier extends Transform {
         );
       }
       this.#crc?.update(chunk);
-      let out: Uint8Array = chunk;
       // Decrypt in place: the chunk is this stream's own copy of the socket data and its CRC is already taken.
-      if (this.#o.ctr) out = this.#o.ctr.update(chunk, chunk);
-      this.#md5?.update(out);
-      done(null, Buffer.from(out.buffer, out.byteOffset, out.byteLength));
+      // The chunk itself goes on (no new Buffer view per chunk).
+      this.#o.ctr?.update(chunk, chunk);
+      this.#md5?.update(chunk);
+      done(null, chunk);
     } catch (err) {
       done(err as Error);
     }

@@ -20,6 +20,7 @@ import { resolveRetryPolicy, type RetryPolicy } from '../util/retry.js';
 import type { ClientContext, ClientKeyRing, PlaintextPolicy } from './context.js';
 import { resolveCommitmentPolicy, type CommitmentPolicy } from './commitment-policy.js';
 import { resolveVerifyPolicy, type VerifyPolicy } from './verify-policy.js';
+import { defaultBackendFor } from './default-backend.js';
 
 /**
  * Default multipart part size: 1 MiB (a multiple of 16; ali-oss's own default is 1 MiB too).
@@ -59,7 +60,10 @@ export interface CryptoClientOptions {
   readonly materials?: readonly KeyWrapper[];
   /** Async lookup of a wrapper for a matdesc that no configured wrapper has. */
   readonly resolve?: KeyResolver;
-  /** AES-256-CTR engine. Default: the WebAssembly core. `nativeBackend` uses node:crypto. */
+  /**
+   * AES-256-CTR engine. Default: `nativeBackend` (node:crypto, AES instructions) over an ali-oss client on x64 and
+   * arm64, the WebAssembly core otherwise (transfer/default-backend.ts). `wasmBackend()` picks the core anywhere.
+   */
   readonly backend?: CtrBackend;
   /** Objects without encryption metadata: `reject` (default; PlaintextObjectError) or `allow`. */
   readonly plaintext?: PlaintextPolicy;
@@ -139,7 +143,8 @@ export function createClientContext(oss: AliOssLike | ObjectStore, options: Cryp
   return Object.freeze({
     store,
     keyring: keyringFrom(options),
-    backend,
+    // Unnamed: node:crypto over the ali-oss (Node) store on x64/arm64, else the WASM core (default-backend.ts says why).
+    backend: backend ?? defaultBackendFor(store),
     plaintext,
     retry,
     partSize,
