@@ -1,0 +1,206 @@
+/**
+ * The RSA operations of the core: the private operation `c^d mod n` through the CRT (RFC 8017 §5.1.2, case
+ * 2.b), base-blinded and checked against the public key before release, and the public operation `m^e mod n`.
+ *
+ * Private operation, for a ciphertext c < n and the blinding pair (A = r^e, AI = r^-1) mod n:
+ *   c' = c * A;  m' = c'^d via CRT (fixed 5-bit windows over every limb of dP and dQ);  m = m' * AI;
+ *   release m only if m^e == c (a fault in one CRT half would otherwise leak a factor of n: Boneh, DeMillo
+ *   and Lipton 1997); otherwise return zeros.
+ * The pair is either new (r from JS's `crypto.getRandomValues`, A = r^e, AI = r^(p-2) mod p and r^(q-2) mod q
+ * recombined: Fermat, with the same constant-time exponentiation) or the previous pair squared (A^2, AI^2),
+ * as OpenSSL's BN_BLINDING_update does between regenerations; JS decides which, by a public call count.
+ *
+ * Constant time: the exponent windows are read at public bit positions and used only as a masked index into a
+ * window table that is read in full for every lookup; every loop bound is a limb count; no branch depends on
+ * the key, the blinded values or the result except the final fault verdict (which only a fault makes false).
+ * @module
+ */
+import { addInto, equal, finalSubtract, lessThan, modSub, montMul, montReduce, mulFull, negInverse32, rSquared } from './mont';
+import {
+  BLIND, BLIND_INV, DP, DQ, E0, E1, HALF_LIMBS, IO, MAX_LIMBS, N, N_RR, ONE, P, P_RR, Q, Q_RR, QINV, RANDOM,
+  S0, S1, S2, S3, S4, S5, TABLE, TABLE_SIZE, WINDOW_BITS, wipeSecrets,
+} from './windows';
+
+/** Status codes returned to JS. */
+export const OK: i32 = 0;
+export const INPUT_OUT_OF_RANGE: i32 = 1;
+export const FAULT: i32 = 2;
+export const BAD_SIZE: i32 = 3;
+
+/**
+ * Computes R^2 mod n into N_RR (nLimbs) and R^2 mod p, R^2 mod q into P_RR, Q_RR (halfLimbs), from N, P, Q.
+ * JS reads the three back and keeps them with the key: they are written before every later call. With
+ * halfLimbs = 0 (a public key), only N_RR.
+ */
+export function rsaPrepare(nLimbs: i32, halfLimbs: i32): i32 {
+  // halfLimbs 0: a public key, no primes
+  if (!sizesOk(nLimbs, halfLimbs == 0 ? (nLimbs + 1) >> 1 : halfLimbs)) return BAD_SIZE;
+  rSquared(N_RR, N, nLimbs);
+  if (halfLimbs == 0) return OK;
+  rSquared(P_RR, P, halfLimbs);
+  rSquared(Q_RR, Q, halfLimbs);
+  return OK;
+}
+
+/** IO = IO^e mod n (public operation). Needs N and N_RR. */
+export function rsaPublic(nLimbs: i32, e: u32): i32 {
+  if (!sizesOk(nLimbs, (nLimbs + 1) >> 1)) return BAD_SIZE;
+  if (lessThan(IO, N, nLimbs) == 0) return INPUT_OUT_OF_RANGE;
+  const n0 = negInverse32(load<u32>(N));
+  montMul(S0, IO, N_RR, N, nLimbs, n0);
+  powPublic(S1, S0, e, N, nLimbs, n0);
+  montMul(IO, S1, ONE, N, nLimbs, n0);
+  memory.fill(S0, 0, (nLimbs << 2) as usize);
+  memory.fill(S1, 0, (nLimbs << 2) as usize);
+  return OK;
+}
+
+/**
+ * IO = IO^d mod n (private operation, blinded, CRT, checked). Needs N, N_RR, P, Q, DP, DQ, QINV, P_RR, Q_RR,
+ * and either RANDOM (newPair = 1) or the previous BLIND, BLIND_INV (newPair = 0); leaves the pair to use next
+ * time in BLIND, BLIND_INV. Zeroes every secret window and scratch area before returning; JS zeroes IO and the
+ * pair with `rsaWipeIo` once it has read them.
+ */
+export function rsaPrivate(nLimbs: i32, halfLimbs: i32, e: u32, newPair: i32): i32 {
+  if (!sizesOk(nLimbs, halfLimbs)) {
+    wipeSecrets();
+    return BAD_SIZE;
+  }
+  if (lessThan(IO, N, nLimbs) == 0) {
+    wipeSecrets();
+    return INPUT_OUT_OF_RANGE;
+  }
+  const L = halfLimbs;
+  const n0 = negInverse32(load<u32>(N));
+  const nBytes = (nLimbs << 2) as usize;
+  if (newPair != 0) {
+    // A = r^e in Montgomery form (r < n, from JS), AI = r^-1 by Fermat in each half, then Montgomery form.
+    montMul(S5, RANDOM, N_RR, N, nLimbs, n0);
+    powPublic(BLIND, S5, e, N, nLimbs, n0);
+    minusTwo(E0, P, L);
+    minusTwo(E1, Q, L);
+    crt(S5, RANDOM, E0, E1, nLimbs, L);
+    montMul(BLIND_INV, S5, N_RR, N, nLimbs, n0);
+  } else {
+    montMul(BLIND, BLIND, BLIND, N, nLimbs, n0);
+    montMul(BLIND_INV, BLIND_INV, BLIND_INV, N, nLimbs, n0);
+  }
+  montMul(S5, IO, BLIND, N, nLimbs, n0); // c * r^e
+  crt(S5, S5, DP, DQ, nLimbs, L); // m * r
+  montMul(S5, S5, BLIND_INV, N, nLimbs, n0); // m
+  // the check: m^e == c
+  montMul(S4, S5, N_RR, N, nLimbs, n0);
+  powPublic(S3, S4, e, N, nLimbs, n0);
+  montMul(S3, S3, ONE, N, nLimbs, n0);
+  const ok = equal(S3, IO, nLimbs);
+  const keep = 0 - ok;
+  for (let j: usize = 0; j < nBytes; j += 4) store<u32>(IO + j, load<u32>(S5 + j) & keep);
+  wipeSecrets();
+  return ok == 1 ? OK : FAULT;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+function sizesOk(nLimbs: i32, halfLimbs: i32): bool {
+  return nLimbs >= 2 && nLimbs <= MAX_LIMBS && halfLimbs >= 1 && halfLimbs <= HALF_LIMBS && nLimbs <= halfLimbs * 2;
+}
+
+/**
+ * out = x^dP mod p and x^dQ mod q recombined (Garner: m = mq + q * (qInv * (mp - mq) mod p)), for x < n of
+ * nLimbs limbs. out may be x.
+ */
+function crt(out: usize, x: usize, expP: usize, expQ: usize, nLimbs: i32, L: i32): void {
+  const p0 = negInverse32(load<u32>(P));
+  const q0 = negInverse32(load<u32>(Q));
+  const lBytes = (L << 2) as usize;
+  // x padded to 2L limbs (n < p * q <= 2^(64 L), and x < n < p * R: the bound montReduce needs)
+  memory.fill(S0, 0, lBytes << 1);
+  memory.copy(S0, x, (nLimbs << 2) as usize);
+  halfExp(S2, S0, expP, P, P_RR, L, p0);
+  halfExp(S3, S0, expQ, Q, Q_RR, L, q0);
+  // mq mod p (mq < R <= p * R), then h = qInv * (mp - mq) mod p
+  memory.fill(S0, 0, lBytes << 1);
+  memory.copy(S0, S3, lBytes);
+  montReduce(S1, S0, P, L, p0);
+  montMul(S1, S1, P_RR, P, L, p0);
+  modSub(S1, S2, S1, P, L);
+  montMul(S1, S1, QINV, P, L, p0);
+  montMul(S1, S1, P_RR, P, L, p0);
+  // m = mq + q * h < n
+  mulFull(S4, Q, S1, L);
+  addInto(S4, L << 1, S3, L);
+  memory.copy(out, S4, (nLimbs << 2) as usize);
+}
+
+/** out = (x mod m)^exp mod m, for x of 2L limbs below m * R; out gets L limbs. */
+function halfExp(out: usize, x: usize, exp: usize, m: usize, rr: usize, L: i32, m0: u32): void {
+  montReduce(S1, x, m, L, m0); // x R^-1
+  montMul(S1, S1, rr, m, L, m0); // x mod m
+  windowExp(out, S1, exp, m, rr, L, m0);
+}
+
+/**
+ * out = base^exp mod m (base < m, normal form), with 5-bit fixed windows over all 32 L bits of exp: the same
+ * sequence of squarings and products whatever exp is, each product taking its factor from a full masked scan
+ * of the window table.
+ */
+function windowExp(out: usize, base: usize, exp: usize, m: usize, rr: usize, L: i32, m0: u32): void {
+  const lBytes = (L << 2) as usize;
+  // TABLE[k] = base^k in Montgomery form; TABLE[0] = R mod m
+  montMul(TABLE, ONE, rr, m, L, m0);
+  montMul(TABLE + lBytes, base, rr, m, L, m0);
+  for (let k = 2; k < TABLE_SIZE; k++) {
+    montMul(TABLE + lBytes * k, TABLE + lBytes * (k - 1), TABLE + lBytes, m, L, m0);
+  }
+  const windows = (L * 32 + WINDOW_BITS - 1) / WINDOW_BITS;
+  lookup(out, windowAt(exp, L, windows - 1), L);
+  for (let w = windows - 2; w >= 0; w--) {
+    for (let s = 0; s < WINDOW_BITS; s++) montMul(out, out, out, m, L, m0);
+    lookup(S4, windowAt(exp, L, w), L);
+    montMul(out, out, S4, m, L, m0);
+  }
+  montMul(out, out, ONE, m, L, m0);
+}
+
+/** The 5-bit window w of exp (bits 5w .. 5w+4; bits past the top are zero). The position is public. */
+function windowAt(exp: usize, L: i32, w: i32): u32 {
+  const bit = w * WINDOW_BITS;
+  const limb = bit >>> 5;
+  const lo = <u64>load<u32>(exp + ((limb << 2) as usize));
+  const hi: u64 = limb + 1 < L ? <u64>load<u32>(exp + (((limb + 1) << 2) as usize)) : 0;
+  return <u32>(((hi << 32) | lo) >> (bit & 31)) & (TABLE_SIZE - 1);
+}
+
+/** r = TABLE[index], reading every entry and keeping one with a mask (no secret-dependent address). */
+function lookup(r: usize, index: u32, L: i32): void {
+  const lBytes = (L << 2) as usize;
+  memory.fill(r, 0, lBytes);
+  for (let k = 0; k < TABLE_SIZE; k++) {
+    const mask = 0 - ((<u32>(k) ^ index) - 1 >>> 31);
+    const entry = TABLE + lBytes * k;
+    for (let j: usize = 0; j < lBytes; j += 4) store<u32>(r + j, load<u32>(r + j) | (load<u32>(entry + j) & mask));
+  }
+}
+
+/** out = base^e mod m in Montgomery form (left to right; e is public). out must not be base. */
+function powPublic(out: usize, base: usize, e: u32, m: usize, L: i32, m0: u32): void {
+  memory.copy(out, base, (L << 2) as usize);
+  const top = 31 - clz(e);
+  for (let i = top - 1; i >= 0; i--) {
+    montMul(out, out, out, m, L, m0);
+    if (((e >>> i) & 1) != 0) montMul(out, out, base, m, L, m0);
+  }
+}
+
+/** r = m - 2 for an odd prime m (a borrow chain over every limb). */
+function minusTwo(r: usize, m: usize, L: i32): void {
+  let borrow: u64 = 2;
+  for (let j: usize = 0; j < ((L << 2) as usize); j += 4) {
+    const d = <u64>load<u32>(m + j) - borrow;
+    store<u32>(r + j, <u32>d);
+    borrow = (d >> 63) & 1;
+  }
+}
+
+// keep the import list honest for readers: finalSubtract is used through montMul and montReduce
+export { finalSubtract };
