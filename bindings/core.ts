@@ -67,6 +67,8 @@ export {
   RSA_MAX_BITS,
 } from './keys/rsa.js';
 export type { RsaPadding, RsaKeyWrapperOptions, RsaEngine, RsaPublicKeyOps, RsaPrivateKeyOps } from './keys/rsa.js';
+export { wasmRsaEngine } from './keys/rsa-wasm.js';
+export { initWasmRsa } from './wasm/rsa.js';
 
 // integrity
 export { crc64, Crc64, crc64Combine, crc64ToDecimal, parseCrc64Decimal } from './integrity/crc64.js';
