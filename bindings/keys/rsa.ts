@@ -26,6 +26,7 @@ import { KeyUnwrapError, KeyWrapError, MetadataError, OssCryptoError } from '../
 import { decodeBase64, encodeBase64 } from '../envelope/base64.js';
 import { WRAP_ALG } from '../envelope/headers.js';
 import { pkcs1v15Pad, pkcs1v15Unpad } from './pkcs1.js';
+import { wasmRsaEngine } from './rsa-wasm.js';
 import type { ContentKey, KeyWrapper, Matdesc, WrappedContentKey } from './types.js';
 
 /**
@@ -103,8 +104,9 @@ export interface RsaEngine {
 }
 
 /**
- * The default engine, for every runtime: node-forge for the private operations (raw RSA, and OAEP where Web
- * Crypto is missing), the runtime's Web Crypto for RSA-OAEP when `globalThis.crypto.subtle` has it, and native
+ * The default engine, for every runtime: the constant-time WebAssembly core (rsa-wasm.ts) for the private
+ * operations (raw RSA, and OAEP where Web Crypto is missing; node-forge only where WebAssembly cannot be
+ * instantiated), the runtime's Web Crypto for RSA-OAEP when `globalThis.crypto.subtle` has it, and native
  * BigInt with `crypto.getRandomValues` for the PKCS#1 v1.5 public operation (node-forge without it).
  * @example
  *   const reader = rsaKeyWrapper({ privateKey: pem }); // same as { engine: portableRsaEngine }
@@ -671,18 +673,35 @@ function portableEngine(name: string, useWebCrypto: boolean): RsaEngine {
     },
     importPrivateKey(pkcs8: Uint8Array): RsaPrivateKeyOps {
       const key = forge.pki.privateKeyFromAsn1(forge.asn1.fromDer(toBinary(pkcs8))) as forge.pki.rsa.PrivateKey;
+      // The portable engine's private operations run in the constant-time WebAssembly core (rsa-wasm.ts);
+      // node-forge only where that core cannot be instantiated (see wasmOrUndefined).
+      const wasm = useWebCrypto ? wasmOrUndefined(pkcs8) : undefined;
       let subtleKey: Promise<CryptoKey | undefined> | undefined;
       return {
-        decryptRaw: (data) => fromBinary(key.decrypt(toBinary(data), 'RAW')),
+        decryptRaw: (data) => (wasm !== undefined ? wasm.decryptRaw(data) : fromBinary(key.decrypt(toBinary(data), 'RAW'))),
         async decryptOaep(data) {
           // Web Crypto wants PKCS#8 DER: made again from the forge key on first use, zeroed after the import.
           const s = useWebCrypto ? await (subtleKey ??= importSubtle('pkcs8', pkcs8Der(key), 'decrypt')) : undefined;
           if (s !== undefined) return new Uint8Array(await subtle()!.decrypt({ name: 'RSA-OAEP' }, s, Uint8Array.from(data)));
+          if (wasm !== undefined) return wasm.decryptOaep(data);
           return fromBinary(key.decrypt(toBinary(data), 'RSA-OAEP', oaepOptions()));
         },
       };
     },
   };
+}
+
+/**
+ * The key in the WebAssembly engine, or `undefined` when the core cannot be instantiated synchronously (a
+ * browser main thread before `await initWasmRsa()`; a runtime without WebAssembly): node-forge is used then.
+ */
+function wasmOrUndefined(pkcs8: Uint8Array): RsaPrivateKeyOps | undefined {
+  try {
+    return wasmRsaEngine.importPrivateKey(pkcs8);
+  } catch (err) {
+    if (err instanceof OssCryptoError && err.code === 'WASM_CORE') return undefined;
+    throw err;
+  }
 }
 
 /** A Web Crypto RSA-OAEP-SHA1 key, or `undefined` when the runtime has none (node-forge is used instead). */
