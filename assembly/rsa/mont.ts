@@ -48,27 +48,29 @@ export function montMul(r: usize, a: usize, b: usize, m: usize, L: i32, m0inv: u
       d = y >> 32;
       store<u32>(t + j - 4, <u32>y);
     }
-    for (let j: usize = 16; j < end; j += 16) {
-      x = <u64>load<u32>(t + j) + <u64>load<u32>(a + j) * bi + c;
+    // pointers with immediate offsets: no address arithmetic inside the group
+    const tEnd = t + end;
+    for (let pt = t + 16, pa = a + 16, pm = m + 16; pt < tEnd; pt += 16, pa += 16, pm += 16) {
+      x = <u64>load<u32>(pt, 0) + <u64>load<u32>(pa, 0) * bi + c;
       c = x >> 32;
-      y = (x & 0xffffffff) + <u64>load<u32>(m + j) * u + d;
+      y = (x & 0xffffffff) + <u64>load<u32>(pm, 0) * u + d;
       d = y >> 32;
-      store<u32>(t + j - 4, <u32>y);
-      x = <u64>load<u32>(t + j + 4) + <u64>load<u32>(a + j + 4) * bi + c;
+      store<u32>(pt - 4, <u32>y);
+      x = <u64>load<u32>(pt, 4) + <u64>load<u32>(pa, 4) * bi + c;
       c = x >> 32;
-      y = (x & 0xffffffff) + <u64>load<u32>(m + j + 4) * u + d;
+      y = (x & 0xffffffff) + <u64>load<u32>(pm, 4) * u + d;
       d = y >> 32;
-      store<u32>(t + j + 4 - 4, <u32>y);
-      x = <u64>load<u32>(t + j + 8) + <u64>load<u32>(a + j + 8) * bi + c;
+      store<u32>(pt, <u32>y, 0);
+      x = <u64>load<u32>(pt, 8) + <u64>load<u32>(pa, 8) * bi + c;
       c = x >> 32;
-      y = (x & 0xffffffff) + <u64>load<u32>(m + j + 8) * u + d;
+      y = (x & 0xffffffff) + <u64>load<u32>(pm, 8) * u + d;
       d = y >> 32;
-      store<u32>(t + j + 8 - 4, <u32>y);
-      x = <u64>load<u32>(t + j + 12) + <u64>load<u32>(a + j + 12) * bi + c;
+      store<u32>(pt, <u32>y, 4);
+      x = <u64>load<u32>(pt, 12) + <u64>load<u32>(pa, 12) * bi + c;
       c = x >> 32;
-      y = (x & 0xffffffff) + <u64>load<u32>(m + j + 12) * u + d;
+      y = (x & 0xffffffff) + <u64>load<u32>(pm, 12) * u + d;
       d = y >> 32;
-      store<u32>(t + j + 12 - 4, <u32>y);
+      store<u32>(pt, <u32>y, 8);
     }
     x = <u64>load<u32>(t + end) + c + d;
     store<u32>(t + end - 4, <u32>x);
