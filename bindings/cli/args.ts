@@ -40,6 +40,7 @@ keys:
   --rsa-public-key FILE     RSA public key PEM (writes)
   --rsa-private-key FILE    RSA private key PEM (reads; also writes with its public half)
   --rsa-padding P           pkcs1 (RSA/NONE/PKCS1Padding, default) or oaep (OAEP-SHA1)
+  --rsa-engine E            node (node:crypto, default), wasm (constant-time WebAssembly) or forge (node-forge)
   --kms-key-id ID           Alibaba Cloud KMS key id (KMS/ALICLOUD)
   --kms-region R            KMS region (default: the OSS region without its "oss-" prefix)
   --kms-endpoint HOST:PORT  KMS endpoint (default: kms.<region>.aliyuncs.com)
@@ -114,6 +115,8 @@ export interface KeySettings {
   readonly rsaPublicKeyFile?: string;
   readonly rsaPrivateKeyFile?: string;
   readonly rsaPadding: 'pkcs1' | 'oaep';
+  /** The RSA engine of every RSA key: node (default), wasm or forge. */
+  readonly rsaEngine: 'node' | 'wasm' | 'forge';
   /** Present when any `--kms-*` flag or a `kms:` material was given. */
   readonly kms?: KmsSettings;
   readonly matdesc?: Readonly<Record<string, string>>;
@@ -187,6 +190,7 @@ const FLAGS: Readonly<Record<string, { value: boolean; repeat?: boolean; command
   'rsa-public-key': { value: true, commands: REMOTE },
   'rsa-private-key': { value: true, commands: REMOTE },
   'rsa-padding': { value: true, commands: REMOTE },
+  'rsa-engine': { value: true, commands: REMOTE },
   'kms-key-id': { value: true, commands: REMOTE },
   'kms-region': { value: true, commands: REMOTE },
   'kms-endpoint': { value: true, commands: REMOTE },
@@ -445,6 +449,7 @@ function parseKeys(
   const matdescText = one('matdesc');
   const matdesc = matdescText === undefined ? undefined : parseMatdesc('--matdesc', matdescText);
   const rsaPadding = oneOf('--rsa-padding', one('rsa-padding') ?? 'pkcs1', ['pkcs1', 'oaep'] as const);
+  const rsaEngine = oneOf('--rsa-engine', one('rsa-engine') ?? 'node', ['node', 'wasm', 'forge'] as const);
   const plaintext = oneOf('--plaintext', one('plaintext') ?? 'reject', ['reject', 'allow'] as const);
 
   const kmsFlagGiven = [...flags.keys()].some((n) => n.startsWith('kms-'));
@@ -488,6 +493,7 @@ function parseKeys(
     rsaPublicKeyFile,
     rsaPrivateKeyFile,
     rsaPadding,
+    rsaEngine,
     kms,
     matdesc,
     materials,
