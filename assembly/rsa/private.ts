@@ -13,6 +13,12 @@
  * Constant time: the exponent windows are read at public bit positions and used only as a masked index into a
  * window table that is read in full for every lookup; every loop bound is a limb count; no branch depends on
  * the key, the blinded values or the result except the final fault verdict (which only a fault makes false).
+ * How it was checked: in build/rsa.release.wat every `if`/`br_if`/`select` of rsaPrivate and of the functions
+ * it calls (inlined or not: montMul, montReduce, finalSubtract, modSub, crt, windowExp with lookup and
+ * windowAt, powPublic) was listed and read: each is a loop bound over limb or window counters, the public
+ * `limb + 1 < L` of windowAt, `e`'s bits in powPublic, the size checks, `c < n`, `newPair`, or the final
+ * status select; every load and store address is a window base plus counters. `npm run bench:rsa -- --ct`
+ * measures the result (README, Security notes).
  * @module
  */
 import { addInto, equal, finalSubtract, lessThan, modSub, montMul, montReduce, mulFull, negInverse32, rSquared } from './mont';
