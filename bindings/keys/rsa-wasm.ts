@@ -16,6 +16,7 @@ import { KeyUnwrapError } from '../errors.js';
 import { WasmRsaPrivateKey, WasmRsaPublicKey } from '../wasm/rsa.js';
 import { oaepDecode, oaepEncode } from './oaep.js';
 import { pkcs1v15Pad } from './pkcs1.js';
+import { randomBytes } from './random.js';
 import { readRsaPkcs8, readRsaSpki } from './rsa-der.js';
 import type { RsaEngine, RsaPrivateKeyOps, RsaPublicKeyOps } from './rsa.js';
 
@@ -44,7 +45,7 @@ export const wasmRsaEngine: RsaEngine = Object.freeze({
     };
   },
   importPrivateKey(pkcs8: Uint8Array): RsaPrivateKeyOps {
-    const key = new WasmRsaPrivateKey(readRsaPkcs8(pkcs8));
+    const key = new WasmRsaPrivateKey(readRsaPkcs8(pkcs8), { random: randomFill });
     return {
       decryptRaw: (data) => key.apply(data),
       decryptOaep(data) {
@@ -58,6 +59,9 @@ export const wasmRsaEngine: RsaEngine = Object.freeze({
   },
 });
 
-function randomFill(bytes: Uint8Array): Uint8Array {
-  return crypto.getRandomValues(bytes);
+/** Fills `bytes` from the platform CSPRNG (random.ts: `KEY_INVALID` where there is none). */
+function randomFill(bytes: Uint8Array): void {
+  const fresh = randomBytes(bytes.length);
+  bytes.set(fresh);
+  fresh.fill(0);
 }

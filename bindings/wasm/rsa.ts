@@ -122,6 +122,7 @@ export class WasmRsaPrivateKey {
   readonly #halfLimbs: number;
   readonly #e: number;
   readonly #refreshEvery: number;
+  readonly #random: (bytes: Uint8Array) => unknown;
   /** Little-endian limb arrays by window name, written before every call. */
   readonly #windows: Record<string, Uint8Array>;
   #blind: Uint8Array | undefined;
@@ -130,11 +131,12 @@ export class WasmRsaPrivateKey {
 
   /**
    * @param key the components (copied)
-   * @param options `refreshEvery`: operations per new blinding pair (default {@link BLINDING_REFRESH})
+   * @param options `refreshEvery`: operations per new blinding pair (default {@link BLINDING_REFRESH});
+   *   `random`: fills its argument with CSPRNG bytes (default `crypto.getRandomValues`)
    * @throws {OssCryptoError} `KEY_INVALID` when a component does not fit the core or the components do not
    *   make one key (checked by a first private operation)
    */
-  constructor(key: RsaPrivateComponents, options: { refreshEvery?: number } = {}) {
+  constructor(key: RsaPrivateComponents, options: { refreshEvery?: number; random?: (bytes: Uint8Array) => unknown } = {}) {
     const c = getCore();
     const n = trim(key.n);
     const p = trim(key.p);
@@ -142,6 +144,7 @@ export class WasmRsaPrivateKey {
     this.size = n.length;
     this.#e = exponent(key.e);
     this.#refreshEvery = options.refreshEvery ?? BLINDING_REFRESH;
+    this.#random = options.random ?? ((bytes) => crypto.getRandomValues(bytes));
     if (!Number.isInteger(this.#refreshEvery) || this.#refreshEvery < 1) {
       throw new RangeError(`"refreshEvery" expected a positive integer, got ${this.#refreshEvery}`);
     }
@@ -209,7 +212,7 @@ export class WasmRsaPrivateKey {
       const newPair = this.#blind === undefined || this.#uses % this.#refreshEvery === 0;
       if (newPair) {
         // r < 2^(8 (size - 1)) <= n: one byte shorter than the modulus
-        crypto.getRandomValues(c.window('RANDOM', nL).subarray(0, this.size - 1));
+        this.#random(c.window('RANDOM', nL).subarray(0, this.size - 1));
       } else {
         c.window('BLIND', nL).set(this.#blind!);
         c.window('BLIND_INV', nL).set(this.#blindInv!);
