@@ -106,8 +106,9 @@ export interface RsaEngine {
 /**
  * The default engine, for every runtime: the constant-time WebAssembly core (rsa-wasm.ts) for the private
  * operations (raw RSA, and OAEP where Web Crypto is missing; node-forge only where WebAssembly cannot be
- * instantiated), the runtime's Web Crypto for RSA-OAEP when `globalThis.crypto.subtle` has it, and native
- * BigInt with `crypto.getRandomValues` for the PKCS#1 v1.5 public operation (node-forge without it).
+ * instantiated), the runtime's Web Crypto for RSA-OAEP when `globalThis.crypto.subtle` has it, and the same core
+ * for the PKCS#1 v1.5 public operation (native BigInt where the core cannot be instantiated, node-forge without
+ * `crypto.getRandomValues`).
  * @example
  *   const reader = rsaKeyWrapper({ privateKey: pem }); // same as { engine: portableRsaEngine }
  */
@@ -661,9 +662,11 @@ function portableEngine(name: string, useWebCrypto: boolean): RsaEngine {
     importPublicKey(spki: Uint8Array): RsaPublicKeyOps {
       const key = forge.pki.publicKeyFromAsn1(forge.asn1.fromDer(toBinary(spki))) as forge.pki.rsa.PublicKey;
       const der = Uint8Array.from(spki);
+      // The WebAssembly core's public operation is faster than BigInt's (bench:rsa); BigInt where it is missing.
+      const wasm = useWebCrypto ? wasmPublicOrUndefined(spki) : undefined;
       let subtleKey: Promise<CryptoKey | undefined> | undefined;
       return {
-        encryptPkcs1: (data) => pkcs1v15Encrypt(key, data),
+        encryptPkcs1: (data) => (wasm !== undefined ? wasm.encryptPkcs1(data) : pkcs1v15Encrypt(key, data)),
         async encryptOaep(data) {
           const s = useWebCrypto ? await (subtleKey ??= importSubtle('spki', der, 'encrypt')) : undefined;
           if (s !== undefined) return new Uint8Array(await subtle()!.encrypt({ name: 'RSA-OAEP' }, s, Uint8Array.from(data)));
@@ -693,13 +696,24 @@ function portableEngine(name: string, useWebCrypto: boolean): RsaEngine {
 
 /**
  * The key in the WebAssembly engine, or `undefined` when the core cannot be instantiated synchronously (a
- * browser main thread before `await initWasmRsa()`; a runtime without WebAssembly): node-forge is used then.
+ * browser main thread before `await initWasmRsa()`; a runtime without WebAssembly) or does not take this key
+ * (a public exponent above 2^32, primes of very unequal sizes): node-forge is used then, as before.
  */
 function wasmOrUndefined(pkcs8: Uint8Array): RsaPrivateKeyOps | undefined {
   try {
     return wasmRsaEngine.importPrivateKey(pkcs8);
   } catch (err) {
-    if (err instanceof OssCryptoError && err.code === 'WASM_CORE') return undefined;
+    if (err instanceof OssCryptoError && (err.code === 'WASM_CORE' || err.code === 'KEY_INVALID')) return undefined;
+    throw err;
+  }
+}
+
+/** {@link wasmOrUndefined} for a public key. */
+function wasmPublicOrUndefined(spki: Uint8Array): RsaPublicKeyOps | undefined {
+  try {
+    return wasmRsaEngine.importPublicKey(spki);
+  } catch (err) {
+    if (err instanceof OssCryptoError && (err.code === 'WASM_CORE' || err.code === 'KEY_INVALID')) return undefined;
     throw err;
   }
 }
