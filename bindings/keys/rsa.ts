@@ -666,7 +666,7 @@ function portableEngine(name: string, useWebCrypto: boolean): RsaEngine {
       const wasm = useWebCrypto ? wasmPublicOrUndefined(spki) : undefined;
       let subtleKey: Promise<CryptoKey | undefined> | undefined;
       return {
-        encryptPkcs1: (data) => (wasm !== undefined ? wasm.encryptPkcs1(data) : pkcs1v15Encrypt(key, data)),
+        encryptPkcs1: (data) => (wasm !== undefined && hasCsprng() ? wasm.encryptPkcs1(data) : pkcs1v15Encrypt(key, data)),
         async encryptOaep(data) {
           const s = useWebCrypto ? await (subtleKey ??= importSubtle('spki', der, 'encrypt')) : undefined;
           if (s !== undefined) return new Uint8Array(await subtle()!.encrypt({ name: 'RSA-OAEP' }, s, Uint8Array.from(data)));
@@ -681,12 +681,13 @@ function portableEngine(name: string, useWebCrypto: boolean): RsaEngine {
       const wasm = useWebCrypto ? wasmOrUndefined(pkcs8) : undefined;
       let subtleKey: Promise<CryptoKey | undefined> | undefined;
       return {
-        decryptRaw: (data) => (wasm !== undefined ? wasm.decryptRaw(data) : fromBinary(key.decrypt(toBinary(data), 'RAW'))),
+        // The core blinds with `crypto.getRandomValues`; without it (Node 18) node-forge, which has its own PRNG.
+        decryptRaw: (data) => (wasm !== undefined && hasCsprng() ? wasm.decryptRaw(data) : fromBinary(key.decrypt(toBinary(data), 'RAW'))),
         async decryptOaep(data) {
           // Web Crypto wants PKCS#8 DER: made again from the forge key on first use, zeroed after the import.
           const s = useWebCrypto ? await (subtleKey ??= importSubtle('pkcs8', pkcs8Der(key), 'decrypt')) : undefined;
           if (s !== undefined) return new Uint8Array(await subtle()!.decrypt({ name: 'RSA-OAEP' }, s, Uint8Array.from(data)));
-          if (wasm !== undefined) return wasm.decryptOaep(data);
+          if (wasm !== undefined && hasCsprng()) return wasm.decryptOaep(data);
           return fromBinary(key.decrypt(toBinary(data), 'RSA-OAEP', oaepOptions()));
         },
       };
@@ -706,6 +707,11 @@ function wasmOrUndefined(pkcs8: Uint8Array): RsaPrivateKeyOps | undefined {
     if (err instanceof OssCryptoError && (err.code === 'WASM_CORE' || err.code === 'KEY_INVALID')) return undefined;
     throw err;
   }
+}
+
+/** Whether `globalThis.crypto.getRandomValues` exists (the WebAssembly engine's randomness). */
+function hasCsprng(): boolean {
+  return typeof (globalThis as { crypto?: { getRandomValues?: unknown } }).crypto?.getRandomValues === 'function';
 }
 
 /** {@link wasmOrUndefined} for a public key. */
