@@ -9,6 +9,8 @@
  *   `privateDecrypt`; a corrupted block is refused with one generic error;
  * - PKCS#1 v1.5 through RsaKeyWrapper both ways (node:crypto wraps, the engine unwraps; the engine wraps, the
  *   node engine unwraps);
+ * - primes in either order (q > p) and a new blinding pair per operation give the same results; a disposed key
+ *   refuses to work;
  * - keys the core cannot take, or whose components do not match, are refused with `KEY_INVALID`;
  * - OAEP decoding (oaep.ts) and SHA-1 (sha1.ts) against node:crypto.
  * Keys are generated per run (node:crypto), so each run checks fresh keys.
@@ -157,6 +159,35 @@ keys('a PKCS#8 key whose components do not match is refused with KEY_INVALID', (
   throwsCode(() => new WasmRsaPrivateKey(wrongQinv), OssCryptoError, 'KEY_INVALID', /inconsistent/);
   throwsCode(() => new WasmRsaPrivateKey({ ...a, e: Uint8Array.of(1, 0, 0, 0, 0, 1) }), OssCryptoError, 'KEY_INVALID', /exponent/);
   throwsCode(() => new WasmRsaPrivateKey({ ...a, e: Uint8Array.of(3) }), OssCryptoError, 'KEY_INVALID', /inconsistent/);
+});
+
+keys('primes in either order (q > p), and a new blinding pair for every operation, give node:crypto\'s results', () => {
+  const p = pair(2048);
+  const k = readRsaPkcs8(p.pkcs8);
+  const big = (b: Uint8Array) => BigInt('0x' + Buffer.from(b).toString('hex'));
+  const bytes = (x: bigint) => Buffer.from(x.toString(16).padStart(2 * Math.ceil(x.toString(16).length / 2), '0'), 'hex');
+  const inverse = (a: bigint, m: bigint): bigint => {
+    let [r0, r1, s0, s1] = [a % m, m, 1n, 0n];
+    while (r1 !== 0n) {
+      const q = r0 / r1;
+      [r0, r1, s0, s1] = [r1, r0 - q * r1, s1, s0 - q * s1];
+    }
+    return ((s0 % m) + m) % m;
+  };
+  // the same key with p and q exchanged: qInv becomes p^-1 mod q
+  const swapped = { ...k, p: k.q, q: k.p, dP: k.dQ, dQ: k.dP, qInv: bytes(inverse(big(k.p), big(k.q))) };
+  for (const [name, key] of [
+    ['swapped primes', new WasmRsaPrivateKey(swapped)],
+    ['refreshEvery: 1', new WasmRsaPrivateKey(k, { refreshEvery: 1 })],
+  ] as const) {
+    for (const x of [0n, 1n, p.n - 1n, ...Array.from({ length: 6 }, () => randomBelow(p.n, p.k))]) {
+      const c = bytesOf(x, p.k);
+      assert.ok(Buffer.from(key.apply(c)).equals(privateDecrypt({ key: p.privateKey, padding: NO_PADDING }, c)), name);
+    }
+    key.dispose();
+    assert.throws(() => key.apply(bytesOf(2n, p.k)), /disposed/);
+  }
+  assert.throws(() => new WasmRsaPrivateKey(k, { refreshEvery: 0 }), /refreshEvery/);
 });
 
 keys('DER that is not an RSA PKCS#8 or SubjectPublicKeyInfo is refused with KEY_INVALID', () => {
