@@ -21,10 +21,11 @@
  * measures the result (README, Security notes).
  * @module
  */
+import { expLanes } from './lanes';
 import { addInto, equal, finalSubtract, lessThan, modSub, montMul, montReduce, mulFull, negInverse32, rSquared } from './mont';
 import {
   BLIND, BLIND_INV, DP, DQ, E0, E1, HALF_LIMBS, IO, MAX_LIMBS, N, N_RR, ONE, P, P_RR, Q, Q_RR, QINV, RANDOM,
-  S0, S1, S2, S3, S4, S5, TABLE, TABLE_SIZE, WINDOW_BITS, wipeSecrets,
+  S0, S1, S2, S3, S4, S5, wipeSecrets,
 } from './windows';
 
 /** Status codes returned to JS. */
@@ -122,8 +123,12 @@ function crt(out: usize, x: usize, expP: usize, expQ: usize, nLimbs: i32, L: i32
   // x padded to 2L limbs (n < p * q <= 2^(64 L), and x < n < p * R: the bound montReduce needs)
   memory.fill(S0, 0, lBytes << 1);
   memory.copy(S0, x, (nLimbs << 2) as usize);
-  halfExp(S2, S0, expP, P, P_RR, L, p0);
-  halfExp(S3, S0, expQ, Q, Q_RR, L, q0);
+  // x mod p into S1, x mod q into S2, then both exponentiations at once: mp into S2, mq into S3
+  montReduce(S1, S0, P, L, p0);
+  montMul(S1, S1, P_RR, P, L, p0);
+  montReduce(S2, S0, Q, L, q0);
+  montMul(S2, S2, Q_RR, Q, L, q0);
+  expLanes(S2, S3, S1, S2, expP, expQ, P, Q, P_RR, Q_RR, S4, L);
   // mq mod p (mq < R <= p * R), then h = qInv * (mp - mq) mod p
   memory.fill(S0, 0, lBytes << 1);
   memory.copy(S0, S3, lBytes);
@@ -136,56 +141,6 @@ function crt(out: usize, x: usize, expP: usize, expQ: usize, nLimbs: i32, L: i32
   mulFull(S4, Q, S1, L);
   addInto(S4, L << 1, S3, L);
   memory.copy(out, S4, (nLimbs << 2) as usize);
-}
-
-/** out = (x mod m)^exp mod m, for x of 2L limbs below m * R; out gets L limbs. */
-function halfExp(out: usize, x: usize, exp: usize, m: usize, rr: usize, L: i32, m0: u32): void {
-  montReduce(S1, x, m, L, m0); // x R^-1
-  montMul(S1, S1, rr, m, L, m0); // x mod m
-  windowExp(out, S1, exp, m, rr, L, m0);
-}
-
-/**
- * out = base^exp mod m (base < m, normal form), with 5-bit fixed windows over all 32 L bits of exp: the same
- * sequence of squarings and products whatever exp is, each product taking its factor from a full masked scan
- * of the window table.
- */
-function windowExp(out: usize, base: usize, exp: usize, m: usize, rr: usize, L: i32, m0: u32): void {
-  const lBytes = (L << 2) as usize;
-  // TABLE[k] = base^k in Montgomery form; TABLE[0] = R mod m
-  montMul(TABLE, ONE, rr, m, L, m0);
-  montMul(TABLE + lBytes, base, rr, m, L, m0);
-  for (let k = 2; k < TABLE_SIZE; k++) {
-    montMul(TABLE + lBytes * k, TABLE + lBytes * (k - 1), TABLE + lBytes, m, L, m0);
-  }
-  const windows = (L * 32 + WINDOW_BITS - 1) / WINDOW_BITS;
-  lookup(out, windowAt(exp, L, windows - 1), L);
-  for (let w = windows - 2; w >= 0; w--) {
-    for (let s = 0; s < WINDOW_BITS; s++) montMul(out, out, out, m, L, m0);
-    lookup(S4, windowAt(exp, L, w), L);
-    montMul(out, out, S4, m, L, m0);
-  }
-  montMul(out, out, ONE, m, L, m0);
-}
-
-/** The 5-bit window w of exp (bits 5w .. 5w+4; bits past the top are zero). The position is public. */
-function windowAt(exp: usize, L: i32, w: i32): u32 {
-  const bit = w * WINDOW_BITS;
-  const limb = bit >>> 5;
-  const lo = <u64>load<u32>(exp + ((limb << 2) as usize));
-  const hi: u64 = limb + 1 < L ? <u64>load<u32>(exp + (((limb + 1) << 2) as usize)) : 0;
-  return <u32>(((hi << 32) | lo) >> (bit & 31)) & (TABLE_SIZE - 1);
-}
-
-/** r = TABLE[index], reading every entry and keeping one with a mask (no secret-dependent address). */
-function lookup(r: usize, index: u32, L: i32): void {
-  const lBytes = (L << 2) as usize;
-  memory.fill(r, 0, lBytes);
-  for (let k = 0; k < TABLE_SIZE; k++) {
-    const mask = 0 - ((<u32>(k) ^ index) - 1 >>> 31);
-    const entry = TABLE + lBytes * k;
-    for (let j: usize = 0; j < lBytes; j += 4) store<u32>(r + j, load<u32>(r + j) | (load<u32>(entry + j) & mask));
-  }
 }
 
 /** out = base^e mod m in Montgomery form (left to right; e is public). out must not be base. */

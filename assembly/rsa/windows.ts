@@ -50,8 +50,24 @@ export const RANDOM: usize = memory.data(FULL, 16);
 
 /** Montgomery product accumulator (L + 2 limbs). */
 export const T: usize = memory.data(BIG, 16);
-/** Window tables, one per CRT half. */
-export const TABLE: usize = memory.data(HALF * TABLE_SIZE, 16);
+/** Largest limb count of a pair number (rsa/lanes.ts: 28-bit limbs of both CRT halves, 8 bytes a limb). */
+const LANE_MAX_LIMBS: i32 = (HALF_LIMBS * 32 + 2 + 27) / 28;
+/** Bytes of a pair-number area: two limbs of slack for the 16-byte reads and writes of the table lookup. */
+const LANE: i32 = (LANE_MAX_LIMBS + 2) * 8;
+/** The window table of both CRT halves: TABLE_SIZE pair numbers (rsa/lanes.ts), packed at 8 K bytes apiece. */
+export const TABLE: usize = memory.data(LANE * TABLE_SIZE, 16);
+/** Pair numbers of rsa/lanes.ts: the moduli, R^2, the base, the running power, the looked-up entry, and the
+ * Montgomery quotient digits of the current product. */
+export const LANE_MOD: usize = memory.data(LANE, 16);
+export const LANE_RR: usize = memory.data(LANE, 16);
+export const LANE_BASE: usize = memory.data(LANE, 16);
+export const LANE_ACC: usize = memory.data(LANE, 16);
+export const LANE_PICK: usize = memory.data(LANE, 16);
+export const LANE_U: usize = memory.data(LANE, 16);
+/** The pair number 1 in both lanes (constant). */
+export const LANE_ONE: usize = memory.data(LANE, 16);
+store<u32>(LANE_ONE, 1);
+store<u32>(LANE_ONE + 4, 1);
 /** Scratch numbers. */
 export const S0: usize = memory.data(BIG, 16);
 export const S1: usize = memory.data(BIG, 16);
@@ -78,7 +94,13 @@ export function wipeSecrets(): void {
   memory.fill(Q_RR, 0, HALF);
   memory.fill(RANDOM, 0, FULL);
   memory.fill(T, 0, BIG);
-  memory.fill(TABLE, 0, HALF * TABLE_SIZE);
+  memory.fill(TABLE, 0, LANE * TABLE_SIZE);
+  memory.fill(LANE_MOD, 0, LANE);
+  memory.fill(LANE_RR, 0, LANE);
+  memory.fill(LANE_BASE, 0, LANE);
+  memory.fill(LANE_ACC, 0, LANE);
+  memory.fill(LANE_PICK, 0, LANE);
+  memory.fill(LANE_U, 0, LANE);
   memory.fill(S0, 0, BIG);
   memory.fill(S1, 0, BIG);
   memory.fill(S2, 0, BIG);
