@@ -18,7 +18,7 @@
  * @module
  */
 import { finalSubtract, negInverse32 } from './mont';
-import { LANE_ACC, LANE_BASE, LANE_MOD, LANE_ONE, LANE_PICK, LANE_RR, LANE_U, T, TABLE, TABLE_SIZE, WINDOW_BITS } from './windows';
+import { LANE_ACC, LANE_BASE, LANE_MOD, LANE_MOD_REV, LANE_ONE, LANE_PICK, LANE_RR, LANE_U, T, TABLE, TABLE_SIZE, WINDOW_BITS } from './windows';
 
 const LIMB_BITS: i32 = 28;
 const LIMB_MASK: u32 = (1 << LIMB_BITS) - 1;
@@ -61,6 +61,57 @@ function fromLane(dst: usize, src: usize, K: i32, L: i32, lane: i32): void {
 }
 
 /**
+ * acc + sum of u[j] m[c - j] over j = j0 .. j1 - 1, both lanes, for column c. The modulus is read from its
+ * reversed copy (LANE_MOD_REV, limb t = m[K-1-t]) so that u[j], u[j+1] and m[c-j], m[c-j-1] are each one
+ * 16-byte load apart: two limb products per step.
+ */
+// @ts-ignore: decorator
+@inline function addQuotientTimesModulus(acc: v128, j0: usize, j1: usize, c8: usize, k8: usize): v128 {
+  let pu = LANE_U + j0;
+  let pr = LANE_MOD_REV + k8 - 8 - c8 + j0;
+  const end = LANE_U + j1;
+  if ((((j1 - j0) >> 3) & 1) != 0) { // an odd count (public): one single product first
+    acc = i64x2.add(acc, limbProduct(pu, pr));
+    pu += 8;
+    pr += 8;
+  }
+  for (; pu < end; pu += 16, pr += 16) {
+    const uu = v128.load(pu);
+    const mm = v128.load(pr);
+    acc = i64x2.add(acc, i64x2.extmul_low_i32x4_u(uu, mm));
+    acc = i64x2.add(acc, i64x2.extmul_high_i32x4_u(uu, mm));
+  }
+  return acc;
+}
+
+/**
+ * acc + 2 * (sum of a[j] a[c - j] over j0 <= j < c - j) + a[c/2]^2 when c is even: the products of column c of
+ * a square, each cross product once. Two products per step: a[j], a[j+1] in one load, a[c-j-1], a[c-j] in
+ * another, halves swapped.
+ */
+// @ts-ignore: decorator
+@inline function addSquareColumn(acc: v128, a: usize, j0: usize, c8: usize): v128 {
+  let cross = i64x2.splat(0);
+  let pa = a + j0;
+  let pb = a + c8 - j0;
+  for (; pa + 16 < pb; pa += 16, pb -= 16) {
+    const lo = v128.load(pa);
+    const hi = v128.load(pb - 8);
+    const swapped = i32x4.shuffle(hi, hi, 2, 3, 0, 1);
+    cross = i64x2.add(cross, i64x2.extmul_low_i32x4_u(lo, swapped));
+    cross = i64x2.add(cross, i64x2.extmul_high_i32x4_u(lo, swapped));
+  }
+  if (pa < pb) {
+    cross = i64x2.add(cross, limbProduct(pa, pb));
+    pa += 8;
+    pb -= 8;
+  }
+  acc = i64x2.add(acc, i64x2.shl(cross, 1));
+  if (pa == pb) acc = i64x2.add(acc, limbProduct(pa, pa));
+  return acc;
+}
+
+/**
  * r = a * b * R^-1 in both lanes, for a, b < 2 m (m = LANE_MOD); r < 2 m, normalised. r may be a or b: limb t
  * of r is written only after the last column that reads limb t of a or b. `minv` holds -m^-1 mod 2^28 of each
  * lane in its low 32 bits.
@@ -74,14 +125,11 @@ function montMulLanes(r: usize, a: usize, b: usize, K: i32, minv: v128): void {
   // columns 0 .. K-1: sum a[j] b[i-j] + u[j] m[i-j], then choose u[i] so that the column vanishes mod 2^28
   for (let i8: usize = 0; i8 < k8; i8 += 8) {
     let pb = b + i8;
-    let pm = m + i8;
-    for (let j8: usize = 0; j8 < i8; j8 += 8) {
+    for (let j8: usize = 0; j8 <= i8; j8 += 8) {
       acc = i64x2.add(acc, limbProduct(a + j8, pb));
-      acc = i64x2.add(acc, limbProduct(u + j8, pm));
       pb -= 8;
-      pm -= 8;
     }
-    acc = i64x2.add(acc, limbProduct(a + i8, b));
+    acc = addQuotientTimesModulus(acc, 0, i8, i8, k8);
     let q = v128.and(i32x4.mul(acc, minv), mask);
     q = i32x4.shuffle(q, q, 0, 2, 0, 2);
     v128.store64_lane(u + i8, q, 0);
@@ -92,13 +140,11 @@ function montMulLanes(r: usize, a: usize, b: usize, K: i32, minv: v128): void {
   const last = k8 - 8;
   for (let i8: usize = k8; i8 < k8 + last; i8 += 8) {
     let pb = b + last;
-    let pm = m + last;
     for (let j8: usize = i8 - last; j8 < k8; j8 += 8) {
       acc = i64x2.add(acc, limbProduct(a + j8, pb));
-      acc = i64x2.add(acc, limbProduct(u + j8, pm));
       pb -= 8;
-      pm -= 8;
     }
+    acc = addQuotientTimesModulus(acc, i8 - last, k8, i8, k8);
     const limb = v128.and(acc, mask);
     v128.store64_lane(r + i8 - k8, i32x4.shuffle(limb, limb, 0, 2, 0, 2), 0);
     acc = i64x2.shr_u(acc, LIMB_BITS);
@@ -118,17 +164,8 @@ function montSquareLanes(r: usize, a: usize, K: i32, minv: v128): void {
   let acc = i64x2.splat(0);
   for (let i8: usize = 0; i8 < k8; i8 += 8) {
     // cross products of column i (pairs j < i - j), doubled, plus the square a[i/2]^2 for an even i (public)
-    let cross = i64x2.splat(0);
-    let pa = a;
-    let pb = a + i8;
-    for (; pa < pb; pa += 8, pb -= 8) cross = i64x2.add(cross, limbProduct(pa, pb));
-    acc = i64x2.add(acc, i64x2.shl(cross, 1));
-    if (pa == pb) acc = i64x2.add(acc, limbProduct(pa, pa));
-    let pm = m + i8;
-    for (let j8: usize = 0; j8 < i8; j8 += 8) {
-      acc = i64x2.add(acc, limbProduct(u + j8, pm));
-      pm -= 8;
-    }
+    acc = addSquareColumn(acc, a, 0, i8);
+    acc = addQuotientTimesModulus(acc, 0, i8, i8, k8);
     let q = v128.and(i32x4.mul(acc, minv), mask);
     q = i32x4.shuffle(q, q, 0, 2, 0, 2);
     v128.store64_lane(u + i8, q, 0);
@@ -137,18 +174,8 @@ function montSquareLanes(r: usize, a: usize, K: i32, minv: v128): void {
   }
   const last = k8 - 8;
   for (let i8: usize = k8; i8 < k8 + last; i8 += 8) {
-    const first = i8 - last;
-    let cross = i64x2.splat(0);
-    let pa = a + first;
-    let pb = a + last;
-    for (; pa < pb; pa += 8, pb -= 8) cross = i64x2.add(cross, limbProduct(pa, pb));
-    acc = i64x2.add(acc, i64x2.shl(cross, 1));
-    if (pa == pb) acc = i64x2.add(acc, limbProduct(pa, pa));
-    let pm = m + last;
-    for (let j8: usize = first; j8 < k8; j8 += 8) {
-      acc = i64x2.add(acc, limbProduct(u + j8, pm));
-      pm -= 8;
-    }
+    acc = addSquareColumn(acc, a, i8 - last, i8);
+    acc = addQuotientTimesModulus(acc, i8 - last, k8, i8, k8);
     const limb = v128.and(acc, mask);
     v128.store64_lane(r + i8 - k8, i32x4.shuffle(limb, limb, 0, 2, 0, 2), 0);
     acc = i64x2.shr_u(acc, LIMB_BITS);
@@ -211,6 +238,7 @@ export function expLanes(
   const entryBytes = (K << 3) as usize;
   toLane(LANE_MOD, p, L, K, 0);
   toLane(LANE_MOD, q, L, K, 1);
+  for (let t = 0; t < K; t++) store<u64>(LANE_MOD_REV + ((t << 3) as usize), load<u64>(LANE_MOD + (((K - 1 - t) << 3) as usize)));
   laneRSquared(rr, pRR, p, L, K);
   toLane(LANE_RR, rr, L, K, 0);
   laneRSquared(rr, qRR, q, L, K);

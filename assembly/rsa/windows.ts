@@ -59,6 +59,8 @@ export const TABLE: usize = memory.data(LANE * TABLE_SIZE, 16);
 /** Pair numbers of rsa/lanes.ts: the moduli, R^2, the base, the running power, the looked-up entry, and the
  * Montgomery quotient digits of the current product. */
 export const LANE_MOD: usize = memory.data(LANE, 16);
+/** The moduli pair with its limbs in reverse order (limb t = limb K-1-t of LANE_MOD). */
+export const LANE_MOD_REV: usize = memory.data(LANE, 16);
 export const LANE_RR: usize = memory.data(LANE, 16);
 export const LANE_BASE: usize = memory.data(LANE, 16);
 export const LANE_ACC: usize = memory.data(LANE, 16);
@@ -96,6 +98,7 @@ export function wipeSecrets(): void {
   memory.fill(T, 0, BIG);
   memory.fill(TABLE, 0, LANE * TABLE_SIZE);
   memory.fill(LANE_MOD, 0, LANE);
+  memory.fill(LANE_MOD_REV, 0, LANE);
   memory.fill(LANE_RR, 0, LANE);
   memory.fill(LANE_BASE, 0, LANE);
   memory.fill(LANE_ACC, 0, LANE);
