@@ -75,13 +75,14 @@ function fromLane(dst: usize, src: usize, K: i32, L: i32, lane: i32): void {
     pu += 8;
     pr += 8;
   }
+  let other = i64x2.splat(0); // a second sum: two independent chains of additions
   for (; pu < end; pu += 16, pr += 16) {
     const uu = v128.load(pu);
     const mm = v128.load(pr);
     acc = i64x2.add(acc, i64x2.extmul_low_i32x4_u(uu, mm));
-    acc = i64x2.add(acc, i64x2.extmul_high_i32x4_u(uu, mm));
+    other = i64x2.add(other, i64x2.extmul_high_i32x4_u(uu, mm));
   }
-  return acc;
+  return i64x2.add(acc, other);
 }
 
 /**
@@ -92,6 +93,7 @@ function fromLane(dst: usize, src: usize, K: i32, L: i32, lane: i32): void {
 // @ts-ignore: decorator
 @inline function addSquareColumn(acc: v128, a: usize, j0: usize, c8: usize): v128 {
   let cross = i64x2.splat(0);
+  let other = i64x2.splat(0);
   let pa = a + j0;
   let pb = a + c8 - j0;
   for (; pa + 16 < pb; pa += 16, pb -= 16) {
@@ -99,8 +101,9 @@ function fromLane(dst: usize, src: usize, K: i32, L: i32, lane: i32): void {
     const hi = v128.load(pb - 8);
     const swapped = i32x4.shuffle(hi, hi, 2, 3, 0, 1);
     cross = i64x2.add(cross, i64x2.extmul_low_i32x4_u(lo, swapped));
-    cross = i64x2.add(cross, i64x2.extmul_high_i32x4_u(lo, swapped));
+    other = i64x2.add(other, i64x2.extmul_high_i32x4_u(lo, swapped));
   }
+  cross = i64x2.add(cross, other);
   if (pa < pb) {
     cross = i64x2.add(cross, limbProduct(pa, pb));
     pa += 8;
@@ -124,12 +127,14 @@ function montMulLanes(r: usize, a: usize, b: usize, K: i32, minv: v128): void {
   let acc = i64x2.splat(0);
   // columns 0 .. K-1: sum a[j] b[i-j] + u[j] m[i-j], then choose u[i] so that the column vanishes mod 2^28
   for (let i8: usize = 0; i8 < k8; i8 += 8) {
+    // the column is summed apart from the carry: its products need not wait for the previous column
+    let column = i64x2.splat(0);
     let pb = b + i8;
     for (let j8: usize = 0; j8 <= i8; j8 += 8) {
-      acc = i64x2.add(acc, limbProduct(a + j8, pb));
+      column = i64x2.add(column, limbProduct(a + j8, pb));
       pb -= 8;
     }
-    acc = addQuotientTimesModulus(acc, 0, i8, i8, k8);
+    acc = i64x2.add(acc, addQuotientTimesModulus(column, 0, i8, i8, k8));
     let q = v128.and(i32x4.mul(acc, minv), mask);
     q = i32x4.shuffle(q, q, 0, 2, 0, 2);
     v128.store64_lane(u + i8, q, 0);
@@ -139,12 +144,13 @@ function montMulLanes(r: usize, a: usize, b: usize, K: i32, minv: v128): void {
   // columns K .. 2K-2: what is left of the products, one limb of the result per column
   const last = k8 - 8;
   for (let i8: usize = k8; i8 < k8 + last; i8 += 8) {
+    let column = i64x2.splat(0);
     let pb = b + last;
     for (let j8: usize = i8 - last; j8 < k8; j8 += 8) {
-      acc = i64x2.add(acc, limbProduct(a + j8, pb));
+      column = i64x2.add(column, limbProduct(a + j8, pb));
       pb -= 8;
     }
-    acc = addQuotientTimesModulus(acc, i8 - last, k8, i8, k8);
+    acc = i64x2.add(acc, addQuotientTimesModulus(column, i8 - last, k8, i8, k8));
     const limb = v128.and(acc, mask);
     v128.store64_lane(r + i8 - k8, i32x4.shuffle(limb, limb, 0, 2, 0, 2), 0);
     acc = i64x2.shr_u(acc, LIMB_BITS);
@@ -164,8 +170,8 @@ function montSquareLanes(r: usize, a: usize, K: i32, minv: v128): void {
   let acc = i64x2.splat(0);
   for (let i8: usize = 0; i8 < k8; i8 += 8) {
     // cross products of column i (pairs j < i - j), doubled, plus the square a[i/2]^2 for an even i (public)
-    acc = addSquareColumn(acc, a, 0, i8);
-    acc = addQuotientTimesModulus(acc, 0, i8, i8, k8);
+    const column = addSquareColumn(i64x2.splat(0), a, 0, i8);
+    acc = i64x2.add(acc, addQuotientTimesModulus(column, 0, i8, i8, k8));
     let q = v128.and(i32x4.mul(acc, minv), mask);
     q = i32x4.shuffle(q, q, 0, 2, 0, 2);
     v128.store64_lane(u + i8, q, 0);
@@ -174,8 +180,8 @@ function montSquareLanes(r: usize, a: usize, K: i32, minv: v128): void {
   }
   const last = k8 - 8;
   for (let i8: usize = k8; i8 < k8 + last; i8 += 8) {
-    acc = addSquareColumn(acc, a, i8 - last, i8);
-    acc = addQuotientTimesModulus(acc, i8 - last, k8, i8, k8);
+    const column = addSquareColumn(i64x2.splat(0), a, i8 - last, i8);
+    acc = i64x2.add(acc, addQuotientTimesModulus(column, i8 - last, k8, i8, k8));
     const limb = v128.and(acc, mask);
     v128.store64_lane(r + i8 - k8, i32x4.shuffle(limb, limb, 0, 2, 0, 2), 0);
     acc = i64x2.shr_u(acc, LIMB_BITS);
