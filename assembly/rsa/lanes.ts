@@ -76,11 +76,48 @@ function fromLane(dst: usize, src: usize, K: i32, L: i32, lane: i32): void {
     pr += 8;
   }
   let other = i64x2.splat(0); // a second sum: two independent chains of additions
-  for (; pu < end; pu += 16, pr += 16) {
+  if ((((j1 - j0) >> 4) & 1) != 0) { // then a count that is 2 mod 4 (public): one pair
     const uu = v128.load(pu);
     const mm = v128.load(pr);
     acc = i64x2.add(acc, i64x2.extmul_low_i32x4_u(uu, mm));
     other = i64x2.add(other, i64x2.extmul_high_i32x4_u(uu, mm));
+    pu += 16;
+    pr += 16;
+  }
+  for (; pu < end; pu += 32, pr += 32) {
+    const uu = v128.load(pu);
+    const mm = v128.load(pr);
+    const uu2 = v128.load(pu, 16);
+    const mm2 = v128.load(pr, 16);
+    acc = i64x2.add(acc, i64x2.extmul_low_i32x4_u(uu, mm));
+    other = i64x2.add(other, i64x2.extmul_high_i32x4_u(uu, mm));
+    acc = i64x2.add(acc, i64x2.extmul_low_i32x4_u(uu2, mm2));
+    other = i64x2.add(other, i64x2.extmul_high_i32x4_u(uu2, mm2));
+  }
+  return i64x2.add(acc, other);
+}
+
+/**
+ * acc + sum of a[j] b[c - j] over j = j0 .. j1 - 1 (both lanes): a[j], a[j+1] in one 16-byte load,
+ * b[c-j-1], b[c-j] in another with its halves swapped, two products per step.
+ */
+// @ts-ignore: decorator
+@inline function addProductColumn(acc: v128, a: usize, b: usize, j0: usize, j1: usize, c8: usize): v128 {
+  let pa = a + j0;
+  let pb = b + c8 - j0;
+  const end = a + j1;
+  if ((((j1 - j0) >> 3) & 1) != 0) { // an odd count (public): one single product first
+    acc = i64x2.add(acc, limbProduct(pa, pb));
+    pa += 8;
+    pb -= 8;
+  }
+  let other = i64x2.splat(0);
+  for (; pa < end; pa += 16, pb -= 16) {
+    const lo = v128.load(pa);
+    const hi = v128.load(pb - 8);
+    const swapped = i32x4.shuffle(hi, hi, 2, 3, 0, 1);
+    acc = i64x2.add(acc, i64x2.extmul_low_i32x4_u(lo, swapped));
+    other = i64x2.add(other, i64x2.extmul_high_i32x4_u(lo, swapped));
   }
   return i64x2.add(acc, other);
 }
@@ -128,12 +165,7 @@ function montMulLanes(r: usize, a: usize, b: usize, K: i32, minv: v128): void {
   // columns 0 .. K-1: sum a[j] b[i-j] + u[j] m[i-j], then choose u[i] so that the column vanishes mod 2^28
   for (let i8: usize = 0; i8 < k8; i8 += 8) {
     // the column is summed apart from the carry: its products need not wait for the previous column
-    let column = i64x2.splat(0);
-    let pb = b + i8;
-    for (let j8: usize = 0; j8 <= i8; j8 += 8) {
-      column = i64x2.add(column, limbProduct(a + j8, pb));
-      pb -= 8;
-    }
+    const column = addProductColumn(i64x2.splat(0), a, b, 0, i8 + 8, i8);
     acc = i64x2.add(acc, addQuotientTimesModulus(column, 0, i8, i8, k8));
     let q = v128.and(i32x4.mul(acc, minv), mask);
     q = i32x4.shuffle(q, q, 0, 2, 0, 2);
@@ -144,12 +176,7 @@ function montMulLanes(r: usize, a: usize, b: usize, K: i32, minv: v128): void {
   // columns K .. 2K-2: what is left of the products, one limb of the result per column
   const last = k8 - 8;
   for (let i8: usize = k8; i8 < k8 + last; i8 += 8) {
-    let column = i64x2.splat(0);
-    let pb = b + last;
-    for (let j8: usize = i8 - last; j8 < k8; j8 += 8) {
-      column = i64x2.add(column, limbProduct(a + j8, pb));
-      pb -= 8;
-    }
+    const column = addProductColumn(i64x2.splat(0), a, b, i8 - last, k8, i8);
     acc = i64x2.add(acc, addQuotientTimesModulus(column, i8 - last, k8, i8, k8));
     const limb = v128.and(acc, mask);
     v128.store64_lane(r + i8 - k8, i32x4.shuffle(limb, limb, 0, 2, 0, 2), 0);
