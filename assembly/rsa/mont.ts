@@ -2,7 +2,9 @@
  * Constant-time multi-precision arithmetic over little-endian arrays of 32-bit limbs, with 64-bit products:
  * Montgomery multiplication (CIOS, Koc, Acar and Kaliski 1996, "Analyzing and comparing Montgomery
  * multiplication algorithms", §4), Montgomery reduction of a double-length number, and the masked helpers the
- * private operation is built from.
+ * private operation is built from. The two CRT exponentiations, where nearly all the time goes, use the faster
+ * two-lane arithmetic of lanes.ts instead; this file serves the operations mod n (blinding, the check against
+ * the public key, the public operation) and the CRT recombination.
  *
  * Every loop runs a number of times fixed by the limb count `L` (public: the size of the key), every memory
  * address depends only on `L` and on loop counters, and every data-dependent choice is a mask (`-bit`), never a

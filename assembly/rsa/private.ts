@@ -10,15 +10,20 @@
  * recombined: Fermat, with the same constant-time exponentiation) or the previous pair squared (A^2, AI^2),
  * as OpenSSL's BN_BLINDING_update does between regenerations; JS decides which, by a public call count.
  *
+ * Speed: the two CRT exponentiations run at once, mod p in one SIMD lane and mod q in the other, over 28-bit
+ * limbs with lazy carries (rsa/lanes.ts); the operations mod n (blinding, the check) use rsa/mont.ts.
+ *
  * Constant time: the exponent windows are read at public bit positions and used only as a masked index into a
  * window table that is read in full for every lookup; every loop bound is a limb count; no branch depends on
  * the key, the blinded values or the result except the final fault verdict (which only a fault makes false).
  * How it was checked: in build/rsa.release.wat every `if`/`br_if`/`select` of rsaPrivate and of the functions
- * it calls (inlined or not: montMul, montReduce, finalSubtract, modSub, crt, windowExp with lookup and
- * windowAt, powPublic) was listed and read: each is a loop bound over limb or window counters, the public
- * `limb + 1 < L` of windowAt, `e`'s bits in powPublic, the size checks, `c < n`, `newPair`, or the final
- * status select; every load and store address is a window base plus counters. `npm run bench:rsa -- --ct`
- * measures the result (README, Security notes).
+ * it calls (inlined or not: montMul, montReduce, finalSubtract, modSub, crt, expLanes with windowAt, toLane,
+ * fromLane, laneRSquared, lookupLanes, montMulLanes, montSquareLanes, powPublic) was listed and read: each is
+ * a loop bound over limb, column or window counters, a comparison of two table or limb pointers that move by
+ * public steps (the square's `pa < pb`, `pa == pb`), the parity of a public limb count, the public
+ * `limb + 1 < L` of windowAt and `k + s < K` of fromLane, `e`'s bits in powPublic, the size checks, `c < n`,
+ * `newPair`, or the final status select; every load and store address is a window base plus counters.
+ * `npm run bench:rsa -- --ct` measures the result (README, Security notes).
  * @module
  */
 import { expLanes } from './lanes';
