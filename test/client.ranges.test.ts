@@ -1,5 +1,5 @@
 /**
- * Ranged reads through CryptoClient over real HTTP (real `ali-oss` against the OSS stand-in), FORMATS.md §4, §8:
+ * Ranged reads through CryptoClient over real HTTP (real `ali-oss` against the OSS stand-in), docs/FORMAT.md §4, §8:
  * every Range form (`a-b`, `a-`, `-n`, unaligned starts, across multipart part boundaries, an end past the end,
  * a suffix longer than the object) on a single-PUT object and on a real multipart object, through `get` to memory,
  * `get` to a file and `getStream`, on the default (WASM) and native engines. The request always carries the
@@ -15,7 +15,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { aesCtrXor, type CtrBackend } from '../bindings/cipher/aes-ctr.js';
 import { nativeBackend } from '../bindings/cipher/native.js';
-import type { ClientKeyRing } from '../bindings/client/context.js';
+import type { ClientKeyRing } from '../bindings/transfer/context.js';
 import { CryptoClient } from '../bindings/client/crypto-client.js';
 import { metaFromEnvelope } from '../bindings/envelope/codec.js';
 import { OssCryptoError } from '../bindings/errors.js';

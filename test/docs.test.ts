@@ -2,7 +2,7 @@
  * Documentation checks: README.md and the TSDoc of the public API must agree with the code, so neither can drift.
  *
  * - TSDoc: every symbol exported from bindings/index.ts and bindings/core.ts, resolved through its re-exports to
- *   its declaration with the TypeScript compiler API, has a doc comment with a non-empty `@example` (STYLE.md §I).
+ *   its declaration with the TypeScript compiler API, has a doc comment with a non-empty `@example` (docs/ARCHITECTURE.md §10).
  *   A self-test on a small in-memory program shows that the check flags an undocumented export.
  * - README commands: the quickstart's first two commands are `npm install && npm run demo` and `npm test`; every
  *   `npm run X` names a package.json script; every `oss-crypto` command line uses only commands and flags that

@@ -1,5 +1,5 @@
 /**
- * Proof that test/support/oss-server.ts behaves as OSS does for the real `ali-oss` client (FORMATS.md §5, §6,
+ * Proof that test/support/oss-server.ts behaves as OSS does for the real `ali-oss` client (docs/FORMAT.md §5, §6,
  * §8): every operation is driven through `new OSS({ endpoint: 'http://127.0.0.1:PORT', ... })` (or, for what
  * ali-oss cannot send, through raw HTTP), and the answers are checked against what this test computes itself:
  * MD5 ETags, CRC-64 via bindings/integrity/crc64.ts, byte slices.

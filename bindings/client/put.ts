@@ -1,6 +1,6 @@
 /**
  * Encrypted single-request uploads: ali-oss `put(name, file, options)` and `putStream(name, stream, options)`
- * (FORMATS.md §1, §2). One fresh content key per object from the key ring; the body is AES-256-CTR from
+ * (docs/FORMAT.md §1, §2). One fresh content key per object from the key ring; the body is AES-256-CTR from
  * offset 0; the V2 headers go through ali-oss's `meta`, merged with the caller's own (which may not name
  * encryption metadata).
  *
@@ -32,10 +32,13 @@ import { metaFromEnvelope, type Envelope } from '../envelope/codec.js';
 import { CEK_ALG, ENVELOPE_HEADERS } from '../envelope/headers.js';
 import { IntegrityError, UnsupportedOperationError } from '../errors.js';
 import type { ContentKey } from '../keys/types.js';
-import type { ClientContext } from './context.js';
-import { copyOptions, md5Bytes, refuseEncryptionMetaOverride, signalOf } from './object.js';
+import { commitmentMeta } from '../transfer/commitment-policy.js';
+import type { ClientContext } from '../transfer/context.js';
+import { md5Bytes, refuseEncryptionMetaOverride } from '../transfer/metadata.js';
+import { copyOptions, signalOf } from '../transfer/request-options.js';
+import { describe } from '../util/describe.js';
+import { withRetry } from '../util/retry.js';
 import { REFUSED_REASONS, refuse } from './refused.js';
-import { withRetry } from './retry.js';
 
 /**
  * Options of {@link put} / {@link putStream}: ali-oss's, plus the ones this client adds.
@@ -156,7 +159,7 @@ async function putBytes(ctx: ClientContext, name: string, data: Uint8Array, opts
   const created = await ctx.keyring.createContentKey();
   try {
     const body = aesCtrXor(created.content.key, created.content.iv, data, 0, { backend: ctx.backend });
-    const meta = envelopeMeta(opts, created.wrapped, data.length, md5Text);
+    const meta = await envelopeMeta(ctx, opts, created.content, created.wrapped, data.length, md5Text);
     // ali-oss adds a Content-MD5 of this (cipher) body itself, so OSS checks the transfer.
     const buffer = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
     return await retryPut(
@@ -165,7 +168,7 @@ async function putBytes(ctx: ClientContext, name: string, data: Uint8Array, opts
       data.length,
       (sent) => {
         sent.push(created.wrapped.wrappedKey);
-        return ctx.oss.put(name, buffer, { ...opts, headers: { ...opts.headers }, meta });
+        return ctx.store.putObject(name, buffer, { ...opts, headers: { ...opts.headers }, meta });
       },
       signal,
     );
@@ -192,7 +195,7 @@ async function putPath(ctx: ClientContext, name: string, path: string, opts: Rec
       // A fresh key per attempt: if the file changed between attempts, two plaintexts never share a keystream.
       const created = await ctx.keyring.createContentKey();
       sent.push(created.wrapped.wrappedKey);
-      const meta = envelopeMeta(opts, created.wrapped, size, md5Text);
+      const meta = await envelopeMeta(ctx, opts, created.content, created.wrapped, size, md5Text);
       const encrypt = new EncryptStream(ctx, created.content, size, expectedMd5, name, `file ${JSON.stringify(path)}`);
       const source = createReadStream(path);
       return send(ctx, name, source, encrypt, { ...opts, headers: { ...opts.headers }, meta, mime, contentLength: size }, signal);
@@ -226,7 +229,7 @@ async function retryPut(
     if (sent.length < 2 || e?.status !== 409 || e.code !== 'FileAlreadyExists') throw err;
     let found: any;
     try {
-      found = await withRetry(() => ctx.oss.head(name), ctx.retry, { signal });
+      found = await withRetry(() => ctx.store.headObject(name, {}), ctx.retry, { signal });
     } catch {
       throw err;
     }
@@ -235,8 +238,7 @@ async function retryPut(
     // The last attempt was refused, so only the earlier ones can have stored anything.
     const earlier = sent.slice(0, -1);
     if (typeof stored !== 'string' || !earlier.includes(stored) || Number(headers['content-length']) !== size) throw err;
-    const oss = ctx.oss as { _objectUrl?: (n: string) => string };
-    return { name, url: typeof oss._objectUrl === 'function' ? oss._objectUrl(name) : undefined, res: found.res };
+    return { name, url: ctx.store.objectUrl(name), res: found.res };
   }
 }
 
@@ -257,7 +259,7 @@ async function putReadable(ctx: ClientContext, name: string, source: Readable, o
   }
   signal?.throwIfAborted();
   const created = await ctx.keyring.createContentKey();
-  const meta = envelopeMeta(opts, created.wrapped, size, md5 instanceof Uint8Array ? Buffer.from(md5).toString('base64') : undefined);
+  const meta = await envelopeMeta(ctx, opts, created.content, created.wrapped, size, md5 instanceof Uint8Array ? Buffer.from(md5).toString('base64') : undefined);
   const encrypt = new EncryptStream(ctx, created.content, size, md5 instanceof Uint8Array ? md5 : undefined, name, 'the stream');
   const sendOpts: Record<string, any> = { ...opts, headers: { ...opts.headers }, meta };
   if (size === undefined) delete sendOpts.contentLength;
@@ -281,7 +283,7 @@ async function send(
   source.pipe(encrypt);
   try {
     if (signal?.aborted) throw signal.reason;
-    return await ctx.oss.putStream(name, encrypt, opts);
+    return await ctx.store.putObjectStream(name, encrypt, opts);
   } catch (err) {
     if (encrypt.failure !== undefined && encrypt.failure !== err) {
       if (encrypt.failure instanceof IntegrityError) {
@@ -382,7 +384,7 @@ class EncryptStream extends Transform {
   }
 }
 
-function envelopeMeta(opts: Record<string, any>, wrapped: Envelope['wrapped'], length: number | undefined, md5Base64: string | undefined) {
+async function envelopeMeta(ctx: ClientContext, opts: Record<string, any>, content: ContentKey, wrapped: Envelope['wrapped'], length: number | undefined, md5Base64: string | undefined) {
   const env: Envelope = {
     format: 'v2',
     cekAlg: CEK_ALG.ctr,
@@ -390,7 +392,7 @@ function envelopeMeta(opts: Record<string, any>, wrapped: Envelope['wrapped'], l
     ...(length !== undefined ? { unencryptedContentLength: length } : {}),
     ...(md5Base64 !== undefined ? { unencryptedContentMd5: md5Base64 } : {}),
   };
-  return { ...((opts.meta as Record<string, unknown>) ?? {}), ...metaFromEnvelope(env) };
+  return { ...((opts.meta as Record<string, unknown>) ?? {}), ...metaFromEnvelope(env), ...(await commitmentMeta(ctx.commitment, content, env)) };
 }
 
 function parseClaimedMd5(where: string, text: string): Uint8Array {
@@ -404,7 +406,7 @@ function parseClaimedMd5(where: string, text: string): Uint8Array {
 function md5Mismatch(name: string, claimed: Uint8Array, actual: Uint8Array, what: string): IntegrityError {
   return new IntegrityError(
     'INTEGRITY_MD5',
-    `put ${JSON.stringify(name)}: the MD5 of ${what} is ${Buffer.from(actual).toString('hex')}, but the caller gave ` +
+    `put ${JSON.stringify(name)}: the MD5 of ${what} differs from the one the caller gave, ` +
       `${Buffer.from(claimed).toString('hex')} (contentMd5 / Content-MD5); nothing was stored`,
   );
 }
@@ -430,11 +432,4 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 function isReadable(value: unknown): value is Readable {
   return value instanceof Readable || (value !== null && typeof value === 'object' && typeof (value as Readable).pipe === 'function' && typeof (value as Readable).on === 'function');
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'Array';
-  if (typeof value === 'object') return (value as object).constructor?.name ?? 'object';
-  return typeof value;
 }

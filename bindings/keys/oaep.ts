@@ -1,7 +1,7 @@
 /**
  * RSAES-OAEP encoding and decoding with SHA-1, MGF1-SHA-1 and an empty label (RFC 8017 §7.1.1 step 2,
  * §7.1.2 step 3), the padding of `RSA/NONE/OAEPWithSHA-1AndMGF1Padding` wrapped keys and of V1 `rsa` objects
- * (FORMATS.md §2.1, §3). Pure byte code for the WebAssembly engine (rsa-wasm.ts): the core does `c^d mod n`,
+ * (docs/FORMAT.md §2.1, §3). Pure byte code for the WebAssembly engine (rsa-wasm.ts): the core does `c^d mod n`,
  * this file builds and checks the block `EM = 00 || maskedSeed || maskedDB`.
  *
  * Decoding is written like pkcs1.ts's unpadding: every byte of the block is read, the `01` separator is found

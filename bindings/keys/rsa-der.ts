@@ -7,7 +7,7 @@
  * Deliberately not here: PEM and encrypted keys (rsa.ts parses those once, with node-forge, and hands engines DER).
  * @module
  */
-import { OssCryptoError } from '../errors.js';
+import { KeyInvalidError } from '../errors.js';
 import type { RsaPrivateComponents } from '../wasm/rsa.js';
 
 /** The rsaEncryption algorithm identifier, 1.2.840.113549.1.1.1, as DER content bytes. */
@@ -21,7 +21,7 @@ const OID = 0x06;
 
 /**
  * The modulus and public exponent of an RSA SubjectPublicKeyInfo.
- * @throws {OssCryptoError} `KEY_INVALID` when the DER is not an RSA SubjectPublicKeyInfo
+ * @throws {KeyInvalidError} `KEY_INVALID` when the DER is not an RSA SubjectPublicKeyInfo
  * @example
  *   const { n, e } = readRsaSpki(spkiDer);
  */
@@ -37,7 +37,7 @@ export function readRsaSpki(der: Uint8Array): { n: Uint8Array; e: Uint8Array } {
 
 /**
  * The CRT components of an RSA PKCS#8 PrivateKeyInfo (two-prime keys only).
- * @throws {OssCryptoError} `KEY_INVALID` when the DER is not an unencrypted two-prime RSA PrivateKeyInfo
+ * @throws {KeyInvalidError} `KEY_INVALID` when the DER is not an unencrypted two-prime RSA PrivateKeyInfo
  * @example
  *   const key = readRsaPkcs8(pkcs8Der); // { n, e, p, q, dP, dQ, qInv }
  */
@@ -111,6 +111,6 @@ function integer(der: Uint8Array, tlv: Tlv | undefined, name: string): Uint8Arra
   return der.subarray(t.start, t.end);
 }
 
-function invalid(name: string): OssCryptoError {
-  return new OssCryptoError('KEY_INVALID', `"${name}" is not a DER-encoded RSA ${name === 'publicKey' ? 'SubjectPublicKeyInfo' : 'PKCS#8 PrivateKeyInfo'}`);
+function invalid(name: string): KeyInvalidError {
+  return new KeyInvalidError('KEY_INVALID', `"${name}" is not a DER-encoded RSA ${name === 'publicKey' ? 'SubjectPublicKeyInfo' : 'PKCS#8 PrivateKeyInfo'}`);
 }

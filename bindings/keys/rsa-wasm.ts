@@ -1,6 +1,6 @@
 /**
  * The WebAssembly {@link RsaEngine}: RSA arithmetic in the constant-time core of assembly/rsa.ts, for every
- * runtime (FORMATS.md §2.1, §3). Private operations are CRT exponentiations with fixed windows read through
+ * runtime (docs/FORMAT.md §2.1, §3). Private operations are CRT exponentiations with fixed windows read through
  * masks, base-blinded and checked against the public key before release (bindings/wasm/rsa.ts says how);
  * PKCS#1 v1.5 blocks are built and checked by pkcs1.ts, OAEP-SHA1 blocks by oaep.ts, both with masks.
  *
@@ -16,9 +16,9 @@ import { KeyUnwrapError } from '../errors.js';
 import { WasmRsaPrivateKey, WasmRsaPublicKey } from '../wasm/rsa.js';
 import { oaepDecode, oaepEncode } from './oaep.js';
 import { pkcs1v15Pad } from './pkcs1.js';
-import { randomBytes } from './random.js';
+import { randomBytes } from '../util/random.js';
 import { readRsaPkcs8, readRsaSpki } from './rsa-der.js';
-import type { RsaEngine, RsaPrivateKeyOps, RsaPublicKeyOps } from './rsa.js';
+import type { RsaEngine, RsaPrivateKeyOps, RsaPublicKeyOps } from './rsa-engine.js';
 
 /**
  * RSA in WebAssembly: raw RSA for PKCS#1 v1.5 unwrapping, OAEP-SHA1, and both public encryptions.

@@ -19,7 +19,7 @@
  * Deliberately not here: key parsing (keys/rsa-der.ts) and padding (keys/pkcs1.ts, keys/oaep.ts).
  * @module
  */
-import { KeyUnwrapError, OssCryptoError, WasmCoreError } from '../errors.js';
+import { KeyInvalidError, KeyUnwrapError, WasmCoreError } from '../errors.js';
 import { RSA_WASM_BASE64 } from './rsa.wasm.js';
 
 /** Operations between two new blinding pairs (the pair is squared in between), as OpenSSL's BN_BLINDING_COUNTER. */
@@ -72,7 +72,7 @@ export class WasmRsaPublicKey {
   /**
    * @param n the modulus, big-endian
    * @param e the public exponent, big-endian (odd, 3 to 2^32 - 1)
-   * @throws {OssCryptoError} `KEY_INVALID` when n is even or too large for the core, or e is not supported
+   * @throws {KeyInvalidError} `KEY_INVALID` when n is even or too large for the core, or e is not supported
    */
   constructor(n: Uint8Array, e: Uint8Array) {
     const c = getCore();
@@ -81,11 +81,11 @@ export class WasmRsaPublicKey {
     this.#nLimbs = roundUp4(Math.ceil(nTrim.length / 4));
     this.#e = exponent(e);
     if (this.#nLimbs > c.maxLimbs || nTrim.length < 2 || (nTrim[nTrim.length - 1] & 1) === 0) {
-      throw new OssCryptoError('KEY_INVALID', `the RSA modulus is not supported by the WebAssembly core (${nTrim.length} bytes)`);
+      throw new KeyInvalidError('KEY_INVALID', `the RSA modulus is not supported by the WebAssembly core (${nTrim.length} bytes)`);
     }
     this.#n = toLimbs(nTrim, this.#nLimbs);
     c.window('N', this.#nLimbs).set(this.#n);
-    if (c.exports.rsaPrepare(this.#nLimbs, 0) !== 0) throw new OssCryptoError('KEY_INVALID', 'the RSA modulus is not supported by the WebAssembly core');
+    if (c.exports.rsaPrepare(this.#nLimbs, 0) !== 0) throw new KeyInvalidError('KEY_INVALID', 'the RSA modulus is not supported by the WebAssembly core');
     this.#nRR = c.window('N_RR', this.#nLimbs).slice();
     c.wipe();
   }
@@ -133,7 +133,7 @@ export class WasmRsaPrivateKey {
    * @param key the components (copied)
    * @param options `refreshEvery`: operations per new blinding pair (default {@link BLINDING_REFRESH});
    *   `random`: fills its argument with CSPRNG bytes (default `crypto.getRandomValues`)
-   * @throws {OssCryptoError} `KEY_INVALID` when a component does not fit the core or the components do not
+   * @throws {KeyInvalidError} `KEY_INVALID` when a component does not fit the core or the components do not
    *   make one key (checked by a first private operation)
    */
   constructor(key: RsaPrivateComponents, options: { refreshEvery?: number; random?: (bytes: Uint8Array) => unknown } = {}) {
@@ -159,7 +159,7 @@ export class WasmRsaPrivateKey {
       [key.dP, key.dQ, key.qInv].every((x) => trim(x).length <= half);
     // Oddness is public (every RSA prime but 2 is odd), so checking it reveals nothing.
     if (!fits || (n[n.length - 1] & p[p.length - 1] & q[q.length - 1] & 1) === 0) {
-      throw new OssCryptoError('KEY_INVALID', 'the RSA private key is not supported by the WebAssembly core');
+      throw new KeyInvalidError('KEY_INVALID', 'the RSA private key is not supported by the WebAssembly core');
     }
     this.#windows = {
       N: toLimbs(n, this.#nLimbs),
@@ -173,7 +173,7 @@ export class WasmRsaPrivateKey {
     c.window('P', this.#halfLimbs).set(this.#windows.P);
     c.window('Q', this.#halfLimbs).set(this.#windows.Q);
     if (c.exports.rsaPrepare(this.#nLimbs, this.#halfLimbs) !== 0) {
-      throw new OssCryptoError('KEY_INVALID', 'the RSA private key is not supported by the WebAssembly core');
+      throw new KeyInvalidError('KEY_INVALID', 'the RSA private key is not supported by the WebAssembly core');
     }
     this.#windows.N_RR = c.window('N_RR', this.#nLimbs).slice();
     this.#windows.P_RR = c.window('P_RR', this.#halfLimbs).slice();
@@ -186,7 +186,7 @@ export class WasmRsaPrivateKey {
       this.apply(probe).fill(0);
     } catch (err) {
       this.dispose();
-      throw new OssCryptoError('KEY_INVALID', 'the RSA private key components are inconsistent (n, e, p, q, dP, dQ, qInv)', {
+      throw new KeyInvalidError('KEY_INVALID', 'the RSA private key components are inconsistent (n, e, p, q, dP, dQ, qInv)', {
         cause: new Error(err instanceof Error ? err.message : String(err)),
       });
     }
@@ -359,7 +359,7 @@ function exponent(e: Uint8Array): number {
   let value = 0;
   for (const b of t) value = value * 256 + b;
   if (t.length > 4 || value < 3 || value % 2 === 0) {
-    throw new OssCryptoError('KEY_INVALID', 'the RSA public exponent is not supported by the WebAssembly core (odd, 3 to 2^32 - 1)');
+    throw new KeyInvalidError('KEY_INVALID', 'the RSA public exponent is not supported by the WebAssembly core (odd, 3 to 2^32 - 1)');
   }
   return value;
 }

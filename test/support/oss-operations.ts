@@ -1,7 +1,7 @@
 /**
  * The OSS operations of the stand-in (test/support/oss-server.ts), one handler per request kind: they read the
  * request through an {@link Exchange}, apply OSS's rules through the {@link OssStore}, and answer with the
- * headers and XML that OSS (and therefore ali-oss) uses. FORMATS.md §5, §6, §8.
+ * headers and XML that OSS (and therefore ali-oss) uses. docs/FORMAT.md §5, §6, §8.
  * @module
  */
 import type { IncomingMessage } from 'node:http';
@@ -459,7 +459,7 @@ function checkPartNumber(ex: Exchange): number {
   return n;
 }
 
-/** OSS refuses an UploadPart whose client-side-encryption headers disagree with the upload's (FORMATS.md §5). */
+/** OSS refuses an UploadPart whose client-side-encryption headers disagree with the upload's (docs/FORMAT.md §5). */
 function checkPartCse(ex: Exchange, upload: Upload): void {
   for (const [meta] of CSE_LISTPARTS_FIELDS) {
     const sent = ex.header(`x-oss-meta-${meta}`);

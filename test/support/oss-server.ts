@@ -1,6 +1,6 @@
 /**
  * A loopback OSS-compatible stand-in that the real `ali-oss` client (Node and browser builds) works against,
- * for tests, benchmarks and the demo. Implements what FORMATS.md §5, §6 and §8 say OSS does.
+ * for tests, benchmarks and the demo. Implements what docs/FORMAT.md §5, §6 and §8 say OSS does.
  *
  * Start one per test file and close it in `after`:
  *
