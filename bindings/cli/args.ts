@@ -305,6 +305,7 @@ function parseKeys(
   const matdescText = one('matdesc');
   const matdesc = matdescText === undefined ? undefined : parseMatdesc('--matdesc', matdescText);
   const rsaPadding = oneOf('--rsa-padding', one('rsa-padding') ?? 'pkcs1', ['pkcs1', 'oaep'] as const);
+  const rsaEngine = oneOf('--rsa-engine', one('rsa-engine') ?? 'node', ['node', 'wasm', 'forge'] as const);
   const plaintext = oneOf('--plaintext', one('plaintext') ?? 'reject', ['reject', 'allow'] as const);
 
   const kmsFlagGiven = [...flags.keys()].some((n) => n.startsWith('kms-'));
@@ -348,6 +349,7 @@ function parseKeys(
     rsaPublicKeyFile,
     rsaPrivateKeyFile,
     rsaPadding,
+    rsaEngine,
     kms,
     matdesc,
     materials,

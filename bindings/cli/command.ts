@@ -48,6 +48,8 @@ export interface KeySettings {
   readonly rsaPublicKeyFile?: string;
   readonly rsaPrivateKeyFile?: string;
   readonly rsaPadding: 'pkcs1' | 'oaep';
+  /** The RSA engine of every RSA key: node (default), wasm or forge. */
+  readonly rsaEngine: 'node' | 'wasm' | 'forge';
   /** Present when any `--kms-*` flag or a `kms:` material was given. */
   readonly kms?: KmsSettings;
   readonly matdesc?: Readonly<Record<string, string>>;

@@ -41,6 +41,7 @@ export const FLAGS: Readonly<Record<string, FlagSpec>> = {
   'rsa-public-key': { value: true, commands: REMOTE_COMMANDS },
   'rsa-private-key': { value: true, commands: REMOTE_COMMANDS },
   'rsa-padding': { value: true, commands: REMOTE_COMMANDS },
+  'rsa-engine': { value: true, commands: REMOTE_COMMANDS },
   'kms-key-id': { value: true, commands: REMOTE_COMMANDS },
   'kms-region': { value: true, commands: REMOTE_COMMANDS },
   'kms-endpoint': { value: true, commands: REMOTE_COMMANDS },
