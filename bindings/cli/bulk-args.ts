@@ -2,14 +2,15 @@
  * Parses the bulk commands, `oss-crypto encrypt-existing oss://BUCKET/PREFIX` and `oss-crypto verify
  * oss://BUCKET/PREFIX`, with their flags: `--parallel N` (objects in flight), `--dry-run`, `--job FILE`,
  * `--report FILE`, `--shard I/N`, and for encrypt-existing `--part-size` / `--multipart-threshold`; the connection
- * and key flags are the other commands' (args.ts parses them). The flags themselves are declared in args.ts's
- * table, which the README check reads.
+ * and key flags are the other commands' (args.ts parses them). The flags themselves are declared in flags.ts's
+ * table, which the README check reads; args.ts scans and checks them first.
  *
  * Pure, like args.ts. Deliberately not here: running the job (bulk-run.ts).
  * @module
  */
 import { parseShard } from '../jobs/shard.js';
-import { CliUsageError, parseConnection, parseInteger, parseKeys, parseSize } from './args.js';
+import { parseConnection, parseInteger, parseKeys, parseSize } from './args.js';
+import { CliUsageError } from './usage-error.js';
 import type { BulkCommand } from './command.js';
 
 /** Objects in flight when `--parallel` is not given. */
