@@ -44,8 +44,20 @@ export interface MultipartUploadOptions {
   checkpoint?: UploadCheckpoint | string;
   /** Cancels the upload; see the module comment. */
   signal?: AbortSignal;
-  /** The size of a stream source, when known (ali-oss `putStream`'s option name). */
+  /**
+   * The size of a stream source, when known (ali-oss `putStream`'s option name). A stream that turns out shorter or
+   * longer fails with `INTEGRITY_LENGTH` before Complete, and the multipart upload is aborted (a stream cannot be
+   * resumed; nothing of it is kept or completed).
+   */
   contentLength?: number;
+  /**
+   * A stream without `contentLength` is read to its end before Initiate, because OSS needs the exact size of an
+   * encrypted multipart upload up front: within one part it stays in memory; a longer one is encrypted and its
+   * ciphertext (never the plaintext) spooled to a temporary file (mode 0600, in a fresh directory, removed
+   * afterwards) under this directory (default: the system's temporary directory). `false`, or a runtime without a
+   * file system, refuses such a stream with `OPERATION_UNSUPPORTED`: pass `contentLength`.
+   */
+  spool?: string | false;
   /** Abort the multipart upload when it fails (default false: keep it for resuming). Cancelling never aborts. */
   abortOnError?: boolean;
   /** ali-oss: user metadata (names without `x-oss-meta-`); encryption metadata names are refused. */

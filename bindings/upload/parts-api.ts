@@ -30,9 +30,9 @@ import { refuseEncryptionMetaOverride } from '../transfer/metadata.js';
 import { copyOptions, signalOf } from '../transfer/request-options.js';
 import { describe, describeValue } from '../util/describe.js';
 import { withRetry } from '../util/retry.js';
-import { createMultipartCryptoContext, planOf, wrappedKeyFields, type MultipartCryptoContext, type UploadedPart } from './checkpoint.js';
+import { createMultipartCryptoContext, planOf, wrappedKeyFields, wrappedKeyOf, type MultipartCryptoContext, type UploadedPart } from './checkpoint.js';
 import { contentKeyOf, contextOf, rememberContentKey } from './context-cache.js';
-import { initiate, sendPart, type UploadPartResult } from './part-requests.js';
+import { initiate, sendPart, uploadEnvelopeHeaders, type UploadPartResult } from './part-requests.js';
 import { checkPart, choosePartSize, planParts, type PartPlan } from './plan.js';
 
 export type { MultipartCryptoContext, UploadedPart } from './checkpoint.js';
@@ -159,7 +159,7 @@ export async function initMultipartUpload(
     ...wrappedKeyFields(wrapped),
   });
   // This process drew the key: no unwrap is ever needed for this context here.
-  rememberContentKey(context, ctx.keyring, content);
+  rememberContentKey(context, ctx.keyring, content!);
   return { res: result.res, bucket: result.bucket, name: result.name ?? name, uploadId: result.uploadId, context };
 }
 
@@ -203,7 +203,8 @@ export async function uploadPart(
   const content = await contentKeyOf(ctx, context);
   const signal = signalOf(options);
   const opts = copyOptions(options);
-  return sendPart(ctx, name, uploadId, partNo, opts, signal, () => aesCtrXor(content.key, content.iv, data, part.start, { backend: ctx.backend }));
+  const headers = uploadEnvelopeHeaders(wrappedKeyOf(c), c);
+  return sendPart(ctx, name, uploadId, partNo, opts, headers, signal, () => aesCtrXor(content.key, content.iv, data, part.start, { backend: ctx.backend }));
 }
 
 /**
