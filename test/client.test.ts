@@ -363,11 +363,63 @@ copies('copy from another bucket (REPLACE) heads the source there; putMeta keeps
   const head = env.oss.log.filter((e) => e.kind === 'head').at(-1)!;
   assert.is(head.bucket, 'other-bkt');
   assert.ok((await c.get('c/cross')).content!.equals(data));
-  await c.putMeta('c/cross', { tag: 'x' });
+  // OSS forbids changing an encrypted object's metadata in place (0005-00000421): putMeta needs { rewrite: true },
+  // which writes the object again from its ciphertext.
+  await c.putMeta('c/cross', { tag: 'x' }, { rewrite: true });
   const meta = env.oss.getObject(BUCKET, 'c/cross')!.meta;
   assert.is(meta.tag, 'x');
   assert.is(meta.from, undefined);
   assert.ok((await c.get('c/cross')).content!.equals(data));
+});
+
+copies('putMeta and REPLACE copy onto the same key of an encrypted object: refused (0005-00000421) after one HEAD; rewrite: true rewrites the ciphertext', async () => {
+  const c = client();
+  const data = Buffer.from(pseudoRandomBytes(3 * 100 * 1024 + 17, 16));
+  await c.put('c/same', data, { meta: { owner: 'a' }, headers: { 'Content-Type': 'text/csv' } });
+  const before = env.oss.getObject(BUCKET, 'c/same')!;
+  let mark = env.oss.log.length;
+  await rejects(c.putMeta('c/same', { owner: 'b' }), isCode(UnsupportedOperationError, 'OPERATION_UNSUPPORTED', /0005-00000421.*rewrite: true/));
+  await rejects(c.copy('c/same', 'c/same', { meta: { owner: 'b' } }), isCode(UnsupportedOperationError, 'OPERATION_UNSUPPORTED', /0005-00000421/));
+  await rejects(c.copy('c/same', 'c/same', { headers: { 'Content-Type': 'text/plain' } }), isCode(UnsupportedOperationError, 'OPERATION_UNSUPPORTED'));
+  assert.equal(requestsSince(mark).map((e) => e.kind), ['head', 'head', 'head'], 'nothing but the HEADs that found it encrypted');
+  assert.is(env.oss.getObject(BUCKET, 'c/same')!.etag, before.etag);
+
+  // The rewrite: same ciphertext, same wrapped key, new user metadata, in parts of 100 KiB (bounded memory).
+  const c2 = new CryptoClient(env.oss.client(BUCKET) as any, { material: materials[0].make(), partSize: 100 * 1024, parallel: 2 });
+  mark = env.oss.log.length;
+  await c2.putMeta('c/same', { owner: 'b' }, { rewrite: true });
+  const kinds = requestsSince(mark).map((e) => e.kind);
+  assert.equal(kinds.filter((k) => k !== 'get' && k !== 'uploadPart'), ['head', 'head', 'initiate', 'complete']);
+  assert.is(kinds.filter((k) => k === 'uploadPart').length, 4);
+  assert.is(kinds.filter((k) => k === 'get').length, 4, 'one ranged GET per part');
+  const after = env.oss.getObject(BUCKET, 'c/same')!;
+  assert.ok(after.body!.equals(before.body!), 'the same ciphertext, byte for byte');
+  assert.is(after.meta.owner, 'b');
+  assert.is(after.contentType, 'text/csv', 'content headers kept');
+  for (const k of ['key', 'start', 'cek-alg', 'wrap-alg', 'matdesc', 'unencrypted-content-length']) {
+    assert.is(after.meta[`client-side-encryption-${k}`], before.meta[`client-side-encryption-${k}`], k);
+  }
+  assert.is(after.meta['client-side-encryption-data-size'], String(data.length));
+  assert.is(after.meta['client-side-encryption-part-size'], String(100 * 1024));
+  assert.ok((await c.get('c/same')).content!.equals(data));
+  for (const e of requestsSince(mark).filter((x) => x.kind === 'uploadPart')) {
+    assert.is(e.headers['x-oss-meta-client-side-encryption-key'], before.meta['client-side-encryption-key'], 'parts carry the V2 headers');
+  }
+
+  // A source that changes during the rewrite fails it (ranged GETs on the source's ETag), the object is the newer
+  // one, and the rewrite's upload is aborted.
+  const uploads = env.oss.uploads(BUCKET).length;
+  env.oss.inject({ kind: 'initiate', key: 'c/same', times: 1, delayMs: 1000 });
+  const raceMark = env.oss.log.length;
+  const racing = c2.putMeta('c/same', { owner: 'c' }, { rewrite: true }).then(() => undefined, (e) => e);
+  // Both HEADs (the copy's, the rewrite's) are in: the rewrite holds the old ETag and waits on its delayed Initiate.
+  for (let i = 0; i < 200 && requestsSince(raceMark).filter((e) => e.kind === 'head').length < 2; i++) await new Promise((r) => setTimeout(r, 5));
+  await c.put('c/same', Buffer.from('replaced'));
+  const failure = await racing;
+  assert.ok(failure !== undefined, 'a rewrite over a replaced source fails');
+  assert.is(failure.status, 412, String(failure));
+  assert.is(env.oss.uploads(BUCKET).length, uploads, 'its upload was aborted');
+  assert.ok((await c.get('c/same')).content!.equals(Buffer.from('replaced')));
 });
 
 copies('copy and multipartUpload pass x-oss-forbid-overwrite on (COPY and REPLACE copies, Complete): an existing target is kept', async () => {

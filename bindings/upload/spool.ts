@@ -34,6 +34,8 @@ export interface MeasureOptions {
   /** The content key to encrypt the spooled bytes with, drawn only once spooling is needed. */
   readonly contentKey: () => Promise<ContentKey>;
   readonly backend: CtrBackend | undefined;
+  /** Stops waiting for the stream (which may stall forever, e.g. an idle stdin): the call rejects at once. */
+  readonly signal: AbortSignal;
 }
 
 /**
@@ -48,11 +50,19 @@ export interface MeasureOptions {
  *   if (measured.kind === 'spooled') try { upload(measured.path) } finally { await measured.remove() }
  */
 export async function measureStream(reader: PartReader, options: MeasureOptions): Promise<MeasuredStream> {
-  const { chunkSize } = options;
-  const first = await reader.read(0, chunkSize, new Uint8Array(chunkSize));
+  const { chunkSize, signal } = options;
+  // The read is abandoned, not stopped: the caller closes the reader, which ends it.
+  const read = (start: number, into: Uint8Array): Promise<Uint8Array> =>
+    new Promise((resolve, reject) => {
+      const stop = () => reject(signal.reason);
+      if (signal.aborted) return stop();
+      signal.addEventListener('abort', stop, { once: true });
+      reader.read(start, chunkSize, into).then(resolve, reject).finally(() => signal.removeEventListener('abort', stop));
+    });
+  const first = await read(0, new Uint8Array(chunkSize));
   if (first.length < chunkSize) return { kind: 'memory', bytes: first };
   const buffer = new Uint8Array(chunkSize);
-  const next = await reader.read(chunkSize, chunkSize, buffer);
+  const next = await read(chunkSize, buffer);
   if (next.length === 0) return { kind: 'memory', bytes: first };
 
   const fs = options.spool === false ? undefined : await loadFileSystem();
@@ -82,7 +92,7 @@ export async function measureStream(reader: PartReader, options: MeasureOptions)
     try {
       await write(first);
       // Every further chunk goes through `buffer`, free again once written.
-      for (let chunk = next; chunk.length > 0; chunk = await reader.read(size, chunkSize, buffer)) await write(chunk);
+      for (let chunk = next; chunk.length > 0; chunk = await read(size, buffer)) await write(chunk);
     } finally {
       ctr.dispose();
       await file.close();

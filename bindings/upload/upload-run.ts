@@ -134,8 +134,10 @@ export class Run {
       if (this.#measured?.kind === 'spooled') await this.#measured.remove().catch(() => {});
       // This run drew or unwrapped the key for itself alone; a resume unwraps it again from the checkpoint.
       // Best effort: JS gives no guarantee that no other copy exists.
-      this.#upload?.content.key.fill(0);
-      this.#upload?.content.iv.fill(0);
+      for (const content of [this.#upload?.content, this.#drawn?.content]) {
+        content?.key.fill(0);
+        content?.iv.fill(0);
+      }
     }
   }
 
@@ -160,12 +162,18 @@ export class Run {
   async #measure(stream: PartReader): Promise<PartReader> {
     const partSize = this.#options.partSize ?? this.#ctx.partSize;
     planParts(0, partSize); // a part size OSS refuses fails before the stream is read
-    this.#measured = await measureStream(stream, {
-      chunkSize: partSize,
-      spool: this.#options.spool,
-      contentKey: async () => (this.#drawn = await this.#ctx.keyring.createContentKey()).content,
-      backend: this.#ctx.backend,
-    });
+    try {
+      this.#measured = await measureStream(stream, {
+        chunkSize: partSize,
+        spool: this.#options.spool,
+        contentKey: async () => (this.#drawn = await this.#ctx.keyring.createContentKey()).content,
+        backend: this.#ctx.backend,
+        signal: this.#cancelled,
+      });
+    } catch (err) {
+      this.#checkCancelled(null);
+      throw err;
+    }
     await stream.close();
     return openPartReader(this.#measured.kind === 'memory' ? this.#measured.bytes : this.#measured.path);
   }
