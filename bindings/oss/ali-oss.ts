@@ -24,6 +24,7 @@ import type {
   GetObjectResult,
   HeadObjectResult,
   InitiateResult,
+  ListPartsEncryption,
   ListPartsResult,
   ObjectStore,
   OpenedObject,
@@ -267,8 +268,12 @@ export class AliOssStore implements ObjectStore {
     return this.#oss.abortMultipartUpload(name, uploadId, options);
   }
 
-  listParts(name: string, uploadId: string, query: Record<string, unknown> | undefined, options: StoreOptions): Promise<ListPartsResult> {
-    return this.#oss.listParts(name, uploadId, query, options);
+  async listParts(name: string, uploadId: string, query: Record<string, unknown> | undefined, options: StoreOptions): Promise<ListPartsResult> {
+    const result = await this.#oss.listParts(name, uploadId, query, options);
+    // ali-oss parses the body but keeps only the fields it knows; the ClientEncryption* children are read from the
+    // raw body it leaves in `res.data`.
+    const clientEncryption = clientEncryptionOf((result.res as { data?: unknown } | undefined)?.data);
+    return clientEncryption === undefined ? result : { ...result, clientEncryption };
   }
 
   uploadPartCopy(
@@ -332,4 +337,30 @@ function concat(chunks: Uint8Array[]): Uint8Array {
   let at = 0;
   for (const c of chunks) (out.set(c, at), (at += c.length));
   return out;
+}
+
+/** The `ListPartsResult` children the Go v2 SDK reads for a client-side-encrypted upload, by our field name. */
+const CLIENT_ENCRYPTION_ELEMENTS = {
+  key: 'ClientEncryptionKey',
+  start: 'ClientEncryptionStart',
+  cekAlg: 'ClientEncryptionCekAlg',
+  wrapAlg: 'ClientEncryptionWrapAlg',
+  dataSize: 'ClientEncryptionDataSize',
+  partSize: 'ClientEncryptionPartSize',
+} as const;
+
+/** The ClientEncryption* values of a ListParts body (XML), or undefined when it has none. */
+function clientEncryptionOf(body: unknown): ListPartsEncryption | undefined {
+  const text = body instanceof Uint8Array ? new TextDecoder().decode(body) : typeof body === 'string' ? body : undefined;
+  if (text === undefined) return undefined;
+  const out: Record<string, string> = {};
+  for (const [field, element] of Object.entries(CLIENT_ENCRYPTION_ELEMENTS)) {
+    const m = new RegExp(`<${element}>([^<]*)</${element}>`).exec(text);
+    if (m !== null) out[field] = unescapeXml(m[1]);
+  }
+  return Object.keys(out).length === 0 ? undefined : out;
+}
+
+function unescapeXml(text: string): string {
+  return text.replace(/&(lt|gt|quot|apos|amp);/g, (_, e: string) => ({ lt: '<', gt: '>', quot: '"', apos: "'", amp: '&' })[e]!);
 }

@@ -141,6 +141,26 @@ export interface ListPartsResult extends StoreResult {
   readonly parts?: Array<Record<string, unknown>> | Record<string, unknown>;
   readonly isTruncated?: boolean | string;
   readonly nextPartNumberMarker?: unknown;
+  /**
+   * The `ClientEncryption*` children of `<ListPartsResult>` that OSS returns for a client-side-encrypted upload (as
+   * the Go v2 SDK reads them): the values Initiate declared. Absent when the server sent none.
+   */
+  readonly clientEncryption?: ListPartsEncryption;
+}
+
+/**
+ * What ListParts says about a client-side-encrypted upload, each field as the server sent it.
+ * @example
+ *   const { clientEncryption } = await store.listParts(name, uploadId, undefined, {});
+ *   if (clientEncryption?.key !== wrappedKeyBase64) refuse();
+ */
+export interface ListPartsEncryption {
+  readonly key?: string;
+  readonly start?: string;
+  readonly cekAlg?: string;
+  readonly wrapAlg?: string;
+  readonly dataSize?: string;
+  readonly partSize?: string;
 }
 
 /**

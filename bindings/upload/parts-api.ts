@@ -24,6 +24,7 @@
 import { aesCtrXor } from '../cipher/aes-ctr.js';
 import { CheckpointError, IntegrityError, PartError } from '../errors.js';
 import { crc64Combine, crc64ToDecimal, parseCrc64Decimal } from '../integrity/crc64.js';
+import type { ListPartsResult } from '../oss/object-store.js';
 import { CRC64_HEADER, headerOf } from '../oss/response.js';
 import type { ClientContext } from '../transfer/context.js';
 import { refuseEncryptionMetaOverride } from '../transfer/metadata.js';
@@ -308,6 +309,7 @@ export async function listAllParts(
   name: string,
   uploadId: string,
   options?: Record<string, unknown>,
+  firstPage?: (page: ListPartsResult) => void,
 ): Promise<Array<Record<string, unknown>>> {
   const all: Array<Record<string, unknown>> = [];
   let marker: unknown;
@@ -315,6 +317,7 @@ export async function listAllParts(
     const query: Record<string, unknown> = { 'max-parts': 1000 };
     if (marker !== undefined) query['part-number-marker'] = marker;
     const r = await listParts(ctx, name, uploadId, query, options);
+    if (page === 0) firstPage?.(r);
     const parts = Array.isArray(r.parts) ? r.parts : r.parts ? [r.parts] : [];
     all.push(...parts);
     const truncated = r.isTruncated === true || r.isTruncated === 'true';

@@ -13,6 +13,7 @@
 import { aesCtr } from '../cipher/aes-ctr.js';
 import { CheckpointError, IntegrityError } from '../errors.js';
 import type { ContentKey, WrappedContentKey } from '../keys/types.js';
+import type { ListPartsEncryption } from '../oss/object-store.js';
 import type { ClientContext } from '../transfer/context.js';
 import { refuseEncryptionMetaOverride } from '../transfer/metadata.js';
 import { copyOptions } from '../transfer/request-options.js';
@@ -30,21 +31,11 @@ import {
 import { CheckpointFile } from './checkpoint-file.js';
 import type { MultipartCancelError, MultipartUploadOptions, MultipartUploadResult } from './managed-options.js';
 import { makeCancelError } from './cancel.js';
+import { checkUploadEnvelope } from './resume-check.js';
 import { initiate, sendPart, uploadEnvelopeHeaders } from './part-requests.js';
 import { abortMultipartUpload, completeMultipartUpload, listAllParts } from './parts-api.js';
 import { choosePartSize, PART_ALIGNMENT, planParts, type PlannedPart } from './plan.js';
-import {
-  bucketOf,
-  checkOptions,
-  checkResumable,
-  fileIdentity,
-  initiateOptions,
-  insertPart,
-  isStream,
-  pickCompleteOptions,
-  pickPartOptions,
-  sameEtag,
-} from './run-rules.js';
+import { bucketOf, checkOptions, checkResumable, fileIdentity, initiateOptions, insertPart, isStream, pickCompleteOptions, pickPartOptions, sameEtag } from './run-rules.js';
 import { openPartReader, type PartReader, type UploadBody } from './source.js';
 import { measureStream, type MeasuredStream } from './spool.js';
 
@@ -86,9 +77,8 @@ export class Run {
   #upload: Upload | undefined;
   #writer: CheckpointFile | undefined;
   #reader: PartReader | undefined;
-  /** A stream of unknown size, read to its end before Initiate (spool.ts). */
+  /** A stream of unknown size read to its end before Initiate (spool.ts), and the key drawn for its ciphertext. */
   #measured: MeasuredStream | undefined;
-  /** A key drawn before Initiate, for the spooled ciphertext. */
   #drawn: Awaited<ReturnType<ClientContext['keyring']['createContentKey']>> | undefined;
 
   constructor(
@@ -219,8 +209,9 @@ export class Run {
   async #resume(cp: UploadCheckpoint, reader: PartReader): Promise<void> {
     checkResumable(cp, reader, { name: this.#name, bucket: bucketOf(this.#ctx), partSize: this.#options.partSize });
     let listed: Array<Record<string, unknown>>;
+    let reported: ListPartsEncryption | undefined;
     try {
-      listed = await listAllParts(this.#ctx, this.#name, cp.uploadId);
+      listed = await listAllParts(this.#ctx, this.#name, cp.uploadId, undefined, (page) => (reported = page.clientEncryption));
     } catch (err) {
       if ((err as { status?: unknown }).status === 404) {
         throw new CheckpointError(
@@ -232,6 +223,7 @@ export class Run {
       }
       throw await this.#failed(err, cp);
     }
+    checkUploadEnvelope(cp, reported);
     let content: ContentKey;
     try {
       content = await this.#ctx.keyring.unwrap(wrappedKeyOf(cp));
@@ -310,8 +302,7 @@ export class Run {
       // Ends the generator once an abandoned read settles, so it reads nothing more and changes no state.
       parts.return(undefined).catch(() => {});
     }
-    if (this.#cancelled.aborted) return;
-    if (failure !== undefined) throw await this.#failed(failure.err);
+    if (!this.#cancelled.aborted && failure !== undefined) throw await this.#failed(failure.err);
   }
 
   /** Planned parts not done yet, each read into a buffer from the pool. Runs one read at a time, in order. */
@@ -436,7 +427,6 @@ export class Run {
     // Fields and parts were validated when they entered (base by createUploadCheckpoint, parts by insertPart).
     return Object.freeze({ ...u.base, doneParts: Object.freeze(u.done.map((p) => Object.freeze({ ...p }))) });
   }
-
 }
 
 interface PartItem {
