@@ -486,6 +486,21 @@ mpu('a stream of unknown size longer than one part is spooled as ciphertext (060
   }
 });
 
+mpu('partSize 5 GiB (OSS\'s limit) for a 3 MB Buffer, file and stream: one part, and no 5 GiB buffer (it used to throw Invalid typed array length)', async () => {
+  const c = await client();
+  const data = Buffer.from(pseudoRandomBytes(3 * 1024 * 1024 + 3, 12));
+  const path = join(env.dir, 'five-gib.bin');
+  writeFileSync(path, data);
+  const before = process.memoryUsage().arrayBuffers;
+  for (const [label, body] of [['buffer', data], ['file', path], ['stream', Readable.from([data])]] as const) {
+    const mark = env.oss.log.length;
+    await c.multipartUpload(`five-gib/${label}`, body as any, { partSize: 5 * 1024 ** 3, parallel: 4 });
+    assert.is(count(mark, 'uploadPart'), 1, label);
+    assert.ok((await storedPlain(`five-gib/${label}`, env.materials[0].spec)).equals(data), label);
+  }
+  assert.ok(process.memoryUsage().arrayBuffers - before < 256 * 1024 * 1024, 'no allocation near the part size');
+});
+
 mpu('the content key this upload drew is zeroed when it ends, in success and in failure', async () => {
   const inner = new KeyRing({ default: await materialFromSpec(env.materials[0].spec) });
   const drawn: Array<{ key: Uint8Array; iv: Uint8Array }> = [];

@@ -52,7 +52,7 @@ export interface MultipartUploadOptions {
   contentLength?: number;
   /**
    * A stream without `contentLength` is read to its end before Initiate, because OSS needs the exact size of an
-   * encrypted multipart upload up front: within one part it stays in memory; a longer one is encrypted and its
+   * encrypted multipart upload up front: within one part (at most 16 MiB) it stays in memory; a longer one is encrypted and its
    * ciphertext (never the plaintext) spooled to a temporary file (mode 0600, in a fresh directory, removed
    * afterwards) under this directory (default: the system's temporary directory). `false`, or a runtime without a
    * file system, refuses such a stream with `OPERATION_UNSUPPORTED`: pass `contentLength`.

@@ -2,7 +2,7 @@
  * Measuring a stream of unknown size before its multipart upload starts. OSS refuses an encrypted
  * InitiateMultipartUpload without `client-side-encryption-data-size` (0005-00000406; docs/FORMAT.md §5), so the
  * total must be known first:
- * - a stream that ends within one part is kept in memory (at most `partSize` bytes) and uploaded from there;
+ * - a stream that ends within one part (at most 16 MiB) is kept in memory and uploaded from there;
  * - a longer one is encrypted as it is read and its **ciphertext** written to a temporary file (never the
  *   plaintext): a fresh directory from `mkdtemp` (mode 0700) under the system's temporary directory or the
  *   caller's `spool` directory, the file created with mode 0600 and `wx` (never an existing file), removed when the
@@ -20,6 +20,9 @@ import { UnsupportedOperationError } from '../errors.js';
 import type { ContentKey } from '../keys/types.js';
 import type { PartReader } from './source.js';
 
+/** The most a stream of unknown size is read into memory before it is spooled (and each spooled write's size). */
+export const MAX_IN_MEMORY = 16 * 1024 * 1024;
+
 /** What measuring found: the whole stream in memory, or its ciphertext in a temporary file. */
 export type MeasuredStream =
   | { readonly kind: 'memory'; readonly bytes: Uint8Array }
@@ -27,7 +30,10 @@ export type MeasuredStream =
 
 /** Options of {@link measureStream}. */
 export interface MeasureOptions {
-  /** Bytes held in memory before spooling starts (the part size), and the size of each spooled write. */
+  /**
+   * Bytes held in memory before spooling starts, and the size of each spooled write: the part size, capped at
+   * {@link MAX_IN_MEMORY} (a 5 GiB part size must not allocate 5 GiB to measure a stream).
+   */
   readonly chunkSize: number;
   /** A directory for the temporary file, `false` to refuse spooling; default the system's temporary directory. */
   readonly spool: string | false | undefined;
@@ -50,7 +56,8 @@ export interface MeasureOptions {
  *   if (measured.kind === 'spooled') try { upload(measured.path) } finally { await measured.remove() }
  */
 export async function measureStream(reader: PartReader, options: MeasureOptions): Promise<MeasuredStream> {
-  const { chunkSize, signal } = options;
+  const { signal } = options;
+  const chunkSize = Math.min(options.chunkSize, MAX_IN_MEMORY);
   // The read is abandoned, not stopped: the caller closes the reader, which ends it.
   const read = (start: number, into: Uint8Array): Promise<Uint8Array> =>
     new Promise((resolve, reject) => {

@@ -266,7 +266,8 @@ export class Run {
     const u = this.#upload!;
     const parallel = this.#options.parallel ?? this.#ctx.parallel;
     const pool: Uint8Array[] = [];
-    const take = (): Uint8Array => pool.pop() ?? new Uint8Array(u.partSize);
+    // A part buffer holds what a part needs, never more than the object: a 5 GiB part size for a 3 MB file allocates 3 MB.
+    const take = (): Uint8Array => pool.pop() ?? new Uint8Array(Math.min(u.partSize, u.dataSize));
     const parts = this.#parts(reader, take, (b) => pool.push(b));
     const partOpts = pickPartOptions(this.#opts);
     let failure: { err: unknown } | undefined;
