@@ -497,7 +497,7 @@ refused('signatureUrl GET passes through (serves the ciphertext)', async () => {
   assert.match(url, /Signature=/);
 });
 
-refused('uploadPartCopy / multipartCopy: refused after one HEAD for an encrypted source; a plain source passes through', async () => {
+refused('uploadPartCopy / multipartUploadCopy: refused after one HEAD for an encrypted source; a plain source passes through', async () => {
   const c = client();
   await c.put('r/enc', Buffer.alloc(200_000, 1));
   env.oss.putObjectRaw(BUCKET, 'r/plain', Buffer.alloc(200_000, 2));
@@ -506,15 +506,63 @@ refused('uploadPartCopy / multipartCopy: refused after one HEAD for an encrypted
   await rejects(c.uploadPartCopy('r/target', uploadId, 1, '0-102399', { sourceKey: 'r/enc', sourceBucketName: BUCKET }), isCode(UnsupportedOperationError, 'OPERATION_UNSUPPORTED'));
   assert.equal(requestsSince(mark).map((e) => e.kind), ['head']);
   const mark2 = env.oss.log.length;
-  await rejects(c.multipartCopy('r/target2', { sourceKey: 'r/enc', sourceBucketName: BUCKET }), isCode(UnsupportedOperationError, 'OPERATION_UNSUPPORTED'));
+  await rejects(c.multipartUploadCopy('r/target2', { sourceKey: 'r/enc', sourceBucketName: BUCKET }), isCode(UnsupportedOperationError, 'OPERATION_UNSUPPORTED'));
   assert.equal(requestsSince(mark2).map((e) => e.kind), ['head']);
   const mark3 = env.oss.log.length;
   const ok = await c.uploadPartCopy('r/target', uploadId, 1, '0-102399', { sourceKey: 'r/plain', sourceBucketName: BUCKET });
   assert.ok(ok.etag);
   assert.equal(requestsSince(mark3).map((e) => e.kind), ['head', 'uploadPartCopy']);
+  // ali-oss's own multipartUploadCopy for a plain source (it used to be a TypeError: ali-oss has no multipartCopy).
+  const plainClient = new CryptoClient(env.oss.client(BUCKET) as any, { material: materials[0].make(), plaintext: 'allow' });
+  await plainClient.multipartUploadCopy('r/plain-copy', { sourceKey: 'r/plain', sourceBucketName: BUCKET }, { partSize: 102400 });
+  assert.ok(env.oss.getObject(BUCKET, 'r/plain-copy')!.body!.equals(Buffer.alloc(200_000, 2)));
 });
 
 refused.run();
+
+// ---------------------------------------------------------------------------------------------------------------
+const parity = suite('client: ali-oss pass-throughs (getObjectMeta, useBucket, isCancel, listUploads)');
+setup(parity);
+
+parity('getObjectMeta gives the plaintext size and ETag; listUploads lists uploads in progress', async () => {
+  const c = client();
+  const data = Buffer.from(pseudoRandomBytes(1234, 21));
+  await c.put('pt/meta', data);
+  const meta = await c.getObjectMeta('pt/meta');
+  assert.is(meta.status, 200);
+  assert.is(Number(meta.res.headers['content-length']), data.length);
+  assert.is(meta.res.headers.etag, env.oss.getObject(BUCKET, 'pt/meta')!.etag);
+  const { uploadId } = await c.initMultipartUpload('pt/pending', { dataSize: 300_000, partSize: 102400 });
+  const listed = await c.listUploads({ prefix: 'pt/' });
+  assert.ok(listed.uploads.some((u: any) => u.name === 'pt/pending' && u.uploadId === uploadId), JSON.stringify(listed.uploads));
+  await c.abortMultipartUpload('pt/pending', uploadId);
+});
+
+parity('useBucket returns a client over the other bucket (same key material), and leaves this one on its bucket', async () => {
+  const c = client();
+  const other = c.useBucket('pt-other-bkt');
+  assert.instance(other, CryptoClient);
+  const data = Buffer.from(pseudoRandomBytes(4321, 22));
+  await other.put('pt/x', data);
+  assert.ok(env.oss.getObject('pt-other-bkt', 'pt/x') !== undefined, 'written to the other bucket');
+  assert.is(env.oss.getObject(BUCKET, 'pt/x'), undefined, 'not to this one');
+  assert.ok((await other.get('pt/x')).content!.equals(data));
+  await c.put('pt/y', data);
+  assert.ok(env.oss.getObject(BUCKET, 'pt/y') !== undefined, 'this client still writes to its own bucket');
+  assert.is(c.oss.options.bucket, BUCKET, "the wrapped ali-oss client's bucket is unchanged");
+  assert.throws(() => c.useBucket('Not_A_Bucket'));
+});
+
+parity('isCancel: false before, true after cancel(), false again once a multipartUpload starts', async () => {
+  const c = client();
+  assert.is(c.isCancel(), false);
+  await c.cancel();
+  assert.is(c.isCancel(), true);
+  await c.multipartUpload('pt/after-cancel', Buffer.alloc(1000, 3));
+  assert.is(c.isCancel(), false);
+});
+
+parity.run();
 
 // ---------------------------------------------------------------------------------------------------------------
 const policy = suite('client: plaintext policy');

@@ -15,10 +15,10 @@
  */
 import { downloadFile, type DownloadFileOptions, type DownloadFileResult } from '../download/resumable.js';
 import { AliOssStore, type AliOssLike } from '../oss/ali-oss.js';
-import type { ObjectStore } from '../oss/object-store.js';
+import type { HeadObjectResult, ObjectStore } from '../oss/object-store.js';
 import type { ClientContext } from '../transfer/context.js';
 import { createClientContext, type CryptoClientOptions } from '../transfer/options.js';
-import { cancelMultipartUploads, multipartUpload } from '../upload/managed-upload.js';
+import { cancelMultipartUploads, isCancelled, multipartUpload } from '../upload/managed-upload.js';
 import type { MultipartUploadOptions, MultipartUploadResult } from '../upload/managed-upload.js';
 import * as multipart from '../upload/parts-api.js';
 import type { UploadBody } from '../upload/source.js';
@@ -173,6 +173,15 @@ export class CryptoClient {
   }
 
   /**
+   * ali-oss `isCancel()`: true after `cancel()`, until this client's next `multipartUpload` starts.
+   * @example
+   *   if (client.isCancel()) console.log('paused');
+   */
+  isCancel(): boolean {
+    return isCancelled(this.context);
+  }
+
+  /**
    * ali-oss `cancel(abort?)`: cancels the running `multipartUpload` calls of this client (they reject with a
    * `cancel` error carrying their checkpoint); with `abort`, also aborts that upload on OSS.
    * @example
@@ -265,14 +274,56 @@ export class CryptoClient {
   }
 
   /**
-   * ali-oss `multipartCopy`; refused (after a HEAD of the source) when the source is encrypted, since ali-oss
-   * would start the target without its key. Use `copy` instead.
+   * ali-oss `multipartUploadCopy` (a server-side copy in parts, for sources over 1 GB); refused (after a HEAD of
+   * the source) when the source is encrypted, since ali-oss would start the target without its key and OSS refuses
+   * UploadPartCopy from an encrypted source (0042-00000309). Use `copy` instead.
    * @throws {UnsupportedOperationError} OPERATION_UNSUPPORTED for an encrypted source
    * @example
-   *   await client.multipartCopy('t', { sourceKey: 'plain.bin', sourceBucketName: 'b' });
+   *   await client.multipartUploadCopy('t', { sourceKey: 'plain.bin', sourceBucketName: 'b' });
    */
-  multipartCopy(name: string, sourceData: { sourceKey: string; sourceBucketName?: string }, options?: Record<string, unknown>): Promise<any> {
-    return object.multipartCopy(this.context, name, sourceData, options);
+  multipartUploadCopy(name: string, sourceData: { sourceKey: string; sourceBucketName?: string }, options?: Record<string, unknown>): Promise<any> {
+    return object.multipartUploadCopy(this.context, name, sourceData, options);
+  }
+
+  /**
+   * ali-oss `getObjectMeta` (passthrough): ETag, size and Last-Modified. The size of an encrypted object is its
+   * plaintext size (CTR adds no bytes).
+   * @example
+   *   const { res } = await client.getObjectMeta('a.bin');
+   */
+  getObjectMeta(name: string, options?: Record<string, unknown>): Promise<HeadObjectResult> {
+    return object.getObjectMeta(this.context, name, options);
+  }
+
+  /**
+   * ali-oss `listUploads` (passthrough with retries): the multipart uploads in progress.
+   * @example
+   *   const { uploads } = await client.listUploads({ prefix: 'backups/' });
+   */
+  listUploads(query?: Record<string, unknown>, options?: Record<string, unknown>): Promise<any> {
+    return object.listUploads(this.context, query, options);
+  }
+
+  /**
+   * ali-oss `useBucket`, without changing this client: returns a client over bucket `name` with the same key
+   * material, engine and policies (ali-oss's changes its client in place; here both stay usable).
+   * @throws {Error} ali-oss's error for an invalid bucket name
+   * @example
+   *   const logs = client.useBucket('my-logs');
+   *   await logs.put('today.txt', Buffer.from('...'));
+   */
+  useBucket(name: string): CryptoClient {
+    const c = this.context;
+    return new CryptoClient(c.store.withBucket(name), {
+      keyring: c.keyring,
+      backend: c.backend,
+      plaintext: c.plaintext,
+      retry: c.retry,
+      partSize: c.partSize,
+      parallel: c.parallel,
+      multipartThreshold: c.multipartThreshold,
+      contentMd5: c.contentMd5,
+    });
   }
 
   /**

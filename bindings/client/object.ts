@@ -19,6 +19,7 @@ import type { ClientContext } from '../transfer/context.js';
 import { encryptionMetaOf, refuseEncryptionMetaOverride } from '../transfer/metadata.js';
 import { copyOptions, signalOf } from '../transfer/request-options.js';
 import { rewriteCiphertext } from '../upload/ciphertext-rewrite.js';
+import type { HeadObjectResult } from '../oss/object-store.js';
 import { withRetry } from '../util/retry.js';
 import { REFUSED_REASONS, refuse } from './refused.js';
 
@@ -175,21 +176,39 @@ export async function uploadPartCopy(
 }
 
 /**
- * ali-oss `multipartCopy(name, sourceData, options)`, refused when the source is encrypted: ali-oss starts the
- * target upload without the source's metadata, so the copy would lose its key. Use `copy()` (objects up to
- * 1 GB) instead.
+ * ali-oss `multipartUploadCopy(name, sourceData, options)`, refused when the source is encrypted: ali-oss starts
+ * the target upload without the source's metadata, so the copy would lose its key (and OSS refuses UploadPartCopy
+ * from an encrypted source, 0042-00000309). Use `copy()` (objects up to 1 GB) instead.
  * @throws {UnsupportedOperationError} OPERATION_UNSUPPORTED when the source carries encryption metadata
  * @example
- *   await multipartCopy(ctx, 'copy.bin', { sourceKey: 'plain.bin', sourceBucketName: 'b' });
+ *   await multipartUploadCopy(ctx, 'copy.bin', { sourceKey: 'plain.bin', sourceBucketName: 'b' });
  */
-export async function multipartCopy(
+export async function multipartUploadCopy(
   ctx: ClientContext,
   name: string,
   sourceData: { sourceKey: string; sourceBucketName?: string },
   options: Record<string, unknown> = {},
 ): Promise<any> {
-  await refuseEncryptedSource(ctx, 'multipartCopy', sourceData, options);
-  return ctx.store.multipartCopy(name, sourceData, options);
+  await refuseEncryptedSource(ctx, 'multipartUploadCopy', sourceData, options);
+  return ctx.store.multipartUploadCopy(name, sourceData, options);
+}
+
+/**
+ * ali-oss `getObjectMeta` with retries (nothing to decrypt; an encrypted object's size is its plaintext size).
+ * @example
+ *   const { res } = await getObjectMeta(ctx, 'a.bin');
+ */
+export function getObjectMeta(ctx: ClientContext, name: string, options?: Record<string, unknown>): Promise<HeadObjectResult> {
+  return withRetry(() => ctx.store.getObjectMeta(name, copyOptions(options)), ctx.retry, { signal: signalOf(options) });
+}
+
+/**
+ * ali-oss `listUploads` with retries.
+ * @example
+ *   const { uploads } = await listUploads(ctx, { prefix: 'big/' });
+ */
+export function listUploads(ctx: ClientContext, query?: Record<string, unknown>, options?: Record<string, unknown>): Promise<any> {
+  return withRetry(() => ctx.store.listUploads(query, copyOptions(options)), ctx.retry, { signal: signalOf(options) });
 }
 
 /**
@@ -209,7 +228,7 @@ export async function headIn(
 
 async function refuseEncryptedSource(
   ctx: ClientContext,
-  operation: 'uploadPartCopy' | 'multipartCopy',
+  operation: 'uploadPartCopy' | 'multipartUploadCopy',
   sourceData: { sourceKey: string; sourceBucketName?: string },
   options: Record<string, unknown>,
 ): Promise<void> {

@@ -209,7 +209,14 @@ export interface ObjectStore {
     source: { sourceKey: string; sourceBucketName?: string },
     options: StoreOptions,
   ): Promise<StoreResult>;
-  multipartCopy(name: string, source: { sourceKey: string; sourceBucketName?: string }, options: StoreOptions): Promise<StoreResult>;
+  /** ali-oss `multipartUploadCopy`: a server-side copy in parts (plain sources only; the callers check). */
+  multipartUploadCopy(name: string, source: { sourceKey: string; sourceBucketName?: string }, options: StoreOptions): Promise<StoreResult>;
+  /** ali-oss `getObjectMeta`: ETag, size and Last-Modified of an object (a HEAD with `objectMeta`). */
+  getObjectMeta(name: string, options: StoreOptions): Promise<HeadObjectResult>;
+  /** ali-oss `listUploads`: the multipart uploads in progress in the bucket. */
+  listUploads(query: Record<string, unknown> | undefined, options: StoreOptions): Promise<StoreResult>;
+  /** The same store over another bucket (same credentials, endpoint and agent); this one is unchanged. */
+  withBucket(bucket: string): ObjectStore;
 
   signatureUrl(name: string, options?: Record<string, unknown>, strictObjectNameValidation?: boolean): string;
   asyncSignatureUrl(name: string, options?: Record<string, unknown>, strictObjectNameValidation?: boolean): Promise<string>;
