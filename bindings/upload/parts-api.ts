@@ -45,7 +45,7 @@ export type { UploadPartResult } from './part-requests.js';
  *   const opts: InitMultipartUploadOptions = { dataSize: file.size, partSize: 8 << 20 };
  *   const { uploadId, context } = await client.initMultipartUpload('big.bin', opts);
  */
-export interface InitMultipartUploadOptions {
+export type InitMultipartUploadOptions = {
   /** Total plaintext size of the object, in bytes. Required: it fixes the plan and goes into `data-size`. */
   dataSize: number;
   /**
@@ -54,16 +54,18 @@ export interface InitMultipartUploadOptions {
    */
   partSize?: number;
   /** ali-oss: user metadata (names without `x-oss-meta-`). Encryption metadata names are refused. */
-  meta?: Record<string, unknown>;
+  meta?: { readonly [name: string]: string | number };
   /** ali-oss: request headers. */
-  headers?: Record<string, unknown>;
+  headers?: object;
   /** ali-oss: Content-Type of the final object. */
   mime?: string;
   /** Aborts waiting between retries. */
   signal?: AbortSignal;
-  /** Other ali-oss options (`timeout`...) are passed through. */
-  [option: string]: unknown;
-}
+  /** ali-oss: milliseconds (or `[connect, response]`). */
+  timeout?: number | readonly [number, number];
+  /** ali-oss: a Koa context, passed through. */
+  ctx?: unknown;
+};
 
 /**
  * ali-oss's `initMultipartUpload` result, plus the crypto context of the upload.
@@ -86,7 +88,7 @@ export interface InitMultipartUploadResult {
  *   const opts: CompleteMultipartUploadOptions = { context };
  *   await client.completeMultipartUpload('big.bin', uploadId, parts, opts);
  */
-export interface CompleteMultipartUploadOptions {
+export type CompleteMultipartUploadOptions = {
   /**
    * The upload's crypto context. With it, the parts are checked against the plan (every planned part once)
    * before the request, and the object's CRC-64 against the parts' afterwards.
@@ -94,9 +96,15 @@ export interface CompleteMultipartUploadOptions {
   context?: MultipartCryptoContext;
   /** Aborts waiting between retries. */
   signal?: AbortSignal;
-  /** Other ali-oss options (`callback`, `headers`, `timeout`, `progress`...) are passed through. */
-  [option: string]: unknown;
-}
+  /** ali-oss: milliseconds (or `[connect, response]`). */
+  timeout?: number | readonly [number, number];
+  /** ali-oss: a Koa context, passed through. */
+  ctx?: unknown;
+  /** ali-oss: a callback OSS calls after Complete (its answer is the result's `data`). */
+  callback?: { url: string; host?: string; body: string; contentType?: string; customValue?: object };
+  /** ali-oss: request headers of Complete (e.g. `x-oss-forbid-overwrite`). */
+  headers?: object;
+};
 
 /**
  * ali-oss's `completeMultipartUpload` result.
