@@ -31,7 +31,7 @@
  * `NotImplemented` naming the sub-resource, so a test notices instead of getting a wrong success.
  *
  * Client-side encryption: every rule OSS enforces on `x-oss-meta-client-side-encryption-*` requests
- * (../shared/docs/OSS-CSE-RULES.md; test/support/oss-cse-rules.ts) is always on: PutObject, AppendObject,
+ * (docs/OSS-CSE-RULES.md; test/support/oss-cse-rules.ts) is always on: PutObject, AppendObject,
  * Initiate, UploadPart, Complete, CopyObject and UploadPartCopy that break one answer 400 `InvalidArgument` with
  * the rule's `EC` (ali-oss: `err.ecCode`). HEAD/GET return the metadata as stored.
  *
