@@ -39,7 +39,14 @@ export type { RetryPolicy, RetryOptions } from './util/retry.js';
 // the operations as functions of a context
 export { downloadFile } from './download/resumable.js';
 export { EncryptedMultipartUpload, multipartUpload, cancelMultipartUploads } from './upload/managed-upload.js';
-export { initMultipartUpload, uploadPart, completeMultipartUpload, abortMultipartUpload, listParts } from './upload/parts-api.js';
+export {
+  initMultipartUpload,
+  uploadPart,
+  completeMultipartUpload,
+  abortMultipartUpload,
+  listParts,
+  disposeMultipartCryptoContext,
+} from './upload/parts-api.js';
 
 // part plans
 export { planParts, choosePartSize, MIN_PART_SIZE, MAX_PARTS } from './upload/plan.js';

@@ -8,13 +8,18 @@
  */
 import { createDecipheriv, createHash, generateKeyPairSync } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { arch } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { CtrBackend } from '../bindings/cipher/aes-ctr.js';
 import { nativeBackend } from '../bindings/cipher/native.js';
+import { wasmBackend } from '../bindings/cipher/wasm.js';
 import { CryptoClient } from '../bindings/client/crypto-client.js';
+import { AliOssStore } from '../bindings/oss/ali-oss.js';
+import type { ObjectStore } from '../bindings/oss/object-store.js';
+import { defaultBackendFor } from '../bindings/transfer/default-backend.js';
 import { isTransientError, withRetry } from '../bindings/util/retry.js';
 import { decodeEnvelope } from '../bindings/envelope/codec.js';
 import { IntegrityError, OssCryptoError, PlaintextObjectError, UnsupportedOperationError } from '../bindings/errors.js';
@@ -36,7 +41,7 @@ const materials = [
   { name: 'rsa-oaep', wrapAlg: 'RSA/NONE/OAEPWithSHA-1AndMGF1Padding', make: () => rsaKeyWrapper({ privateKey, padding: 'oaep' }) },
 ];
 const backends: Array<{ name: string; backend: CtrBackend | undefined }> = [
-  { name: 'default (wasm)', backend: undefined },
+  { name: 'wasm', backend: wasmBackend() },
   { name: 'native', backend: nativeBackend },
 ];
 
@@ -70,7 +75,7 @@ setup(roundTrip);
 
 for (const m of materials) {
   for (const b of backends) {
-    const sizes = b.backend === undefined ? [0, 1, 17, 65_539, 300_001] : [0, 4097];
+    const sizes = b.backend === backends[0].backend ? [0, 1, 17, 65_539, 300_001] : [0, 4097];
     roundTrip(`${m.name} / ${b.name}: Buffer put → get is byte-exact; stored as V2 ciphertext`, async () => {
       const c = new CryptoClient(env.oss.client(BUCKET) as any, { material: m.make(), backend: b.backend });
       for (const size of sizes) {
@@ -450,6 +455,43 @@ copies('copy/put naming encryption metadata in meta or headers are refused befor
 });
 
 copies.run();
+
+// ---------------------------------------------------------------------------------------------------------------
+const engines = suite('client: the default engine (node:crypto over ali-oss on x64/arm64, else the WASM core)');
+setup(engines);
+
+engines('over an ali-oss client the default is nativeBackend on x64/arm64; its objects read back with either engine', async () => {
+  const onAesArch = arch() === 'x64' || arch() === 'arm64';
+  const c = new CryptoClient(env.oss.client(BUCKET) as any, { material: materials[0].make(), retry: FAST_RETRY });
+  assert.is(c.context.backend, onAesArch ? nativeBackend : undefined, `default engine on ${arch()}`);
+  const plain = pseudoRandomBytes(70_001, 41);
+  await c.put('e/default', plain);
+  assert.equal(await independentDecrypt('e/default'), Buffer.from(plain));
+  const { content } = await client({ backend: wasmBackend() }).get('e/default');
+  assert.equal(new Uint8Array(content!), plain);
+  await client({ backend: wasmBackend() }).put('e/wasm', plain);
+  assert.equal(new Uint8Array((await c.get('e/wasm')).content!), plain);
+});
+
+engines('a named backend wins; other architectures and other stores get the WASM core (undefined)', () => {
+  const named = new CryptoClient(env.oss.client(BUCKET) as any, { material: materials[0].make(), backend: wasmBackend() });
+  assert.is(named.context.backend, wasmBackend());
+  const store = new AliOssStore(env.oss.client(BUCKET) as any);
+  assert.is(defaultBackendFor(store, 'x64'), nativeBackend);
+  assert.is(defaultBackendFor(store, 'arm64'), nativeBackend);
+  for (const other of ['ia32', 'arm', 'riscv64', 's390x', 'ppc64', 'loong64']) assert.is(defaultBackendFor(store, other), undefined, other);
+  // A store that is not the ali-oss one (as a fetch-based store for browsers would be) keeps the portable core.
+  const foreign = {
+    runtime: 'test store',
+    openObject: () => Promise.reject(new Error('unused')),
+    headObject: () => Promise.reject(new Error('unused')),
+    putObject: () => Promise.reject(new Error('unused')),
+  } as unknown as ObjectStore;
+  assert.is(defaultBackendFor(foreign, 'x64'), undefined);
+  assert.is(new CryptoClient(foreign, { material: materials[0].make() }).context.backend, undefined);
+});
+
+engines.run();
 
 // ---------------------------------------------------------------------------------------------------------------
 const refused = suite('client: refused operations make zero requests');

@@ -33,7 +33,7 @@ import { assertNoKeyIn, multipartHarness } from './support/multipart-harness.js'
 
 const BUCKET = 'mp-bkt';
 const KIB100 = 100 * 1024;
-const BACKENDS = ['default', 'native'] as const;
+const BACKENDS = ['wasm', 'native'] as const;
 
 const { env, setup, client, storedPlain } = multipartHarness(BUCKET, 'oss-crypto-mp-');
 
@@ -65,7 +65,7 @@ for (const m of [0, 1, 2, 3]) {
       assert.is(init.bucket, BUCKET);
       assert.type(init.uploadId, 'string');
 
-      // Initiate carries the full V2 set plus the multipart sizes (FORMATS.md §5).
+      // Initiate carries the full V2 set plus the multipart sizes (docs/FORMAT.md §5).
       const sent = env.oss.log[mark].headers;
       assert.is(env.oss.log[mark].kind, 'initiate');
       assert.is(sent['x-oss-meta-client-side-encryption-cek-alg'], 'AES/CTR/NoPadding');
@@ -257,7 +257,7 @@ ctxs('a failed unwrap is not cached: the next part tries again', async () => {
 for (const m of [0, 1, 2, 3]) {
   ctxs(`material #${m + 1}: parts uploaded by two child processes, completed by the parent, decrypt byte-exact`, async () => {
     const { name: mname, spec } = env.materials[m];
-    const parent = await client(spec, 'default');
+    const parent = await client(spec, 'wasm');
     const key = `ctx/children/${mname}`;
     const dataSize = 4 * KIB100 + 1000;
     const data = Buffer.from(pseudoRandomBytes(dataSize, 100 + m));
@@ -269,7 +269,7 @@ for (const m of [0, 1, 2, 3]) {
     const decryptsBefore = env.kms.count('Decrypt');
     const mark = env.oss.log.length;
     const jobs = [
-      { parts: [1, 3, 5], backend: 'default' },
+      { parts: [1, 3, 5], backend: 'wasm' },
       { parts: [2, 4], backend: 'native' },
     ].map((j, i) => {
       const jobPath = join(env.dir, `children-${mname}-${i}.job.json`);
@@ -330,7 +330,7 @@ setup(mpu);
 for (const m of [0, 1, 2, 3]) {
   mpu(`material #${m + 1}: a file path in parallel parts; ali-oss's progress sequence and result; byte-exact`, async () => {
     const { name: mname, spec } = env.materials[m];
-    const c = await client(spec, m % 2 === 0 ? 'default' : 'native');
+    const c = await client(spec, m % 2 === 0 ? 'wasm' : 'native');
     const size = 10 * KIB100 + 3;
     const data = Buffer.from(pseudoRandomBytes(size, 200 + m));
     const path = join(env.dir, `mpu-${mname}.txt`);
@@ -376,7 +376,7 @@ for (const m of [0, 1, 2, 3]) {
 
 mpu('Buffer, Uint8Array, Blob, Readable (known and unknown size), ReadableStream, empty: all byte-exact', async () => {
   const spec = env.materials[1].spec;
-  const c = await client(spec, 'default');
+  const c = await client(spec, 'wasm');
   const size = 3 * KIB100 + 100;
   const data = Buffer.from(pseudoRandomBytes(size, 31));
   const chunks = () => Array.from({ length: Math.ceil(size / 7000) }, (_, i) => data.subarray(i * 7000, (i + 1) * 7000));

@@ -1,6 +1,6 @@
 /**
  * Proof that the OSS stand-in refuses what OSS refuses in client-side-encryption requests
- * (docs/OSS-CSE-RULES.md, test/support/oss-cse-rules.ts): for each EC, the offending request is sent with
+ * (docs/FORMAT.md §9, test/support/oss-cse-rules.ts): for each EC, the offending request is sent with
  * the real ali-oss client (its raw calls with hand-made `x-oss-meta-client-side-encryption-*` headers) and must
  * come back as ali-oss surfaces an OSS argument error: HTTP 400, `code` InvalidArgument, a message, and `ecCode` the
  * rule's EC. Next to each refusal, where it means something, the conforming request is accepted.
@@ -64,7 +64,7 @@ function partBytes(n: number): [number, number] {
   return [(n - 1) * PART_SIZE, Math.min(n * PART_SIZE, DATA_SIZE)];
 }
 
-const rules = suite<{ oss: OssServer; client: OSS; seq: number }>('oss-cse-rules: OSS refuses what docs/OSS-CSE-RULES.md says');
+const rules = suite<{ oss: OssServer; client: OSS; seq: number }>('oss-cse-rules: OSS refuses what docs/FORMAT.md §9 says');
 rules.before(async (ctx) => {
   // Small parts keep the tests fast; OSS's 100 KB minimum (EntityTooSmall) is a separate rule.
   ctx.oss = await startOssServer({ minPartSize: 16 });

@@ -1,5 +1,5 @@
 /**
- * Proof that test/support/oss-server.ts behaves as OSS does for the real `ali-oss` client (FORMATS.md §5, §6,
+ * Proof that test/support/oss-server.ts behaves as OSS does for the real `ali-oss` client (docs/FORMAT.md §5, §6,
  * §8): every operation is driven through `new OSS({ endpoint: 'http://127.0.0.1:PORT', ... })` (or, for what
  * ali-oss cannot send, through raw HTTP), and the answers are checked against what this test computes itself:
  * MD5 ETags, CRC-64 via bindings/integrity/crc64.ts, byte slices.
@@ -16,6 +16,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { CtrBackend } from '../bindings/cipher/aes-ctr.js';
 import { nativeBackend } from '../bindings/cipher/native.js';
+import { wasmBackend } from '../bindings/cipher/wasm.js';
 import { CryptoClient } from '../bindings/client/crypto-client.js';
 import { crc64, crc64ToDecimal } from '../bindings/integrity/crc64.js';
 import { rsaKeyWrapper } from '../bindings/keys/rsa.js';
@@ -1052,7 +1053,7 @@ const STS = { accessKeyId: 'STS.test-temporary-id', accessKeySecret: 'sts-tempor
 const rsaPair = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const rsaPrivatePem = rsaPair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 const BACKENDS: { name: string; backend: CtrBackend | undefined }[] = [
-  { name: 'default (wasm)', backend: undefined },
+  { name: 'wasm', backend: wasmBackend() },
   { name: 'native', backend: nativeBackend },
 ];
 /** Keys that need every kind of escaping: spaces, unicode, `+`, `%`, `?`, `#`, `&`, `=`, and `/` segments (some empty). */

@@ -45,7 +45,7 @@ entry('startOssServer: createBucket, clientOptions and close; a real ali-oss put
     await client.put('dir/a.bin', body, { meta: { owner: 'me' } } as never);
     assert.equal(Buffer.from((await client.get('dir/a.bin')).content), body);
     assert.equal((await client.head('dir/a.bin')).meta, { owner: 'me' });
-    // The rules of docs/OSS-CSE-RULES.md are on for users too: an incomplete envelope is refused as OSS refuses it.
+    // The rules of docs/FORMAT.md §9 are on for users too: an incomplete envelope is refused as OSS refuses it.
     const refused = await rejects(client.put('b.bin', body, { meta: { 'client-side-encryption-key': 'a2V5' } } as never));
     assert.is(refused.status, 400);
     assert.is(refused.ecCode, CSE_EC.startMissing);

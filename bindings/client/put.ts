@@ -32,6 +32,7 @@ import { metaFromEnvelope, type Envelope } from '../envelope/codec.js';
 import { CEK_ALG, ENVELOPE_HEADERS } from '../envelope/headers.js';
 import { IntegrityError, UnsupportedOperationError } from '../errors.js';
 import type { ContentKey } from '../keys/types.js';
+import { commitmentMeta } from '../transfer/commitment-policy.js';
 import type { ClientContext } from '../transfer/context.js';
 import { md5Bytes, refuseEncryptionMetaOverride } from '../transfer/metadata.js';
 import { copyOptions, signalOf } from '../transfer/request-options.js';
@@ -164,7 +165,7 @@ async function putBytes(ctx: ClientContext, name: string, data: Uint8Array, opts
   const created = await ctx.keyring.createContentKey();
   try {
     const body = aesCtrXor(created.content.key, created.content.iv, data, 0, { backend: ctx.backend });
-    const meta = envelopeMeta(opts, created.wrapped, data.length, md5Text);
+    const meta = await envelopeMeta(ctx, opts, created.content, created.wrapped, data.length, md5Text);
     // ali-oss adds a Content-MD5 of this (cipher) body itself, so OSS checks the transfer.
     const buffer = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
     return await retryPut(
@@ -200,7 +201,7 @@ async function putPath(ctx: ClientContext, name: string, path: string, opts: Rec
       // A fresh key per attempt: if the file changed between attempts, two plaintexts never share a keystream.
       const created = await ctx.keyring.createContentKey();
       sent.push(created.wrapped.wrappedKey);
-      const meta = envelopeMeta(opts, created.wrapped, size, md5Text);
+      const meta = await envelopeMeta(ctx, opts, created.content, created.wrapped, size, md5Text);
       const encrypt = new EncryptStream(ctx, created.content, size, expectedMd5, name, `file ${JSON.stringify(path)}`);
       const source = createReadStream(path);
       return send(ctx, name, source, encrypt, { ...opts, headers: { ...opts.headers }, meta, mime, contentLength: size }, signal);
@@ -264,7 +265,7 @@ async function putReadable(ctx: ClientContext, name: string, source: Readable, o
   }
   signal?.throwIfAborted();
   const created = await ctx.keyring.createContentKey();
-  const meta = envelopeMeta(opts, created.wrapped, size, md5 instanceof Uint8Array ? Buffer.from(md5).toString('base64') : undefined);
+  const meta = await envelopeMeta(ctx, opts, created.content, created.wrapped, size, md5 instanceof Uint8Array ? Buffer.from(md5).toString('base64') : undefined);
   const encrypt = new EncryptStream(ctx, created.content, size, md5 instanceof Uint8Array ? md5 : undefined, name, 'the stream');
   const sendOpts: Record<string, any> = { ...opts, headers: { ...opts.headers }, meta };
   if (size === undefined) delete sendOpts.contentLength;
@@ -389,7 +390,7 @@ class EncryptStream extends Transform {
   }
 }
 
-function envelopeMeta(opts: Record<string, any>, wrapped: Envelope['wrapped'], length: number | undefined, md5Base64: string | undefined) {
+async function envelopeMeta(ctx: ClientContext, opts: Record<string, any>, content: ContentKey, wrapped: Envelope['wrapped'], length: number | undefined, md5Base64: string | undefined) {
   const env: Envelope = {
     format: 'v2',
     cekAlg: CEK_ALG.ctr,
@@ -397,7 +398,7 @@ function envelopeMeta(opts: Record<string, any>, wrapped: Envelope['wrapped'], l
     ...(length !== undefined ? { unencryptedContentLength: length } : {}),
     ...(md5Base64 !== undefined ? { unencryptedContentMd5: md5Base64 } : {}),
   };
-  return { ...((opts.meta as Record<string, unknown>) ?? {}), ...metaFromEnvelope(env) };
+  return { ...((opts.meta as Record<string, unknown>) ?? {}), ...metaFromEnvelope(env), ...(await commitmentMeta(ctx.commitment, content, env)) };
 }
 
 function parseClaimedMd5(where: string, text: string): Uint8Array {
@@ -411,7 +412,7 @@ function parseClaimedMd5(where: string, text: string): Uint8Array {
 function md5Mismatch(name: string, claimed: Uint8Array, actual: Uint8Array, what: string): IntegrityError {
   return new IntegrityError(
     'INTEGRITY_MD5',
-    `put ${JSON.stringify(name)}: the MD5 of ${what} is ${Buffer.from(actual).toString('hex')}, but the caller gave ` +
+    `put ${JSON.stringify(name)}: the MD5 of ${what} differs from the one the caller gave, ` +
       `${Buffer.from(claimed).toString('hex')} (contentMd5 / Content-MD5); nothing was stored`,
   );
 }

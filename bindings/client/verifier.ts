@@ -63,11 +63,11 @@ export class Verifier extends Transform {
         );
       }
       this.#crc?.update(chunk);
-      let out: Uint8Array = chunk;
       // Decrypt in place: the chunk is this stream's own copy of the socket data and its CRC is already taken.
-      if (this.#o.ctr) out = this.#o.ctr.update(chunk, chunk);
-      this.#md5?.update(out);
-      done(null, Buffer.from(out.buffer, out.byteOffset, out.byteLength));
+      // The chunk itself goes on (no new Buffer view per chunk).
+      this.#o.ctr?.update(chunk, chunk);
+      this.#md5?.update(chunk);
+      done(null, chunk);
     } catch (err) {
       done(err as Error);
     }
@@ -92,8 +92,8 @@ export class Verifier extends Transform {
         if (Buffer.compare(Buffer.from(got), Buffer.from(this.#o.md5)) !== 0) {
           throw new IntegrityError(
             'INTEGRITY_MD5',
-            `get ${JSON.stringify(name)}: the MD5 of the decrypted content is ${Buffer.from(got).toString('hex')}, but ` +
-              `the object's unencrypted-content-md5 records ${Buffer.from(this.#o.md5).toString('hex')}; the ciphertext ` +
+            `get ${JSON.stringify(name)}: the MD5 of the decrypted content differs from ` +
+              `the object's unencrypted-content-md5 (${Buffer.from(this.#o.md5).toString('hex')}); the ciphertext ` +
               'or its metadata was altered, or the wrong key was used',
           );
         }

@@ -100,18 +100,6 @@ export function tempPathFor(target: string): string {
 }
 
 /**
- * Writes all of `bytes` at `position`.
- * @example
- *   await writeFully(file, body, part.offset);
- */
-export async function writeFully(file: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
-  for (let done = 0; done < bytes.length; ) {
-    const { bytesWritten } = await file.write(bytes, done, bytes.length - done, position + done);
-    done += bytesWritten;
-  }
-}
-
-/**
  * Fills `into` from `position`, refusing a file that ends first.
  * @example
  *   await readFully(file, view, at);

@@ -11,6 +11,8 @@ import type { CtrBackend } from '../cipher/backend.js';
 import type { ContentKey, WrappedContentKey } from '../keys/types.js';
 import type { ObjectStore } from '../oss/object-store.js';
 import type { RetryPolicy } from '../util/retry.js';
+import type { CommitmentPolicy } from './commitment-policy.js';
+import type { VerifyPolicy } from './verify-policy.js';
 
 /**
  * What the client needs from a key ring (bindings/keys/keyring.ts `KeyRing` satisfies it): a fresh content key
@@ -50,7 +52,7 @@ export interface ClientContext {
   readonly store: ObjectStore;
   /** Selects the material for reading (by matdesc) and wraps new content keys (default material). */
   readonly keyring: ClientKeyRing;
-  /** AES-256-CTR engine; `undefined` means the default (the WebAssembly core). */
+  /** AES-256-CTR engine, the caller's or the client's default (transfer/default-backend.ts); `undefined` means the WebAssembly core. */
   readonly backend: CtrBackend | undefined;
   /** Objects without encryption metadata: `reject` (default) or `allow`. */
   readonly plaintext: PlaintextPolicy;
@@ -64,4 +66,8 @@ export interface ClientContext {
   readonly multipartThreshold: number;
   /** Record `unencrypted-content-md5` on writes by default (computing the MD5 of the plaintext). */
   readonly contentMd5: boolean;
+  /** Key commitment: `verify` (default when absent), `write` or `require` (transfer/commitment-policy.ts). */
+  readonly commitment?: CommitmentPolicy;
+  /** Whether the recorded length and MD5 must be present (transfer/verify-policy.ts); absent means check-if-present. */
+  readonly verify?: VerifyPolicy;
 }

@@ -18,6 +18,9 @@ import type { ObjectStore } from '../oss/object-store.js';
 import { describe } from '../util/describe.js';
 import { resolveRetryPolicy, type RetryPolicy } from '../util/retry.js';
 import type { ClientContext, ClientKeyRing, PlaintextPolicy } from './context.js';
+import { resolveCommitmentPolicy, type CommitmentPolicy } from './commitment-policy.js';
+import { resolveVerifyPolicy, type VerifyPolicy } from './verify-policy.js';
+import { defaultBackendFor } from './default-backend.js';
 
 /**
  * Default multipart part size: 1 MiB (a multiple of 16; ali-oss's own default is 1 MiB too).
@@ -57,7 +60,10 @@ export interface CryptoClientOptions {
   readonly materials?: readonly KeyWrapper[];
   /** Async lookup of a wrapper for a matdesc that no configured wrapper has. */
   readonly resolve?: KeyResolver;
-  /** AES-256-CTR engine. Default: the WebAssembly core. `nativeBackend` uses node:crypto. */
+  /**
+   * AES-256-CTR engine. Default: `nativeBackend` (node:crypto, AES instructions) over an ali-oss client on x64 and
+   * arm64, the WebAssembly core otherwise (transfer/default-backend.ts). `wasmBackend()` picks the core anywhere.
+   */
   readonly backend?: CtrBackend;
   /** Objects without encryption metadata: `reject` (default; PlaintextObjectError) or `allow`. */
   readonly plaintext?: PlaintextPolicy;
@@ -71,6 +77,10 @@ export interface CryptoClientOptions {
   readonly multipartThreshold?: number;
   /** Record the plaintext MD5 (`unencrypted-content-md5`) on every write. Default false (per-call `contentMd5`). */
   readonly contentMd5?: boolean;
+  /** Key commitment: `verify` (default: check when present), `write` (add to new objects), `require` (also refuse objects without). */
+  readonly commitment?: CommitmentPolicy;
+  /** `{ length: 'require', md5: 'require' }` refuses objects that do not record them. Default: check what is recorded. */
+  readonly verify?: Partial<VerifyPolicy>;
 }
 
 /**
@@ -133,13 +143,16 @@ export function createClientContext(oss: AliOssLike | ObjectStore, options: Cryp
   return Object.freeze({
     store,
     keyring: keyringFrom(options),
-    backend,
+    // Unnamed: node:crypto over the ali-oss (Node) store on x64/arm64, else the WASM core (default-backend.ts says why).
+    backend: backend ?? defaultBackendFor(store),
     plaintext,
     retry,
     partSize,
     parallel,
     multipartThreshold,
     contentMd5: options.contentMd5 === true,
+    commitment: resolveCommitmentPolicy(options.commitment),
+    verify: resolveVerifyPolicy(options.verify),
   });
 }
 

@@ -8,6 +8,11 @@
  * and `part-size`. Used by `putMeta` / `copy` with `rewrite: true` (new user metadata, same wrapped key), and built
  * for key rotation (the same ciphertext under a new wrapping of the same content key: pass `envelope`).
  *
+ * The key commitment (docs/FORMAT.md §10) is part of the stored envelope and is kept: copied as it is when the new
+ * envelope commits to the same fields, otherwise (new `data-size` / `part-size`, a rotation) the source's is
+ * verified under its unwrapped content key and one for the new envelope written; a source without one gets one
+ * under a writing policy. The content key is unwrapped for that only, never used on data, and wiped.
+ *
  * Checks: every part's bytes are the planned length, OSS's CRC-64 of each part is the one computed here, and the
  * parts' combined CRC-64 equals both the source's (from its HEAD, when OSS gave one) and the completed object's;
  * so the new object holds exactly the source's bytes. Memory: `parallel × partSize` at most. A failure aborts the
@@ -17,11 +22,13 @@
  * Deliberately not here: the decision to rewrite (client/object.ts), plaintext anything.
  * @module
  */
-import { decodeEnvelope } from '../envelope/codec.js';
+import { decodeEnvelope, headersFromMeta, type Envelope, type HeadersInput } from '../envelope/codec.js';
+import { commitmentFromHeaders, computeCommitment, encodeCommitmentInput, COMMITMENT_HEADER } from '../envelope/commitment.js';
 import { ENVELOPE_HEADERS, META_PREFIX } from '../envelope/headers.js';
 import { IntegrityError, UnsupportedOperationError } from '../errors.js';
 import { crc64, crc64Combine, crc64ToDecimal, parseCrc64Decimal } from '../integrity/crc64.js';
 import { CRC64_HEADER, headerOf } from '../oss/response.js';
+import { unwrapCommitted } from '../transfer/commitment-policy.js';
 import type { ClientContext } from '../transfer/context.js';
 import { encryptionMetaOf } from '../transfer/metadata.js';
 import { withRetry } from '../util/retry.js';
@@ -99,6 +106,7 @@ export async function rewriteCiphertext(ctx: ClientContext, target: string, opti
   const envelope: Record<string, string> = { ...encryptionMetaOf(headers), ...(options.envelope ?? {}) };
   envelope[short(ENVELOPE_HEADERS.v2.dataSize)] = String(size);
   envelope[short(ENVELOPE_HEADERS.v2.partSize)] = String(partSize);
+  await commitEnvelope(ctx, options.source, headers, sourceEnvelope, envelope);
   const partHeaders: Record<string, string> = {};
   for (const field of PART_HEADERS) {
     const name = short(ENVELOPE_HEADERS.v2[field]);
@@ -145,6 +153,34 @@ export async function rewriteCiphertext(ctx: ClientContext, target: string, opti
     await ctx.store.abortMultipartUpload(target, uploadId, {}).catch(() => {});
     throw err;
   }
+}
+
+/**
+ * Keeps the key commitment with the rewritten envelope `envelope` (short meta names, edited in place): the source's
+ * value when it still covers the same fields, else a new one computed under the source's verified content key.
+ */
+async function commitEnvelope(ctx: ClientContext, source: string, headers: HeadersInput, sourceEnv: Envelope, envelope: Record<string, string>): Promise<void> {
+  const name = short(COMMITMENT_HEADER);
+  const present = commitmentFromHeaders(headers) !== undefined;
+  if (!present && ctx.commitment !== 'write' && ctx.commitment !== 'require') return;
+  delete envelope[name];
+  const next = decodeEnvelope(headersFromMeta(envelope));
+  if (next === null) throw new UnsupportedOperationError('OPERATION_UNSUPPORTED', `rewrite: the new envelope of ${JSON.stringify(source)} does not decode`);
+  if (present && equalBytes(encodeCommitmentInput(sourceEnv), encodeCommitmentInput(next))) {
+    envelope[name] = String(headerOf(headers, COMMITMENT_HEADER));
+    return;
+  }
+  const content = await unwrapCommitted(ctx.commitment, source, headers, sourceEnv, () => ctx.keyring.unwrap(sourceEnv.wrapped));
+  try {
+    envelope[name] = await computeCommitment(content, next);
+  } finally {
+    content.key.fill(0);
+    content.iv.fill(0);
+  }
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
 /** One part's ciphertext: a ranged GET on the source's ETag, checked for its length. */

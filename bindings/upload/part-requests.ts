@@ -15,6 +15,7 @@ import { encodeEnvelope, metaFromEnvelope } from '../envelope/codec.js';
 import { CEK_ALG } from '../envelope/headers.js';
 import type { ContentKey, WrappedContentKey } from '../keys/types.js';
 import { responseFacts } from '../oss/response.js';
+import { commitmentMeta } from '../transfer/commitment-policy.js';
 import type { ClientContext } from '../transfer/context.js';
 import { copyOptions } from '../transfer/request-options.js';
 import { withRetry } from '../util/retry.js';
@@ -55,9 +56,8 @@ export function uploadEnvelopeHeaders(wrapped: WrappedContentKey, sizes: UploadS
 
 /**
  * Sends Initiate with the V2 headers, `data-size` and `part-size` included, under a content key drawn here or,
- * with `key`, under one the caller drew (a spooled stream is encrypted before Initiate) or a wrapped key it reuses
- * without ever unwrapping it (a ciphertext rewrite). `opts` are the caller's ali-oss options, already copied and
- * checked.
+ * with `key`, under one the caller drew (a spooled stream is encrypted before Initiate), plus the key commitment
+ * under a writing policy. `opts` are the caller's ali-oss options, already copied and checked.
  * @example
  *   const { result, content, wrapped } = await initiate(ctx, name, opts, { dataSize, partSize: 1 << 20 }, signal);
  */
@@ -67,11 +67,11 @@ export async function initiate(
   opts: Record<string, any>,
   sizes: UploadSizes,
   signal: AbortSignal | undefined,
-  key?: { content?: ContentKey; wrapped: WrappedContentKey },
-): Promise<{ result: any; content: ContentKey | undefined; wrapped: WrappedContentKey }> {
+  key?: { content: ContentKey; wrapped: WrappedContentKey },
+): Promise<{ result: any; content: ContentKey; wrapped: WrappedContentKey }> {
   const { content, wrapped } = key ?? (await ctx.keyring.createContentKey());
-  const envelopeMeta = metaFromEnvelope({ format: 'v2', cekAlg: CEK_ALG.ctr, wrapped, dataSize: sizes.dataSize, partSize: sizes.partSize });
-  const withMeta = { ...opts, meta: { ...(opts.meta ?? {}), ...envelopeMeta } };
+  const env = { format: 'v2' as const, cekAlg: CEK_ALG.ctr, wrapped, dataSize: sizes.dataSize, partSize: sizes.partSize };
+  const withMeta = { ...opts, meta: { ...(opts.meta ?? {}), ...metaFromEnvelope(env), ...(await commitmentMeta(ctx.commitment, content, env)) } };
   const result = await withRetry<any>(() => ctx.store.initiateMultipartUpload(name, copyOptions(withMeta)), ctx.retry, { signal });
   return { result, content, wrapped };
 }

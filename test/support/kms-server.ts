@@ -1,6 +1,6 @@
 /**
  * A loopback stand-in for Alibaba Cloud KMS (API version 2016-01-20), for tests, benchmarks and the demo.
- * FORMATS.md §2.2 (what the KMS wrap needs) and §8 (the wire form of `@alicloud/kms20160120`).
+ * docs/FORMAT.md §2.2 (what the KMS wrap needs) and §8 (the wire form of `@alicloud/kms20160120`).
  *
  * It speaks the RPC API the way the real Node client sends it: `POST /` (GET works too), every parameter in
  * the query string (a form-encoded body is merged in as well), JSON answers. It checks what real KMS checks
@@ -18,7 +18,7 @@
  *
  * Blob format (ours, opaque to callers): base64 of `"SKB1" | u8 len | key id | u8 len | key version id |
  * 12-byte GCM nonce | 16-byte tag | ciphertext`. The decoded bytes are binary (never base64 text), like real
- * KMS blobs, so the single/double base64 layering of FORMATS.md §2.2 stays unambiguous.
+ * KMS blobs, so the single/double base64 layering of docs/FORMAT.md §2.2 stays unambiguous.
  *
  * A recorded table (test/fixtures/interop/kms-table.json) can be preloaded: Decrypt of a listed blob answers
  * the recorded `Plaintext` after checking the context as the table's README says.

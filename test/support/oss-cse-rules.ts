@@ -1,6 +1,6 @@
 /**
  * What OSS itself refuses in client-side-encryption (CSE) requests, for the OSS stand-in
- * (test/support/oss-server.ts): the checks of docs/OSS-CSE-RULES.md, each answered as OSS does, HTTP 400
+ * (test/support/oss-server.ts): the checks of docs/FORMAT.md §9, each answered as OSS does, HTTP 400
  * `InvalidArgument` with the rule's number in the error body's `EC` element (ali-oss surfaces it as
  * `err.ecCode`). The rules are always on: a stand-in that accepts what OSS refuses would let a client pass here and
  * fail in production.
@@ -33,7 +33,7 @@ export interface CseUploadParams {
   partCount: number;
 }
 
-/** The documented ECs, by the rule they enforce (docs/OSS-CSE-RULES.md). */
+/** The documented ECs, by the rule they enforce (docs/FORMAT.md §9). */
 export const CSE_EC = {
   keyMissing: '0005-00000401',
   startMissing: '0005-00000402',
@@ -46,7 +46,7 @@ export const CSE_EC = {
   partSizeNotInteger: '0005-00000409',
   tooManyParts: '0005-00000410',
   completeListsTooManyParts: '0005-00000411',
-  // 412, 414 and 415 have no page; docs/OSS-CSE-RULES.md infers them from their neighbours (see partMismatch below).
+  // 412, 414 and 415 have no page; docs/FORMAT.md §9 infers them from their neighbours (see partMismatch below).
   partKeyDiffers: '0005-00000412',
   partStartDiffers: '0005-00000413',
   partCekAlgDiffers: '0005-00000414',
@@ -73,7 +73,7 @@ export function isCseMeta(meta: Readonly<Record<string, string>>): boolean {
 /**
  * PutObject (and AppendObject): a request that uses CSE carries key, start, cek-alg and wrap-alg, and the
  * magic-number-hmac with the V1 `rsa` wrap-alg (0005-00000401..405).
- * AppendObject has no rule of its own in docs/OSS-CSE-RULES.md; the strict reading holds an append that uses CSE to
+ * AppendObject has no rule of its own in docs/FORMAT.md §9; the strict reading holds an append that uses CSE to
  * PutObject's rules, since it writes an object just as PutObject does.
  */
 export function checkPutObjectCse(headers: Readonly<Record<string, string>>, operation: 'PutObject' | 'AppendObject'): void {
@@ -92,7 +92,7 @@ export function checkInitiateCse(headers: Readonly<Record<string, string>>): Cse
 
 /**
  * UploadPart, before its body is read. The open question "must a part carry the headers at all" takes the
- * stand-in's strict reading from docs/OSS-CSE-RULES.md: a part may carry none, but a part that carries any must carry
+ * stand-in's strict reading from docs/FORMAT.md §9: a part may carry none, but a part that carries any must carry
  * the full set Initiate needed (0005-00000401..410, which the table lists for UploadPart too) and every value must
  * equal Initiate's (0005-00000412..418). A part of a plain upload that carries CSE headers is held to the same
  * completeness rules and, having no Initiate values to match, refused as differing from them.
@@ -126,7 +126,7 @@ export function checkUploadPartCseHeaders(headers: Readonly<Record<string, strin
 /**
  * UploadPart of a CSE upload, once the body's size is known: every part before the last is exactly part-size bytes
  * (0005-00000419) and the last one, part number ceil(data-size / part-size) in the strict reading of
- * docs/OSS-CSE-RULES.md, makes the parts add up to data-size (0005-00000420). A part numbered past the last could only
+ * docs/FORMAT.md §9, makes the parts add up to data-size (0005-00000420). A part numbered past the last could only
  * make them add up to more than data-size, so the strict reading refuses it as 420 too.
  */
 export function checkUploadPartCseSize(upload: CseUploadParams | undefined, partNumber: number, size: number): void {
@@ -175,7 +175,7 @@ export interface CopyAttributes {
 
 /**
  * CopyObject must not modify the metadata of a client-side-encrypted object (0005-00000421). The open question
- * "does this cover REPLACE onto a different key" takes the strict stand-in's reading from docs/OSS-CSE-RULES.md:
+ * "does this cover REPLACE onto a different key" takes the strict stand-in's reading from docs/FORMAT.md §9:
  * refuse only copies onto the source's own key that change anything of its metadata (user metadata, Content-Type,
  * or the standard headers OSS stores); copies to other keys keep working, as does a same-key copy that changes
  * nothing.

@@ -1,7 +1,7 @@
 /**
  * One request/response of the OSS stand-in (test/support/oss-server.ts): reading the body while digesting
  * it, sending success and OSS XML error responses (HEAD errors in `x-oss-err`), CORS exposure, and carrying
- * out injected faults (connection cuts, `afterApply`). FORMATS.md §8.
+ * out injected faults (connection cuts, `afterApply`). docs/FORMAT.md §8.
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';

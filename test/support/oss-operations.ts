@@ -1,7 +1,7 @@
 /**
  * The OSS operations of the stand-in (test/support/oss-server.ts), one handler per request kind: they read the
  * request through an {@link Exchange}, apply OSS's rules through the {@link OssStore}, and answer with the
- * headers and XML that OSS (and therefore ali-oss) uses. FORMATS.md §5, §6, §8.
+ * headers and XML that OSS (and therefore ali-oss) uses. docs/FORMAT.md §5, §6, §8.
  * @module
  */
 import type { IncomingMessage } from 'node:http';

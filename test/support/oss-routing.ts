@@ -1,6 +1,6 @@
 /**
  * Request routing of the OSS stand-in (test/support/oss-server.ts): which bucket and key a request names
- * (virtual-host style from the Host header, or path style), and which OSS operation it is (FORMATS.md §8).
+ * (virtual-host style from the Host header, or path style), and which OSS operation it is (docs/FORMAT.md §8).
  *
  * Query parameters that only sign or page a request are neutral; any other sub-resource on an operation the
  * stand-in does not implement makes the request `unsupported` (answered 501), never silently a plain GET/PUT.

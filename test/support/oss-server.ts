@@ -1,6 +1,6 @@
 /**
  * A loopback OSS-compatible stand-in that the real `ali-oss` client (Node and browser builds) works against,
- * for tests, benchmarks and the demo. Implements what FORMATS.md §5, §6 and §8 say OSS does.
+ * for tests, benchmarks and the demo. Implements what docs/FORMAT.md §5, §6 and §8 say OSS does.
  *
  * Start one per test file and close it in `after`:
  *
@@ -31,7 +31,7 @@
  * `NotImplemented` naming the sub-resource, so a test notices instead of getting a wrong success.
  *
  * Client-side encryption: every rule OSS enforces on `x-oss-meta-client-side-encryption-*` requests
- * (docs/OSS-CSE-RULES.md; test/support/oss-cse-rules.ts) is always on: PutObject, AppendObject,
+ * (docs/FORMAT.md §9; test/support/oss-cse-rules.ts) is always on: PutObject, AppendObject,
  * Initiate, UploadPart, Complete, CopyObject and UploadPartCopy that break one answer 400 `InvalidArgument` with
  * the rule's `EC` (ali-oss: `err.ecCode`). HEAD/GET return the metadata as stored.
  *

@@ -1,6 +1,6 @@
 /**
  * The in-memory state of the OSS stand-in (test/support/oss-server.ts): buckets, objects and multipart
- * uploads, with the rules OSS applies to them (FORMATS.md §5, §6, §8). No HTTP here: the server turns
+ * uploads, with the rules OSS applies to them (docs/FORMAT.md §5, §6, §8). No HTTP here: the server turns
  * requests into calls on {@link OssStore} and {@link OssError}s into XML error responses.
  *
  * Bodies are kept as lists of Buffers ("segments"), exactly as received, so a 1 GiB upload costs 1 GiB and
@@ -122,7 +122,7 @@ export interface StoreOptions {
   minPartSize: number;
 }
 
-/** User-metadata names (after `x-oss-meta-`) that real OSS lists as ListParts fields, FORMATS.md §5. */
+/** User-metadata names (after `x-oss-meta-`) that real OSS lists as ListParts fields, docs/FORMAT.md §5. */
 export const CSE_LISTPARTS_FIELDS: ReadonlyArray<[meta: string, xml: string]> = [
   ['client-side-encryption-key', 'ClientEncryptionKey'],
   ['client-side-encryption-start', 'ClientEncryptionStart'],
