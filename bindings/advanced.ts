@@ -28,6 +28,7 @@ export type {
   InitiateResult,
   UploadPartReply,
   CompleteResult,
+  ListPartsEncryption,
   ListPartsResult,
 } from './oss/object-store.js';
 

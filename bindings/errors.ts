@@ -51,6 +51,7 @@ export type OssCryptoErrorCode =
   | 'PART_INVALID'
   | 'CHECKPOINT_MALFORMED'
   | 'CHECKPOINT_MISMATCH'
+  | 'CHECKPOINT_UNSAFE'
   // policy
   | 'PLAINTEXT_REJECTED'
   | 'OPERATION_UNSUPPORTED'
@@ -178,7 +179,8 @@ export class PartError extends OssCryptoError {}
 
 /**
  * A checkpoint is malformed or no longer matches the file, the plan or the upload.
- * Codes: `CHECKPOINT_MALFORMED`, `CHECKPOINT_MISMATCH`.
+ * Codes: `CHECKPOINT_MALFORMED`, `CHECKPOINT_MISMATCH`, `CHECKPOINT_UNSAFE` (a checkpoint file others could have
+ * written: whoever can edit a checkpoint chooses the key the rest of the upload is encrypted under).
  * @example
  *   catch (err) {
  *     if (err instanceof CheckpointError) await rm(checkpointPath); // start a fresh upload instead of resuming
@@ -239,6 +241,7 @@ export const ERROR_CLASS_OF_CODE: Readonly<Record<OssCryptoErrorCode, abstract n
   PART_INVALID: PartError,
   CHECKPOINT_MALFORMED: CheckpointError,
   CHECKPOINT_MISMATCH: CheckpointError,
+  CHECKPOINT_UNSAFE: CheckpointError,
   PLAINTEXT_REJECTED: PlaintextObjectError,
   OPERATION_UNSUPPORTED: UnsupportedOperationError,
   OBJECT_ENCRYPTED: UnsupportedOperationError,

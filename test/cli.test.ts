@@ -561,6 +561,22 @@ child('put (single and multipart, file and stdin), head without key material, ge
   });
 });
 
+child('--part-size 5GiB (OSS\'s limit) does not crash: a 3 MB file and 3 MB on stdin go as one part each, byte-exact', async () => {
+  const data = pseudoRandomBytes(3 * 1024 * 1024 + 5, 8);
+  await writeFile(key('five-gib.bin'), data);
+  const flags = ['--rsa-public-key', key('a.public.pem'), '--multipart-threshold', '1MiB', '--part-size', '5GiB', '-q'];
+  oss.clearLog();
+  ok(await cli(['put', key('five-gib.bin'), `oss://${BUCKET}/five-gib.bin`, ...flags]), 'put file');
+  ok(await cli(['put', '-', `oss://${BUCKET}/five-gib-stdin.bin`, ...flags], { input: data }), 'put stdin');
+  for (const name of ['five-gib.bin', 'five-gib-stdin.bin']) {
+    const parts = oss.log.filter((e) => e.key === name && e.kind === 'uploadPart');
+    assert.is(parts.length, 1, `${name}: one part`);
+    assert.is(oss.getObject(BUCKET, name)!.meta['client-side-encryption-part-size'], String(5 * 1024 ** 3));
+    const got = ok(await cli(['get', `oss://${BUCKET}/${name}`, '-', '--rsa-private-key', key('a.private.pem'), '-q']), `get ${name}`);
+    assert.ok(got.stdout.equals(Buffer.from(data)), `${name}: byte-exact`);
+  }
+});
+
 child('KMS flags: put and get through the KMS stand-in (go and oss2 layering, passphrase)', async () => {
   const keyId = kms.createKey();
   const plain = pseudoRandomBytes(20_000, 3);

@@ -368,11 +368,63 @@ copies('copy from another bucket (REPLACE) heads the source there; putMeta keeps
   const head = env.oss.log.filter((e) => e.kind === 'head').at(-1)!;
   assert.is(head.bucket, 'other-bkt');
   assert.ok((await c.get('c/cross')).content!.equals(data));
-  await c.putMeta('c/cross', { tag: 'x' });
+  // OSS forbids changing an encrypted object's metadata in place (0005-00000421): putMeta needs { rewrite: true },
+  // which writes the object again from its ciphertext.
+  await c.putMeta('c/cross', { tag: 'x' }, { rewrite: true });
   const meta = env.oss.getObject(BUCKET, 'c/cross')!.meta;
   assert.is(meta.tag, 'x');
   assert.is(meta.from, undefined);
   assert.ok((await c.get('c/cross')).content!.equals(data));
+});
+
+copies('putMeta and REPLACE copy onto the same key of an encrypted object: refused (0005-00000421) after one HEAD; rewrite: true rewrites the ciphertext', async () => {
+  const c = client();
+  const data = Buffer.from(pseudoRandomBytes(3 * 100 * 1024 + 17, 16));
+  await c.put('c/same', data, { meta: { owner: 'a' }, headers: { 'Content-Type': 'text/csv' } });
+  const before = env.oss.getObject(BUCKET, 'c/same')!;
+  let mark = env.oss.log.length;
+  await rejects(c.putMeta('c/same', { owner: 'b' }), isCode(UnsupportedOperationError, 'OPERATION_UNSUPPORTED', /0005-00000421.*rewrite: true/));
+  await rejects(c.copy('c/same', 'c/same', { meta: { owner: 'b' } }), isCode(UnsupportedOperationError, 'OPERATION_UNSUPPORTED', /0005-00000421/));
+  await rejects(c.copy('c/same', 'c/same', { headers: { 'Content-Type': 'text/plain' } }), isCode(UnsupportedOperationError, 'OPERATION_UNSUPPORTED'));
+  assert.equal(requestsSince(mark).map((e) => e.kind), ['head', 'head', 'head'], 'nothing but the HEADs that found it encrypted');
+  assert.is(env.oss.getObject(BUCKET, 'c/same')!.etag, before.etag);
+
+  // The rewrite: same ciphertext, same wrapped key, new user metadata, in parts of 100 KiB (bounded memory).
+  const c2 = new CryptoClient(env.oss.client(BUCKET) as any, { material: materials[0].make(), partSize: 100 * 1024, parallel: 2 });
+  mark = env.oss.log.length;
+  await c2.putMeta('c/same', { owner: 'b' }, { rewrite: true });
+  const kinds = requestsSince(mark).map((e) => e.kind);
+  assert.equal(kinds.filter((k) => k !== 'get' && k !== 'uploadPart'), ['head', 'head', 'initiate', 'complete']);
+  assert.is(kinds.filter((k) => k === 'uploadPart').length, 4);
+  assert.is(kinds.filter((k) => k === 'get').length, 4, 'one ranged GET per part');
+  const after = env.oss.getObject(BUCKET, 'c/same')!;
+  assert.ok(after.body!.equals(before.body!), 'the same ciphertext, byte for byte');
+  assert.is(after.meta.owner, 'b');
+  assert.is(after.contentType, 'text/csv', 'content headers kept');
+  for (const k of ['key', 'start', 'cek-alg', 'wrap-alg', 'matdesc', 'unencrypted-content-length']) {
+    assert.is(after.meta[`client-side-encryption-${k}`], before.meta[`client-side-encryption-${k}`], k);
+  }
+  assert.is(after.meta['client-side-encryption-data-size'], String(data.length));
+  assert.is(after.meta['client-side-encryption-part-size'], String(100 * 1024));
+  assert.ok((await c.get('c/same')).content!.equals(data));
+  for (const e of requestsSince(mark).filter((x) => x.kind === 'uploadPart')) {
+    assert.is(e.headers['x-oss-meta-client-side-encryption-key'], before.meta['client-side-encryption-key'], 'parts carry the V2 headers');
+  }
+
+  // A source that changes during the rewrite fails it (ranged GETs on the source's ETag), the object is the newer
+  // one, and the rewrite's upload is aborted.
+  const uploads = env.oss.uploads(BUCKET).length;
+  env.oss.inject({ kind: 'initiate', key: 'c/same', times: 1, delayMs: 1000 });
+  const raceMark = env.oss.log.length;
+  const racing = c2.putMeta('c/same', { owner: 'c' }, { rewrite: true }).then(() => undefined, (e) => e);
+  // Both HEADs (the copy's, the rewrite's) are in: the rewrite holds the old ETag and waits on its delayed Initiate.
+  for (let i = 0; i < 200 && requestsSince(raceMark).filter((e) => e.kind === 'head').length < 2; i++) await new Promise((r) => setTimeout(r, 5));
+  await c.put('c/same', Buffer.from('replaced'));
+  const failure = await racing;
+  assert.ok(failure !== undefined, 'a rewrite over a replaced source fails');
+  assert.is(failure.status, 412, String(failure));
+  assert.is(env.oss.uploads(BUCKET).length, uploads, 'its upload was aborted');
+  assert.ok((await c.get('c/same')).content!.equals(Buffer.from('replaced')));
 });
 
 copies('copy and multipartUpload pass x-oss-forbid-overwrite on (COPY and REPLACE copies, Complete): an existing target is kept', async () => {
@@ -487,7 +539,7 @@ refused('signatureUrl GET passes through (serves the ciphertext)', async () => {
   assert.match(url, /Signature=/);
 });
 
-refused('uploadPartCopy / multipartCopy: refused after one HEAD for an encrypted source; a plain source passes through', async () => {
+refused('uploadPartCopy / multipartUploadCopy: refused after one HEAD for an encrypted source; a plain source passes through', async () => {
   const c = client();
   await c.put('r/enc', Buffer.alloc(200_000, 1));
   env.oss.putObjectRaw(BUCKET, 'r/plain', Buffer.alloc(200_000, 2));
@@ -496,15 +548,63 @@ refused('uploadPartCopy / multipartCopy: refused after one HEAD for an encrypted
   await rejects(c.uploadPartCopy('r/target', uploadId, 1, '0-102399', { sourceKey: 'r/enc', sourceBucketName: BUCKET }), isCode(UnsupportedOperationError, 'OPERATION_UNSUPPORTED'));
   assert.equal(requestsSince(mark).map((e) => e.kind), ['head']);
   const mark2 = env.oss.log.length;
-  await rejects(c.multipartCopy('r/target2', { sourceKey: 'r/enc', sourceBucketName: BUCKET }), isCode(UnsupportedOperationError, 'OPERATION_UNSUPPORTED'));
+  await rejects(c.multipartUploadCopy('r/target2', { sourceKey: 'r/enc', sourceBucketName: BUCKET }), isCode(UnsupportedOperationError, 'OPERATION_UNSUPPORTED'));
   assert.equal(requestsSince(mark2).map((e) => e.kind), ['head']);
   const mark3 = env.oss.log.length;
   const ok = await c.uploadPartCopy('r/target', uploadId, 1, '0-102399', { sourceKey: 'r/plain', sourceBucketName: BUCKET });
   assert.ok(ok.etag);
   assert.equal(requestsSince(mark3).map((e) => e.kind), ['head', 'uploadPartCopy']);
+  // ali-oss's own multipartUploadCopy for a plain source (it used to be a TypeError: ali-oss has no multipartCopy).
+  const plainClient = new CryptoClient(env.oss.client(BUCKET) as any, { material: materials[0].make(), plaintext: 'allow' });
+  await plainClient.multipartUploadCopy('r/plain-copy', { sourceKey: 'r/plain', sourceBucketName: BUCKET }, { partSize: 102400 });
+  assert.ok(env.oss.getObject(BUCKET, 'r/plain-copy')!.body!.equals(Buffer.alloc(200_000, 2)));
 });
 
 refused.run();
+
+// ---------------------------------------------------------------------------------------------------------------
+const parity = suite('client: ali-oss pass-throughs (getObjectMeta, useBucket, isCancel, listUploads)');
+setup(parity);
+
+parity('getObjectMeta gives the plaintext size and ETag; listUploads lists uploads in progress', async () => {
+  const c = client();
+  const data = Buffer.from(pseudoRandomBytes(1234, 21));
+  await c.put('pt/meta', data);
+  const meta = await c.getObjectMeta('pt/meta');
+  assert.is(meta.status, 200);
+  assert.is(Number(meta.res.headers['content-length']), data.length);
+  assert.is(meta.res.headers.etag, env.oss.getObject(BUCKET, 'pt/meta')!.etag);
+  const { uploadId } = await c.initMultipartUpload('pt/pending', { dataSize: 300_000, partSize: 102400 });
+  const listed = await c.listUploads({ prefix: 'pt/' });
+  assert.ok(listed.uploads.some((u: any) => u.name === 'pt/pending' && u.uploadId === uploadId), JSON.stringify(listed.uploads));
+  await c.abortMultipartUpload('pt/pending', uploadId);
+});
+
+parity('useBucket returns a client over the other bucket (same key material), and leaves this one on its bucket', async () => {
+  const c = client();
+  const other = c.useBucket('pt-other-bkt');
+  assert.instance(other, CryptoClient);
+  const data = Buffer.from(pseudoRandomBytes(4321, 22));
+  await other.put('pt/x', data);
+  assert.ok(env.oss.getObject('pt-other-bkt', 'pt/x') !== undefined, 'written to the other bucket');
+  assert.is(env.oss.getObject(BUCKET, 'pt/x'), undefined, 'not to this one');
+  assert.ok((await other.get('pt/x')).content!.equals(data));
+  await c.put('pt/y', data);
+  assert.ok(env.oss.getObject(BUCKET, 'pt/y') !== undefined, 'this client still writes to its own bucket');
+  assert.is(c.oss.options.bucket, BUCKET, "the wrapped ali-oss client's bucket is unchanged");
+  assert.throws(() => c.useBucket('Not_A_Bucket'));
+});
+
+parity('isCancel: false before, true after cancel(), false again once a multipartUpload starts', async () => {
+  const c = client();
+  assert.is(c.isCancel(), false);
+  await c.cancel();
+  assert.is(c.isCancel(), true);
+  await c.multipartUpload('pt/after-cancel', Buffer.alloc(1000, 3));
+  assert.is(c.isCancel(), false);
+});
+
+parity.run();
 
 // ---------------------------------------------------------------------------------------------------------------
 const policy = suite('client: plaintext policy');

@@ -18,13 +18,18 @@ import { AliOssStore, type AliOssLike } from '../oss/ali-oss.js';
 import type { ObjectStore } from '../oss/object-store.js';
 import type { ClientContext } from '../transfer/context.js';
 import { createClientContext, type CryptoClientOptions } from '../transfer/options.js';
-import { cancelMultipartUploads, multipartUpload } from '../upload/managed-upload.js';
+import { copyOptions } from '../transfer/request-options.js';
+import { cancelMultipartUploads, isCancelled, multipartUpload } from '../upload/managed-upload.js';
 import type { MultipartUploadOptions, MultipartUploadResult } from '../upload/managed-upload.js';
 import * as multipart from '../upload/parts-api.js';
 import type { UploadBody } from '../upload/source.js';
 import { get, getStream, type GetResult, type GetStreamResult } from './get.js';
 import * as object from './object.js';
 import type { HeadResult } from './object.js';
+import type { CallOptions, CopyOptions, CopyResult, DeleteMultiOptions, DeleteMultiResult, GetOptions, ListPartsPage,
+  ListPartsQuery, ListQuery, ListResult, ListUploadsQuery, ListUploadsResult, ListV2Query, ListV2Result,
+  MultipartUploadCopyResult, ObjectMetaResult, PutMetaOptions, PutResult, ResponseOnly, SignatureUrlOptions,
+  UploadPartCopyResult, UserMeta, VersionedCallOptions } from './call-types.js';
 import { put, putStream, type PutOptions } from './put.js';
 import { encryptExisting, type EncryptExistingOptions, type RewriteResult } from './encrypt-existing.js';
 import { decryptExisting, type DecryptExistingOptions } from './decrypt-existing.js';
@@ -77,7 +82,7 @@ export class CryptoClient {
    *   await client.put('a.bin', Buffer.from('hello'), { meta: { owner: 'me' } });
    *   await client.put('b.iso', '/data/b.iso', { contentMd5: true });
    */
-  put(name: string, file: Buffer | Uint8Array | string | NodeJS.ReadableStream, options?: PutOptions): Promise<any> {
+  put(name: string, file: Buffer | Uint8Array | string | NodeJS.ReadableStream, options?: PutOptions): Promise<PutResult> {
     return put(this.context, name, file, options);
   }
 
@@ -88,7 +93,7 @@ export class CryptoClient {
    * @example
    *   await client.putStream('log.txt', fs.createReadStream('log.txt'));
    */
-  putStream(name: string, stream: NodeJS.ReadableStream, options?: PutOptions): Promise<any> {
+  putStream(name: string, stream: NodeJS.ReadableStream, options?: PutOptions): Promise<PutResult> {
     return putStream(this.context, name, stream, options);
   }
 
@@ -102,7 +107,7 @@ export class CryptoClient {
    *   const { content } = await client.get('a.bin');
    *   await client.get('a.bin', '/tmp/a.bin');
    */
-  get(name: string, file?: string | NodeJS.WritableStream | Record<string, unknown>, options?: Record<string, unknown>): Promise<GetResult> {
+  get(name: string, file?: string | NodeJS.WritableStream | GetOptions, options?: GetOptions): Promise<GetResult> {
     return get(this.context, name, file, options);
   }
 
@@ -112,7 +117,7 @@ export class CryptoClient {
    * @example
    *   const { stream } = await client.getStream('a.bin', { headers: { Range: 'bytes=100-' } });
    */
-  getStream(name: string, options?: Record<string, unknown>): Promise<GetStreamResult> {
+  getStream(name: string, options?: GetOptions): Promise<GetStreamResult> {
     return getStream(this.context, name, options);
   }
 
@@ -136,7 +141,7 @@ export class CryptoClient {
    * @example
    *   const { envelope } = await client.head('a.bin'); // envelope?.wrapAlg, envelope?.unencryptedContentLength
    */
-  head(name: string, options?: Record<string, unknown>): Promise<HeadResult> {
+  head(name: string, options?: VersionedCallOptions): Promise<HeadResult> {
     return object.head(this.context, name, options);
   }
 
@@ -147,7 +152,7 @@ export class CryptoClient {
    * @example
    *   await client.copy('b.bin', 'a.bin', { meta: { owner: 'me' } });
    */
-  copy(name: string, sourceName: string, sourceBucket?: string | Record<string, unknown>, options?: Record<string, unknown>): Promise<any> {
+  copy(name: string, sourceName: string, sourceBucket?: string | CopyOptions, options?: CopyOptions): Promise<CopyResult> {
     return object.copy(this.context, name, sourceName, sourceBucket, options);
   }
 
@@ -156,7 +161,7 @@ export class CryptoClient {
    * @example
    *   await client.putMeta('a.bin', { owner: 'me' });
    */
-  putMeta(name: string, meta: Record<string, unknown> | null, options?: Record<string, unknown>): Promise<any> {
+  putMeta(name: string, meta: UserMeta | null, options?: PutMetaOptions): Promise<CopyResult> {
     return object.putMeta(this.context, name, meta, options);
   }
 
@@ -176,12 +181,21 @@ export class CryptoClient {
   }
 
   /**
+   * ali-oss `isCancel()`: true after `cancel()`, until this client's next `multipartUpload` starts.
+   * @example
+   *   if (client.isCancel()) console.log('paused');
+   */
+  isCancel(): boolean {
+    return isCancelled(this.context);
+  }
+
+  /**
    * ali-oss `cancel(abort?)`: cancels the running `multipartUpload` calls of this client (they reject with a
    * `cancel` error carrying their checkpoint); with `abort`, also aborts that upload on OSS.
    * @example
    *   client.cancel();
    */
-  cancel(abort?: { name: string; uploadId: string; options?: Record<string, unknown> }): Promise<void> {
+  cancel(abort?: { name: string; uploadId: string; options?: CallOptions }): Promise<void> {
     return cancelMultipartUploads(this.context, abort);
   }
 
@@ -211,7 +225,7 @@ export class CryptoClient {
     partNo: number,
     data: Uint8Array,
     context: multipart.MultipartCryptoContext,
-    options?: Record<string, unknown>,
+    options?: CallOptions,
   ): Promise<multipart.UploadPartResult> {
     return multipart.uploadPart(this.context, name, uploadId, partNo, data, context, options);
   }
@@ -237,7 +251,7 @@ export class CryptoClient {
    * @example
    *   await client.abortMultipartUpload(name, uploadId);
    */
-  abortMultipartUpload(name: string, uploadId: string, options?: Record<string, unknown>): Promise<any> {
+  abortMultipartUpload(name: string, uploadId: string, options?: CallOptions): Promise<ResponseOnly> {
     return multipart.abortMultipartUpload(this.context, name, uploadId, options);
   }
 
@@ -246,7 +260,7 @@ export class CryptoClient {
    * @example
    *   const { parts } = await client.listParts(name, uploadId);
    */
-  listParts(name: string, uploadId: string, query?: Record<string, unknown>, options?: Record<string, unknown>): Promise<any> {
+  listParts(name: string, uploadId: string, query?: ListPartsQuery, options?: CallOptions): Promise<ListPartsPage> {
     return multipart.listParts(this.context, name, uploadId, query, options);
   }
 
@@ -262,20 +276,66 @@ export class CryptoClient {
     partNo: number,
     range: string,
     sourceData: { sourceKey: string; sourceBucketName?: string },
-    options?: Record<string, unknown>,
-  ): Promise<any> {
+    options?: VersionedCallOptions,
+  ): Promise<UploadPartCopyResult> {
     return object.uploadPartCopy(this.context, name, uploadId, partNo, range, sourceData, options);
   }
 
   /**
-   * ali-oss `multipartCopy`; refused (after a HEAD of the source) when the source is encrypted, since ali-oss
-   * would start the target without its key. Use `copy` instead.
+   * ali-oss `multipartUploadCopy` (a server-side copy in parts, for sources over 1 GB); refused (after a HEAD of
+   * the source) when the source is encrypted, since ali-oss would start the target without its key and OSS refuses
+   * UploadPartCopy from an encrypted source (0042-00000309). Use `copy` instead.
    * @throws {UnsupportedOperationError} OPERATION_UNSUPPORTED for an encrypted source
    * @example
-   *   await client.multipartCopy('t', { sourceKey: 'plain.bin', sourceBucketName: 'b' });
+   *   await client.multipartUploadCopy('t', { sourceKey: 'plain.bin', sourceBucketName: 'b' });
    */
-  multipartCopy(name: string, sourceData: { sourceKey: string; sourceBucketName?: string }, options?: Record<string, unknown>): Promise<any> {
-    return object.multipartCopy(this.context, name, sourceData, options);
+  multipartUploadCopy(
+    name: string,
+    sourceData: { sourceKey: string; sourceBucketName?: string },
+    options?: CallOptions & { partSize?: number; parallel?: number; versionId?: string },
+  ): Promise<MultipartUploadCopyResult> {
+    return object.multipartUploadCopy(this.context, name, sourceData, options);
+  }
+
+  /**
+   * ali-oss `getObjectMeta` (passthrough): ETag, size and Last-Modified. The size of an encrypted object is its
+   * plaintext size (CTR adds no bytes).
+   * @example
+   *   const { res } = await client.getObjectMeta('a.bin');
+   */
+  getObjectMeta(name: string, options?: VersionedCallOptions): Promise<ObjectMetaResult> {
+    return object.getObjectMeta(this.context, name, options) as Promise<ObjectMetaResult>;
+  }
+
+  /**
+   * ali-oss `listUploads` (passthrough with retries): the multipart uploads in progress.
+   * @example
+   *   const { uploads } = await client.listUploads({ prefix: 'backups/' });
+   */
+  listUploads(query?: ListUploadsQuery, options?: CallOptions): Promise<ListUploadsResult> {
+    return object.listUploads(this.context, query, options);
+  }
+
+  /**
+   * ali-oss `useBucket`, without changing this client: returns a client over bucket `name` with the same key
+   * material, engine and policies (ali-oss's changes its client in place; here both stay usable).
+   * @throws {Error} ali-oss's error for an invalid bucket name
+   * @example
+   *   const logs = client.useBucket('my-logs');
+   *   await logs.put('today.txt', Buffer.from('...'));
+   */
+  useBucket(name: string): CryptoClient {
+    const c = this.context;
+    return new CryptoClient(c.store.withBucket(name), {
+      keyring: c.keyring,
+      backend: c.backend,
+      plaintext: c.plaintext,
+      retry: c.retry,
+      partSize: c.partSize,
+      parallel: c.parallel,
+      multipartThreshold: c.multipartThreshold,
+      contentMd5: c.contentMd5,
+    });
   }
 
   /**
@@ -283,8 +343,8 @@ export class CryptoClient {
    * @example
    *   await client.delete('a.bin');
    */
-  delete(name: string, options?: Record<string, unknown>): Promise<any> {
-    return this.context.store.deleteObject(name, options);
+  delete(name: string, options?: VersionedCallOptions): Promise<ResponseOnly> {
+    return this.context.store.deleteObject(name, copyOptions(options)) as Promise<ResponseOnly>;
   }
 
   /**
@@ -292,8 +352,8 @@ export class CryptoClient {
    * @example
    *   await client.deleteMulti(['a.bin', 'b.bin'], { quiet: true });
    */
-  deleteMulti(names: string[], options?: Record<string, unknown>): Promise<any> {
-    return this.context.store.deleteObjects(names, options);
+  deleteMulti(names: string[], options?: DeleteMultiOptions): Promise<DeleteMultiResult> {
+    return this.context.store.deleteObjects(names, copyOptions(options)) as Promise<DeleteMultiResult>;
   }
 
   /**
@@ -301,8 +361,9 @@ export class CryptoClient {
    * @example
    *   const { objects } = await client.list({ prefix: 'photos/', 'max-keys': 100 });
    */
-  list(query?: Record<string, unknown> | null, options?: Record<string, unknown>): Promise<any> {
-    return this.context.store.listObjects(query, options);
+  list(query?: ListQuery | null, options?: CallOptions): Promise<ListResult> {
+    // ali-oss's answer, as the store hands it on (its shape is ali-oss's, typed in call-types.ts).
+    return this.context.store.listObjects(query, copyOptions(options)) as unknown as Promise<ListResult>;
   }
 
   /**
@@ -310,8 +371,8 @@ export class CryptoClient {
    * @example
    *   const { objects } = await client.listV2({ prefix: 'photos/' });
    */
-  listV2(query?: Record<string, unknown>, options?: Record<string, unknown>): Promise<any> {
-    return this.context.store.listObjectsV2(query, options);
+  listV2(query?: ListV2Query, options?: CallOptions): Promise<ListV2Result> {
+    return this.context.store.listObjectsV2(query, copyOptions(options)) as unknown as Promise<ListV2Result>;
   }
 
   /**
@@ -322,7 +383,7 @@ export class CryptoClient {
    * @example
    *   const url = client.signatureUrl('a.bin', { expires: 600 });
    */
-  signatureUrl(name: string, options?: Record<string, unknown>, strictObjectNameValidation?: boolean): string {
+  signatureUrl(name: string, options?: SignatureUrlOptions, strictObjectNameValidation?: boolean): string {
     refuseSignedUpload('signatureUrl', options?.method, options);
     return this.context.store.signatureUrl(name, options, strictObjectNameValidation);
   }
@@ -333,7 +394,7 @@ export class CryptoClient {
    * @example
    *   const url = await client.asyncSignatureUrl('a.bin', { expires: 600 });
    */
-  async asyncSignatureUrl(name: string, options?: Record<string, unknown>, strictObjectNameValidation?: boolean): Promise<string> {
+  async asyncSignatureUrl(name: string, options?: SignatureUrlOptions, strictObjectNameValidation?: boolean): Promise<string> {
     refuseSignedUpload('asyncSignatureUrl', options?.method, options);
     return this.context.store.asyncSignatureUrl(name, options, strictObjectNameValidation);
   }

@@ -85,7 +85,8 @@ export class Run {
         resumedParts = await this.#verifyDoneParts();
       } else {
         // 'wx+': never clobber a file we did not create; readable for the MD5 pass.
-        this.#file = await open(checkpoint.tempPath, 'wx+');
+        // 0600: it fills with decrypted plaintext.
+        this.#file = await open(checkpoint.tempPath, 'wx+', 0o600);
         // Full size up front: positional writes land anywhere, and a resume can check the size.
         await this.#file.truncate(checkpoint.totalSize);
       }

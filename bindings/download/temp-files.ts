@@ -6,6 +6,7 @@
  * Deliberately not here: what goes into the files (download-run.ts).
  * @module
  */
+import { refuseUntrustedCheckpoint } from '../checkpoint/file-trust.js';
 import { randomBytes } from 'node:crypto';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
@@ -29,6 +30,8 @@ export async function readCheckpointFile(path: string): Promise<DownloadCheckpoi
     throw err;
   }
   try {
+    // The checkpoint names the temporary file plaintext is written into: another user's must not choose it.
+    await refuseUntrustedCheckpoint(file, path);
     text = await file.readFile('utf8');
   } finally {
     await file.close();

@@ -1,7 +1,8 @@
 /**
- * The managed upload's checkpoint file: read once when the upload starts, replaced atomically after every part
- * (temporary file + rename, checkpoint/atomic-file.ts), one write at a time with the latest state winning, and
- * removed when the upload completes. `node:fs` is loaded lazily, so an upload without a checkpoint path never
+ * The managed upload's checkpoint file: read once when the upload starts (refused when another user owns it or
+ * others may write it: checkpoint/file-trust.ts), replaced atomically after every part (temporary file with mode
+ * 0600 + rename, checkpoint/atomic-file.ts), one write at a time with the latest state winning, and removed when the
+ * upload completes. `node:fs` is loaded lazily, so an upload without a checkpoint path never
  * needs it (browsers).
  *
  * Deliberately not here: what a checkpoint holds (checkpoint.ts).
@@ -26,13 +27,25 @@ export class CheckpointFile {
     this.#path = path;
   }
 
+  /**
+   * The file's text, or undefined when there is none.
+   * @throws {CheckpointError} CHECKPOINT_UNSAFE when another user owns it or its group or everyone may write it
+   */
   async read(): Promise<string | undefined> {
     const fs = await import('node:fs/promises');
+    let file: import('node:fs/promises').FileHandle;
     try {
-      return await fs.readFile(this.#path, 'utf8');
+      file = await fs.open(this.#path, 'r');
     } catch (err) {
       if ((err as { code?: unknown }).code === 'ENOENT') return undefined;
       throw err;
+    }
+    try {
+      const { refuseUntrustedCheckpoint } = await import('../checkpoint/file-trust.js');
+      await refuseUntrustedCheckpoint(file, this.#path);
+      return await file.readFile('utf8');
+    } finally {
+      await file.close();
     }
   }
 
