@@ -21,7 +21,7 @@ import { formatProgress } from '../bindings/cli/bulk-run.js';
 import { runCli } from '../bindings/cli/run.js';
 import { fixturePath, pseudoRandomBytes } from './_util.js';
 import { bulkCli } from './support/bulk-cli.js';
-import type { OssServer } from './support/oss-server.js';
+import { TEST_ACCESS_KEY_ID, TEST_ACCESS_KEY_SECRET, type OssServer } from './support/oss-server.js';
 import { useStandIns } from './support/stand-ins.js';
 
 const BUCKET = 'bulk-bucket';
