@@ -91,6 +91,12 @@ async function rotateAndCheck(key: string, size: number, from: KeyWrapper, to: K
   assert.is(after.headers['content-type'], HEADERS['Content-Type']);
   assert.is(after.headers['cache-control'], HEADERS['Cache-Control']);
   assert.is(decodeEnvelope(after.headers)!.wrapped.wrapAlg, to.wrapAlg);
+  // The object's own part plan, and every other envelope field as it was.
+  for (const field of ['partSize', 'dataSize', 'unencryptedContentLength', 'cekAlg'] as const) {
+    assert.is(decodeEnvelope(after.headers)![field], decodeEnvelope(before.headers)![field], field);
+  }
+  const commitment = 'x-oss-meta-ali-oss-crypto-commitment';
+  if (before.headers[commitment] !== undefined) assert.ok(after.headers[commitment] !== undefined && after.headers[commitment] !== before.headers[commitment], 'commitment recomputed');
   assert.ok(env.oss.log.slice(writes).every((e) => e.kind !== 'copy'), 'no CopyObject');
   await assertReads(client(reader, seedExtra), key, body);
   await assertOldRefused(client(from, seedExtra), key);

@@ -135,7 +135,8 @@ export async function rewrap(ctx: ClientContext, name: string, options: RewrapOp
       const result = await rewriteCiphertext(ctx, name, {
         source: name,
         meta: state.userMeta,
-        headers: state.contentHeaders,
+        // rewriteCiphertext keeps the content headers itself; only the storage class is not among them.
+        headers: storageClassOf(state),
         envelope: replaced,
         expectEtag: state.etag,
         partSize,
@@ -229,6 +230,11 @@ async function unwrapWith(material: KeyWrapper, wrapped: WrappedContentKey): Pro
     throw new KeyUnwrapError('KEY_NO_MATCH', `the "from" material (${material.wrapAlg}) cannot read this object: it is wrapped with ${wrapped.wrapAlg}, matdesc ${canonicalMatdesc(wrapped.matdesc)}`);
   }
   return content;
+}
+
+function storageClassOf(state: ObjectState): Record<string, string> | undefined {
+  const value = state.contentHeaders['x-oss-storage-class'];
+  return value === undefined ? undefined : { 'x-oss-storage-class': value };
 }
 
 function describeWrap(wrapped: WrappedContentKey): WrapDescription {
