@@ -1,14 +1,16 @@
 /**
- * `encryptExisting` (read, encrypt, conditional rewrite in place) against a plain copy through the client (ali-oss
- * GET then PUT of the same object), same objects, same number of objects in flight, same run, to the loopback OSS
- * stand-in (`npm run bench:rotate [-- --rounds N] [--parallel N] [--json FILE]`).
+ * `encryptExisting` (read, encrypt, conditional rewrite in place) and `rewrap` (the same content key wrapped with a
+ * new RSA key, the ciphertext rewritten unchanged) against a plain copy through the client (ali-oss GET then PUT of
+ * the same object), same sizes, same number of objects in flight, same run, to the loopback OSS stand-in (`npm run bench:rotate [-- --rounds N] [--parallel N] [--json FILE]`).
  *
  * Sizes: 4 KiB objects (request-bound: what a bucket of small files costs) and 8 MiB objects (byte-bound). Each
  * round seeds fresh plaintext objects (not timed), then times one contender over all of them with `--parallel`
  * objects in flight (default 8); the contenders alternate and each reports its best round in objects/s and MB/s
  * (plaintext bytes over wall time). encryptExisting does more per object than the plain copy: a HEAD (the check
  * before the write), an RSA wrap of a fresh content key, a CRC-64 of what it read, AES-256-CTR (WebAssembly core)
- * and the MD5 it records; for small objects the extra request dominates.
+ * and the MD5 it records; for small objects the extra request dominates. rewrap does no AES: per object an RSA
+ * unwrap (private key) and wrap (the new public key), a CRC-64 of the bytes, and the same HEAD before the write;
+ * its objects are seeded encrypted under the old key (not timed).
  *
  * Before timing, one encrypted object is read back through the client and compared (cross-validation). The
  * stand-in runs as a child process (its CPU is not this process's). No key material is printed: the RSA key pair
@@ -48,6 +50,8 @@ try {
   const oss = new OSS({ ...CREDENTIALS, bucket: BUCKET, endpoint: server.endpoint, region: server.region, timeout: 600_000 });
   // The threshold sits above 8 MiB so both sizes are one PUT each, as in the plain copy.
   const client = new CryptoClient(oss as never, { material, multipartThreshold: 64 * MiB });
+  const next = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const to = rsaKeyWrapper({ publicKey: next.publicKey.export({ type: 'spki', format: 'pem' }).toString(), matdesc: { key: 'next' }, engine: nodeRsaEngine });
 
   // Cross-validation: an object encrypted in place reads back as what was stored.
   const sample = randomFillSync(Buffer.alloc(100_000));
@@ -55,6 +59,11 @@ try {
   await client.encryptExisting('check/a');
   if (!(await client.get('check/a')).content!.equals(sample)) throw new Error('cross-validation failed: encryptExisting changed the content');
   if ((await oss.get('check/a')).content.equals(sample)) throw new Error('cross-validation failed: the stored object is not encrypted');
+  const ciphertext = (await oss.get('check/a')).content;
+  await client.rewrap('check/a', { to });
+  const reader = new CryptoClient(oss as never, { material: rsaKeyWrapper({ privateKey: next.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), matdesc: { key: 'next' } }) });
+  if (!(await oss.get('check/a')).content.equals(ciphertext)) throw new Error('cross-validation failed: rewrap changed the ciphertext');
+  if (!(await reader.get('check/a')).content!.equals(sample)) throw new Error('cross-validation failed: the new key does not read the rewrapped object');
 
   console.log(`rotate bench: ${machine().cpu}, node ${machine().node}, ${parallel} objects in flight, best of ${rounds} rounds, load ${loadavg()[0].toFixed(2)}`);
   const rows: string[][] = [];
@@ -62,23 +71,27 @@ try {
   let seedNo = 0;
   for (const { size, count } of CASES) {
     const body = randomFillSync(Buffer.alloc(size));
-    const seed = async (): Promise<string[]> => {
+    const seed = async (encrypted: boolean): Promise<string[]> => {
       const keys = Array.from({ length: count }, (_, i) => `r${seedNo}/${size}/${i}`);
       seedNo++;
-      await pool(keys, parallel, (k) => oss.put(k, body));
+      await pool(keys, parallel, (k) => (encrypted ? client.put(k, body) : oss.put(k, body)));
       return keys;
     };
-    const contenders: Record<string, (key: string) => Promise<unknown>> = {
-      'plain GET + PUT': async (key) => {
-        const { content } = await oss.get(key);
-        await oss.put(key, content);
+    const contenders: Record<string, { encrypted: boolean; run: (key: string) => Promise<unknown> }> = {
+      'plain GET + PUT': {
+        encrypted: false,
+        run: async (key) => {
+          const { content } = await oss.get(key);
+          await oss.put(key, content);
+        },
       },
-      encryptExisting: (key) => client.encryptExisting(key),
+      encryptExisting: { encrypted: false, run: (key) => client.encryptExisting(key) },
+      rewrap: { encrypted: true, run: (key) => client.rewrap(key, { to }) },
     };
     const best: Record<string, number> = {};
     for (let round = 0; round < rounds; round++) {
-      for (const [name, run] of Object.entries(contenders)) {
-        const keys = await seed();
+      for (const [name, { encrypted, run }] of Object.entries(contenders)) {
+        const keys = await seed(encrypted);
         const started = performance.now();
         await pool(keys, parallel, run);
         const seconds = (performance.now() - started) / 1000;
@@ -88,10 +101,14 @@ try {
     const plain = best['plain GET + PUT'];
     const enc = best.encryptExisting;
     const mbps = (objectsPerSecond: number) => (objectsPerSecond * size) / 1e6;
-    rows.push([formatSize(size), String(count), plain.toFixed(1), mbps(plain).toFixed(1), enc.toFixed(1), mbps(enc).toFixed(1), `${(enc / plain).toFixed(2)}x`]);
-    json[String(size)] = { plain_objects_per_s: plain, encrypt_existing_objects_per_s: enc, plain_MBps: mbps(plain), encrypt_existing_MBps: mbps(enc), ratio: enc / plain };
+    const rw = best.rewrap;
+    rows.push([formatSize(size), String(count), plain.toFixed(1), mbps(plain).toFixed(1), enc.toFixed(1), mbps(enc).toFixed(1), `${(enc / plain).toFixed(2)}x`, rw.toFixed(1), mbps(rw).toFixed(1), `${(rw / plain).toFixed(2)}x`]);
+    json[String(size)] = {
+      plain_objects_per_s: plain, encrypt_existing_objects_per_s: enc, rewrap_objects_per_s: rw,
+      plain_MBps: mbps(plain), encrypt_existing_MBps: mbps(enc), rewrap_MBps: mbps(rw), ratio: enc / plain, rewrap_ratio: rw / plain,
+    };
   }
-  console.log(formatTable(['size', 'objects', 'plain obj/s', 'plain MB/s', 'encryptExisting obj/s', 'encryptExisting MB/s', 'ratio'], rows));
+  console.log(formatTable(['size', 'objects', 'plain obj/s', 'plain MB/s', 'encryptExisting obj/s', 'encryptExisting MB/s', 'ratio', 'rewrap obj/s', 'rewrap MB/s', 'rewrap ratio'], rows));
   if (jsonPath !== undefined) writeFileSync(jsonPath, `${JSON.stringify(json, null, 2)}\n`);
 } finally {
   server.process.kill('SIGTERM');

@@ -81,6 +81,7 @@ export type {
 
 // rewrites in place and verification (CryptoClient#encryptExisting, #decryptExisting, #verify)
 export type { EncryptExistingOptions, RewriteResult } from './client/encrypt-existing.js';
+export type { RewrapOptions, RewrapResult, WrapDescription } from './client/rewrap.js';
 export type { DecryptExistingOptions } from './client/decrypt-existing.js';
 export type { VerifyResult } from './client/verify.js';
 

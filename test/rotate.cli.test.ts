@@ -8,88 +8,29 @@
  * object and a plaintext one by code; --dry-run lists and writes nothing.
  * @module
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CryptoClient } from '../bindings/client/crypto-client.js';
 import { decodeEnvelope } from '../bindings/envelope/codec.js';
 import { parseJournal } from '../bindings/jobs/journal.js';
-import type { ReportEntry } from '../bindings/jobs/report.js';
 import { rsaKeyWrapper } from '../bindings/keys/rsa.js';
 import { parseCliArgs } from '../bindings/cli/args.js';
 import { formatProgress } from '../bindings/cli/bulk-run.js';
 import { runCli } from '../bindings/cli/run.js';
 import { fixturePath, pseudoRandomBytes } from './_util.js';
+import { bulkCli } from './support/bulk-cli.js';
 import { TEST_ACCESS_KEY_ID, TEST_ACCESS_KEY_SECRET, type OssServer } from './support/oss-server.js';
 import { useStandIns } from './support/stand-ins.js';
 
-const MAIN = fileURLToPath(new URL('../bindings/cli/main.ts', import.meta.url));
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BUCKET = 'bulk-bucket';
 const PUBLIC = fixturePath('interop', 'keys', 'rsaprovider-main-rsa2048.public.pem');
 const PRIVATE = fixturePath('interop', 'keys', 'rsaprovider-main-rsa2048.private.pem');
 const PART = 100 * 1024;
 const SIZES = ['--multipart-threshold', '256KiB', '--part-size', '100KiB'];
-
 const env = { oss: undefined as unknown as OssServer, dir: '' };
-
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-function start(argv: string[]): { child: ChildProcess; done: Promise<Run> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...argv], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH ?? '',
-      OSS_ENDPOINT: env.oss.endpoint,
-      OSS_REGION: env.oss.region,
-      OSS_ACCESS_KEY_ID: TEST_ACCESS_KEY_ID,
-      OSS_ACCESS_KEY_SECRET: TEST_ACCESS_KEY_SECRET,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (c: Buffer) => (stdout += c));
-  child.stderr!.on('data', (c: Buffer) => (stderr += c));
-  const done = new Promise<Run>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
-  return { child, done };
-}
-
-const cli = (argv: string[]) => start(argv).done;
-
-/** Puts `count` plaintext objects under `prefix` directly into the stand-in; returns their bodies by key. */
-function seed(prefix: string, count: number, size: (i: number) => number): Map<string, Buffer> {
-  const bodies = new Map<string, Buffer>();
-  for (let i = 0; i < count; i++) {
-    const key = `${prefix}${String(i).padStart(4, '0')}.bin`;
-    const body = Buffer.from(pseudoRandomBytes(size(i), i + 11));
-    env.oss.putObjectRaw(BUCKET, key, body, { 'Content-Type': 'application/x-test', 'x-oss-meta-n': String(i) });
-    bodies.set(key, body);
-  }
-  return bodies;
-}
-
-/** Successful writes (PutObject or CompleteMultipartUpload answered 200) per key, counted at the stand-in. */
-function writesByKey(prefix: string): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const e of env.oss.log) {
-    if (e.key?.startsWith(prefix) && (e.kind === 'put' || e.kind === 'complete') && e.status === 200) counts.set(e.key, (counts.get(e.key) ?? 0) + 1);
-  }
-  return counts;
-}
-
-async function readReport(path: string): Promise<ReportEntry[]> {
-  const text = await readFile(path, 'utf8').catch(() => '');
-  return text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as ReportEntry);
-}
+const { start, cli, seed, writesByKey, readReport } = bulkCli(env, BUCKET);
 
 async function assertDecrypts(bodies: Map<string, Buffer>): Promise<void> {
   const client = new CryptoClient(env.oss.client(BUCKET) as any, { material: rsaKeyWrapper({ privateKey: await readFile(PRIVATE, 'utf8') }) });

@@ -84,7 +84,7 @@ export function parseCliArgs(argv: readonly string[], env: Readonly<Record<strin
   if (command === 'serve') throw new CliUsageError('serve must come first, its flags after it: oss-crypto serve [--port N] [--bucket NAME] ...');
   const args = positionals.slice(1);
   const quiet = flags.has('quiet');
-  if (command === 'encrypt-existing' || command === 'verify') return parseBulkCommand(command, args, flags, env);
+  if (command === 'encrypt-existing' || command === 'rewrap' || command === 'verify') return parseBulkCommand(command, args, flags, env);
   const one = (name: string): string | undefined => flags.get(name)?.at(-1);
 
   if (command === 'keygen') {
@@ -400,7 +400,7 @@ function parseMaterial(text: string): ExtraMaterial {
   throw new CliUsageError(`--material expected 'JSON=FILE' or 'JSON=kms:KEYID' with JSON a matdesc object, got "${text}"`);
 }
 
-function parseMatdesc(flag: string, text: string): Readonly<Record<string, string>> {
+export function parseMatdesc(flag: string, text: string): Readonly<Record<string, string>> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

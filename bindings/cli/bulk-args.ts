@@ -1,6 +1,6 @@
 /**
- * Parses the bulk commands, `oss-crypto encrypt-existing oss://BUCKET/PREFIX` and `oss-crypto verify
- * oss://BUCKET/PREFIX`, with their flags: `--parallel N` (objects in flight), `--dry-run`, `--job FILE`,
+ * Parses the bulk commands, `oss-crypto encrypt-existing oss://BUCKET/PREFIX`, `oss-crypto rewrap oss://BUCKET/PREFIX
+ * --to-...` and `oss-crypto verify oss://BUCKET/PREFIX`, with their flags: `--parallel N` (objects in flight), `--dry-run`, `--job FILE`,
  * `--report FILE`, `--shard I/N`, and for encrypt-existing `--part-size` / `--multipart-threshold`; the connection
  * and key flags are the other commands' (args.ts parses them). The flags themselves are declared in flags.ts's
  * table, which the README check reads; args.ts scans and checks them first.
@@ -9,16 +9,16 @@
  * @module
  */
 import { parseShard } from '../jobs/shard.js';
-import { parseConnection, parseInteger, parseKeys, parseSize } from './args.js';
+import { parseConnection, parseInteger, parseKeys, parseMatdesc, parseSize } from './args.js';
 import { CliUsageError } from './usage-error.js';
-import type { BulkCommand } from './command.js';
+import type { BulkCommand, KeySettings, RewrapTarget } from './command.js';
 
 /** Objects in flight when `--parallel` is not given. */
 export const DEFAULT_BULK_PARALLEL = 8;
 
 /**
  * Parses a bulk command's arguments (after args.ts has scanned them and checked each flag applies).
- * @param command `encrypt-existing` or `verify`
+ * @param command `encrypt-existing`, `rewrap` or `verify`
  * @param args the positionals after the command
  * @param flags the scanned flags
  * @param env the environment (credentials, endpoint)
@@ -65,12 +65,14 @@ export function parseBulkCommand(
   if (command === 'encrypt-existing' && keys.rsaPublicKeyFile === undefined && keys.rsaPrivateKeyFile === undefined && keys.kms?.keyId === undefined) {
     throw new CliUsageError('encrypt-existing needs a key that can encrypt: --rsa-public-key FILE, --rsa-private-key FILE or --kms-key-id ID');
   }
-  if (command === 'verify' && keys.rsaPrivateKeyFile === undefined && keys.kms === undefined && keys.materials.length === 0) {
-    throw new CliUsageError('verify needs a key that can decrypt: --rsa-private-key FILE, --kms-key-id ID or --material');
+  const to = command === 'rewrap' ? parseRewrapTarget(one, keys) : undefined;
+  if ((command === 'verify' || command === 'rewrap') && keys.rsaPrivateKeyFile === undefined && keys.kms === undefined && keys.materials.length === 0) {
+    throw new CliUsageError(`${command} needs a key that can decrypt: --rsa-private-key FILE, --kms-key-id ID or --material`);
   }
   return {
     command,
     target,
+    ...(to === undefined ? {} : { to }),
     connection,
     keys,
     parallel,
@@ -97,4 +99,23 @@ export function parsePrefixUrl(text: string): { bucket: string; prefix: string }
     throw new CliUsageError(`"${m[1]}" in "${text}" is not a valid OSS bucket name (3-63 lower-case letters, digits or hyphens)`);
   }
   return { bucket: m[1], prefix: m[2] };
+}
+
+/** `rewrap`'s `--to-*` flags: exactly one new material, RSA public key or KMS key (which needs the `--kms-*` settings). */
+function parseRewrapTarget(one: (name: string) => string | undefined, keys: KeySettings): RewrapTarget {
+  const rsaPublicKeyFile = one('to-rsa-public-key');
+  const kmsKeyId = one('to-kms-key-id');
+  if ((rsaPublicKeyFile === undefined) === (kmsKeyId === undefined)) {
+    throw new CliUsageError('rewrap needs exactly one new material: --to-rsa-public-key FILE or --to-kms-key-id ID');
+  }
+  if (rsaPublicKeyFile === '' || kmsKeyId === '') throw new CliUsageError('--to-rsa-public-key / --to-kms-key-id expected a value, got an empty string');
+  if (kmsKeyId !== undefined && keys.kms === undefined) {
+    throw new CliUsageError('--to-kms-key-id needs the KMS settings: --kms-region R or --kms-endpoint HOST:PORT (or --region)');
+  }
+  const padding = one('to-rsa-padding') ?? 'pkcs1';
+  if (padding !== 'pkcs1' && padding !== 'oaep') throw new CliUsageError(`--to-rsa-padding expected pkcs1 or oaep, got "${padding}"`);
+  if (kmsKeyId !== undefined && one('to-rsa-padding') !== undefined) throw new CliUsageError('--to-rsa-padding applies to --to-rsa-public-key only');
+  const matdescText = one('to-matdesc');
+  const matdesc = matdescText === undefined ? {} : parseMatdesc('--to-matdesc', matdescText);
+  return { ...(rsaPublicKeyFile === undefined ? {} : { rsaPublicKeyFile }), ...(kmsKeyId === undefined ? {} : { kmsKeyId }), rsaPadding: padding, matdesc };
 }

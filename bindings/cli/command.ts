@@ -8,7 +8,7 @@
 import type { RangeSpec } from '../transfer/range.js';
 
 /** A command of `oss-crypto`. */
-export type Command = 'put' | 'get' | 'head' | 'keygen' | 'encrypt-existing' | 'verify' | 'serve';
+export type Command = 'put' | 'get' | 'head' | 'keygen' | 'encrypt-existing' | 'rewrap' | 'verify' | 'serve';
 
 /** `oss://BUCKET/KEY`, split. */
 export interface OssUrl {
@@ -108,12 +108,14 @@ export type CliCommand =
   | BulkCommand;
 
 /**
- * A job over every object under a prefix (`encrypt-existing`, `verify`), parsed by bulk-args.ts.
+ * A job over every object under a prefix (`encrypt-existing`, `rewrap`, `verify`), parsed by bulk-args.ts.
  * @example
  *   if (cmd.command === 'verify') cmd.target.prefix; // 'logs/'
  */
 export interface BulkCommand {
-  readonly command: 'encrypt-existing' | 'verify';
+  readonly command: 'encrypt-existing' | 'rewrap' | 'verify';
+  /** rewrap only: the material that wraps content keys from now on (`--to-*`). */
+  readonly to?: RewrapTarget;
   readonly target: { readonly bucket: string; readonly prefix: string };
   readonly connection: Connection;
   readonly keys: KeySettings;
@@ -129,4 +131,17 @@ export interface BulkCommand {
   readonly partSize?: number;
   readonly multipartThreshold?: number;
   readonly quiet: boolean;
+}
+
+/**
+ * `rewrap`'s target material, from `--to-rsa-public-key` or `--to-kms-key-id` (with the `--kms-*` connection
+ * settings), `--to-matdesc` and `--to-rsa-padding`.
+ * @example
+ *   const to: RewrapTarget = { rsaPublicKeyFile: 'new.public.pem', rsaPadding: 'oaep', matdesc: { key: '2025' } };
+ */
+export interface RewrapTarget {
+  readonly rsaPublicKeyFile?: string;
+  readonly kmsKeyId?: string;
+  readonly rsaPadding: 'pkcs1' | 'oaep';
+  readonly matdesc: Readonly<Record<string, string>>;
 }

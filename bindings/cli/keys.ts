@@ -17,6 +17,7 @@ import { wasmRsaEngine } from '../keys/rsa-wasm.js';
 import type { KeyWrapper, Matdesc } from '../keys/types.js';
 import { KeyInvalidError, OssCryptoError, withMessage } from '../errors.js';
 import type { KeySettings, KmsSettings } from './args.js';
+import type { RewrapTarget } from './command.js';
 
 /**
  * The key ring the flags describe.
@@ -53,6 +54,20 @@ export async function keyringFromFlags(keys: KeySettings): Promise<KeyRing | und
   }
   if (main === undefined && materials.length === 0) return undefined;
   return new KeyRing({ default: main, materials });
+}
+
+/**
+ * `rewrap`'s new material from its `--to-*` flags (an RSA public key read from its file, or a KMS key with the
+ * `--kms-*` connection settings).
+ * @throws {KeyInvalidError} `KEY_INVALID` when the key file cannot be read or holds no usable key
+ * @example
+ *   const to = await rewrapTargetFromFlags(cmd.to!, cmd.keys);
+ */
+export async function rewrapTargetFromFlags(to: RewrapTarget, keys: KeySettings): Promise<KeyWrapper> {
+  if (to.kmsKeyId !== undefined) return kmsWrapper(keys.kms!, to.kmsKeyId, to.matdesc);
+  const engine: RsaEngine = { node: nodeRsaEngine, wasm: wasmRsaEngine, forge: forgeRsaEngine }[keys.rsaEngine ?? 'node'];
+  const publicKey = await readKey('--to-rsa-public-key', to.rsaPublicKeyFile!);
+  return build('--to-rsa-public-key', to.rsaPublicKeyFile!, () => rsaKeyWrapper({ publicKey, padding: to.rsaPadding, matdesc: to.matdesc, engine }));
 }
 
 function kmsWrapper(kms: KmsSettings, keyId: string | undefined, matdesc: Matdesc): KeyWrapper {

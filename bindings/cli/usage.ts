@@ -20,6 +20,8 @@ usage:
   oss-crypto head oss://BUCKET/KEY               the envelope as JSON (never key material)
   oss-crypto keygen --out PREFIX [--bits 2048]   writes PREFIX.private.pem (mode 0600) and PREFIX.public.pem
   oss-crypto encrypt-existing oss://BUCKET/PREFIX   encrypts every plaintext object in place, metadata kept
+  oss-crypto rewrap oss://BUCKET/PREFIX --to-rsa-public-key F | --to-kms-key-id ID [--to-matdesc JSON]
+                                                 wraps every object's content key with the new material
   oss-crypto verify oss://BUCKET/PREFIX          checks every object decrypts (length, CRC-64, MD5 where recorded)
   oss-crypto serve [--port N] [--kms-port N] [--bucket NAME] [--region R] [--json]
                                                  loopback OSS and KMS stand-ins for your tests, until Ctrl-C
@@ -55,13 +57,17 @@ transfer:
   --multipart-threshold N   put: multipart upload at or above this size (default 100MiB)
   --checkpoint FILE         resumable transfer state; resumes when the file exists (files only, not "-")
 
-bulk jobs (encrypt-existing, verify):
+bulk jobs (encrypt-existing, rewrap, verify):
   --parallel N              objects in flight (default 8)
   --dry-run                 print the keys that would change; write nothing
   --job FILE                resumable job journal: a rerun skips what a killed run finished
   --shard I/N               take only the keys whose FNV-1a hash mod N is I (N machines, no coordination)
   --report FILE             JSON lines: key, action, result, bytes, error code
   --part-size, --multipart-threshold   encrypt-existing: objects at or above the threshold go by multipart
+  --to-rsa-public-key FILE  rewrap: the new RSA public key PEM (the key flags above select the old material)
+  --to-kms-key-id ID        rewrap: the new KMS key (with the --kms-* settings above)
+  --to-matdesc JSON         rewrap: the new material description, e.g. '{"key":"2025"}'
+  --to-rsa-padding P        rewrap: pkcs1 (default) or oaep
   exit status 1 ("error OBJECTS_FAILED") when any object failed; the others are done
 serve:
   --port N                  OSS stand-in port (default: a free one)

@@ -1,21 +1,23 @@
 /**
  * The per-object actions of bulk jobs (jobs/action.ts `ObjectAction`) over this client's operations:
- * `encrypt-existing`, `decrypt-existing` and `verify`. Each maps its operation's outcome onto the job vocabulary:
+ * `encrypt-existing`, `decrypt-existing`, `rewrap` and `verify`. Each maps its operation's outcome onto the job vocabulary:
  * the refusal of an object already in the target state (`OBJECT_ENCRYPTED`, `OBJECT_NOT_ENCRYPTED`) is
  * `skipped-already`, which is what makes a repeat after a crash harmless, and `OBJECT_CHANGED` (another writer
  * replaced the object between the read and the write) is `skipped-changed`, not a failure. Anything else thrown is
  * the object's failure.
  *
  * A dry run HEADs the object and answers `would-change` or `skipped-already` without reading or writing content.
- * `rewrap` will join as one more factory of this shape.
+ * `rewrap` skips objects already under its target material (`skipped-already`, no write).
  * @module
  */
+import { decodeEnvelope, matdescEquals } from '../envelope/codec.js';
 import { OssCryptoError } from '../errors.js';
 import type { ActionOutcome, ObjectAction } from '../jobs/action.js';
 import type { ClientContext } from '../transfer/context.js';
 import { decryptExisting } from './decrypt-existing.js';
 import { encryptExisting, type EncryptExistingOptions } from './encrypt-existing.js';
 import { readObjectState } from './object-state.js';
+import { rewrap, type RewrapOptions } from './rewrap.js';
 import { verify } from './verify.js';
 import { abortMultipartUpload } from '../upload/parts-api.js';
 
@@ -56,6 +58,32 @@ export function decryptExistingAction(ctx: ClientContext, options: BulkRewriteOp
       outcome(async () => {
         if (dryRun) return plan(ctx, object.key, true, signal);
         const r = await decryptExisting(ctx, object.key, { ...options, signal, uploadStarted, removeEncryption: true });
+        return { result: 'changed', bytes: r.bytes, etag: r.etag };
+      }),
+    abandon: (key, uploadId) => abandon(ctx, key, uploadId),
+  };
+}
+
+/**
+ * `rewrap`: every encrypted object's content key is wrapped with `options.to`; objects already under it are skipped.
+ * A dry run HEADs each object and answers `would-change` unless it is plaintext or labelled as the target.
+ * @example
+ *   rewrapAction(ctx, { to: rsaKeyWrapper({ publicKey, matdesc: { key: '2025' } }) });
+ */
+export function rewrapAction(ctx: ClientContext, options: Pick<RewrapOptions, 'to' | 'from' | 'multipartThreshold'>): ObjectAction {
+  return {
+    name: 'rewrap',
+    run: (object, { dryRun, signal, uploadStarted }) =>
+      outcome(async () => {
+        if (dryRun) {
+          const state = await readObjectState(ctx, object.key, { signal });
+          const env = decodeEnvelope(state.headers);
+          if (env === null) return { result: 'skipped-already', bytes: 0, detail: 'not encrypted' };
+          const labelled = env.wrapped.wrapAlg === options.to.wrapAlg && matdescEquals(env.wrapped.matdesc, options.to.matdesc);
+          return labelled ? { result: 'skipped-already', bytes: 0, detail: 'labelled as the target material' } : { result: 'would-change', bytes: state.size };
+        }
+        const r = await rewrap(ctx, object.key, { ...options, signal, uploadStarted });
+        if (!r.changed) return { result: 'skipped-already', bytes: 0, detail: 'already under the target material' };
         return { result: 'changed', bytes: r.bytes, etag: r.etag };
       }),
     abandon: (key, uploadId) => abandon(ctx, key, uploadId),

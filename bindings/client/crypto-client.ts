@@ -34,6 +34,7 @@ import { put, putStream, type PutOptions } from './put.js';
 import { encryptExisting, type EncryptExistingOptions, type RewriteResult } from './encrypt-existing.js';
 import { decryptExisting, type DecryptExistingOptions } from './decrypt-existing.js';
 import { verify, type VerifyResult } from './verify.js';
+import { rewrap, type RewrapOptions, type RewrapResult } from './rewrap.js';
 import { REFUSED_REASONS, refusal, refuseSignedUpload } from './refused.js';
 
 /**
@@ -437,6 +438,16 @@ export class CryptoClient {
    */
   decryptExisting(name: string, options: DecryptExistingOptions): Promise<RewriteResult> {
     return decryptExisting(this.context, name, options);
+  }
+
+  /**
+   * Wraps an object's content key with `options.to` (key rotation), rewriting its unchanged ciphertext (client/rewrap.ts).
+   * @throws {IntegrityError} OBJECT_CHANGED (nothing written); {KeyUnwrapError} when the current key cannot read it
+   * @example
+   *   const { changed, from, to } = await client.rewrap('a.bin', { to: rsaKeyWrapper({ publicKey }) });
+   */
+  rewrap(name: string, options: RewrapOptions): Promise<RewrapResult> {
+    return rewrap(this.context, name, options);
   }
 
   /**

@@ -25,6 +25,7 @@
 import { decodeEnvelope, headersFromMeta, type Envelope, type HeadersInput } from '../envelope/codec.js';
 import { commitmentFromHeaders, computeCommitment, encodeCommitmentInput, COMMITMENT_HEADER } from '../envelope/commitment.js';
 import { ENVELOPE_HEADERS, META_PREFIX } from '../envelope/headers.js';
+import type { ContentKey } from '../envelope/types.js';
 import { IntegrityError, UnsupportedOperationError } from '../errors.js';
 import { crc64, crc64Combine, crc64ToDecimal, parseCrc64Decimal } from '../integrity/crc64.js';
 import { CRC64_HEADER, headerOf } from '../oss/response.js';
@@ -56,7 +57,15 @@ export interface CiphertextRewriteOptions {
    * Replacement envelope fields (short meta names, e.g. `client-side-encryption-key`) for key rotation: the same
    * content key wrapped anew. Default: the source's, as stored.
    */
-  readonly envelope?: Readonly<Record<string, string>>;
+  readonly envelope?: Readonly<Record<string, string | undefined>>;
+  /** Refuse (`OBJECT_CHANGED`) unless the source's ETag at the first HEAD is this one (a rewrap in place). */
+  readonly expectEtag?: string;
+  /** The source's content key for the commitment, instead of the key ring's (a rewrap `from` other material); the result is wiped. */
+  readonly unwrap?: () => Promise<ContentKey>;
+  /** Told the new upload's id before its first part (a bulk job journals it). */
+  readonly uploadStarted?: (uploadId: string) => Promise<void>;
+  /** Runs right before Complete (a rewrap in place HEADs the source again there); throwing aborts the upload. */
+  readonly beforeComplete?: () => Promise<void>;
   /** Part size (a multiple of 16); default the client's, raised to fit 10,000 parts. */
   readonly partSize?: number;
   /** Parts in flight; default the client's `parallel`. */
@@ -82,6 +91,10 @@ export async function rewriteCiphertext(ctx: ClientContext, target: string, opti
   const { signal } = options;
   const head = await withRetry(() => ctx.store.headObject(options.source, {}), ctx.retry, { signal });
   const headers = head.res.headers;
+  const etag = headerOf(headers, 'etag');
+  if (options.expectEtag !== undefined && (etag ?? '').replace(/"/g, '').toUpperCase() !== options.expectEtag.replace(/"/g, '').toUpperCase()) {
+    throw new IntegrityError('OBJECT_CHANGED', `${JSON.stringify(options.source)} was replaced by another writer since it was read (its ETag is ${etag ?? 'none'}, not ${options.expectEtag}); it was left as that writer stored it`);
+  }
   const sourceEnvelope = decodeEnvelope(headers);
   if (sourceEnvelope === null) {
     throw new UnsupportedOperationError('OPERATION_UNSUPPORTED', `rewrite: ${JSON.stringify(options.source)} carries no encryption metadata; nothing to rewrite`);
@@ -97,16 +110,19 @@ export async function rewriteCiphertext(ctx: ClientContext, target: string, opti
     if (value !== undefined) kept[name] = value;
   }
   const size = Number(headerOf(headers, 'content-length'));
-  const etag = headerOf(headers, 'etag');
   const sourceCrc = headerOf(headers, CRC64_HEADER);
   const partSize = options.partSize ?? Math.max(ctx.partSize, choosePartSize(size, { preferred: ctx.partSize }));
   const plan = planParts(size, partSize);
 
   // The source's envelope as stored (short meta names), this upload's sizes, and a rotation's replacements.
-  const envelope: Record<string, string> = { ...encryptionMetaOf(headers), ...(options.envelope ?? {}) };
+  const envelope: Record<string, string> = { ...encryptionMetaOf(headers) };
+  for (const [name, value] of Object.entries(options.envelope ?? {})) {
+    if (value === undefined) delete envelope[name];
+    else envelope[name] = value;
+  }
   envelope[short(ENVELOPE_HEADERS.v2.dataSize)] = String(size);
   envelope[short(ENVELOPE_HEADERS.v2.partSize)] = String(partSize);
-  await commitEnvelope(ctx, options.source, headers, sourceEnvelope, envelope);
+  await commitEnvelope(ctx, options.source, headers, sourceEnvelope, envelope, options.unwrap);
   const partHeaders: Record<string, string> = {};
   for (const field of PART_HEADERS) {
     const name = short(ENVELOPE_HEADERS.v2[field]);
@@ -120,6 +136,7 @@ export async function rewriteCiphertext(ctx: ClientContext, target: string, opti
   );
   const uploadId = init.uploadId;
   try {
+    await options.uploadStarted?.(uploadId);
     const crcs: bigint[] = new Array(plan.partCount);
     const etags: string[] = new Array(plan.partCount);
     let next = 0;
@@ -143,6 +160,7 @@ export async function rewriteCiphertext(ctx: ClientContext, target: string, opti
       throw new IntegrityError('INTEGRITY_CRC64', `rewrite of ${JSON.stringify(options.source)}: the bytes read have CRC-64 ${crc64ToDecimal(combined)}, the source's is ${sourceCrc}`);
     }
     const parts = etags.map((e, i) => ({ number: i + 1, etag: e }));
+    await options.beforeComplete?.();
     const result = await withRetry(() => ctx.store.completeMultipartUpload(target, uploadId, parts, {}), ctx.retry, { signal });
     const stored = headerOf(result.res.headers, CRC64_HEADER);
     if (stored !== undefined && parseCrc64Decimal(stored) !== combined) {
@@ -159,7 +177,14 @@ export async function rewriteCiphertext(ctx: ClientContext, target: string, opti
  * Keeps the key commitment with the rewritten envelope `envelope` (short meta names, edited in place): the source's
  * value when it still covers the same fields, else a new one computed under the source's verified content key.
  */
-async function commitEnvelope(ctx: ClientContext, source: string, headers: HeadersInput, sourceEnv: Envelope, envelope: Record<string, string>): Promise<void> {
+async function commitEnvelope(
+  ctx: ClientContext,
+  source: string,
+  headers: HeadersInput,
+  sourceEnv: Envelope,
+  envelope: Record<string, string>,
+  unwrap: (() => Promise<ContentKey>) | undefined,
+): Promise<void> {
   const name = short(COMMITMENT_HEADER);
   const present = commitmentFromHeaders(headers) !== undefined;
   if (!present && ctx.commitment !== 'write' && ctx.commitment !== 'require') return;
@@ -170,7 +195,7 @@ async function commitEnvelope(ctx: ClientContext, source: string, headers: Heade
     envelope[name] = String(headerOf(headers, COMMITMENT_HEADER));
     return;
   }
-  const content = await unwrapCommitted(ctx.commitment, source, headers, sourceEnv, () => ctx.keyring.unwrap(sourceEnv.wrapped));
+  const content = await unwrapCommitted(ctx.commitment, source, headers, sourceEnv, unwrap ?? (() => ctx.keyring.unwrap(sourceEnv.wrapped)));
   try {
     envelope[name] = await computeCommitment(content, next);
   } finally {
