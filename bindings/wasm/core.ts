@@ -44,20 +44,27 @@ type Build = 'release' | 'debug';
  * Instantiates the release core (and, with `{ debug: true }`, the debug core) asynchronously. Needed only where
  * synchronous compilation is forbidden, such as a browser's main thread; elsewhere the first use instantiates
  * it. Calling it again is harmless.
- * @throws {WasmCoreError} when the runtime refuses to compile or instantiate the module (code `WASM_CORE`)
+ *
+ * Where no code may be compiled from bytes at all (Cloudflare Workers / workerd), pass the release core compiled
+ * by the platform as `module` (a Worker imports the `.wasm` file as a module: `import core from './core.wasm'`);
+ * it is checked to export the core's ABI and then only instantiated.
+ * @throws {TypeError} when `module` is not a WebAssembly.Module
+ * @throws {WasmCoreError} when the runtime refuses to compile or instantiate the module, or `module` is not the
+ *   core (code `WASM_CORE`)
  * @example
  *   import { initWasm, aesCtrXor } from 'ali-oss-crypto';
  *   await initWasm();
  *   const ct = aesCtrXor(cek, iv, plaintext);
  */
-export async function initWasm(options: { debug?: boolean } = {}): Promise<void> {
+export async function initWasm(options: { debug?: boolean; module?: WebAssembly.Module } = {}): Promise<void> {
+  if (options.module !== undefined) checkCoreModule(options.module);
   const builds: Build[] = options.debug ? ['release', 'debug'] : ['release'];
   for (const build of builds) {
     if (cores[build] !== undefined) continue;
     let instance: WebAssembly.Instance;
     const holder: { core?: Core } = {};
     try {
-      const module = await WebAssembly.compile(wasmBytes(build));
+      const module = build === 'release' && options.module !== undefined ? options.module : await WebAssembly.compile(wasmBytes(build));
       instance = await WebAssembly.instantiate(module, imports(holder));
     } catch (err) {
       throw instantiationError(build, err);
@@ -215,6 +222,18 @@ function core(build: Build): Core {
   const created = new Core(instance, holder);
   cores[build] = created;
   return created;
+}
+
+/** The exports a module must have to be the core (assembly/index.ts's ABI). */
+const CORE_EXPORTS = ['memory', 'KEY', 'CTR', 'IO', 'IO_BYTES', 'ctrXor', 'wipe'];
+
+function checkCoreModule(module: WebAssembly.Module): void {
+  if (!(module instanceof WebAssembly.Module)) {
+    throw new TypeError(`"module" expected a WebAssembly.Module (the compiled release core), got ${module === null ? 'null' : typeof module}`);
+  }
+  const names = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
+  const missing = CORE_EXPORTS.filter((name) => !names.has(name));
+  if (missing.length > 0) throw new WasmCoreError('WASM_CORE', `the WebAssembly module given to initWasm is not the AES core: it lacks ${missing.join(', ')}`);
 }
 
 function imports(holder: { core?: Core }): WebAssembly.Imports {
