@@ -137,6 +137,23 @@ test('transient failures are retried by the wrapper with a freshly signed reques
   assert.is(err.kmsCode, 'ECONNREFUSED');
 });
 
+test('CORS: the stand-in answers a preflight for what fetchKmsClient sends and lets any origin read answers', async () => {
+  const before = ctx.kms.requests.length;
+  const pre = await fetch(`http://${ctx.kms.endpoint}/?Action=Encrypt`, {
+    method: 'OPTIONS',
+    headers: { origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'x-acs-action,x-acs-version' },
+  });
+  assert.is(pre.status, 204);
+  assert.is(pre.headers.get('access-control-allow-origin'), '*');
+  assert.match(pre.headers.get('access-control-allow-methods') ?? '', /POST/);
+  assert.is(pre.headers.get('access-control-allow-headers'), 'x-acs-action,x-acs-version');
+  assert.is(ctx.kms.requests.length, before, 'a preflight is not a KMS request');
+  const wrong = await fetch(`http://${ctx.kms.endpoint}/?Action=Encrypt`, { method: 'POST', headers: { origin: 'https://app.example' } });
+  assert.is(wrong.status, 400);
+  assert.is(wrong.headers.get('access-control-allow-origin'), '*');
+  assert.match(wrong.headers.get('access-control-expose-headers') ?? '', /x-acs-request-id/);
+});
+
 test('options are checked before any request', () => {
   assert.throws(() => fetchKmsClient({ credentials: { accessKeyId: 'a', accessKeySecret: 'b' } }), /"endpoint" or "region"/);
   assert.throws(() => fetchKmsClient({ region: 'cn-hangzhou', credentials: { accessKeyId: 'a' } as never }), /accessKeySecret/);
