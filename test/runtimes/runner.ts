@@ -1,8 +1,9 @@
 /**
  * Runs the runtime scenario (scenario.ts) in a real JavaScript runtime: bundles it once with esbuild (ESM, one
  * self-contained file), writes the runtime's small entry beside it, starts the runtime's binary from
- * node_modules/.bin (npm packages `deno`, `bun`, `workerd`; Node is the one running the tests), hands it the
- * stand-ins' addresses and collects the per-step results it prints (workerd: answers over HTTP).
+ * node_modules/.bin (npm packages `deno`, `bun`, `workerd`; Node is the one running the tests; Chromium is
+ * Debian's, driven by playwright-core), hands it the stand-ins' addresses and collects the per-step results it
+ * prints (workerd answers over HTTP, Chromium returns them from the page).
  *
  * A runtime whose binary is missing or does not start here is reported as not started, with the reason, so the
  * tests can be skipped saying why instead of passing. Each run is bounded in time; a process that overstays
@@ -10,8 +11,9 @@
  * @module
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +22,7 @@ import { RELEASE_WASM_BASE64 } from '../../bindings/wasm/core.wasm.js';
 import type { ScenarioEnv, StepResult } from './scenario.js';
 
 /** The runtimes the scenario runs in. */
-export const RUNTIMES = ['node', 'deno', 'bun', 'workerd'] as const;
+export const RUNTIMES = ['node', 'deno', 'bun', 'workerd', 'chromium'] as const;
 export type Runtime = (typeof RUNTIMES)[number];
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -36,15 +38,35 @@ export interface Probe {
   reason?: string;
 }
 
-/** The binary of a runtime (Node: the one running us). */
+/** Debian's Chromium (as test/browser.test.ts uses it); BROWSER_TEST_CHROMIUM overrides the path. */
+const CHROMIUM = process.env.BROWSER_TEST_CHROMIUM ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  // Only loopback resolves: the page reaches nothing but the stand-ins.
+  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
+];
+
+/** The binary of a runtime (Node: the one running us; Chromium: Debian's, driven by playwright-core). */
 export function binaryOf(runtime: Runtime): string {
-  return runtime === 'node' ? process.execPath : join(ROOT, 'node_modules/.bin', runtime);
+  if (runtime === 'node') return process.execPath;
+  if (runtime === 'chromium') return CHROMIUM;
+  return join(ROOT, 'node_modules/.bin', runtime);
 }
 
 /** Starts `<binary> --version` and reports whether it answered. */
 export function probe(runtime: Runtime): Probe {
   const binary = binaryOf(runtime);
-  if (!existsSync(binary)) return { runtime, started: false, reason: `${binary} is not installed (npm ci installs the devDependency "${runtime}")` };
+  if (!existsSync(binary)) {
+    const install = runtime === 'chromium' ? "apt-get install chromium" : `npm ci installs the devDependency "${runtime}"`;
+    return { runtime, started: false, reason: `${binary} is not installed (${install})` };
+  }
   const r = spawnSync(binary, ['--version'], { encoding: 'utf8', timeout: 30_000 });
   if (r.error || r.status !== 0) {
     const why = r.error ? r.error.message : `exit ${r.status}${r.signal ? ` (${r.signal})` : ''}: ${(r.stderr || r.stdout).trim().split('\n')[0]}`;
@@ -77,6 +99,7 @@ export function scratchDir(): string {
  */
 export async function runIn(runtime: Runtime, dir: string, env: ScenarioEnv): Promise<StepResult[]> {
   if (runtime === 'workerd') return runInWorkerd(dir, env);
+  if (runtime === 'chromium') return runInChromium(dir, env);
   const entry = join(dir, `main-${runtime}.mjs`);
   const argsOf = runtime === 'deno' ? 'Deno.args[0]' : 'process.argv[2]';
   writeFileSync(entry, `import { runScenario } from './scenario.mjs';\nconst results = await runScenario(JSON.parse(${argsOf}));\nconsole.log(${JSON.stringify(RESULT_MARK)} + JSON.stringify(results));\n`);
@@ -141,6 +164,41 @@ const scenarioWorker :Workerd.Worker = (
     }
   } finally {
     child.kill('SIGTERM');
+  }
+}
+
+/**
+ * Chromium loads the bundle as a module into a page served from its own loopback origin, so every request to the
+ * stand-ins is cross-origin and goes through their CORS answers (preflights included).
+ */
+async function runInChromium(dir: string, env: ScenarioEnv): Promise<StepResult[]> {
+  const scenario = readFileSync(join(dir, 'scenario.mjs'), 'utf8');
+  const pages = createHttpServer((req, res) => {
+    if (req.url === '/scenario.mjs') res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-store' }).end(scenario);
+    else res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end('<!doctype html><meta charset="utf-8"><title>runtime scenario</title>');
+  });
+  await new Promise<void>((resolvePromise) => pages.listen(0, '127.0.0.1', resolvePromise));
+  const origin = `http://127.0.0.1:${(pages.address() as AddressInfo).port}`;
+  const { chromium } = await import('playwright-core');
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 60_000 });
+  try {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (err) => errors.push(String(err)));
+    await page.goto(`${origin}/`);
+    page.setDefaultTimeout(RUN_LIMIT_MS);
+    try {
+      return await page.evaluate(async (scenarioEnv) => {
+        const m = (await import('/scenario.mjs' as string)) as { runScenario(e: unknown): Promise<StepResult[]> };
+        return m.runScenario(scenarioEnv);
+      }, env);
+    } catch (err) {
+      throw new Error(`the page failed: ${(err as Error).message}; page errors: ${errors.join(' | ')}`);
+    }
+  } finally {
+    await browser.close();
+    pages.closeAllConnections();
+    await new Promise((resolvePromise) => pages.close(resolvePromise));
   }
 }
 

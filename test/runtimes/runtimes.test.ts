@@ -1,6 +1,6 @@
 /**
- * The runtime scenario (scenario.ts) in each real runtime: Node (through the fetch path), Deno, Bun and
- * Cloudflare's workerd, against the OSS and KMS stand-ins this file starts on 127.0.0.1. One test per runtime and
+ * The runtime scenario (scenario.ts) in each real runtime: Node (through the fetch path), Deno, Bun,
+ * Cloudflare's workerd and headless Chromium (cross-origin, through the stand-ins' CORS), against the OSS and KMS stand-ins this file starts on 127.0.0.1. One test per runtime and
  * step; a runtime that cannot start here has its tests skipped, the reason in their names, never passed.
  * `npm run test:runtimes` runs this file alone.
  * @module
