@@ -314,6 +314,26 @@ test('refused before any request: bad endpoint, empty bucket, bad range, bad cre
   await rejects(store().get('k', { range: 'bytes=1-2,4-5' }), (err) => assert.instance(err, TypeError));
 });
 
+test('objects written through the fetch transport read byte-exact through ali-oss, and the reverse, whole and in ranges', async () => {
+  const s = store();
+  const ali = oss.client(BUCKET);
+  const data = pseudoRandomBytes(300_000, 9);
+  await s.put('cross/from-fetch.bin', data, { headers: { 'x-oss-meta-via': 'fetch' } });
+  const whole = await ali.get('cross/from-fetch.bin');
+  same(data, new Uint8Array(whole.content as Buffer));
+  const ranged = await ali.get('cross/from-fetch.bin', undefined, { headers: { Range: 'bytes=5-70000' } });
+  same(data.subarray(5, 70001), new Uint8Array(ranged.content as Buffer));
+  assert.is(((await ali.head('cross/from-fetch.bin')).meta as Record<string, string>).via, 'fetch');
+
+  await ali.put('cross/from-ali.bin', Buffer.from(data), { meta: { via: 'ali-oss' } } as never);
+  same(data, (await s.get('cross/from-ali.bin')).body);
+  same(data.subarray(data.length - 1000), (await s.get('cross/from-ali.bin', { range: 'bytes=-1000' })).body);
+  same(data.subarray(5, 70001), (await s.get('cross/from-ali.bin', { range: 'bytes=5-70000' })).body);
+  assert.equal((await s.head('cross/from-ali.bin')).meta, { via: 'ali-oss' });
+  const aliHead = await ali.head('cross/from-ali.bin');
+  assert.is((await s.head('cross/from-ali.bin')).etag, (aliHead.res.headers as Record<string, string>).etag);
+});
+
 test('CORS: the stand-in answers a preflight for what the transport sends, and exposes the headers it reads', async () => {
   const res = await fetch(`${oss.endpoint}/${BUCKET}/cors.bin`, {
     method: 'OPTIONS',
