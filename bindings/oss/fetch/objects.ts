@@ -69,7 +69,8 @@ export async function getObject(http: OssHttp, key: string, options: GetOptions 
 /** GetObject with the body as a WHATWG stream (the caller's signal aborts it while it is read). */
 export async function getObjectStream(http: OssHttp, key: string, options: GetOptions = {}): Promise<ObjectStream> {
   const res = await http.send({ method: 'GET', key: checkKey(key), headers: rangeHeaders(options), read: 'stream', signal: options.signal });
-  const body = res.stream ?? new ReadableStream<Uint8Array>({ start: (c) => (res.bytes && res.bytes.length > 0 && c.enqueue(res.bytes), c.close()) });
+  // A response without a body stream (an empty 200) still gives the caller a stream, an empty one.
+  const body = res.stream ?? streamOf(res.bytes ?? new Uint8Array(0));
   return { ...objectResultOf(res), body, contentLength: lengthOf(res.headers), contentRange: res.headers['content-range'] };
 }
 
@@ -143,6 +144,15 @@ export async function signObjectUrl(http: OssHttp, key: string, options: SignUrl
 }
 
 // ---------------------------------------------------------------------------------------------------------
+
+function streamOf(bytes: Uint8Array): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      if (bytes.length > 0) controller.enqueue(bytes);
+      controller.close();
+    },
+  });
+}
 
 function checkKey(key: string): string {
   if (typeof key !== 'string' || key === '') throw new TypeError(`"key" expected a non-empty string, got ${typeof key === 'string' ? '""' : typeof key}`);
