@@ -7,14 +7,17 @@
  * @module
  */
 import { request as httpRequest } from 'node:http';
+import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createFetchOss, OssRequestError, type FetchOssOptions } from '../bindings/oss/fetch/index.js';
 import { crc64ToDecimal } from '../bindings/integrity/crc64.js';
+import { signV4Headers } from '../bindings/oss/fetch/signer-v4.js';
 import { startOssServer, TEST_ACCESS_KEY_ID, TEST_ACCESS_KEY_SECRET, type OssServer } from './support/oss-server.js';
 import { pseudoRandomBytes, rejects } from './_util.js';
 
+const require = createRequire(import.meta.url);
 const STS = { accessKeyId: 'STS.fetch-test', accessKeySecret: 'sts-secret', securityToken: 'token-abc/+=' };
 const BUCKET = 'fetch-bkt';
 
@@ -209,6 +212,27 @@ test('additional headers are signed: changing one after signing is SignatureDoes
   const ok = await untampered.send({ method: 'PUT', key: 'add.txt', headers: { 'content-disposition': 'attachment' }, additionalHeaders: ['content-disposition'], body: new Uint8Array([2]), read: 'none' });
   assert.is(ok.status, 200);
   assert.match(oss.log.at(-1)!.method, 'PUT');
+});
+
+test('the V4 Authorization header is the one ali-oss computes for the same request and time', async () => {
+  const signUtils = require('ali-oss/lib/common/signUtils.js') as {
+    authorizationV4(id: string, secret: string, region: string, method: string, request: object, bucket?: string, key?: string, additional?: string[]): string;
+  };
+  const now = new Date('2026-03-04T05:06:07.890Z');
+  const cases = [
+    { method: 'PUT', key: 'dir/ä b+(c)*.bin', query: [] as [string, string][], headers: { 'content-type': 'text/plain', 'x-oss-meta-a': ' v ', 'content-disposition': 'attachment' }, additional: ['Content-Disposition', 'x-oss-meta-a', 'Content-Type'] },
+    { method: 'GET', key: 'k', query: [['partNumber', '2'], ['uploadId', 'u/1+2']] as [string, string][], headers: {}, additional: [] },
+    { method: 'GET', key: undefined, query: [['prefix', 'a b'], ['max-keys', '5'], ['encoding-type', 'url']] as [string, string][], headers: {}, additional: [] },
+  ];
+  for (const c of cases) {
+    for (const credentials of [keys, STS]) {
+      const ours = await signV4Headers({ method: c.method, bucket: BUCKET, key: c.key, query: c.query, headers: c.headers, additionalHeaders: c.additional }, credentials, 'oss-cn-hangzhou', now);
+      const headers: Record<string, string> = { ...c.headers, 'x-oss-date': ours['x-oss-date'], 'x-oss-content-sha256': 'UNSIGNED-PAYLOAD' };
+      if ('securityToken' in credentials) headers['x-oss-security-token'] = credentials.securityToken;
+      const official = signUtils.authorizationV4(credentials.accessKeyId, credentials.accessKeySecret, 'cn-hangzhou', c.method, { headers, queries: Object.fromEntries(c.query) }, BUCKET, c.key, c.additional);
+      assert.is(ours.authorization, official, `${c.method} ${c.key}`);
+    }
+  }
 });
 
 test('a wrong secret surfaces SignatureDoesNotMatch with code, status, requestId, ec and the server StringToSign', async () => {

@@ -54,7 +54,10 @@ export async function signV4Headers(request: V4Request, credentials: Credentials
   const added: Record<string, string> = { 'x-oss-date': date, 'x-oss-content-sha256': UNSIGNED_PAYLOAD };
   if (credentials.securityToken !== undefined) added['x-oss-security-token'] = credentials.securityToken;
   const headers = lowerCase({ ...(request.headers ?? {}), ...added });
-  const additional = [...new Set((request.additionalHeaders ?? []).map((h) => h.toLowerCase()))].sort();
+  // Headers signed anyway (Content-Type, Content-MD5, x-oss-*) are not listed again, as the official SDKs do.
+  const additional = [...new Set((request.additionalHeaders ?? []).map((h) => h.toLowerCase()))]
+    .filter((h) => h !== 'content-type' && h !== 'content-md5' && !h.startsWith('x-oss-'))
+    .sort();
   for (const name of additional) {
     if (headers[name] === undefined) throw new TypeError(`"additionalHeaders" names "${name}", but the request has no such header`);
   }
