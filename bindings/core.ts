@@ -3,7 +3,7 @@
  *
  * What is here runs wherever there is WebAssembly and `globalThis.crypto.getRandomValues` (browsers, web
  * workers, Deno, Bun, Cloudflare-style workers, Node): the AES-256-CTR cipher over the embedded WebAssembly
- * core (FORMATS.md §1), the metadata envelope codec and its description (§2, §3, §5), the RSA key wrapper
+ * core (docs/FORMAT.md §1), the metadata envelope codec and its description (§2, §3, §5), the RSA key wrapper
  * (node-forge; §2.1, §3) with the KeyRing that picks a material by matdesc (§2.3), CRC-64 (§6), and the error
  * classes. Nothing reachable from this file imports a Node builtin or ali-oss: the browser bundle's build
  * (test/browser/bundle.ts, `npm run build:browser`) fails if anything does, and test/core-path.test.ts checks
@@ -24,6 +24,7 @@ export {
   MetadataError,
   KeyUnwrapError,
   KeyWrapError,
+  KeyInvalidError,
   KmsError,
   IntegrityError,
   PartError,
@@ -37,7 +38,7 @@ export type { OssCryptoErrorCode } from './errors.js';
 // cipher
 export { aesCtr, aesCtrXor, counterAt, KEY_BYTES, IV_BYTES, BLOCK_BYTES } from './cipher/aes-ctr.js';
 export type { AesCtrOptions, CtrStream, CtrBackend, CtrSession } from './cipher/aes-ctr.js';
-export { initWasm, wasmBackend, wasmDebugBackend } from './wasm/core.js';
+export { initWasm, wasmBackend, wasmDebugBackend } from './cipher/wasm.js';
 
 // envelope
 export {

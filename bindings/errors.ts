@@ -7,6 +7,10 @@
  * branch on. Errors from `ali-oss` itself (HTTP status, OSS error codes) pass through untouched; when we add
  * context we do it through `cause`, never by re-typing them.
  *
+ * Each code belongs to exactly one class ({@link ERROR_CLASS_OF_CODE}); the constructors refuse any other
+ * pairing, so `instanceof` and `code` never disagree. An error that wraps another keeps it as `cause`
+ * ({@link withMessage}).
+ *
  * No message or property of these errors ever contains key material.
  * @module
  */
@@ -19,7 +23,7 @@
  *   }
  */
 export type OssCryptoErrorCode =
-  // metadata (FORMATS.md §2, §3)
+  // metadata (docs/FORMAT.md §2, §3)
   | 'META_MISSING'
   | 'META_MALFORMED'
   | 'META_UNSUPPORTED'
@@ -56,8 +60,18 @@ export type OssCryptoErrorCode =
 export class OssCryptoError extends Error {
   /** Stable, documented code: branch on this, not on the message. */
   readonly code: OssCryptoErrorCode;
+  /**
+   * @throws {TypeError} when `code` belongs to another class than the one constructed (see {@link ERROR_CLASS_OF_CODE})
+   */
   constructor(code: OssCryptoErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
+    const owner = ERROR_CLASS_OF_CODE[code];
+    // The prototype chain, not instanceof: KeyWrapError/KeyUnwrapError widen instanceof (see KeyInvalidError).
+    if (owner === undefined || !Object.prototype.isPrototypeOf.call(owner.prototype, this)) {
+      throw new TypeError(
+        `error code ${JSON.stringify(code)} belongs to ${owner === undefined ? 'no class (unknown code)' : owner.name}, not ${new.target.name}`,
+      );
+    }
     this.code = code;
     this.name = new.target.name;
   }
@@ -75,21 +89,44 @@ export class MetadataError extends OssCryptoError {}
 /**
  * No configured material matches the object, or the matching material failed to unwrap its key.
  * Codes: `KEY_NO_MATCH` (no material for the object's matdesc), `KEY_UNWRAP_FAILED` (wrong key pair or
- * altered metadata), `KEY_INVALID` (the material cannot unwrap at all, e.g. a public key only).
+ * altered metadata). A {@link KeyInvalidError} (`KEY_INVALID`: the material cannot unwrap at all, e.g. a public
+ * key only) is also `instanceof KeyUnwrapError`.
  * @example
  *   catch (err) {
  *     if (err instanceof KeyUnwrapError && err.code === 'KEY_NO_MATCH') console.error(err.message); // names the matdesc
  *   }
  */
-export class KeyUnwrapError extends OssCryptoError {}
+export class KeyUnwrapError extends OssCryptoError {
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return isInstance(this, value) || (this === KeyUnwrapError && isInstance(KeyInvalidError, value));
+  }
+}
 
 /**
- * Wrapping a new content key failed (for example: the material has no public key, or KMS refused).
- * Codes: `KEY_WRAP_FAILED`, `KEY_INVALID` (no default material, or one that cannot wrap).
+ * Wrapping a new content key failed (for example: KMS refused). Code: `KEY_WRAP_FAILED`. A
+ * {@link KeyInvalidError} (`KEY_INVALID`: no default material, or one that cannot wrap) is also
+ * `instanceof KeyWrapError`.
  * @example
  *   catch (err) { if (err instanceof KeyWrapError) console.error('cannot encrypt new objects:', err.message) }
  */
-export class KeyWrapError extends OssCryptoError {}
+export class KeyWrapError extends OssCryptoError {
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return isInstance(this, value) || (this === KeyWrapError && isInstance(KeyInvalidError, value));
+  }
+}
+
+/**
+ * The key material itself is unusable: a malformed or non-RSA PEM, a wrong passphrase, an unsupported key size,
+ * halves of different key pairs, no CSPRNG, a material that cannot do what was asked (a public key asked to
+ * unwrap, no default material to wrap). Code: `KEY_INVALID`.
+ *
+ * An unusable key makes wrapping and unwrapping fail alike, so a `KeyInvalidError` is also
+ * `instanceof KeyWrapError` and `instanceof KeyUnwrapError`: a handler written for either sees it.
+ * @example
+ *   try { rsaKeyWrapper({ privateKey: pem }) }
+ *   catch (err) { if (err instanceof KeyInvalidError) console.error('check the key file:', err.message) }
+ */
+export class KeyInvalidError extends OssCryptoError {}
 
 /**
  * Alibaba Cloud KMS answered with an error. `kmsCode` is KMS's own code (e.g. `Forbidden.KeyNotFound`),
@@ -126,7 +163,7 @@ export class KmsError extends OssCryptoError {
 export class IntegrityError extends OssCryptoError {}
 
 /**
- * A multipart rule was broken: part size, part number or part length (FORMATS.md §5). Code: `PART_INVALID`.
+ * A multipart rule was broken: part size, part number or part length (docs/FORMAT.md §5). Code: `PART_INVALID`.
  * @example
  *   catch (err) { if (err instanceof PartError) console.error(err.message); } // e.g. which part numbers are missing
  */
@@ -166,3 +203,57 @@ export class UnsupportedOperationError extends OssCryptoError {}
  *   catch (err) { if (err instanceof WasmCoreError) backend = nativeBackend; } // Node only
  */
 export class WasmCoreError extends OssCryptoError {}
+
+/**
+ * The one class of each code. The constructors enforce it, and test/errors.test.ts checks every throw site in
+ * bindings/ against it.
+ * @example
+ *   ERROR_CLASS_OF_CODE.KEY_INVALID === KeyInvalidError // true
+ *   err instanceof ERROR_CLASS_OF_CODE[err.code]        // true for every OssCryptoError
+ */
+export const ERROR_CLASS_OF_CODE: Readonly<Record<OssCryptoErrorCode, abstract new (...args: never[]) => OssCryptoError>> = Object.freeze({
+  META_MISSING: MetadataError,
+  META_MALFORMED: MetadataError,
+  META_UNSUPPORTED: MetadataError,
+  KEY_NO_MATCH: KeyUnwrapError,
+  KEY_UNWRAP_FAILED: KeyUnwrapError,
+  KEY_WRAP_FAILED: KeyWrapError,
+  KEY_INVALID: KeyInvalidError,
+  KMS_ERROR: KmsError,
+  INTEGRITY_LENGTH: IntegrityError,
+  INTEGRITY_MD5: IntegrityError,
+  INTEGRITY_CRC64: IntegrityError,
+  INTEGRITY_RANGE: IntegrityError,
+  INTEGRITY_TRUNCATED: IntegrityError,
+  OBJECT_CHANGED: IntegrityError,
+  PART_INVALID: PartError,
+  CHECKPOINT_MALFORMED: CheckpointError,
+  CHECKPOINT_MISMATCH: CheckpointError,
+  PLAINTEXT_REJECTED: PlaintextObjectError,
+  OPERATION_UNSUPPORTED: UnsupportedOperationError,
+  WASM_CORE: WasmCoreError,
+});
+
+/**
+ * The same failure told with more context: an error of the same class and code whose message is `message` and
+ * whose `cause` is `err`, so nothing of the original is lost.
+ * @param err the error to wrap
+ * @param message the new message (typically where it happened, then `err.message`)
+ * @returns a new error of `err`'s class
+ * @example
+ *   catch (err) {
+ *     if (err instanceof OssCryptoError) throw withMessage(err, `--rsa-private-key "k.pem": ${err.message}`);
+ *   }
+ */
+export function withMessage(err: OssCryptoError, message: string): OssCryptoError {
+  if (err instanceof KmsError) {
+    return new KmsError(message, { kmsCode: err.kmsCode, requestId: err.requestId, status: err.status }, { cause: err });
+  }
+  const Class = ERROR_CLASS_OF_CODE[err.code] as unknown as new (code: OssCryptoErrorCode, message: string, options?: { cause?: unknown }) => OssCryptoError;
+  return new Class(err.code, message, { cause: err });
+}
+
+/** `instanceof` by the prototype chain alone, for the widened `Symbol.hasInstance` checks above. */
+function isInstance(Class: abstract new (...args: never[]) => unknown, value: unknown): boolean {
+  return Object.prototype.isPrototypeOf.call(Class.prototype, value as object);
+}

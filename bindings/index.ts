@@ -1,8 +1,10 @@
 /**
- * The public API of ali-oss-crypto: re-exports only, no logic.
+ * The public API of ali-oss-crypto (`ali-oss-crypto`): re-exports only, no logic. What users call; the plumbing
+ * under `CryptoClient` (the context, retries, the part loop, plans, the object-store adapter) is exported by
+ * `ali-oss-crypto/advanced` (advanced.ts) for callers who build on it.
  *
  * Layers, bottom up: the AES-256-CTR cipher (WASM core by default, node:crypto on request), the metadata
- * envelope (FORMATS.md §2, §3), key wrapping (RSA, KMS, several materials), CRC-64, and the ali-oss-compatible
+ * envelope (docs/FORMAT.md §2, §3), key wrapping (RSA, KMS, several materials), CRC-64, and the ali-oss-compatible
  * client. The core path (everything `./core.js` exports) is free of Node-only imports and is re-exported whole;
  * what follows it is Node-only: the native engines, the KMS wrapper's default client, and the client (node:fs,
  * node:stream, ali-oss).
@@ -34,38 +36,33 @@ export type {
   KmsSdkClient,
 } from './keys/kms.js';
 
-// client
+// the client: what users call (plumbing that takes a ClientContext is in `ali-oss-crypto/advanced`)
 export { CryptoClient } from './client/crypto-client.js';
-export type { AliOssLike, ClientContext, ClientKeyRing, PlaintextPolicy } from './client/context.js';
-export {
-  createClientContext,
-  DEFAULT_CLIENT_PART_SIZE,
-  DEFAULT_PARALLEL,
-  DEFAULT_MULTIPART_THRESHOLD,
-} from './client/options.js';
-export type { CryptoClientOptions } from './client/options.js';
-export { withRetry, isTransientError, resolveRetryPolicy, DEFAULT_RETRY_POLICY } from './client/retry.js';
-export type { RetryPolicy, RetryOptions } from './client/retry.js';
+export { DEFAULT_CLIENT_PART_SIZE, DEFAULT_PARALLEL, DEFAULT_MULTIPART_THRESHOLD } from './transfer/options.js';
+export type { CryptoClientOptions } from './transfer/options.js';
+export type { ClientKeyRing, PlaintextPolicy } from './transfer/context.js';
+export type { AliOssLike } from './oss/ali-oss.js';
+export type { ObjectStore } from './oss/object-store.js';
+export type { RetryPolicy } from './util/retry.js';
 export { REFUSED_REASONS } from './client/refused.js';
 export type { PutOptions } from './client/put.js';
 export type { GetResult, GetStreamResult, GetResponse } from './client/get.js';
 export type { HeadResult } from './client/object.js';
 
-// resumable download
-export { downloadFile } from './download/resumable.js';
-export type { DownloadFileOptions, DownloadFileResult, DownloadCancelError } from './download/resumable.js';
+// resumable download (CryptoClient#resumableDownload)
+export type { DownloadFileOptions, DownloadFileResult, DownloadCancelError } from './download/download-options.js';
 
-// encrypted multipart upload: the part loop, the low-level calls with their crypto context, checkpoints, plans
-export { EncryptedMultipartUpload, multipartUpload, cancelMultipartUploads, isCancelError } from './upload/orchestrator.js';
-export type { MultipartUploadOptions, MultipartUploadResult, MultipartCancelError, MultipartProgress, UploadBody } from './upload/orchestrator.js';
-export { initMultipartUpload, uploadPart, completeMultipartUpload, abortMultipartUpload, listParts } from './upload/multipart.js';
+// encrypted multipart upload: options and results, crypto contexts and checkpoints a caller persists
+export { isCancelError } from './upload/cancel.js';
+export type { MultipartUploadOptions, MultipartUploadResult, MultipartCancelError, MultipartProgress } from './upload/managed-options.js';
+export type { UploadBody } from './upload/source.js';
 export type {
   InitMultipartUploadOptions,
   InitMultipartUploadResult,
   UploadPartResult,
   CompleteMultipartUploadOptions,
   CompleteMultipartUploadResult,
-} from './upload/multipart.js';
+} from './upload/parts-api.js';
 export {
   parseMultipartCryptoContext,
   serializeMultipartCryptoContext,
@@ -73,5 +70,3 @@ export {
   serializeUploadCheckpoint,
 } from './upload/checkpoint.js';
 export type { MultipartCryptoContext, UploadCheckpoint, UploadedPart } from './upload/checkpoint.js';
-export { planParts, choosePartSize, MIN_PART_SIZE, MAX_PARTS } from './upload/plan.js';
-export type { PartPlan, PlannedPart } from './upload/plan.js';

@@ -28,7 +28,7 @@ import {
 } from '../bindings/cipher/aes-ctr.js';
 import { nativeBackend } from '../bindings/cipher/native.js';
 import { WasmCoreError } from '../bindings/errors.js';
-import { initWasm, wasmBackend, wasmDebugBackend } from '../bindings/wasm/core.js';
+import { initWasm, wasmBackend, wasmDebugBackend } from '../bindings/cipher/wasm.js';
 import { DEBUG_WASM_BASE64, RELEASE_WASM_BASE64 } from '../bindings/wasm/core.wasm.js';
 import { hex, pseudoRandomBytes, throwsWith, toHex } from './_util.js';
 

@@ -27,7 +27,7 @@ import {
   parseSize,
   type CliCommand,
 } from '../bindings/cli/args.js';
-import { formatRange } from '../bindings/download/range.js';
+import { formatRange } from '../bindings/transfer/range.js';
 
 const ENV = { OSS_ACCESS_KEY_ID: 'id', OSS_ACCESS_KEY_SECRET: 'secret', OSS_ENDPOINT: 'http://127.0.0.1:9' };
 
@@ -534,8 +534,9 @@ child('put --checkpoint: a failed multipart upload resumes, sending only the mis
 child('SIGINT during get --checkpoint: error CANCELLED, the checkpoint keeps the finished parts, no output', async () => {
   const cp = key('interrupted.cp.json');
   const out = key('interrupted.out');
-  // Parts 2.. are slow, so the signal arrives while part 2 is in flight.
-  oss.inject({ kind: 'get', key: 'large.bin', nth: 2, times: Infinity, delayMs: 1500 });
+  // Parts 2.. are slow, so the signal arrives while part 2 is in flight (3 s: room for a loaded machine to see
+  // the second GET and deliver the signal before part 2 is answered and part 3 starts).
+  oss.inject({ kind: 'get', key: 'large.bin', nth: 2, times: Infinity, delayMs: 3000 });
   oss.clearLog();
   const proc = spawn(
     process.execPath,
@@ -594,7 +595,7 @@ child('SIGTERM while put reads stdin (single PUT or multipart): error CANCELLED 
     // 1 MiB is more than a pipe holds: the write completes only once the CLI is reading, signal handlers in place.
     await new Promise<void>((r) => proc.stdin.write(Buffer.from(pseudoRandomBytes(1 << 20, 7)), () => r()));
     proc.kill('SIGTERM');
-    const run = await settled(5000); // stdin is never closed
+    const run = await settled(15_000); // stdin is never closed; a CLI that handles the signal exits long before
     assert.not.ok(run.hung, `${name}: the CLI did not exit; stderr: ${run.stderr}`);
     failed(run, 1, 'CANCELLED', `${name}: interrupted put from stdin`);
     assert.is(oss.getObject(BUCKET, name), undefined, `${name}: nothing stored`);
@@ -605,12 +606,13 @@ child('SIGTERM during get to stdout (whole and --range): error CANCELLED, no byt
   const priv = ['--rsa-private-key', key('a.private.pem')];
   for (const extra of [[], ['--range', '10-99']]) {
     oss.clearLog();
-    // The answer is slow, so the signal arrives while the GET is in flight.
-    const fault = oss.inject({ kind: 'get', key: 'large.bin', delayMs: 1500 });
+    // The answer is slow, so the signal arrives while the GET is in flight (the CLI exits at the signal, so the
+    // long delay costs nothing when it works).
+    const fault = oss.inject({ kind: 'get', key: 'large.bin', delayMs: 8000 });
     const { proc, settled } = spawnCli(['get', `oss://${BUCKET}/large.bin`, '-', ...extra, ...priv]);
     await waitFor('the GET', () => oss.log.some((e) => e.kind === 'get' && e.key === 'large.bin'));
     proc.kill('SIGTERM');
-    const run = await settled(10_000);
+    const run = await settled(15_000);
     fault.cancel();
     assert.not.ok(run.hung, `${extra.join(' ')}: the CLI did not exit; stderr: ${run.stderr}`);
     failed(run, 1, 'CANCELLED', `interrupted get - ${extra.join(' ')}`);

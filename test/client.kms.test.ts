@@ -13,7 +13,7 @@ import * as assert from 'uvu/assert';
 import { aesCtrXor } from '../bindings/cipher/aes-ctr.js';
 import { nativeBackend } from '../bindings/cipher/native.js';
 import { CryptoClient } from '../bindings/client/crypto-client.js';
-import { isTransientError } from '../bindings/client/retry.js';
+import { isTransientError } from '../bindings/util/retry.js';
 import { metaFromEnvelope } from '../bindings/envelope/codec.js';
 import { KmsError } from '../bindings/errors.js';
 import { KeyRing } from '../bindings/keys/keyring.js';

@@ -15,7 +15,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { aesCtrXor, type CtrBackend } from '../bindings/cipher/aes-ctr.js';
 import { nativeBackend } from '../bindings/cipher/native.js';
-import type { ClientKeyRing } from '../bindings/client/context.js';
+import type { ClientKeyRing } from '../bindings/transfer/context.js';
 import { CryptoClient } from '../bindings/client/crypto-client.js';
 import { metaFromEnvelope } from '../bindings/envelope/codec.js';
 import { OssCryptoError } from '../bindings/errors.js';

@@ -11,7 +11,7 @@ import { validateHeaderValue } from 'node:http';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
-import { base64Problem, decodeBase64, encodeBase64 } from '../bindings/envelope/base64.js';
+import { base64Problem, decodeBase64, encodeBase64 } from '../bindings/util/base64.js';
 import {
   canonicalMatdesc,
   decodeEnvelope,

@@ -425,4 +425,26 @@ s('option and argument validation: TypeError / RangeError naming the argument', 
   assert.instance(notBytes, TypeError);
 });
 
+
+s('retry.retries has the client\'s meaning (retries after the first request) and agrees with attempts = retries + 1', async () => {
+  const w = wrapper({ retry: { retries: 1, baseDelayMs: 1, maxDelayMs: 2 } });
+  const wrapped = await w.wrap(content(61));
+  ctx.kms.requests.length = 0;
+  ctx.kms.failNext(100, { action: 'Decrypt' });
+  const err = (await rejects(w.unwrap(wrapped))) as KmsError;
+  ctx.kms.clearFaults();
+  assert.instance(err, KmsError);
+  assert.match(err.message, /after 2 attempts/);
+  assert.is(ctx.kms.count('Decrypt'), 4, 'two halves × (1 request + 1 retry)');
+  ctx.kms.requests.length = 0;
+  ctx.kms.failNext(1, { action: 'Decrypt' });
+  const none = wrapper({ retry: { retries: 0 } });
+  assert.instance(await rejects(none.unwrap(wrapped)), KmsError, 'retries: 0 gives up on the first 503');
+  ctx.kms.clearFaults();
+  assert.ok(await wrapper({ retry: { retries: 2, attempts: 3, baseDelayMs: 1 } }).unwrap(wrapped), 'both, agreeing, are accepted');
+  const base = { region: 'cn-hangzhou', accessKeyId: 'a', accessKeySecret: 'b' };
+  assert.throws(() => kmsKeyWrapper({ ...base, retry: { retries: 2, attempts: 2 } }), (e: unknown) => e instanceof RangeError && /"retry.attempts" \(2\) and "retry.retries" \(2\) disagree/.test(e.message));
+  assert.throws(() => kmsKeyWrapper({ ...base, retry: { retries: 10 } }), /"retry.retries" expected an integer 0..9, got 10/);
+  assert.throws(() => kmsKeyWrapper({ ...base, retry: { retries: 1.5 } }), /"retry.retries" expected an integer 0..9, got 1.5/);
+});
 s.run();

@@ -1,6 +1,6 @@
 /**
  * Faults during encrypted multipart uploads, injected by the loopback OSS stand-in into each request kind, with
- * the real ali-oss client (bindings/upload/multipart.ts, orchestrator.ts; client retry policy).
+ * the real ali-oss client (bindings/upload/parts-api.ts, upload-run.ts; the retry policy).
  *
  * Proves:
  * - a transient 5xx or connection reset on Initiate, on a part (also mid-body) or on Complete is retried, and the

@@ -1,7 +1,7 @@
 /**
  * Resuming encrypted multipart uploads over real HTTP (real ali-oss, real KMS client, loopback stand-ins).
  *
- * Proves (bindings/upload/orchestrator.ts):
+ * Proves (bindings/upload/managed-upload.ts, upload-run.ts):
  * - a child process running `multipartUpload` with a checkpoint file is SIGKILLed mid-upload (parts delayed by
  *   the stand-in so the kill lands between parts); the parent resumes from the file: no new Initiate, exactly the
  *   parts the checkpoint lacks are sent, the object decrypts byte-exact, the checkpoint file is removed;
@@ -25,7 +25,7 @@ import type { CryptoClient } from '../bindings/client/crypto-client.js';
 import { CheckpointError, KeyUnwrapError } from '../bindings/errors.js';
 import { KeyRing } from '../bindings/keys/keyring.js';
 import { parseUploadCheckpoint, type UploadCheckpoint } from '../bindings/upload/checkpoint.js';
-import { EncryptedMultipartUpload } from '../bindings/upload/orchestrator.js';
+import { EncryptedMultipartUpload } from '../bindings/upload/managed-upload.js';
 import { cryptoClientFromSpec, materialFromSpec, startChild, type MaterialSpec } from './support/upload-child.js';
 import { isCode, pseudoRandomBytes, rejects } from './_util.js';
 import { assertNoKeyIn, multipartHarness } from './support/multipart-harness.js';
@@ -80,19 +80,25 @@ async function cancelledUpload(c: CryptoClient, key: string, file: unknown, afte
     isCancel,
   );
   env.oss.clearFaults();
-  await inFlightSettled();
+  await inFlightSettled(key);
   return err;
 }
 
 /**
- * Asserts that a cancelled upload is over when its promise rejects: every request it made has been answered,
- * and none follows.
+ * Asserts that the cancelled upload of `key` is over when its promise rejects: it did send requests, every one of
+ * them has been answered (the stand-in logs a request with status 0 on arrival and sets the status when it
+ * answers; a reset it injected keeps 0), and none follows within a quiet period.
  */
-async function inFlightSettled(): Promise<void> {
-  const seen = env.oss.log.length;
-  assert.not.ok(env.oss.log.some((e) => e.status === 0), 'a request of the cancelled upload is still in flight');
-  await new Promise((r) => setTimeout(r, 40));
-  assert.is(env.oss.log.length, seen, 'a request was sent after the cancelled upload rejected');
+async function inFlightSettled(key: string, quietMs = 150): Promise<void> {
+  const ofKey = () => env.oss.log.filter((e) => e.key === key);
+  const sent = ofKey();
+  assert.ok(sent.length > 0, `no request for ${key} was logged: nothing to check`);
+  const open = sent.filter((e) => e.status === 0 && e.fault !== 'reset').map((e) => `${e.kind} #${e.seq}`);
+  assert.equal(open, [], 'a request of the cancelled upload is still in flight');
+  // Long enough for a part a buggy upload would still start to reach the stand-in, even on a loaded machine.
+  await new Promise((r) => setTimeout(r, quietMs));
+  const late = ofKey().slice(sent.length).map((e) => `${e.kind} #${e.seq}`);
+  assert.equal(late, [], 'a request was sent after the cancelled upload rejected');
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -105,8 +111,9 @@ for (const m of [0, 3]) {
     const { path, data } = writeData(`kill-${mname}`, 20 * KIB100 + 7, 300 + m);
     const cpPath = join(env.dir, `kill-${mname}.checkpoint.json`);
     const key = `kill/${mname}`;
-    // Slow parts, so that the kill lands in the middle of the upload.
-    env.oss.inject({ kind: 'uploadPart', times: Infinity, delayMs: 60 });
+    // Slow parts, so that the kill lands in the middle of the upload: after the 4th part, the other 17 still
+    // need about 9 × 150 ms at parallel 2, room for a loaded machine to deliver the event and the signal.
+    env.oss.inject({ kind: 'uploadPart', times: Infinity, delayMs: 150 });
     const jobPath = join(env.dir, `kill-${mname}.job.json`);
     writeFileSync(
       jobPath,
@@ -187,7 +194,7 @@ cancel('upload.cancel() and client.cancel() reject the same way; the checkpoint 
     });
     const err = await rejects(upload.done(), isCancel);
     env.oss.clearFaults();
-    await inFlightSettled();
+    await inFlightSettled(key);
     assert.equal(JSON.parse(readFileSync(cpPath, 'utf8')), JSON.parse(JSON.stringify(err.checkpoint)), 'the file holds the checkpoint the error carries');
     assert.equal(upload.checkpoint, err.checkpoint);
     const mark = env.oss.log.length;
@@ -217,7 +224,7 @@ cancel('client.cancel({ name, uploadId }) also aborts the upload on OSS; a signa
     isCancel,
   );
   await aborted;
-  await inFlightSettled();
+  await inFlightSettled('cancel/abort');
   assert.is(err.checkpoint.uploadId, uploadId);
   assert.not.ok(env.oss.uploads(BUCKET).some((u) => u.uploadId === uploadId), 'aborted on OSS');
 
@@ -257,7 +264,7 @@ cancel('a stream that stalls: cancel and a failed part still settle the call (th
     if (how === 'cancel') isCancel(outcome);
     else assert.is((outcome as any).status, 403);
     assert.ok(stalled.destroyed, 'the stalled stream is released');
-    await inFlightSettled();
+    await inFlightSettled(`cancel/stalled-${how}`);
   }
   // A WHATWG stream is released through the reader that locks it (the stream's own cancel() refuses a locked
   // stream): its source learns that nobody will read on.
@@ -278,7 +285,29 @@ cancel('a stream that stalls: cancel and a failed part still settle the call (th
   );
   assert.is(err.checkpoint.doneParts.length, 2);
   assert.ok(released !== undefined, "the WHATWG stream's source was cancelled");
-  await inFlightSettled();
+  await inFlightSettled('cancel/stalled-web');
+});
+
+cancel('inFlightSettled itself fails on a request still in flight and on one sent after the check began', async () => {
+  const c = await client();
+  env.oss.inject({ kind: 'put', delayMs: 400 });
+  const slow = c.put('settle/in-flight', Buffer.alloc(100));
+  while (!env.oss.log.some((e) => e.key === 'settle/in-flight')) await new Promise((r) => setTimeout(r, 5));
+  await rejects(inFlightSettled('settle/in-flight'), (e) => {
+    assert.instance(e, assert.Assertion);
+    assert.match(e.message, 'still in flight');
+  });
+  await slow;
+  await inFlightSettled('settle/in-flight');
+
+  // A long quiet period here, so that the late request surely lands inside it on a loaded machine.
+  const checking = inFlightSettled('settle/in-flight', 2000);
+  await c.put('settle/in-flight', Buffer.alloc(100));
+  await rejects(checking, (e) => {
+    assert.instance(e, assert.Assertion);
+    assert.match(e.message, 'sent after the cancelled upload rejected');
+  });
+  await rejects(inFlightSettled('settle/never-sent'), (e) => assert.match(e.message, 'nothing to check'));
 });
 
 cancel('the checkpoint file holds, at every progress call, the checkpoint progress is given', async () => {

@@ -3,7 +3,7 @@
  * client against the KMS stand-in; RSA (PKCS#1 v1.5 and OAEP) and KMS (Go and oss2 layerings); the default (WASM)
  * and native engines.
  *
- * Proves (bindings/upload/multipart.ts, source.ts, orchestrator.ts):
+ * Proves (bindings/upload/parts-api.ts, source.ts, managed-upload.ts, upload-run.ts):
  * - low level: Initiate carries every V2 header plus data-size and part-size, OSS copies them onto the object;
  *   parts sent out of order and in parallel decrypt byte-exact (node:crypto, independently of our engines);
  * - the part rules: every PartError / RangeError / CheckpointError case, each before any request;
@@ -25,7 +25,7 @@ import { decodeEnvelope } from '../bindings/envelope/codec.js';
 import { CheckpointError, IntegrityError, PartError, UnsupportedOperationError } from '../bindings/errors.js';
 import { KeyRing } from '../bindings/keys/keyring.js';
 import { serializeMultipartCryptoContext, type UploadCheckpoint } from '../bindings/upload/checkpoint.js';
-import type { UploadedPart } from '../bindings/upload/multipart.js';
+import type { UploadedPart } from '../bindings/upload/parts-api.js';
 import { MAX_PARTS } from '../bindings/upload/plan.js';
 import { nativeBackend } from '../bindings/cipher/native.js';
 import { startOssServer } from './support/oss-server.js';
@@ -475,10 +475,21 @@ mpu('parallel: at most `parallel` parts in flight, and that many are used', asyn
   const real = oss.uploadPart.bind(oss);
   let inFlight = 0;
   let peak = 0;
+  let calls = 0;
+  let wave = { parallel: 0, full: () => {}, reached: Promise.resolve() };
   oss.uploadPart = async (...args: unknown[]) => {
     inFlight++;
     peak = Math.max(peak, inFlight);
+    calls++;
     try {
+      // The first `parallel` parts wait for each other (up to 10 s), so that reaching the peak depends on the
+      // upload starting that many parts at once, not on how the machine schedules encryption and sockets.
+      if (calls <= wave.parallel) {
+        if (inFlight === wave.parallel) wave.full();
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([wave.reached, new Promise((r) => (timer = setTimeout(r, 10_000)))]);
+        clearTimeout(timer);
+      }
       return await real(...args);
     } finally {
       inFlight--;
@@ -487,6 +498,10 @@ mpu('parallel: at most `parallel` parts in flight, and that many are used', asyn
   env.oss.inject({ kind: 'uploadPart', times: Infinity, delayMs: 20 });
   for (const parallel of [1, 3]) {
     peak = 0;
+    calls = 0;
+    let full = () => {};
+    const reached = new Promise<void>((r) => (full = r));
+    wave = { parallel, full, reached };
     await c.multipartUpload(`par/${parallel}`, Buffer.from(pseudoRandomBytes(8 * KIB100, 5)), { partSize: KIB100, parallel });
     assert.is(peak, parallel);
   }

@@ -1,5 +1,5 @@
 /**
- * Tests of bindings/download/range.ts: every Range form, the strict Content-Range parser, and the ranged-read
+ * Tests of bindings/transfer/range.ts: every Range form, the strict Content-Range parser, and the ranged-read
  * plan checked against a small model of an RFC 9110 server with OSS's `x-oss-range-behavior: standard`
  * (random objects, every spec form, decrypted with both CTR engines), every kind of inconsistent answer, and
  * the ranged-read cases of the SDK fixtures (decrypted and hashed).
@@ -24,7 +24,7 @@ import {
   type RangeInput,
   type RangeSpec,
   type RangedResponse,
-} from '../bindings/download/range.js';
+} from '../bindings/transfer/range.js';
 import { IntegrityError } from '../bindings/errors.js';
 import { hex, pseudoRandomBytes, throwsWith, toHex } from './_util.js';
 import { ciphertextOf, interopRanges, interopVectors } from './support/interop.js';

@@ -1,5 +1,5 @@
 /**
- * AES-256-CTR, the body cipher of every OSS client-side-encrypted object (FORMATS.md §1).
+ * AES-256-CTR, the body cipher of every OSS client-side-encrypted object (docs/FORMAT.md §1).
  *
  * This is the one validating layer over the engines: key 32 bytes, IV 16 bytes, offset a non-negative safe
  * integer or bigint. It positions the counter at any byte offset (block `IV + floor(offset / 16)`, skip
@@ -12,23 +12,13 @@
  */
 import type { CtrBackend, CtrSession } from './backend.js';
 import { addBlocks, BLOCK_BYTES, splitOffset } from './counter.js';
-import { wasmBackend } from '../wasm/core.js';
+import { wasmBackend } from './wasm.js';
+import { describe } from '../util/describe.js';
+import { IV_BYTES, KEY_BYTES } from './sizes.js';
 
 export type { CtrBackend, CtrSession } from './backend.js';
 export { BLOCK_BYTES } from './counter.js';
-
-/**
- * AES-256 key length in bytes.
- * @example
- *   const key = crypto.getRandomValues(new Uint8Array(KEY_BYTES));
- */
-export const KEY_BYTES = 32;
-/**
- * CTR initial counter block (IV) length in bytes.
- * @example
- *   if (iv.length !== IV_BYTES) throw new RangeError(`"iv" expected ${IV_BYTES} bytes, got ${iv.length}`);
- */
-export const IV_BYTES = 16;
+export { IV_BYTES, KEY_BYTES } from './sizes.js';
 
 /**
  * Options of {@link aesCtr}.
@@ -174,11 +164,4 @@ function checkOffset(name: string, value: unknown): bigint {
     throw new RangeError(`"${name}" expected a non-negative safe integer, got ${value}`);
   }
   return BigInt(value);
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'Array';
-  if (typeof value === 'object') return (value as object).constructor?.name ?? 'object';
-  return typeof value;
 }

@@ -1,5 +1,5 @@
 /**
- * 128-bit big-endian counter arithmetic for AES-CTR (FORMATS.md §1, §4, §5).
+ * 128-bit big-endian counter arithmetic for AES-CTR (docs/FORMAT.md §1, §4, §5).
  *
  * The IV is one 128-bit big-endian integer; 16-byte block `i` of an object uses `(IV + i) mod 2^128`, with the
  * carry running through all 16 bytes. A byte offset `o` uses block `floor(o / 16)` and skips `o mod 16` bytes.

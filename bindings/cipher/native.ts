@@ -3,7 +3,7 @@
  *
  * For Node ingestion services that want native speed; pass it explicitly as `{ backend: nativeBackend }`.
  * It lives behind its own entry point (`ali-oss-crypto/native`) so that the core path imports nothing from
- * Node. OpenSSL's CTR mode increments the whole 16-byte counter block (mod 2^128), as FORMATS.md §1 requires,
+ * Node. OpenSSL's CTR mode increments the whole 16-byte counter block (mod 2^128), as docs/FORMAT.md §1 requires,
  * so it gives the same bytes as the WASM core.
  * @module
  */

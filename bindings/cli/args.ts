@@ -7,60 +7,19 @@
  * "repeatable" and "only for this command".
  *
  * What it checks: the command and its positionals, `oss://BUCKET/KEY` URLs, byte ranges (`a-b`, `a-`, `-n`,
- * FORMATS.md §4: suffix and open ranges are first-class), sizes (`8MiB`, `1048576`), enumerations, the
- * `--matdesc` / `--material` JSON (a matdesc is a JSON object of string values, FORMATS.md §2.3), and that
+ * docs/FORMAT.md §4: suffix and open ranges are first-class), sizes (`8MiB`, `1048576`), enumerations, the
+ * `--matdesc` / `--material` JSON (a matdesc is a JSON object of string values, docs/FORMAT.md §2.3), and that
  * the command has what it needs (credentials, an endpoint or region, a key able to write for `put`). Every
  * violation is a {@link CliUsageError} (exit status 2, `error USAGE: ...`).
  *
  * Not here: reading key files, building clients, talking to OSS (`cli/main.ts`, `cli/run.ts`).
  * @module
  */
-import { parseRange as parseRangeSpec, type RangeSpec } from '../download/range.js';
+import { parseRange as parseRangeSpec, type RangeSpec } from '../transfer/range.js';
+import type { CliCommand, Connection, ExtraMaterial, KeySettings, KmsSettings, OssUrl, TransferSettings } from './command.js';
 
-/**
- * The usage text printed by `--help`.
- * @example
- *   if (cmd.command === 'help') process.stdout.write(USAGE);
- */
-export const USAGE = `oss-crypto: client-side encrypted Alibaba Cloud OSS objects, compatible with the official OSS SDKs
-
-usage:
-  oss-crypto put <file|-> oss://BUCKET/KEY
-  oss-crypto get oss://BUCKET/KEY <file|-> [--range a-b|a-|-n]
-  oss-crypto head oss://BUCKET/KEY               the envelope as JSON (never key material)
-  oss-crypto keygen --out PREFIX [--bits 2048]   writes PREFIX.private.pem (mode 0600) and PREFIX.public.pem
-  oss-crypto --help
-
-connection:
-  --endpoint URL            OSS endpoint, e.g. https://oss-cn-hangzhou.aliyuncs.com (or OSS_ENDPOINT)
-  --region R                OSS region, e.g. oss-cn-hangzhou (or OSS_REGION)
-  credentials come from OSS_ACCESS_KEY_ID, OSS_ACCESS_KEY_SECRET and OSS_SESSION_TOKEN (optional)
-
-keys:
-  --rsa-public-key FILE     RSA public key PEM (writes)
-  --rsa-private-key FILE    RSA private key PEM (reads; also writes with its public half)
-  --rsa-padding P           pkcs1 (RSA/NONE/PKCS1Padding, default) or oaep (OAEP-SHA1)
-  --kms-key-id ID           Alibaba Cloud KMS key id (KMS/ALICLOUD)
-  --kms-region R            KMS region (default: the OSS region without its "oss-" prefix)
-  --kms-endpoint HOST:PORT  KMS endpoint (default: kms.<region>.aliyuncs.com)
-  --kms-protocol P          http or https (default https)
-  --kms-passphrase P        oss2's EncryptionContext {"x-passphrase": P}
-  --kms-blob-layout L       go (the CiphertextBlob as is, default) or oss2 (base64 of it)
-  KMS credentials: KMS_ACCESS_KEY_ID / KMS_ACCESS_KEY_SECRET, else the OSS ones
-  --matdesc JSON            material description written with new objects, e.g. '{"owner":"ops"}'
-  --material 'JSON=FILE'    an extra read material: its matdesc and a private key PEM or kms:KEYID (repeatable)
-  --plaintext P             reject (default) or allow objects stored without encryption
-
-transfer:
-  --part-size N             part size in bytes (suffixes KiB, MiB, GiB; a multiple of 16)
-  --parallel N              parts in flight at once
-  --multipart-threshold N   put: multipart upload at or above this size (default 100MiB)
-  --checkpoint FILE         resumable transfer state; resumes when the file exists (files only, not "-")
-
-output:
-  --quiet, -q               no progress bar (it is drawn on stderr only when stderr is a terminal)
-  exit status 0 on success; 1 with "error CODE: message" on stderr; 2 for usage errors
-`;
+export { USAGE } from './usage.js';
+export type { CliCommand, Connection, ExtraMaterial, KeySettings, KmsSettings, OssUrl, TransferSettings } from './command.js';
 
 /**
  * A usage mistake on the command line: printed as `error USAGE: <message>`, exit status 2.
@@ -75,91 +34,6 @@ export class CliUsageError extends Error {
     this.name = 'CliUsageError';
   }
 }
-
-/** `oss://BUCKET/KEY`, split. */
-export interface OssUrl {
-  readonly bucket: string;
-  readonly key: string;
-}
-
-/** An extra read material given with `--material 'JSON=FILE'` (or `'JSON=kms:KEYID'`). */
-export type ExtraMaterial =
-  | { readonly matdesc: Readonly<Record<string, string>>; readonly kind: 'rsa'; readonly privateKeyFile: string }
-  | { readonly matdesc: Readonly<Record<string, string>>; readonly kind: 'kms'; readonly keyId: string };
-
-/** Where to reach OSS, and with which credentials (read from the environment only, never from argv). */
-export interface Connection {
-  readonly endpoint?: string;
-  readonly region?: string;
-  readonly accessKeyId: string;
-  readonly accessKeySecret: string;
-  readonly stsToken?: string;
-}
-
-/** The KMS settings of `--kms-*` flags. */
-export interface KmsSettings {
-  readonly keyId?: string;
-  readonly region?: string;
-  readonly endpoint?: string;
-  readonly protocol: 'http' | 'https';
-  readonly passphrase?: string;
-  readonly blobLayout: 'oss2' | 'go';
-  readonly accessKeyId: string;
-  readonly accessKeySecret: string;
-  readonly stsToken?: string;
-}
-
-/** Every key-related flag. */
-export interface KeySettings {
-  readonly rsaPublicKeyFile?: string;
-  readonly rsaPrivateKeyFile?: string;
-  readonly rsaPadding: 'pkcs1' | 'oaep';
-  /** Present when any `--kms-*` flag or a `kms:` material was given. */
-  readonly kms?: KmsSettings;
-  readonly matdesc?: Readonly<Record<string, string>>;
-  readonly materials: readonly ExtraMaterial[];
-  readonly plaintext: 'reject' | 'allow';
-}
-
-/** Every transfer flag; absent means "the library's default". */
-export interface TransferSettings {
-  readonly partSize?: number;
-  readonly parallel?: number;
-  readonly multipartThreshold: number;
-  readonly checkpoint?: string;
-}
-
-/**
- * What the CLI was asked to do: one validated command with everything it needs.
- * @example
- *   const cmd = parseCliArgs(['head', 'oss://b/k'], process.env);
- *   if (cmd.command === 'head') cmd.target.key; // 'k'
- */
-export type CliCommand =
-  | { readonly command: 'help' }
-  | {
-      readonly command: 'put';
-      /** A file path, or `-` for stdin. */
-      readonly source: string;
-      readonly target: OssUrl;
-      readonly connection: Connection;
-      readonly keys: KeySettings;
-      readonly transfer: TransferSettings;
-      readonly quiet: boolean;
-    }
-  | {
-      readonly command: 'get';
-      readonly source: OssUrl;
-      /** A file path, or `-` for stdout. */
-      readonly target: string;
-      readonly range?: RangeSpec;
-      readonly connection: Connection;
-      readonly keys: KeySettings;
-      readonly transfer: TransferSettings;
-      readonly quiet: boolean;
-    }
-  | { readonly command: 'head'; readonly target: OssUrl; readonly connection: Connection; readonly keys: KeySettings; readonly quiet: boolean }
-  | { readonly command: 'keygen'; readonly out: string; readonly bits: number; readonly quiet: boolean };
 
 /**
  * `put` switches to multipart upload at this size unless `--multipart-threshold` says otherwise (100 MiB).
@@ -321,7 +195,7 @@ export function parseOssUrl(text: string): OssUrl {
 /**
  * Parses a byte range as typed after `--range`: `a-b` (bytes a..b inclusive), `a-` (from a to the end) or
  * `-n` (the last n bytes); a leading `bytes=` is accepted. The grammar is the client's own
- * (download/range.ts `parseRange`), so the CLI accepts exactly what the library does; its errors become usage
+ * (transfer/range.ts `parseRange`), so the CLI accepts exactly what the library does; its errors become usage
  * errors.
  * @throws {CliUsageError} on anything else, an end before the start, or `-0`
  * @example

@@ -1,5 +1,5 @@
 /**
- * Builds the CLI's key ring from its key flags (FORMATS.md §2.1–§2.3): one main material (an RSA key, or KMS)
+ * Builds the CLI's key ring from its key flags (docs/FORMAT.md §2.1–§2.3): one main material (an RSA key, or KMS)
  * that writes new objects and reads those without matdesc, plus the `--material` entries, each selected by its
  * matdesc.
  *
@@ -14,14 +14,15 @@ import { kmsKeyWrapper, type KmsKeyWrapperOptions } from '../keys/kms.js';
 import { rsaKeyWrapper } from '../keys/rsa.js';
 import { nodeRsaEngine } from '../keys/rsa-native.js';
 import type { KeyWrapper, Matdesc } from '../keys/types.js';
-import { OssCryptoError } from '../errors.js';
+import { KeyInvalidError, OssCryptoError, withMessage } from '../errors.js';
 import type { KeySettings, KmsSettings } from './args.js';
 
 /**
  * The key ring the flags describe.
  * @param keys the parsed key flags
  * @returns a KeyRing whose default material is the RSA key or KMS (or none, for a read-only `--material` set)
- * @throws {OssCryptoError} `KEY_INVALID` when a key file cannot be read or holds no usable key (flag and path named)
+ * @throws {KeyInvalidError} `KEY_INVALID` when a key file cannot be read or holds no usable key (flag and path named);
+ *   a wrapper's own error keeps its class and code, with the flag and path added and the original as `cause`
  * @example
  *   const cmd = parseCliArgs(argv, process.env);
  *   if (cmd.command === 'get') client = new CryptoClient(oss, { keyring: await keyringFromFlags(cmd.keys) });
@@ -74,7 +75,7 @@ async function readKey(flag: string, path: string): Promise<string> {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
     const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code;
-    throw new OssCryptoError('KEY_INVALID', `${flag}: cannot read ${JSON.stringify(path)} (${why})`);
+    throw new KeyInvalidError('KEY_INVALID', `${flag}: cannot read ${JSON.stringify(path)} (${why})`, { cause: err });
   }
 }
 
@@ -82,8 +83,10 @@ function build<T>(flag: string, path: string, make: () => T): T {
   try {
     return make();
   } catch (err) {
-    // The wrapper's own message describes the PEM's shape, never its content; add which file it was.
-    const message = err instanceof Error ? err.message : String(err);
-    throw new OssCryptoError(err instanceof OssCryptoError ? err.code : 'KEY_INVALID', `${flag} ${JSON.stringify(path)}: ${message}`);
+    // The wrapper's own message describes the PEM's shape, never its content; add which file it was, and keep
+    // the original (its class, code and cause) rather than re-typing it.
+    const message = `${flag} ${JSON.stringify(path)}: ${err instanceof Error ? err.message : String(err)}`;
+    if (err instanceof OssCryptoError) throw withMessage(err, message);
+    throw new KeyInvalidError('KEY_INVALID', message, { cause: err });
   }
 }

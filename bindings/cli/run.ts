@@ -19,15 +19,15 @@ import { open, rm, stat } from 'node:fs/promises';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import OSS from 'ali-oss';
-import type { AliOssLike } from '../client/context.js';
+import type { AliOssLike } from '../oss/ali-oss.js';
 import { CryptoClient } from '../client/crypto-client.js';
-import { isEncryptionMeta } from '../client/object.js';
-import { OssCryptoError } from '../errors.js';
+import { isEncryptionMeta } from '../transfer/metadata.js';
+import { KeyUnwrapError, OssCryptoError } from '../errors.js';
 import { generateRsaKeyPair } from '../keys/rsa.js';
 import { CliUsageError, parseCliArgs, USAGE, type CliCommand, type Connection, type OssUrl } from './args.js';
 import { keyringFromFlags } from './keys.js';
 import { progressBar, type ProgressSink } from './progress.js';
-import { formatRange } from '../download/range.js';
+import { formatRange } from '../transfer/range.js';
 
 /**
  * What the CLI may touch: its arguments, environment and standard streams.
@@ -258,7 +258,7 @@ async function clientFor(
 
 function noKeys() {
   const none = (): never => {
-    throw new OssCryptoError('KEY_NO_MATCH', 'no key was given (--rsa-private-key, --kms-key-id or --material)');
+    throw new KeyUnwrapError('KEY_NO_MATCH', 'no key was given (--rsa-private-key, --kms-key-id or --material)');
   };
   return { createContentKey: async () => none(), unwrap: async () => none() };
 }

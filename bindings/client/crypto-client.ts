@@ -1,7 +1,7 @@
 /**
  * `CryptoClient`: the ali-oss-compatible facade. Swap `client` for `cryptoClient` and the same calls
  * (names, argument order, option names, result shapes with `res`, `progress(p, checkpoint, res)`) encrypt on
- * the way up and decrypt on the way down (FORMATS.md §1–§5).
+ * the way up and decrypt on the way down (docs/FORMAT.md §1–§5).
  *
  * Each method is a one-line delegation to a plain function `(ctx, ...args)` in its own module
  * (object.ts, the multipart and download modules); this file holds no logic beyond that, so several people
@@ -13,19 +13,23 @@
  * content; use the wrapped ali-oss client (`cryptoClient.oss`) for them.
  * @module
  */
-import type { AliOssLike, ClientContext } from './context.js';
+import { downloadFile, type DownloadFileOptions, type DownloadFileResult } from '../download/resumable.js';
+import { AliOssStore, type AliOssLike } from '../oss/ali-oss.js';
+import type { ObjectStore } from '../oss/object-store.js';
+import type { ClientContext } from '../transfer/context.js';
+import { createClientContext, type CryptoClientOptions } from '../transfer/options.js';
+import { cancelMultipartUploads, multipartUpload } from '../upload/managed-upload.js';
+import type { MultipartUploadOptions, MultipartUploadResult } from '../upload/managed-upload.js';
+import * as multipart from '../upload/parts-api.js';
+import type { UploadBody } from '../upload/source.js';
 import { get, getStream, type GetResult, type GetStreamResult } from './get.js';
 import * as object from './object.js';
 import type { HeadResult } from './object.js';
-import { createClientContext, type CryptoClientOptions } from './options.js';
 import { put, putStream, type PutOptions } from './put.js';
-import { downloadFile, type DownloadFileOptions, type DownloadFileResult } from '../download/resumable.js';
 import { REFUSED_REASONS, refusal, refuseSignedUpload } from './refused.js';
-import * as multipart from '../upload/multipart.js';
-import { cancelMultipartUploads, multipartUpload, type MultipartUploadOptions, type MultipartUploadResult, type UploadBody } from '../upload/orchestrator.js';
 
 /**
- * Client-side encryption over an `ali-oss` client.
+ * Client-side encryption over an `ali-oss` client (or any {@link ObjectStore}).
  * @example
  *   import OSS from 'ali-oss';
  *   const oss = new OSS({ region, bucket, accessKeyId, accessKeySecret });
@@ -38,19 +42,25 @@ export class CryptoClient {
   readonly context: ClientContext;
 
   /**
-   * @param oss an `ali-oss` client instance (its endpoint, bucket, credentials and agent are used as is)
+   * @param oss an `ali-oss` client instance (its endpoint, bucket, credentials and agent are used as is), or any
+   *   {@link ObjectStore}
    * @param options key material (`keyring`, or `material` / `materials` / `resolve`), `backend`,
    *   `plaintext` ('reject' | 'allow'), `retry`, `partSize`, `parallel`, `contentMd5`
    * @throws {TypeError} when `oss` is not an ali-oss client or no key material is given
    * @throws {RangeError} when a number option is out of range
    */
-  constructor(oss: AliOssLike, options: CryptoClientOptions) {
+  constructor(oss: AliOssLike | ObjectStore, options: CryptoClientOptions) {
     this.context = createClientContext(oss, options);
   }
 
-  /** The wrapped ali-oss client, for calls that do not touch object content (bucket settings, ACLs...). */
+  /**
+   * The wrapped ali-oss client, for calls that do not touch object content (bucket settings, ACLs...).
+   * @throws {TypeError} when the client was built over another {@link ObjectStore}
+   */
   get oss(): AliOssLike {
-    return this.context.oss;
+    const store = this.context.store;
+    if (store instanceof AliOssStore) return store.client;
+    throw new TypeError(`this CryptoClient was built over ${store.runtime}, not an ali-oss client; it has no "oss"`);
   }
 
   /**
@@ -271,7 +281,7 @@ export class CryptoClient {
    *   await client.delete('a.bin');
    */
   delete(name: string, options?: Record<string, unknown>): Promise<any> {
-    return this.context.oss.delete(name, options);
+    return this.context.store.deleteObject(name, options);
   }
 
   /**
@@ -280,7 +290,7 @@ export class CryptoClient {
    *   await client.deleteMulti(['a.bin', 'b.bin'], { quiet: true });
    */
   deleteMulti(names: string[], options?: Record<string, unknown>): Promise<any> {
-    return this.context.oss.deleteMulti(names, options);
+    return this.context.store.deleteObjects(names, options);
   }
 
   /**
@@ -289,7 +299,7 @@ export class CryptoClient {
    *   const { objects } = await client.list({ prefix: 'photos/', 'max-keys': 100 });
    */
   list(query?: Record<string, unknown> | null, options?: Record<string, unknown>): Promise<any> {
-    return this.context.oss.list(query, options);
+    return this.context.store.listObjects(query, options);
   }
 
   /**
@@ -298,7 +308,7 @@ export class CryptoClient {
    *   const { objects } = await client.listV2({ prefix: 'photos/' });
    */
   listV2(query?: Record<string, unknown>, options?: Record<string, unknown>): Promise<any> {
-    return this.context.oss.listV2(query, options);
+    return this.context.store.listObjectsV2(query, options);
   }
 
   /**
@@ -311,7 +321,7 @@ export class CryptoClient {
    */
   signatureUrl(name: string, options?: Record<string, unknown>, strictObjectNameValidation?: boolean): string {
     refuseSignedUpload('signatureUrl', options?.method, options);
-    return this.context.oss.signatureUrl(name, options, strictObjectNameValidation);
+    return this.context.store.signatureUrl(name, options, strictObjectNameValidation);
   }
 
   /**
@@ -322,7 +332,7 @@ export class CryptoClient {
    */
   async asyncSignatureUrl(name: string, options?: Record<string, unknown>, strictObjectNameValidation?: boolean): Promise<string> {
     refuseSignedUpload('asyncSignatureUrl', options?.method, options);
-    return this.context.oss.asyncSignatureUrl(name, options, strictObjectNameValidation);
+    return this.context.store.asyncSignatureUrl(name, options, strictObjectNameValidation);
   }
 
   /**
@@ -339,7 +349,7 @@ export class CryptoClient {
     additionalHeaders?: string[],
   ): Promise<string> {
     refuseSignedUpload('signatureUrlV4', method, { headers: request?.headers, query: request?.queries });
-    return this.context.oss.signatureUrlV4(method, expires, request, objectName, additionalHeaders);
+    return this.context.store.signatureUrlV4(method, expires, request, objectName, additionalHeaders);
   }
 
   /**

@@ -1,12 +1,12 @@
 /**
  * Decrypting downloads: ali-oss `get(name, [file], options)` (to memory, a file path or a Writable) and
  * `getStream(name, options)` (a decrypting Readable), whole objects and every byte-range form
- * (FORMATS.md §1, §4, §6, §7).
+ * (docs/FORMAT.md §1, §4, §6, §7).
  *
  * One pipeline serves both. The response headers are checked before a byte is decrypted: the encryption
  * metadata is decoded (a plain object meets the plaintext policy: `reject` → PlaintextObjectError, `allow` →
  * returned as is with `encrypted: false`); a ranged answer's `Content-Range` must be exactly the range asked for
- * (download/range.ts; the request carries `x-oss-range-behavior: standard`, so a start past the end is OSS's 416,
+ * (transfer/range.ts; the request carries `x-oss-range-behavior: standard`, so a start past the end is OSS's 416,
  * passed through as ali-oss's error) and the body is decrypted from the offset it really starts at; the object
  * size must equal any recorded `unencrypted-content-length` / `data-size` (INTEGRITY_LENGTH). While the body
  * streams, bytes are counted (a short body is INTEGRITY_TRUNCATED) and, for whole objects, the CRC-64 of the
@@ -21,25 +21,28 @@
  * `getStream` cannot take back bytes already handed over: a body that breaks off fails them, and the end checks
  * come after the data (discard what you received when the stream errors).
  *
- * Deliberately not here: parallel ranged downloads with checkpoints (bindings/download/).
+ * Deliberately not here: parallel ranged downloads with checkpoints (bindings/download/), the verifying stream
+ * (verifier.ts).
  * @module
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { Readable, Transform, Writable, type TransformCallback } from 'node:stream';
+import { Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { aesCtr, type CtrStream } from '../cipher/aes-ctr.js';
+import { aesCtr } from '../cipher/aes-ctr.js';
 import { decodeEnvelope, type Envelope } from '../envelope/codec.js';
-import { applyRangeHeaders, checkRangedResponse, planRangedRead, rangeFromHeaders, type RangedReadPlan } from '../download/range.js';
 import { IntegrityError, PlaintextObjectError } from '../errors.js';
-import { Crc64, parseCrc64Decimal } from '../integrity/crc64.js';
+import { parseCrc64Decimal } from '../integrity/crc64.js';
 import type { ContentKey } from '../keys/types.js';
-import type { ClientContext } from './context.js';
-import { copyOptions, md5Bytes, signalOf } from './object.js';
+import type { ClientContext } from '../transfer/context.js';
+import { md5Bytes } from '../transfer/metadata.js';
+import { applyRangeHeaders, checkRangedResponse, planRangedRead, rangeFromHeaders, type RangedReadPlan } from '../transfer/range.js';
+import { copyOptions, signalOf } from '../transfer/request-options.js';
+import { withRetry } from '../util/retry.js';
 import { refuseProcessing } from './refused.js';
-import { withRetry } from './retry.js';
+import { Verifier, wire } from './verifier.js';
 
 /**
  * ali-oss's response summary as this client returns it.
@@ -182,7 +185,7 @@ interface OpenedRead {
   finish(): GetResponse;
 }
 
-/** Unwraps each distinct wrapped key once per operation (FORMATS.md §7: oss2 unwraps per range). */
+/** Unwraps each distinct wrapped key once per operation (docs/FORMAT.md §7: oss2 unwraps per range). */
 class KeyCache {
   #id: string | undefined;
   #content: ContentKey | undefined;
@@ -219,16 +222,17 @@ async function openRead(
   const plan: RangedReadPlan | undefined = range === undefined ? undefined : planRangedRead(range);
   if (plan) base.headers = applyRangeHeaders(base.headers, plan);
   const started = Date.now();
-  const request = () => requestObject(ctx, name, copyOptions(base));
+  // The store streams the body and turns an error answer into its library's own error (ali-oss: from the body).
+  const request = () => ctx.store.openObject(name, copyOptions(base));
   const result = retryRequest ? await withRetry(request, ctx.retry, { signal }) : await request();
-  const source: Readable = result.res;
+  const source: Readable = result.body;
   const res: GetResponse = {
     status: result.status,
     statusCode: result.status,
     headers: result.headers,
     size: 0,
     rt: 0,
-    requestUrls: Array.isArray((source as any)?.requestUrls) ? (source as any).requestUrls : [],
+    requestUrls: result.requestUrls,
   };
   try {
     return await prepareBody(ctx, name, plan, source, res, started, keys);
@@ -236,37 +240,6 @@ async function openRead(
     source?.destroy?.();
     throw err;
   }
-}
-
-/** Every HTTP status: ali-oss must hand every answer back, so that errors can be read before it drops the body. */
-const ANY_STATUS = Array.from({ length: 500 }, (_, i) => i + 100);
-
-/**
- * One streaming GET through ali-oss's request layer (the same signing, agent, timeouts and `retryMax` as its own
- * `get`/`getStream`). ali-oss's `getStream` discards an error answer's body and reports every status but 404/412
- * as `UnknownError`; its `get` parses the body. We stream the successes and build errors exactly as `get` does
- * (`requestError` over the read body), so `err.code`, `err.name` and `err.status` are what ali-oss users expect
- * (e.g. `InvalidRange` for a 416).
- */
-async function requestObject(ctx: ClientContext, name: string, options: Record<string, any>): Promise<{ status: number; headers: Record<string, any>; res: any }> {
-  const oss = ctx.oss;
-  // As ali-oss's get.js builds its sub-resources.
-  options.subres = { ...(options.subres ?? {}) };
-  if (options.versionId) options.subres.versionId = options.versionId;
-  const params = oss._objectRequestParams('GET', name, options);
-  params.customResponse = true;
-  params.successStatuses = ANY_STATUS;
-  const result = await oss.request(params);
-  if (result.status === 200 || result.status === 206 || result.status === 304) return result;
-  const chunks: Buffer[] = [];
-  try {
-    for await (const chunk of result.res as AsyncIterable<Buffer>) chunks.push(chunk);
-  } catch {
-    // The error body is only for the message; a broken one still leaves the status.
-  }
-  const err = await oss.requestError({ status: result.status, headers: result.headers, data: Buffer.concat(chunks) });
-  err.params = params;
-  throw err;
 }
 
 async function prepareBody(
@@ -323,7 +296,7 @@ async function prepareBody(
   const whole = !plan || (cipherOffset === 0 && expected === total);
   let crc: bigint | undefined;
   const crcText = headerOf(headers, 'x-oss-hash-crc64ecma');
-  // OSS sends the whole object's CRC even on a ranged GET (FORMATS.md §8): only a whole body can be checked.
+  // OSS sends the whole object's CRC even on a ranged GET (docs/FORMAT.md §8): only a whole body can be checked.
   if (whole && crcText !== undefined) crc = parseCrc64Decimal(String(crcText));
 
   if (env === null) {
@@ -354,111 +327,6 @@ async function prepareBody(
   const body = new Verifier({ name, expected, crc, md5, ctr });
   wire(source, body);
   return { body, res, encrypted: true, finish: finish(body) };
-}
-
-/** Pipes the HTTP body into the verifier, turning a body that broke off into INTEGRITY_TRUNCATED. */
-function wire(source: Readable, body: Verifier): void {
-  let ended = false;
-  source.once('end', () => (ended = true));
-  source.once('error', (err) => body.destroy(body.truncated(err)));
-  source.once('close', () => {
-    if (!ended && !body.destroyed) body.destroy(body.truncated(undefined));
-  });
-  body.once('close', () => {
-    if (!ended) source.destroy();
-  });
-  source.pipe(body);
-}
-
-interface VerifierOptions {
-  name: string;
-  /** Bytes the body must hold. */
-  expected: number;
-  /** Expected CRC-64 of the stored bytes (whole objects). */
-  crc?: bigint;
-  /** Expected MD5 of the plaintext (whole objects). */
-  md5?: Uint8Array;
-  /** Decrypts when present; absent for an allowed plain object. */
-  ctr?: CtrStream;
-}
-
-/** Decrypts (when given a CTR stream), counts, and checks CRC-64 and MD5 before letting the stream end. */
-class Verifier extends Transform {
-  count = 0;
-  readonly #o: VerifierOptions;
-  readonly #crc: Crc64 | undefined;
-  readonly #md5;
-
-  constructor(options: VerifierOptions) {
-    super();
-    this.#o = options;
-    this.#crc = options.crc !== undefined ? new Crc64() : undefined;
-    this.#md5 = options.md5 !== undefined ? createHash('md5') : undefined;
-  }
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
-    try {
-      this.count += chunk.length;
-      if (this.count > this.#o.expected) {
-        throw new IntegrityError(
-          'INTEGRITY_LENGTH',
-          `get ${JSON.stringify(this.#o.name)}: the body holds more than the ${this.#o.expected} bytes its headers announce`,
-        );
-      }
-      this.#crc?.update(chunk);
-      let out: Uint8Array = chunk;
-      // Decrypt in place: the chunk is this stream's own copy of the socket data and its CRC is already taken.
-      if (this.#o.ctr) out = this.#o.ctr.update(chunk, chunk);
-      this.#md5?.update(out);
-      done(null, Buffer.from(out.buffer, out.byteOffset, out.byteLength));
-    } catch (err) {
-      done(err as Error);
-    }
-  }
-
-  override _flush(done: TransformCallback): void {
-    try {
-      const { name, expected } = this.#o;
-      if (this.count < expected) throw this.truncated(undefined);
-      if (this.#crc && this.#o.crc !== undefined) {
-        const got = this.#crc.digest();
-        if (got !== this.#o.crc) {
-          throw new IntegrityError(
-            'INTEGRITY_CRC64',
-            `get ${JSON.stringify(name)}: the CRC-64 of the ${this.count} stored bytes received is ${got}, but the ` +
-              `server's x-oss-hash-crc64ecma says ${this.#o.crc}; the bytes were damaged in transit or storage`,
-          );
-        }
-      }
-      if (this.#md5 && this.#o.md5) {
-        const got = new Uint8Array(this.#md5.digest());
-        if (Buffer.compare(Buffer.from(got), Buffer.from(this.#o.md5)) !== 0) {
-          throw new IntegrityError(
-            'INTEGRITY_MD5',
-            `get ${JSON.stringify(name)}: the MD5 of the decrypted content is ${Buffer.from(got).toString('hex')}, but ` +
-              `the object's unencrypted-content-md5 records ${Buffer.from(this.#o.md5).toString('hex')}; the ciphertext ` +
-              'or its metadata was altered, or the wrong key was used',
-          );
-        }
-      }
-      done();
-    } catch (err) {
-      done(err as Error);
-    }
-  }
-
-  override _destroy(err: Error | null, done: (error?: Error | null) => void): void {
-    this.#o.ctr?.dispose();
-    done(err);
-  }
-
-  truncated(cause: unknown): IntegrityError {
-    return new IntegrityError(
-      'INTEGRITY_TRUNCATED',
-      `get ${JSON.stringify(this.#o.name)}: the body broke off after ${this.count} of ${this.#o.expected} bytes`,
-      cause === undefined ? undefined : { cause },
-    );
-  }
 }
 
 async function getToFile(

@@ -1,7 +1,6 @@
 /**
  * Object operations that move no plaintext: `head`, `copy` / `putMeta` (which must keep the encryption
- * metadata), the source checks of `uploadPartCopy` / `multipartCopy`, and the metadata helpers that put.ts
- * and get.ts share (which names are encryption metadata, MD5 text forms). FORMATS.md §2, §3.
+ * metadata), and the source checks of `uploadPartCopy` / `multipartCopy`. docs/FORMAT.md §2, §3.
  *
  * Copy decision: with OSS's default `x-oss-metadata-directive: COPY` the server copies the metadata, key
  * included, so copy is a passthrough. A `REPLACE` (ali-oss sets it when `meta` or a content header such as
@@ -16,11 +15,11 @@
  */
 import { decodeEnvelope } from '../envelope/codec.js';
 import { describeEnvelope, type EnvelopeDescription } from '../envelope/describe.js';
-import { ENVELOPE_HEADERS, META_PREFIX } from '../envelope/headers.js';
-import { UnsupportedOperationError } from '../errors.js';
-import type { ClientContext } from './context.js';
+import type { ClientContext } from '../transfer/context.js';
+import { encryptionMetaOf, refuseEncryptionMetaOverride } from '../transfer/metadata.js';
+import { copyOptions, signalOf } from '../transfer/request-options.js';
+import { withRetry } from '../util/retry.js';
 import { REFUSED_REASONS, refuse } from './refused.js';
-import { withRetry } from './retry.js';
 
 /**
  * ali-oss's `head()` result with what this client adds.
@@ -41,89 +40,8 @@ export interface HeadResult {
   envelope: EnvelopeDescription | null;
 }
 
-/** Every metadata name (without `x-oss-meta-`) that belongs to the encryption envelope, V1 and V2. */
-const CSE_META_NAMES: ReadonlySet<string> = new Set(
-  [...Object.values(ENVELOPE_HEADERS.v2), ...Object.values(ENVELOPE_HEADERS.v1)].map((h) => h.slice(META_PREFIX.length)),
-);
-// Any future V2 field shares this prefix; reserve all of it.
-const CSE_META_PREFIX = 'client-side-encryption-';
-
 /** ali-oss sets REPLACE on copy when one of these headers is given (lib/common/object/copyObject.js). */
 const REPLACE_HEADERS = ['content-type', 'content-encoding', 'content-language', 'content-disposition', 'cache-control', 'expires'];
-
-/**
- * True when `name` (a full header name `x-oss-meta-…`, or an ali-oss `meta` key without the prefix) is part of
- * the encryption metadata.
- * @example
- *   isEncryptionMeta('client-side-encryption-key')          // true
- *   isEncryptionMeta('x-oss-meta-oss-crypto-start')         // true
- *   isEncryptionMeta('x-oss-meta-owner')                    // false
- */
-export function isEncryptionMeta(name: string): boolean {
-  let n = name.toLowerCase();
-  if (n.startsWith(META_PREFIX)) n = n.slice(META_PREFIX.length);
-  return CSE_META_NAMES.has(n) || n.startsWith(CSE_META_PREFIX);
-}
-
-/**
- * Refuses caller options that would set or change encryption metadata, through `meta` or `headers`.
- * @param operation the method name, for the message
- * @param options the caller's ali-oss options
- * @throws {UnsupportedOperationError} OPERATION_UNSUPPORTED naming the offending key
- * @example
- *   refuseEncryptionMetaOverride('put', { meta: { 'client-side-encryption-key': 'x' } }); // throws
- */
-export function refuseEncryptionMetaOverride(operation: string, options: Record<string, any> | undefined): void {
-  if (!options) return;
-  const check = (where: string, names: string[]) => {
-    for (const k of names) {
-      const asHeader = where === 'meta' ? META_PREFIX + k : k;
-      if (asHeader.toLowerCase().startsWith(META_PREFIX) && isEncryptionMeta(asHeader)) {
-        throw new UnsupportedOperationError(
-          'OPERATION_UNSUPPORTED',
-          `${operation}: ${where} ${JSON.stringify(k)} is encryption metadata, written only by the encryption client ` +
-            '(setting or changing it would make the object undecryptable); use another metadata name',
-        );
-      }
-    }
-  };
-  if (options.meta && typeof options.meta === 'object') check('meta', Object.keys(options.meta));
-  if (options.headers && typeof options.headers === 'object') check('headers', Object.keys(options.headers));
-}
-
-/**
- * The encryption metadata of a response, as an ali-oss `meta` object (names without `x-oss-meta-`, values
- * exactly as stored).
- * @example
- *   const meta = encryptionMetaOf(headResult.res.headers); // { 'client-side-encryption-key': '…', … }
- */
-export function encryptionMetaOf(headers: Record<string, unknown>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(headers ?? {})) {
-    const lower = k.toLowerCase();
-    if (lower.startsWith(META_PREFIX) && isEncryptionMeta(lower) && v !== undefined) {
-      out[lower.slice(META_PREFIX.length)] = Array.isArray(v) ? String(v[0]) : String(v);
-    }
-  }
-  return out;
-}
-
-/**
- * An MD5 as stored in `unencrypted-content-md5` (FORMATS.md §2: oss2 copies what the caller gave, often hex;
- * others store base64) or a `Content-MD5` header, as 16 bytes; `undefined` when it is neither form.
- * @example
- *   md5Bytes('900150983cd24fb0d6963f7d28e17f72')  // 16 bytes (hex)
- *   md5Bytes('kAFQmDzST7DWlj99KOF/cg==')          // the same 16 bytes (base64)
- */
-export function md5Bytes(text: string): Uint8Array | undefined {
-  const t = text.trim();
-  if (/^[0-9a-fA-F]{32}$/.test(t)) return new Uint8Array(Buffer.from(t, 'hex'));
-  if (/^[A-Za-z0-9+/]{22}==$/.test(t)) {
-    const bytes = Buffer.from(t, 'base64');
-    if (bytes.length === 16) return new Uint8Array(bytes);
-  }
-  return undefined;
-}
 
 /**
  * ali-oss `head()` plus `encrypted` and `envelope` (a description without key material). Transient failures
@@ -139,9 +57,10 @@ export function md5Bytes(text: string): Uint8Array | undefined {
  *   console.log(envelope?.wrapAlg, envelope?.unencryptedContentLength);
  */
 export async function head(ctx: ClientContext, name: string, options?: Record<string, unknown>): Promise<HeadResult> {
-  const result = await withRetry(() => ctx.oss.head(name, copyOptions(options)), ctx.retry, { signal: signalOf(options) });
+  const result = await withRetry(() => ctx.store.headObject(name, copyOptions(options)), ctx.retry, { signal: signalOf(options) });
   const env = result.status === 200 ? decodeEnvelope(result.res.headers) : null;
-  return { ...result, encrypted: env !== null, envelope: env === null ? null : describeEnvelope(env) };
+  // A HEAD of the client's own bucket always carries ali-oss's `meta`.
+  return { ...(result as typeof result & { meta: Record<string, string> | null }), encrypted: env !== null, envelope: env === null ? null : describeEnvelope(env) };
 }
 
 /**
@@ -197,7 +116,7 @@ export async function copy(
     }
   }
   return withRetry(
-    () => ctx.oss.copy(name, sourceName, bucket, { ...opts, headers: { ...((opts.headers as object) ?? {}) } }),
+    () => ctx.store.copyObject(name, sourceName, bucket, { ...opts, headers: { ...((opts.headers as object) ?? {}) } }),
     ctx.retry,
     { signal: signalOf(options) },
   );
@@ -229,7 +148,7 @@ export async function uploadPartCopy(
   options: Record<string, unknown> = {},
 ): Promise<any> {
   await refuseEncryptedSource(ctx, 'uploadPartCopy', sourceData, options);
-  return ctx.oss.uploadPartCopy(name, uploadId, partNo, range, sourceData, options);
+  return ctx.store.uploadPartCopy(name, uploadId, partNo, range, sourceData, options);
 }
 
 /**
@@ -247,12 +166,11 @@ export async function multipartCopy(
   options: Record<string, unknown> = {},
 ): Promise<any> {
   await refuseEncryptedSource(ctx, 'multipartCopy', sourceData, options);
-  return ctx.oss.multipartCopy(name, sourceData, options);
+  return ctx.store.multipartCopy(name, sourceData, options);
 }
 
 /**
- * HEAD of `key` in `bucket` (default: the client's bucket). ali-oss's `head()` only reaches its own bucket, so
- * another bucket goes through its request layer with the same signing.
+ * HEAD of `key` in `bucket` (default: the client's bucket), with retries.
  * @example
  *   const src = await headIn(ctx, 'other-bucket', 'a.bin');
  */
@@ -262,19 +180,8 @@ export async function headIn(
   key: string,
   options: Record<string, unknown> = {},
 ): Promise<{ res: any; status: number }> {
-  const oss = ctx.oss;
-  if (bucket === undefined || bucket === oss.options?.bucket) {
-    return withRetry(() => oss.head(key, copyOptions(options)), ctx.retry);
-  }
-  return withRetry(async () => {
-    const opts = copyOptions(options);
-    opts.subres = { ...(opts.versionId ? { versionId: opts.versionId } : {}) };
-    const params = oss._objectRequestParams('HEAD', key, opts);
-    params.bucket = bucket;
-    params.successStatuses = [200];
-    const result = await oss.request(params);
-    return { res: result.res, status: result.status };
-  }, ctx.retry);
+  // The store reaches another bucket with the same signing (ali-oss's own head() only reaches its bucket).
+  return withRetry(() => ctx.store.headObject(key, copyOptions(options), bucket), ctx.retry);
 }
 
 async function refuseEncryptedSource(
@@ -291,30 +198,4 @@ async function refuseEncryptedSource(
   if (decodeEnvelope(src.res.headers) !== null) {
     refuse(operation, `source ${JSON.stringify(sourceData.sourceKey)} is encrypted: ${REFUSED_REASONS.uploadPartCopy}`);
   }
-}
-
-/**
- * A copy of caller options one level deep (`headers`, `subres`, `meta` copied too), without our `signal`:
- * ali-oss mutates the options object it is given, and neither the caller nor a retry may see that.
- * @example
- *   const opts = copyOptions(options);
- *   await withRetry(() => ctx.oss.head(name, copyOptions(opts)), ctx.retry);
- */
-export function copyOptions(options: Record<string, unknown> | undefined): Record<string, any> {
-  const out: Record<string, any> = { ...(options ?? {}) };
-  if (out.headers && typeof out.headers === 'object') out.headers = { ...out.headers };
-  if (out.subres && typeof out.subres === 'object') out.subres = { ...out.subres };
-  if (out.meta && typeof out.meta === 'object') out.meta = { ...out.meta };
-  delete out.signal;
-  return out;
-}
-
-/**
- * The caller's AbortSignal, if any (`signal` is our addition to ali-oss's options).
- * @example
- *   await withRetry(attempt, ctx.retry, { signal: signalOf(options) });
- */
-export function signalOf(options: Record<string, unknown> | undefined): AbortSignal | undefined {
-  const s = options?.signal;
-  return s instanceof AbortSignal ? s : undefined;
 }

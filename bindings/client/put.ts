@@ -1,6 +1,6 @@
 /**
  * Encrypted single-request uploads: ali-oss `put(name, file, options)` and `putStream(name, stream, options)`
- * (FORMATS.md §1, §2). One fresh content key per object from the key ring; the body is AES-256-CTR from
+ * (docs/FORMAT.md §1, §2). One fresh content key per object from the key ring; the body is AES-256-CTR from
  * offset 0; the V2 headers go through ali-oss's `meta`, merged with the caller's own (which may not name
  * encryption metadata).
  *
@@ -32,10 +32,12 @@ import { metaFromEnvelope, type Envelope } from '../envelope/codec.js';
 import { CEK_ALG, ENVELOPE_HEADERS } from '../envelope/headers.js';
 import { IntegrityError, UnsupportedOperationError } from '../errors.js';
 import type { ContentKey } from '../keys/types.js';
-import type { ClientContext } from './context.js';
-import { copyOptions, md5Bytes, refuseEncryptionMetaOverride, signalOf } from './object.js';
+import type { ClientContext } from '../transfer/context.js';
+import { md5Bytes, refuseEncryptionMetaOverride } from '../transfer/metadata.js';
+import { copyOptions, signalOf } from '../transfer/request-options.js';
+import { describe } from '../util/describe.js';
+import { withRetry } from '../util/retry.js';
 import { REFUSED_REASONS, refuse } from './refused.js';
-import { withRetry } from './retry.js';
 
 /**
  * Options of {@link put} / {@link putStream}: ali-oss's, plus the ones this client adds.
@@ -165,7 +167,7 @@ async function putBytes(ctx: ClientContext, name: string, data: Uint8Array, opts
       data.length,
       (sent) => {
         sent.push(created.wrapped.wrappedKey);
-        return ctx.oss.put(name, buffer, { ...opts, headers: { ...opts.headers }, meta });
+        return ctx.store.putObject(name, buffer, { ...opts, headers: { ...opts.headers }, meta });
       },
       signal,
     );
@@ -226,7 +228,7 @@ async function retryPut(
     if (sent.length < 2 || e?.status !== 409 || e.code !== 'FileAlreadyExists') throw err;
     let found: any;
     try {
-      found = await withRetry(() => ctx.oss.head(name), ctx.retry, { signal });
+      found = await withRetry(() => ctx.store.headObject(name, {}), ctx.retry, { signal });
     } catch {
       throw err;
     }
@@ -235,8 +237,7 @@ async function retryPut(
     // The last attempt was refused, so only the earlier ones can have stored anything.
     const earlier = sent.slice(0, -1);
     if (typeof stored !== 'string' || !earlier.includes(stored) || Number(headers['content-length']) !== size) throw err;
-    const oss = ctx.oss as { _objectUrl?: (n: string) => string };
-    return { name, url: typeof oss._objectUrl === 'function' ? oss._objectUrl(name) : undefined, res: found.res };
+    return { name, url: ctx.store.objectUrl(name), res: found.res };
   }
 }
 
@@ -281,7 +282,7 @@ async function send(
   source.pipe(encrypt);
   try {
     if (signal?.aborted) throw signal.reason;
-    return await ctx.oss.putStream(name, encrypt, opts);
+    return await ctx.store.putObjectStream(name, encrypt, opts);
   } catch (err) {
     if (encrypt.failure !== undefined && encrypt.failure !== err) {
       if (encrypt.failure instanceof IntegrityError) {
@@ -430,11 +431,4 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 function isReadable(value: unknown): value is Readable {
   return value instanceof Readable || (value !== null && typeof value === 'object' && typeof (value as Readable).pipe === 'function' && typeof (value as Readable).on === 'function');
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'Array';
-  if (typeof value === 'object') return (value as object).constructor?.name ?? 'object';
-  return typeof value;
 }

@@ -2,7 +2,7 @@
  * The ali-oss operations that cannot work on client-side-encrypted objects, refused with
  * `UnsupportedOperationError` (OPERATION_UNSUPPORTED) before any request is made.
  *
- * Each reason is about the format (FORMATS.md §1, §2): the server only ever sees ciphertext, and the
+ * Each reason is about the format (docs/FORMAT.md §1, §2): the server only ever sees ciphertext, and the
  * encryption metadata lives in the object's user metadata. So anything that makes the server read the
  * content (image/video processing, SelectObject, processObjectSave) would work on ciphertext; anything that
  * writes content the client did not encrypt (append, a signed PUT URL) stores plaintext or a body whose

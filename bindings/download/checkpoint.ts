@@ -1,5 +1,5 @@
 /**
- * The checkpoint of a resumable download of an encrypted object (FORMATS.md §4, §6).
+ * The checkpoint of a resumable download of an encrypted object (docs/FORMAT.md §4, §6).
  *
  * A resumable download fetches the object in parts, one ranged GET each (`range.ts`), into a temporary file,
  * and renames it when every part is there. The checkpoint records what is needed to carry on after a crash:
@@ -18,7 +18,7 @@
  * @module
  */
 import { CheckpointError } from '../errors.js';
-import { CHECKPOINT_VERSION, FieldReader, parseJson } from '../upload/checkpoint.js';
+import { CHECKPOINT_VERSION, FieldReader, parseJson } from '../checkpoint/fields.js';
 
 /** The `type` tag of a download checkpoint. */
 export const DOWNLOAD_CHECKPOINT_TYPE = 'ali-oss-crypto/download-checkpoint';

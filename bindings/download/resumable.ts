@@ -1,8 +1,8 @@
 /**
- * Resumable, parallel download of an encrypted object to a file (FORMATS.md §1, §4, §6, §7).
+ * Resumable, parallel download of an encrypted object to a file (docs/FORMAT.md §1, §4, §6, §7).
  *
  * One HEAD gives the size, the ETag, the server's CRC-64 and the envelope; the content key is unwrapped once
- * (FORMATS.md §7: oss2 unwraps per part). The object is then fetched in parts, `parallel` at a time, each a
+ * (docs/FORMAT.md §7: oss2 unwraps per part). The object is then fetched in parts, `parallel` at a time, each a
  * ranged GET with `If-Match: <ETag>` (so two versions of an object, each with its own content key, are never
  * spliced: a replaced object answers 412 and the download stops with `OBJECT_CHANGED`) and
  * `x-oss-range-behavior: standard`; each answer's `Content-Range` is checked (`range.ts`) before its bytes are
@@ -21,107 +21,29 @@
  * resumability (gave `checkpoint`); without it, nothing is left behind. A failure that makes the partial data
  * worthless (the object changed, the CRC-64 or MD5 is wrong) removes both.
  *
- * Transient failures (5xx, 429, resets) are retried per part with the client's policy (`client/retry.ts`).
+ * Transient failures (5xx, 429, resets) are retried per part with the client's policy (`util/retry.ts`).
  * Cancelling through `signal` stops new parts, lets running ones finish (ali-oss has no per-request abort),
  * and rejects with ali-oss's vocabulary: an Error named `cancel`, `status: 0`, carrying the checkpoint.
  *
- * Deliberately not here: ranged reads into memory (object.ts), downloading to a stream (use `getStream`).
+ * This file checks the arguments, the HEAD and a checkpoint before anything is written; the run is download-run.ts
+ * and the temporary and checkpoint files are temp-files.ts.
+ *
+ * Deliberately not here: ranged reads into memory (client/get.ts), downloading to a stream (use `getStream`).
  * @module
- */
-import { createHash, randomBytes } from 'node:crypto';
-import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
-import { basename, dirname, resolve } from 'node:path';
-import { aesCtr } from '../cipher/aes-ctr.js';
-import type { ClientContext } from '../client/context.js';
-import { md5Bytes } from '../client/object.js';
-import { isTransientError, withRetry, type RetryPolicy } from '../client/retry.js';
+ */import { resolve } from 'node:path';
 import { decodeEnvelope, type Envelope } from '../envelope/codec.js';
-import { CheckpointError, IntegrityError, OssCryptoError, PlaintextObjectError, UnsupportedOperationError } from '../errors.js';
-import { crc64, crc64Combine, parseCrc64Decimal } from '../integrity/crc64.js';
-import type { ContentKey } from '../keys/types.js';
-import {
-  checkDownloadCheckpointMatches,
-  createDownloadCheckpoint,
-  downloadParts,
-  parseDownloadCheckpoint,
-  serializeDownloadCheckpoint,
-  withDownloadedPart,
-  type DownloadCheckpoint,
-  type DownloadPart,
-} from './checkpoint.js';
-import { checkRangedResponse, planRangedRead } from './range.js';
-import { writeFileAtomically } from '../io/atomic-file.js';
+import { CheckpointError, IntegrityError, PlaintextObjectError, UnsupportedOperationError } from '../errors.js';
+import { parseCrc64Decimal } from '../integrity/crc64.js';
+import type { ClientContext } from '../transfer/context.js';
+import { md5Bytes } from '../transfer/metadata.js';
+import { describe } from '../util/describe.js';
+import { withRetry } from '../util/retry.js';
+import { checkDownloadCheckpointMatches, createDownloadCheckpoint, type DownloadCheckpoint } from './checkpoint.js';
+import { cancelError, Run, type ObjectFacts } from './download-run.js';
+import type { DownloadFileOptions, DownloadFileResult } from './download-options.js';
+import { checkTempFile, readCheckpointFile, revalidate, tempPathFor } from './temp-files.js';
 
-/**
- * Options of {@link downloadFile}; the names follow ali-oss's `multipartUpload`.
- * @example
- *   const options: DownloadFileOptions = { partSize: 8 << 20, parallel: 4, checkpoint: '/tmp/a.cp.json' };
- */
-export interface DownloadFileOptions {
-  /** Bytes per ranged GET. Default: the client's `partSize` (or the checkpoint's when resuming). Any positive size. */
-  partSize?: number;
-  /** Parts in flight at once. Default: the client's `parallel`. */
-  parallel?: number;
-  /**
-   * Makes the download resumable. A string is a checkpoint **file**: read (and resumed) when it exists, written
-   * after every part, deleted on success. An object is a checkpoint handed out earlier by `progress` or attached
-   * to an error (`err.checkpoint`), for callers that persist it themselves. Without it a failed download
-   * leaves nothing behind and cannot be resumed.
-   */
-  checkpoint?: string | DownloadCheckpoint;
-  /**
-   * Called with `0` once the download is planned, `doneParts / (parts + 1)` after each part, and `1` (checkpoint
-   * `null`) once the file is verified and in place; `res` is the HEAD answer, then each part's GET answer.
-   * Awaited, like ali-oss's.
-   */
-  progress?: (p: number, checkpoint: DownloadCheckpoint | null, res: unknown) => unknown;
-  /** Cancels the download: no new part starts; rejects with an Error named `cancel` carrying the checkpoint. */
-  signal?: AbortSignal;
-  /** Downloads this version of the object (ali-oss `versionId`). */
-  versionId?: string;
-  /** Per-request timeout in ms, passed to ali-oss. */
-  timeout?: number;
-}
-
-/**
- * What {@link downloadFile} resolves to.
- * @example
- *   const { size, etag, resumedParts } = await downloadFile(ctx, 'a.bin', '/tmp/a.bin');
- */
-export interface DownloadFileResult {
-  /** ali-oss's response of the HEAD request that described the object. */
-  readonly res: any;
-  /** The object name. */
-  readonly name: string;
-  /** The absolute path of the written file. */
-  readonly file: string;
-  /** Bytes written (plaintext size = stored size). */
-  readonly size: number;
-  /** The ETag of the object that was downloaded (with its quotes, as OSS sends it). */
-  readonly etag: string;
-  /** The server's CRC-64 of the stored bytes, which the download matched; `undefined` when the server sent none. */
-  readonly crc64ecma: string | undefined;
-  /** False for an object stored without encryption (read because the plaintext policy is `allow`). */
-  readonly encrypted: boolean;
-  /** Parts taken from the checkpoint rather than fetched (0 for a fresh download). */
-  readonly resumedParts: number;
-  /** Parts fetched by this call. */
-  readonly fetchedParts: number;
-}
-
-/**
- * ali-oss's cancellation vocabulary (`name: 'cancel'`, `status: 0`), as a real Error carrying the checkpoint.
- * @example
- *   catch (err) { if (err.name === 'cancel') await downloadFile(ctx, name, file, { checkpoint: err.checkpoint }) }
- */
-export interface DownloadCancelError extends Error {
-  readonly name: 'cancel';
-  readonly status: 0;
-  /** Resume by passing this (or the checkpoint file) back as `options.checkpoint`; `null` when not resumable. */
-  readonly checkpoint: DownloadCheckpoint | null;
-}
-
-const TEMP_SUFFIX = /^\.oss-crypto-[0-9a-f]{12}\.tmp$/;
+export type { DownloadCancelError, DownloadFileOptions, DownloadFileResult } from './download-options.js';
 
 /**
  * Downloads and decrypts `name` into `filePath`, in parallel ranged parts, resumably.
@@ -164,7 +86,7 @@ export async function downloadFile(
   if (options.versionId !== undefined) requestOptions.versionId = options.versionId;
   if (options.timeout !== undefined) requestOptions.timeout = options.timeout;
 
-  const head = await withRetry(() => ctx.oss.head(name, { ...requestOptions }), ctx.retry, { signal });
+  const head = await withRetry(() => ctx.store.headObject(name, { ...requestOptions }), ctx.retry, { signal });
   const object = describeObject(name, head.res?.headers ?? {});
   const envelope = decodeEnvelope(head.res.headers);
   if (envelope === null && ctx.plaintext !== 'allow') {
@@ -176,7 +98,7 @@ export async function downloadFile(
   }
   if (envelope !== null) checkRecordedSizes(name, envelope, object.size);
 
-  const bucket = bucketOf(ctx);
+  const bucket = ctx.store.bucket;
   const partSize = options.partSize ?? saved?.partSize ?? ctx.partSize;
   if (saved !== undefined) {
     const where = checkpointFile === undefined ? '' : ` (checkpoint file ${checkpointFile})`;
@@ -200,7 +122,7 @@ export async function downloadFile(
     await checkTempFile(saved, target);
   }
 
-  // Unwrap once, after every cheap check, for every part (FORMATS.md §7).
+  // Unwrap once, after every cheap check, for every part (docs/FORMAT.md §7).
   const content = envelope === null ? undefined : await ctx.keyring.unwrap(envelope.wrapped);
   const md5 = envelope === null ? undefined : recordedMd5(envelope.unencryptedContentMd5);
   const run = new Run(ctx, name, target, object, content, md5, options, checkpointFile, resumable);
@@ -227,255 +149,6 @@ export async function downloadFile(
 }
 
 /** What HEAD said about the object. */
-interface ObjectFacts {
-  readonly size: number;
-  readonly etag: string;
-  /** The server's CRC-64 of the stored bytes, parsed; `undefined` when absent. */
-  readonly crc: bigint | undefined;
-  readonly crcText: string | undefined;
-}
-
-/** The per-call state of one download. */
-class Run {
-  #checkpoint!: DownloadCheckpoint;
-  /** CRC-64 of the stored (cipher) bytes of each part present, for the whole-object check. */
-  readonly #storedCrc = new Map<number, bigint>();
-  #saving: Promise<void> = Promise.resolve();
-  #file: FileHandle | undefined;
-  /** The client's policy, plus: a body that broke off mid-way is worth another request. */
-  readonly #retryPolicy: RetryPolicy;
-
-  constructor(
-    readonly ctx: ClientContext,
-    readonly name: string,
-    readonly target: string,
-    readonly object: ObjectFacts,
-    readonly content: ContentKey | undefined,
-    /** The recorded plaintext MD5, when the envelope has one in a readable form. */
-    readonly md5: { bytes: Uint8Array; text: string } | undefined,
-    readonly options: DownloadFileOptions,
-    readonly checkpointFile: string | undefined,
-    readonly resumable: boolean,
-  ) {
-    const base = ctx.retry.isRetryable ?? isTransientError;
-    this.#retryPolicy = { ...ctx.retry, isRetryable: (err) => bodyBrokeOff(err) || base(err) };
-  }
-
-  async execute(checkpoint: DownloadCheckpoint, resuming: boolean, headRes: unknown): Promise<DownloadFileResult> {
-    this.#checkpoint = checkpoint;
-    let resumedParts = 0;
-    let keepPartial = this.resumable;
-    try {
-      if (resuming) {
-        this.#file = await open(checkpoint.tempPath, 'r+');
-        resumedParts = await this.#verifyDoneParts();
-      } else {
-        // 'wx+': never clobber a file we did not create; readable for the MD5 pass.
-        this.#file = await open(checkpoint.tempPath, 'wx+');
-        // Full size up front: positional writes land anywhere, and a resume can check the size.
-        await this.#file.truncate(checkpoint.totalSize);
-      }
-      await this.#persist();
-      await this.options.progress?.(0, this.#checkpoint, headRes);
-
-      const fetchedParts = await this.#fetchMissing();
-      await this.#verifyWhole();
-      await this.#file.datasync();
-      await this.#file.close();
-      this.#file = undefined;
-      await rename(checkpoint.tempPath, this.target);
-      keepPartial = false;
-      if (this.checkpointFile !== undefined) await this.#saving.then(() => rm(this.checkpointFile!, { force: true }));
-      await this.options.progress?.(1, null, headRes);
-      return {
-        res: headRes,
-        name: this.name,
-        file: this.target,
-        size: this.object.size,
-        etag: this.object.etag,
-        crc64ecma: this.object.crcText,
-        encrypted: this.content !== undefined,
-        resumedParts,
-        fetchedParts,
-      };
-    } catch (err) {
-      // Partial data of a replaced object, or data that failed verification, is worth nothing: drop it.
-      if (err instanceof IntegrityError) keepPartial = false;
-      await this.#file?.close().catch(() => undefined);
-      this.#file = undefined;
-      await this.#saving.catch(() => undefined);
-      if (!keepPartial) {
-        await rm(checkpoint.tempPath, { force: true });
-        if (this.checkpointFile !== undefined) await rm(this.checkpointFile, { force: true });
-      }
-      const signal = this.options.signal;
-      if (signal?.aborted && !(err instanceof IntegrityError)) {
-        throw cancelError(this.name, keepPartial ? this.#checkpoint : null, signal.reason);
-      }
-      if (keepPartial) attachCheckpoint(err, this.#checkpoint);
-      throw err;
-    }
-  }
-
-  /** Re-reads each recorded part; a part whose bytes no longer match its CRC is dropped and fetched again. */
-  async #verifyDoneParts(): Promise<number> {
-    const parts = downloadParts(this.#checkpoint);
-    const kept = [];
-    for (const done of this.#checkpoint.doneParts) {
-      const part = parts[done.number - 1];
-      const bytes = new Uint8Array(part.length);
-      await readFully(this.#file!, bytes, part.offset);
-      // The recorded CRC is of the stored bytes: re-encrypt what the file holds to compare.
-      if (this.content !== undefined) this.#xor(bytes, part.offset);
-      const crc = crc64(bytes);
-      if (crc.toString() !== done.crc64) continue;
-      this.#storedCrc.set(part.partNumber, crc);
-      kept.push(done);
-    }
-    if (kept.length !== this.#checkpoint.doneParts.length) {
-      this.#checkpoint = createDownloadCheckpoint({ ...this.#checkpoint, doneParts: kept });
-    }
-    return kept.length;
-  }
-
-  /** Runs `parallel` workers over the missing parts; waits for all of them; rethrows the first error. */
-  async #fetchMissing(): Promise<number> {
-    const done = new Set(this.#checkpoint.doneParts.map((p) => p.number));
-    const all = downloadParts(this.#checkpoint);
-    const todo = all.filter((p) => !done.has(p.partNumber));
-    const parallel = Math.min(this.options.parallel ?? this.ctx.parallel, todo.length);
-    const signal = this.options.signal;
-    let next = 0;
-    let fetched = 0;
-    let failure: { err: unknown } | undefined;
-    const worker = async (): Promise<void> => {
-      while (failure === undefined && !signal?.aborted && next < todo.length) {
-        const part = todo[next++];
-        try {
-          const { res, checkpoint } = await this.#fetchPart(part);
-          fetched++;
-          await this.options.progress?.(checkpoint.doneParts.length / (all.length + 1), checkpoint, res);
-        } catch (err) {
-          failure ??= { err };
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: parallel }, worker));
-    if (failure !== undefined) throw failure.err;
-    if (signal?.aborted) throw signal.reason ?? new Error('aborted');
-    return fetched;
-  }
-
-  /** Fetches, checks, decrypts and writes one part; returns its response and the checkpoint that records it. */
-  async #fetchPart(part: DownloadPart): Promise<{ res: unknown; checkpoint: DownloadCheckpoint }> {
-    const plan = planRangedRead({ offset: part.offset, length: part.length });
-    const headers = { ...plan.headers, 'If-Match': this.object.etag };
-    const request: Record<string, unknown> = { headers };
-    if (this.options.versionId !== undefined) request.versionId = this.options.versionId;
-    if (this.options.timeout !== undefined) request.timeout = this.options.timeout;
-    let result: any;
-    try {
-      result = await withRetry(() => this.ctx.oss.get(this.name, { ...request, headers: { ...headers } }), this.#retryPolicy, {
-        signal: this.options.signal,
-      });
-    } catch (err) {
-      if (bodyBrokeOff(err)) {
-        throw new IntegrityError(
-          'INTEGRITY_TRUNCATED',
-          `the body of part ${part.partNumber} of ${JSON.stringify(this.name)} (bytes ${part.offset}-${part.offset + part.length - 1}) ` +
-            `broke off ${this.ctx.retry.retries + 1} times; ali-oss said: ${String((err as Error).message).split('\n')[0]}`,
-          { cause: err },
-        );
-      }
-      if (isPreconditionFailed(err)) {
-        throw new IntegrityError(
-          'OBJECT_CHANGED',
-          `${JSON.stringify(this.name)} changed during the download: part ${part.partNumber} (bytes ${part.offset}-` +
-            `${part.offset + part.length - 1}) was asked for with If-Match: ${this.object.etag} (the ETag from HEAD) and ` +
-            `the server answered 412; a new version has its own content key, so its bytes cannot be mixed with ` +
-            `those already written. Download it again.`,
-          { cause: err },
-        );
-      }
-      throw err;
-    }
-    checkRangedResponse(plan, result.res, { expectedTotal: this.object.size });
-    const body = toBytes(result.content);
-    if (body.length !== part.length) {
-      throw new IntegrityError(
-        'INTEGRITY_TRUNCATED',
-        `part ${part.partNumber} of ${JSON.stringify(this.name)} should hold ${part.length} bytes (bytes ${part.offset}-` +
-          `${part.offset + part.length - 1} per its Content-Range), the body had ${body.length}`,
-      );
-    }
-    const storedCrc = crc64(body);
-    this.#storedCrc.set(part.partNumber, storedCrc);
-    if (this.content !== undefined) this.#xor(body, part.offset);
-    await writeFully(this.#file!, body, part.offset);
-    // A checkpoint must never list bytes that a crash could still lose.
-    if (this.resumable) await this.#file!.datasync();
-    const checkpoint = withDownloadedPart(this.#checkpoint, { number: part.partNumber, crc64: storedCrc.toString() });
-    this.#checkpoint = checkpoint;
-    await this.#persist();
-    return { res: result.res, checkpoint };
-  }
-
-  /** The whole-object checks: CRC-64 of the stored bytes, then the recorded plaintext MD5. */
-  async #verifyWhole(): Promise<void> {
-    const parts = downloadParts(this.#checkpoint);
-    if (this.object.crc !== undefined) {
-      let crc = 0n;
-      for (const part of parts) crc = crc64Combine(crc, this.#storedCrc.get(part.partNumber)!, part.length);
-      if (crc !== this.object.crc) {
-        throw new IntegrityError(
-          'INTEGRITY_CRC64',
-          `the CRC-64 of the ${this.object.size} bytes received for ${JSON.stringify(this.name)} (combined from ` +
-            `${parts.length} parts) is ${crc}, the server's x-oss-hash-crc64ecma (from HEAD) is ${this.object.crcText}; ` +
-            `the bytes were damaged on the way. Nothing was written; download it again.`,
-        );
-      }
-    }
-    const expected = this.md5;
-    if (expected !== undefined) {
-      const hash = createHash('md5');
-      const chunk = new Uint8Array(Math.min(4 << 20, Math.max(1, this.object.size)));
-      for (let at = 0; at < this.object.size; at += chunk.length) {
-        const view = chunk.subarray(0, Math.min(chunk.length, this.object.size - at));
-        await readFully(this.#file!, view, at);
-        hash.update(view);
-      }
-      const got = hash.digest();
-      if (!got.equals(expected.bytes)) {
-        throw new IntegrityError(
-          'INTEGRITY_MD5',
-          `the MD5 of the decrypted ${JSON.stringify(this.name)} is ${got.toString('hex')}, its recorded ` +
-            `unencrypted-content-md5 is ${expected.text}; wrong key or damaged object. Nothing was written.`,
-        );
-      }
-    }
-  }
-
-  #xor(bytes: Uint8Array, offset: number): void {
-    const stream = aesCtr(this.content!.key, this.content!.iv, offset, { backend: this.ctx.backend });
-    try {
-      stream.update(bytes, bytes);
-    } finally {
-      stream.dispose();
-    }
-  }
-
-  /** Replaces the checkpoint file atomically; writes are chained so they never interleave. */
-  #persist(): Promise<void> {
-    const file = this.checkpointFile;
-    if (file === undefined) return Promise.resolve();
-    const text = serializeDownloadCheckpoint(this.#checkpoint);
-    const write = this.#saving.catch(() => undefined).then(() => writeFileAtomically(file, text));
-    this.#saving = write;
-    return write;
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------------
 
 function checkArguments(name: unknown, filePath: unknown, options: unknown): void {
   if (typeof name !== 'string' || name.length === 0) throw new TypeError(`"name" expected a non-empty string, got ${describe(name)}`);
@@ -532,94 +205,10 @@ function checkRecordedSizes(name: string, env: Envelope, size: number): void {
   }
 }
 
-/** The recorded plaintext MD5 as bytes: oss2 stores whatever the writer gave, hex or base64 (FORMATS.md §2). */
+/** The recorded plaintext MD5 as bytes: oss2 stores whatever the writer gave, hex or base64 (docs/FORMAT.md §2). */
 function recordedMd5(text: string | undefined): { bytes: Uint8Array; text: string } | undefined {
   const bytes = text === undefined ? undefined : md5Bytes(text);
   return bytes === undefined ? undefined : { bytes, text: text! };
-}
-
-async function readCheckpointFile(path: string): Promise<DownloadCheckpoint | undefined> {
-  let text: string;
-  let file: FileHandle;
-  try {
-    file = await open(path, 'r');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-  try {
-    text = await file.readFile('utf8');
-  } finally {
-    await file.close();
-  }
-  try {
-    return parseDownloadCheckpoint(text);
-  } catch (err) {
-    if (err instanceof CheckpointError) {
-      throw new CheckpointError(err.code, `${err.message} (checkpoint file ${path})`, { cause: err });
-    }
-    throw err;
-  }
-}
-
-function revalidate(checkpoint: DownloadCheckpoint): DownloadCheckpoint {
-  return parseDownloadCheckpoint(JSON.stringify(checkpoint));
-}
-
-async function checkTempFile(saved: DownloadCheckpoint, target: string): Promise<void> {
-  const temp = resolve(saved.tempPath);
-  const base = basename(target);
-  const name = basename(temp);
-  // Only a file named as we name them, next to this target: a checkpoint never points us at another file.
-  if (dirname(temp) !== dirname(target) || !name.startsWith(base) || !TEMP_SUFFIX.test(name.slice(base.length))) {
-    throw new CheckpointError(
-      'CHECKPOINT_MISMATCH',
-      `the checkpoint's temporary file ${saved.tempPath} was not made for ${target}; a checkpoint resumes only the download it was made for`,
-    );
-  }
-  let size: number;
-  try {
-    size = (await stat(temp)).size;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    throw new CheckpointError(
-      'CHECKPOINT_MISMATCH',
-      `the checkpoint lists ${saved.doneParts.length} downloaded parts in ${saved.tempPath}, which no longer exists; delete the checkpoint to start over`,
-    );
-  }
-  if (size !== saved.totalSize) {
-    throw new CheckpointError(
-      'CHECKPOINT_MISMATCH',
-      `the temporary file ${saved.tempPath} is ${size} bytes, the checkpoint expects ${saved.totalSize} (the object size); ` +
-        `it was modified since. Delete the checkpoint to start over`,
-    );
-  }
-}
-
-function tempPathFor(target: string): string {
-  return `${target}.oss-crypto-${randomBytes(6).toString('hex')}.tmp`;
-}
-
-async function writeFully(file: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
-  for (let done = 0; done < bytes.length; ) {
-    const { bytesWritten } = await file.write(bytes, done, bytes.length - done, position + done);
-    done += bytesWritten;
-  }
-}
-
-async function readFully(file: FileHandle, into: Uint8Array, position: number): Promise<void> {
-  for (let done = 0; done < into.length; ) {
-    const { bytesRead } = await file.read(into, done, into.length - done, position + done);
-    if (bytesRead === 0) throw new CheckpointError('CHECKPOINT_MISMATCH', `the temporary file ended at byte ${position + done}, before the recorded part`);
-    done += bytesRead;
-  }
-}
-
-function toBytes(content: unknown): Uint8Array {
-  if (content instanceof Uint8Array) return content;
-  if (typeof content === 'string') return Buffer.from(content);
-  if (content === undefined || content === null) return new Uint8Array(0);
-  throw new TypeError(`ali-oss returned a body of type ${describe(content)}; expected a Buffer`);
 }
 
 function headerText(headers: Record<string, unknown>, name: string): string | undefined {
@@ -629,50 +218,4 @@ function headerText(headers: Record<string, unknown>, name: string): string | un
     return v === undefined || v === null ? undefined : String(v);
   }
   return undefined;
-}
-
-/**
- * True for what ali-oss throws when a connection drops in the middle of a successful answer's body: it then
- * parses the partial body as an XML error and throws the parser's error, carrying the success status.
- */
-function bodyBrokeOff(err: unknown): boolean {
-  const e = err as { status?: unknown } | null;
-  return e !== null && typeof e === 'object' && !(err instanceof OssCryptoError) && (e.status === 200 || e.status === 206);
-}
-
-function isPreconditionFailed(err: unknown): boolean {
-  const e = err as { status?: unknown; code?: unknown } | null;
-  return e !== null && typeof e === 'object' && (e.status === 412 || e.code === 'PreconditionFailed');
-}
-
-function bucketOf(ctx: ClientContext): string | undefined {
-  const bucket = (ctx.oss as { options?: { bucket?: unknown } }).options?.bucket;
-  return typeof bucket === 'string' && bucket !== '' ? bucket : undefined;
-}
-
-function attachCheckpoint(err: unknown, checkpoint: DownloadCheckpoint): void {
-  // Added, never replacing anything: the error itself stays what ali-oss (or we) made it.
-  if (err !== null && typeof err === 'object' && Object.isExtensible(err) && !('checkpoint' in err)) {
-    (err as { checkpoint?: DownloadCheckpoint }).checkpoint = checkpoint;
-  }
-}
-
-function cancelError(name: string, checkpoint: DownloadCheckpoint | null, reason: unknown): DownloadCancelError {
-  const err = new Error(
-    `the download of ${JSON.stringify(name)} was cancelled` +
-      (checkpoint === null ? '' : `; ${checkpoint.doneParts.length} parts are kept, pass the checkpoint back to resume`),
-    { cause: reason },
-  ) as Error & { name: string; status: number; checkpoint: DownloadCheckpoint | null };
-  err.name = 'cancel';
-  err.status = 0;
-  err.checkpoint = checkpoint;
-  return err as DownloadCancelError;
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'Array';
-  if (typeof value === 'object') return (value as object).constructor?.name ?? 'object';
-  if (typeof value === 'string') return `string ${JSON.stringify(value)}`;
-  return typeof value;
 }

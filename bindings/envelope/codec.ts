@@ -1,6 +1,6 @@
 /**
  * The envelope codec: an object's client-side-encryption metadata to an {@link Envelope} and back
- * (FORMATS.md §2, §2.3, §3, §5). Pure: no I/O, no key material (only wrapped keys pass through).
+ * (docs/FORMAT.md §2, §2.3, §3, §5). Pure: no I/O, no key material (only wrapped keys pass through).
  *
  * Decoding reads both generations: V1 (`x-oss-meta-oss-crypto-*`, oss2 2.5.0–2.10.0) exactly when
  * `x-oss-meta-oss-crypto-key` is present, else V2 (`x-oss-meta-client-side-encryption-*`). It checks the
@@ -12,10 +12,13 @@
  * {@link decodeEnvelope} returns `null` for it and lets the caller decide.
  * @module
  */
+import { BLOCK_BYTES } from '../cipher/counter.js';
 import { MetadataError } from '../errors.js';
-import type { Matdesc, WrappedContentKey } from '../keys/types.js';
-import { base64Problem } from './base64.js';
+import type { Matdesc, WrappedContentKey } from './types.js';
+import { base64Problem } from '../util/base64.js';
 import { CEK_ALG, ENVELOPE_HEADERS, META_PREFIX, metaKey, V2_WRAP_ALGS, WRAP_ALG } from './headers.js';
+import { describe } from '../util/describe.js';
+import { checkMatdesc } from './checks.js';
 
 /**
  * The decoded encryption metadata of one object. Holds wrapped keys only.
@@ -27,7 +30,7 @@ export interface Envelope {
   /** Which metadata generation the object carries. */
   readonly format: 'v1' | 'v2';
   /**
-   * The body cipher: always `AES/CTR/NoPadding` (V1's stored label `AES/GCM/NoPadding` is false, FORMATS.md §3,
+   * The body cipher: always `AES/CTR/NoPadding` (V1's stored label `AES/GCM/NoPadding` is false, docs/FORMAT.md §3,
    * and is reported as what the body really is).
    */
   readonly cekAlg: string;
@@ -61,7 +64,7 @@ export type HeadersInput =
   | { entries(): IterableIterator<[string, HeaderValue]> };
 
 /**
- * Encodes a V2 envelope as the full, lower-case metadata headers OSS stores (FORMATS.md §2). The matdesc is
+ * Encodes a V2 envelope as the full, lower-case metadata headers OSS stores (docs/FORMAT.md §2). The matdesc is
  * written as compact JSON with sorted keys (as Go and C++ write it), every non-ASCII character as a `\uXXXX`
  * escape (as oss2's `json.dumps` writes it), and left out when empty; optional fields are written only when
  * present.
@@ -74,7 +77,7 @@ export type HeadersInput =
  *   await client.put(name, body, { meta: metaFromEnvelope(env) });
  */
 export function encodeEnvelope(env: Envelope): Record<string, string> {
-  if (env === null || typeof env !== 'object') throw new TypeError(`"env" expected an Envelope, got ${typeName(env)}`);
+  if (env === null || typeof env !== 'object') throw new TypeError(`"env" expected an Envelope, got ${describe(env)}`);
   if (env.format !== 'v2') {
     throw new RangeError(`"env.format" expected 'v2' (V1 metadata is read, never written), got ${JSON.stringify(env.format)}`);
   }
@@ -82,18 +85,18 @@ export function encodeEnvelope(env: Envelope): Record<string, string> {
     throw new RangeError(`"env.cekAlg" expected ${JSON.stringify(CEK_ALG.ctr)}, got ${JSON.stringify(env.cekAlg)}`);
   }
   const w = env.wrapped;
-  if (w === null || typeof w !== 'object') throw new TypeError(`"env.wrapped" expected a WrappedContentKey, got ${typeName(w)}`);
+  if (w === null || typeof w !== 'object') throw new TypeError(`"env.wrapped" expected a WrappedContentKey, got ${describe(w)}`);
   if (w.format !== 'v2') throw new RangeError(`"env.wrapped.format" expected 'v2', got ${JSON.stringify(w.format)}`);
   if (!V2_WRAP_ALGS.includes(w.wrapAlg)) {
     throw new RangeError(`"env.wrapped.wrapAlg" expected one of ${V2_WRAP_ALGS.join(', ')}, got ${JSON.stringify(w.wrapAlg)}`);
   }
   for (const field of ['wrappedKey', 'wrappedStart'] as const) {
     const value = w[field];
-    if (typeof value !== 'string') throw new TypeError(`"env.wrapped.${field}" expected a string, got ${typeName(value)}`);
+    if (typeof value !== 'string') throw new TypeError(`"env.wrapped.${field}" expected a string, got ${describe(value)}`);
     const problem = value === '' ? 'it is empty' : base64Problem(value);
     if (problem !== undefined) throw new RangeError(`"env.wrapped.${field}" expected standard padded base64: ${problem}`);
   }
-  const matdesc = checkMatdesc('env.wrapped.matdesc', w.matdesc);
+  const matdesc = checkMatdesc(w.matdesc, 'env.wrapped.matdesc');
 
   const h = ENVELOPE_HEADERS.v2;
   const out: Record<string, string> = {
@@ -108,7 +111,7 @@ export function encodeEnvelope(env: Envelope): Record<string, string> {
   }
   if (env.unencryptedContentMd5 !== undefined) {
     if (typeof env.unencryptedContentMd5 !== 'string' || env.unencryptedContentMd5 === '') {
-      throw new TypeError(`"env.unencryptedContentMd5" expected a non-empty string, got ${typeName(env.unencryptedContentMd5)}`);
+      throw new TypeError(`"env.unencryptedContentMd5" expected a non-empty string, got ${describe(env.unencryptedContentMd5)}`);
     }
     out[h.unencryptedContentMd5] = env.unencryptedContentMd5;
   }
@@ -120,7 +123,7 @@ export function encodeEnvelope(env: Envelope): Record<string, string> {
   if (env.dataSize !== undefined && env.partSize !== undefined) {
     out[h.dataSize] = String(checkSize('env.dataSize', env.dataSize));
     const partSize = checkSize('env.partSize', env.partSize);
-    if (partSize === 0 || partSize % 16 !== 0) {
+    if (partSize === 0 || partSize % BLOCK_BYTES !== 0) {
       throw new RangeError(`"env.partSize" expected a positive multiple of 16, got ${partSize}`);
     }
     out[h.partSize] = String(partSize);
@@ -129,7 +132,7 @@ export function encodeEnvelope(env: Envelope): Record<string, string> {
 }
 
 /**
- * Decodes an object's encryption metadata (FORMATS.md §2, §3). Header names match in any case; a value may be
+ * Decodes an object's encryption metadata (docs/FORMAT.md §2, §3). Header names match in any case; a value may be
  * a string or an array of equal strings. Unrelated headers are ignored.
  * @param headers the object's response headers (e.g. ali-oss `result.res.headers`), or
  *   `headersFromMeta(result.meta)` for ali-oss's `meta`
@@ -146,7 +149,7 @@ export function decodeEnvelope(headers: HeadersInput): Envelope | null {
   const get = headerReader(headers);
   const v1 = ENVELOPE_HEADERS.v1;
   const v2 = ENVELOPE_HEADERS.v2;
-  // V1 wins whenever its key header is there, even next to V2 headers (FORMATS.md §3).
+  // V1 wins whenever its key header is there, even next to V2 headers (docs/FORMAT.md §3).
   if (get(v1.key) !== undefined) return decodeV1(get);
   if ([v2.key, v2.start, v2.cekAlg, v2.wrapAlg].some((n) => get(n) !== undefined)) return decodeV2(get);
   if ([v1.start, v1.cekAlg, v1.wrapAlg].some((n) => get(n) !== undefined)) return decodeV1(get);
@@ -154,7 +157,7 @@ export function decodeEnvelope(headers: HeadersInput): Envelope | null {
 }
 
 /**
- * Compares two matdescs as parsed maps: same keys, same values, in any order (FORMATS.md §2.3). Writers differ
+ * Compares two matdescs as parsed maps: same keys, same values, in any order (docs/FORMAT.md §2.3). Writers differ
  * in spacing and key order, so the stored text is never compared.
  * @example
  *   matdescEquals({ a: '1', b: '2' }, { b: '2', a: '1' }) // true
@@ -209,7 +212,7 @@ export function metaFromEnvelope(env: Envelope): Record<string, string> {
  *   const env = decodeEnvelope(headersFromMeta(meta ?? {}));
  */
 export function headersFromMeta(meta: Readonly<Record<string, HeaderValue>>): Record<string, HeaderValue> {
-  if (meta === null || typeof meta !== 'object') throw new TypeError(`"meta" expected an object, got ${typeName(meta)}`);
+  if (meta === null || typeof meta !== 'object') throw new TypeError(`"meta" expected an object, got ${describe(meta)}`);
   const out: Record<string, HeaderValue> = {};
   for (const [name, value] of Object.entries(meta)) out[META_PREFIX + name] = value;
   return out;
@@ -261,10 +264,10 @@ function decodeV2(get: Reader): Envelope {
   if (dataSize !== undefined && partSize !== undefined) {
     env.dataSize = parseSize(dataSize, h.dataSize);
     const part = parseSize(partSize, h.partSize);
-    if (part === 0 || part % 16 !== 0) {
+    if (part === 0 || part % BLOCK_BYTES !== 0) {
       throw new MetadataError(
         'META_MALFORMED',
-        `${h.partSize} is ${part}; a part size must be a positive multiple of 16 (the AES block) so that every part starts on a counter boundary (FORMATS.md §5)`,
+        `${h.partSize} is ${part}; a part size must be a positive multiple of 16 (the AES block) so that every part starts on a counter boundary (docs/FORMAT.md §5)`,
       );
     }
     env.partSize = part;
@@ -285,7 +288,7 @@ function decodeV1(get: Reader): Envelope {
   const { key, start } = requireKeyAndStart(get, h.key, h.start, 'V1');
   checkWrappedValue(key, h.key);
   checkWrappedValue(start, h.start);
-  // oss2 2.5–2.10 treated anything but "kms" as its RSA-OAEP provider (FORMATS.md §3).
+  // oss2 2.5–2.10 treated anything but "kms" as its RSA-OAEP provider (docs/FORMAT.md §3).
   const wrapAlg = get(h.wrapAlg) === WRAP_ALG.v1Kms ? WRAP_ALG.v1Kms : WRAP_ALG.v1Rsa;
   const env: { -readonly [K in keyof Envelope]: Envelope[K] } = {
     format: 'v1',
@@ -358,19 +361,9 @@ function parseMatdesc(text: string | undefined, name: string): Matdesc {
   return Object.freeze(parsed as Record<string, string>);
 }
 
-function checkMatdesc(name: string, value: unknown): Matdesc {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new TypeError(`"${name}" expected an object of strings, got ${typeName(value)}`);
-  }
-  for (const [k, v] of Object.entries(value)) {
-    if (typeof v !== 'string') throw new TypeError(`"${name}" expected string values, got ${typeName(v)} for ${JSON.stringify(k)}`);
-  }
-  return value as Matdesc;
-}
-
 function checkSize(name: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    throw new RangeError(`"${name}" expected a non-negative safe integer, got ${typeof value === 'number' ? value : typeName(value)}`);
+    throw new RangeError(`"${name}" expected a non-negative safe integer, got ${typeof value === 'number' ? value : describe(value)}`);
   }
   return value;
 }
@@ -381,7 +374,7 @@ function missing(name: string, version: string, why: string): MetadataError {
 
 /** Case-insensitive lookup over the headers; conflicting duplicates are an error, not a guess. */
 function headerReader(headers: HeadersInput): Reader {
-  if (headers === null || typeof headers !== 'object') throw new TypeError(`"headers" expected an object, got ${typeName(headers)}`);
+  if (headers === null || typeof headers !== 'object') throw new TypeError(`"headers" expected an object, got ${describe(headers)}`);
   const map = new Map<string, string>();
   const entries: Iterable<[string, HeaderValue]> =
     typeof (headers as { entries?: unknown }).entries === 'function' && !isPlainRecord(headers)
@@ -413,7 +406,7 @@ function singleValue(name: string, value: HeaderValue): string | undefined {
     }
     return value[0];
   }
-  throw new TypeError(`"headers['${name}']" expected a string or string[], got ${typeName(value)}`);
+  throw new TypeError(`"headers['${name}']" expected a string or string[], got ${describe(value)}`);
 }
 
 function isPlainRecord(value: object): boolean {
@@ -424,11 +417,4 @@ function isPlainRecord(value: object): boolean {
 /** Quotes a header value for a message, shortened: values here are algorithm names, sizes and matdescs. */
 function quote(text: string): string {
   return JSON.stringify(text.length > 120 ? text.slice(0, 117) + '...' : text);
-}
-
-function typeName(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'Array';
-  if (typeof value === 'object') return (value as object).constructor?.name ?? 'object';
-  return typeof value;
 }

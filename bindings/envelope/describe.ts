@@ -1,14 +1,14 @@
 /**
  * A safe, JSON-able description of an object's encryption metadata, for `head()` results, the CLI and error
- * messages (FORMATS.md §2, §2.2, §3).
+ * messages (docs/FORMAT.md §2, §2.2, §3).
  *
  * It says how the object was encrypted (metadata generation, algorithms, matdesc, recorded sizes, and for KMS
  * which blob layering the writer used) and never contains key material or wrapped-key bytes: only the lengths
  * of the wrapped values, which tell an RSA modulus size apart without revealing anything.
  * @module
  */
-import type { Matdesc } from '../keys/types.js';
-import { decodeBase64 } from './base64.js';
+import type { Matdesc } from './types.js';
+import { decodeBase64 } from '../util/base64.js';
 import type { Envelope } from './codec.js';
 import { WRAP_ALG } from './headers.js';
 
@@ -21,7 +21,7 @@ import { WRAP_ALG } from './headers.js';
 export interface EnvelopeDescription {
   /** `2` for `x-oss-meta-client-side-encryption-*`, `1` for the deprecated `x-oss-meta-oss-crypto-*`. */
   readonly formatVersion: 1 | 2;
-  /** The body cipher: always AES/CTR/NoPadding (V1 objects label it AES/GCM/NoPadding, falsely; FORMATS.md §3). */
+  /** The body cipher: always AES/CTR/NoPadding (V1 objects label it AES/GCM/NoPadding, falsely; docs/FORMAT.md §3). */
   readonly cekAlg: string;
   /** The wrap algorithm as stored (V1: `rsa` or `kms`). */
   readonly wrapAlg: string;

@@ -1,5 +1,5 @@
 /**
- * The names and algorithm strings of OSS client-side-encryption metadata (FORMATS.md §2, §3), in one table.
+ * The names and algorithm strings of OSS client-side-encryption metadata (docs/FORMAT.md §2, §3), in one table.
  *
  * Every name is the full, lower-case HTTP header as OSS returns it (`x-oss-meta-…`). ali-oss adds the
  * `x-oss-meta-` prefix itself when it is given a `meta` object, so {@link metaKey} strips it for that case.
@@ -38,7 +38,7 @@ export const ENVELOPE_HEADERS = {
     start: 'x-oss-meta-oss-crypto-start',
     cekAlg: 'x-oss-meta-oss-cek-alg',
     wrapAlg: 'x-oss-meta-oss-wrap-alg',
-    // V1 spells these without the `oss-crypto-` infix (FORMATS.md §3).
+    // V1 spells these without the `oss-crypto-` infix (docs/FORMAT.md §3).
     unencryptedContentLength: 'x-oss-meta-unencrypted-content-length',
     unencryptedContentMd5: 'x-oss-meta-unencrypted-content-md5',
   },
@@ -46,7 +46,7 @@ export const ENVELOPE_HEADERS = {
 
 /**
  * Content (body) cipher labels. V1 objects say `AES/GCM/NoPadding`, but their body is AES-256-CTR without a
- * tag (FORMATS.md §3): that label is read as CTR and never written.
+ * tag (docs/FORMAT.md §3): that label is read as CTR and never written.
  * @example
  *   if (cekAlg === CEK_ALG.ctr) { ... }
  */
@@ -56,7 +56,7 @@ export const CEK_ALG = {
 } as const;
 
 /**
- * Key-wrap algorithm labels (FORMATS.md §2.1, §2.2, §3).
+ * Key-wrap algorithm labels (docs/FORMAT.md §2.1, §2.2, §3).
  * @example
  *   WRAP_ALG.rsaPkcs1 // 'RSA/NONE/PKCS1Padding', what every official SDK writes with an RSA key
  */

@@ -1,5 +1,5 @@
 /**
- * CRC-64/XZ, the checksum OSS reports in `x-oss-hash-crc64ecma` (FORMATS.md §6).
+ * CRC-64/XZ, the checksum OSS reports in `x-oss-hash-crc64ecma` (docs/FORMAT.md §6).
  *
  * Parameters: the ECMA-182 polynomial 0x42F0E1EBA9EA3693, reflected input and output (so the table uses the
  * bit-reversed polynomial 0xC96C5795D7870F42), initial value and final XOR all ones. The check value of the
@@ -19,6 +19,7 @@
  * @module
  */
 import { IntegrityError } from '../errors.js';
+import { describeValue } from '../util/describe.js';
 
 /** CRC-64/XZ of the ASCII text `123456789`, the catalogue's check value. */
 export const CRC64_CHECK = 0x995dc9bbdf1939fan;
@@ -163,7 +164,7 @@ export function parseCrc64Decimal(text: string, source = 'x-oss-hash-crc64ecma')
   if (typeof text !== 'string' || !/^[0-9]{1,20}$/.test(text)) {
     throw new IntegrityError(
       'INTEGRITY_CRC64',
-      `${source} should be the decimal CRC-64 of the stored bytes, got ${describe(text)}`,
+      `${source} should be the decimal CRC-64 of the stored bytes, got ${describeValue(text)}`,
     );
   }
   const value = BigInt(text);
@@ -271,11 +272,11 @@ function xPow8n(n: bigint): bigint {
 }
 
 function checkBytes(name: string, value: unknown): asserts value is Uint8Array {
-  if (!(value instanceof Uint8Array)) throw new TypeError(`"${name}" expected a Uint8Array, got ${describe(value)}`);
+  if (!(value instanceof Uint8Array)) throw new TypeError(`"${name}" expected a Uint8Array, got ${describeValue(value)}`);
 }
 
 function checkCrc(name: string, value: unknown): asserts value is bigint {
-  if (typeof value !== 'bigint') throw new TypeError(`"${name}" expected a bigint CRC, got ${describe(value)}`);
+  if (typeof value !== 'bigint') throw new TypeError(`"${name}" expected a bigint CRC, got ${describeValue(value)}`);
   if (value < 0n || value > MASK64) {
     throw new RangeError(`"${name}" expected a bigint in [0, 2^64), got ${value}`);
   }
@@ -287,15 +288,7 @@ function checkLength(name: string, value: unknown): bigint {
   } else if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) {
     return BigInt(value);
   } else if (typeof value !== 'number') {
-    throw new TypeError(`"${name}" expected a non-negative integer, got ${describe(value)}`);
+    throw new TypeError(`"${name}" expected a non-negative integer, got ${describeValue(value)}`);
   }
   throw new RangeError(`"${name}" expected a non-negative integer, got ${String(value)}`);
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value === 'string') return value.length > 40 ? `a ${value.length}-character string` : JSON.stringify(value);
-  if (typeof value === 'object') return (value as object).constructor?.name ?? 'object';
-  if (typeof value === 'bigint') return `${value}n`;
-  return typeof value === 'number' ? String(value) : typeof value;
 }

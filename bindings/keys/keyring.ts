@@ -1,6 +1,6 @@
 /**
  * Several master keys at once: which one writes new objects, and which one reads a given object
- * (FORMATS.md §2.3, §1).
+ * (docs/FORMAT.md §2.3, §1).
  *
  * An object's matdesc picks the material whose matdesc is equal as a parsed map; an object without matdesc
  * uses the default material (then, if the default is of another kind, the materials configured with `{}`). When nothing configured matches, an optional async resolver is asked (e.g. to
@@ -12,8 +12,11 @@
  * returned ContentKey for every part and every range of that object (the client does).
  * @module
  */
+import { IV_BYTES, KEY_BYTES } from '../cipher/sizes.js';
+import { contentKeyProblem } from '../envelope/checks.js';
 import { canonicalMatdesc, matdescEquals } from '../envelope/codec.js';
-import { KeyUnwrapError, KeyWrapError } from '../errors.js';
+import { KeyInvalidError, KeyUnwrapError, KeyWrapError } from '../errors.js';
+import { describe } from '../util/describe.js';
 import { generateContentKey } from './random.js';
 import type { ContentKey, KeyWrapper, Matdesc, WrappedContentKey } from './types.js';
 
@@ -109,7 +112,7 @@ export class KeyRing {
 
   /**
    * A fresh random content key for a new object (or multipart upload), wrapped by the default material:
-   * 32 random key bytes, a 16-byte random IV with bytes 8..11 zero (FORMATS.md §1).
+   * 32 random key bytes, a 16-byte random IV with bytes 8..11 zero (docs/FORMAT.md §1).
    * @throws {KeyWrapError} `KEY_INVALID` when there is no default material or it cannot wrap; whatever the
    *   material's `wrap()` throws (e.g. `KmsError`)
    * @example
@@ -120,10 +123,10 @@ export class KeyRing {
   async createContentKey(): Promise<NewContentKey> {
     const material = this.#default;
     if (material === undefined) {
-      throw new KeyWrapError('KEY_INVALID', 'this KeyRing has no "default" material, so it cannot encrypt new objects (it can only read)');
+      throw new KeyInvalidError('KEY_INVALID', 'this KeyRing has no "default" material, so it cannot encrypt new objects (it can only read)');
     }
     if (!material.canWrap) {
-      throw new KeyWrapError(
+      throw new KeyInvalidError(
         'KEY_INVALID',
         `the default material (${material.wrapAlg}, matdesc ${canonicalMatdesc(material.matdesc)}) cannot wrap new keys: it lacks its public key or key id`,
       );
@@ -209,27 +212,25 @@ function checkWrapper(name: string, value: unknown): asserts value is KeyWrapper
     w.matdesc === null ||
     typeof w.matdesc !== 'object'
   ) {
-    throw new TypeError(`"${name}" expected a KeyWrapper (wrapAlg, matdesc, wrap(), unwrap()), got ${value === null ? 'null' : typeof value}`);
+    throw new TypeError(`"${name}" expected a KeyWrapper (wrapAlg, matdesc, wrap(), unwrap()), got ${describe(value)}`);
   }
 }
 
 /** Whatever a material returns, the body cipher needs exactly a 32-byte key and a 16-byte IV. */
 function checkContent(content: ContentKey, material: KeyWrapper): ContentKey {
-  const key = content?.key;
-  const iv = content?.iv;
+  const found = contentKeyProblem(content);
   const problem =
-    !(key instanceof Uint8Array) ? 'no key bytes'
-    : key.length !== 32 ? `a ${key.length}-byte key (expected 32)`
-    : !(iv instanceof Uint8Array) ? 'no IV bytes'
-    : iv.length !== 16 ? `a ${iv.length}-byte IV (expected 16)`
-    : undefined;
+    found === undefined ? undefined
+    : found.length !== undefined ? `a ${found.length}-byte ${found.field === 'key' ? 'key' : 'IV'} (expected ${found.expected})`
+    : found.field === 'iv' ? 'no IV bytes'
+    : 'no key bytes';
   if (problem !== undefined) {
     throw new KeyUnwrapError(
       'KEY_UNWRAP_FAILED',
-      `the ${material.wrapAlg} material (matdesc ${canonicalMatdesc(material.matdesc)}) unwrapped ${problem}; AES-256-CTR needs a 32-byte key and a 16-byte IV`,
+      `the ${material.wrapAlg} material (matdesc ${canonicalMatdesc(material.matdesc)}) unwrapped ${problem}; AES-256-CTR needs a ${KEY_BYTES}-byte key and a ${IV_BYTES}-byte IV`,
     );
   }
   // Copies the caller owns: the client zeroes them after each operation, and a material that caches its keys
   // (a vault client) must not find its cache zeroed, which would decrypt the next read to garbage, silently.
-  return { key: Uint8Array.from(key), iv: Uint8Array.from(iv as Uint8Array) };
+  return { key: Uint8Array.from(content.key), iv: Uint8Array.from(content.iv) };
 }

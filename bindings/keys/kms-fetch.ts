@@ -20,9 +20,9 @@
  * Deliberately not here: retries (the wrapper's), other KMS actions, Node builtins.
  * @module
  */
-import { credentialSource, type CredentialsInput } from '../oss/fetch/credentials.js';
-import { hmacSha1Base64, rfc3986 } from '../oss/fetch/web-crypto.js';
-import type { KmsCiphertext, KmsClient, KmsPlaintext } from './kms.js';
+import { credentialSource, type CredentialsInput } from '../util/credentials.js';
+import { hmacSha1Base64, rfc3986 } from '../util/web-crypto.js';
+import type { KmsCiphertext, KmsClient, KmsPlaintext } from './kms-client.js';
 
 /** The KMS API version this client speaks. */
 export const KMS_FETCH_API_VERSION = '2016-01-20';

@@ -1,5 +1,5 @@
 /**
- * The Alibaba Cloud KMS key wrapper (`KMS/ALICLOUD`, KMS API 2016-01-20): FORMATS.md §2.2 (V2) and §3 (V1 `kms`).
+ * The Alibaba Cloud KMS key wrapper (`KMS/ALICLOUD`, KMS API 2016-01-20): docs/FORMAT.md §2.2 (V2) and §3 (V1 `kms`).
  *
  * A content key is wrapped as two KMS ciphertexts, one for the 32-byte key and one for the 16-byte IV, each made
  * from the base64 text of the raw bytes. Two layerings of the stored header exist, and this wrapper reads both
@@ -8,16 +8,9 @@
  * - `go` (Go v1/v2, Java, C++, Python v2): the header **is** KMS's `CiphertextBlob` (already base64 text).
  * - `oss2` (Python oss2 `AliKMSProvider`): the header is base64 **of the CiphertextBlob text** (a second layer).
  *
- * Reading rule: base64-decode the header; if the decoded bytes are themselves canonical standard base64 text,
- * they are the blob (oss2); otherwise the header is the blob (go). This is unambiguous in practice: a
- * CiphertextBlob decodes to bytes that are never pure base64 text (real KMS blobs decode to the key's UUID,
- * whose `-` is outside the base64 alphabet, followed by binary; random binary of blob length falls inside the
- * alphabet with probability below 4^-40), while an oss2 header always decodes to the blob, which KMS defines
- * as base64.
+ * The reading rule that tells them apart is in kms-blob.ts.
  *
- * Writing: `blobLayout` picks the layering. The default is `go` because every current reader (Go, Java, C++,
- * Go-v2, Python-v2, and this library) reads the single layer; only the legacy Python oss2 needs `oss2`, and oss2
- * reads nothing else. `wrap(content)` Encrypts base64(key) and base64(IV) under the CMK (two calls, in
+ * Writing: `blobLayout` picks the layering (default `go`, see kms-blob.ts). `wrap(content)` Encrypts base64(key) and base64(IV) under the CMK (two calls, in
  * parallel). oss2 itself takes its key from GenerateDataKey(AES_256, 32); {@link KmsKeyWrapper.createContentKey}
  * does exactly that (KMS chooses the key) and Encrypts a fresh IV. A reader cannot tell the two apart: either
  * blob decrypts to the base64 text of the same 32 bytes.
@@ -32,102 +25,59 @@
  * (e.g. `8`), turned here into the 16-byte big-endian counter block.
  *
  * Failures: KMS errors (and network errors once retries are spent) surface as {@link KmsError} with KMS's own
- * code (`Forbidden.KeyNotFound`, not the SDK's `Forbidden.KeyNotFoundError`), the HTTP status and the request id.
- * A Plaintext that is not base64 of the right length (or not a decimal counter) is a `KeyUnwrapError`
- * `KEY_UNWRAP_FAILED`. Transient failures (5xx, throttling, connection resets, timeouts) are retried a bounded
- * number of times with exponential backoff and full jitter; each retry is a new, newly signed request.
+ * code (`Forbidden.KeyNotFound`, not the SDK's `Forbidden.KeyNotFoundError`), the HTTP status and the request id
+ * (kms-failure.ts). A Plaintext that is not base64 of the right length (or not a decimal counter) is a
+ * `KeyUnwrapError` `KEY_UNWRAP_FAILED`. Transient failures are retried by the library's one retry policy
+ * (util/retry.ts: same count, same transient list as OSS calls); each retry is a new, newly signed request.
  * No message, property or `cause` carries a plain key, IV or the request URL (which holds `Plaintext`).
  *
- * Deliberately not here: choosing the wrapper for an object (keyring.ts, by matdesc), the RSA wraps (rsa.ts),
- * KMS features beyond Encrypt/Decrypt/GenerateDataKey.
+ * This file is the wrapper itself: the wrap format and its options. Deliberately not here: the KMS client
+ * contract and the SDK loader (kms-client.ts), failure reading (kms-failure.ts), the blob layerings
+ * (kms-blob.ts), choosing the wrapper for an object (keyring.ts, by matdesc), the RSA wraps (rsa.ts).
  * @module
  */
-import { KeyUnwrapError, KeyWrapError, KmsError } from '../errors.js';
+import { IV_BYTES, KEY_BYTES } from '../cipher/sizes.js';
+import { checkContentKey, checkMatdesc } from '../envelope/checks.js';
+import { WRAP_ALG } from '../envelope/headers.js';
+import { KeyUnwrapError, KeyWrapError } from '../errors.js';
+import { decodeBase64, encodeBase64 } from '../util/base64.js';
+import { describe } from '../util/describe.js';
+import { resolveRetryPolicy, withRetry, type RetryPolicy } from '../util/retry.js';
+import { DEFAULT_KMS_BLOB_LAYOUT, kmsBlobFromHeader, kmsHeaderFromBlob, type KmsBlobLayout } from './kms-blob.js';
+import { sdkClientFromSettings, type KmsCiphertext, type KmsClient, type KmsPlaintext } from './kms-client.js';
+import { isTransientKmsFailure, kmsErrorOf, type KmsAction } from './kms-failure.js';
+import { generateContentIv } from './random.js';
 import type { ContentKey, KeyWrapper, Matdesc, WrappedContentKey } from './types.js';
+import { counterFromDecimal } from './v1-counter.js';
+
+export { DEFAULT_KMS_BLOB_LAYOUT, kmsBlobFromHeader, type KmsBlobLayout } from './kms-blob.js';
+export { kmsClientFromSdk, type KmsCiphertext, type KmsClient, type KmsPlaintext, type KmsSdkClient } from './kms-client.js';
 
 /**
  * The V2 wrap algorithm of KMS-wrapped keys.
  * @example
  *   if (envelope.wrapped.wrapAlg === KMS_WRAP_ALG) console.log('needs KMS Decrypt permission');
  */
-export const KMS_WRAP_ALG = 'KMS/ALICLOUD';
+export const KMS_WRAP_ALG = WRAP_ALG.kms;
 /**
  * The V1 wrap algorithm of KMS-wrapped keys (`x-oss-meta-oss-wrap-alg`).
  * @example
  *   const isKms = w.format === 'v1' ? w.wrapAlg === KMS_V1_WRAP_ALG : w.wrapAlg === KMS_WRAP_ALG;
  */
-export const KMS_V1_WRAP_ALG = 'kms';
+export const KMS_V1_WRAP_ALG = WRAP_ALG.v1Kms;
 /**
- * How a V2 header holds the KMS CiphertextBlob: `go` = the blob itself, `oss2` = base64 of the blob text.
+ * Retries of transient KMS failures: the library's one retry policy (util/retry.ts), with the same meaning of
+ * the count as the client's `retry` option.
  * @example
- *   const blobLayout: KmsBlobLayout = readers.includes('python-oss2') ? 'oss2' : 'go';
- */
-export type KmsBlobLayout = 'go' | 'oss2';
-/**
- * The layering written when none is chosen (see the module comment for why).
- * @example
- *   kmsKeyWrapper({ ...options, blobLayout: 'oss2' }) // only when legacy Python oss2 must read the objects
- */
-export const DEFAULT_KMS_BLOB_LAYOUT: KmsBlobLayout = 'go';
-
-/**
- * The three KMS calls this wrapper makes, in a minimal shape of our own (plain objects, camelCase, the
- * EncryptionContext always as one JSON string or absent). The default implementation drives
- * `@alicloud/kms20160120` ({@link kmsClientFromSdk}); inject your own to use another transport, a mock, or a
- * differently configured SDK client.
- *
- * To report a failure, throw an error with `code` (KMS's code, e.g. `Forbidden.KeyNotFound`; the SDK's
- * `<Code>Error` form is understood too), and where known `statusCode` (or `status`) and `requestId` (or
- * `data.RequestId`). Errors with status >= 500, throttling codes, or network codes (`ECONNRESET`, ...) are
- * retried.
- * @example
- *   const client: KmsClient = {
- *     encrypt: async ({ keyId, plaintext, encryptionContext }) => myKms.encrypt(keyId, plaintext, encryptionContext),
- *     decrypt: async ({ ciphertextBlob, encryptionContext }) => myKms.decrypt(ciphertextBlob, encryptionContext),
- *     generateDataKey: async (r) => myKms.generateDataKey(r.keyId, r.numberOfBytes, r.encryptionContext),
- *   };
- *   const wrapper = kmsKeyWrapper({ keyId: 'cmk-id', client });
- */
-export interface KmsClient {
-  encrypt(request: { keyId: string; plaintext: string; encryptionContext?: string }): Promise<KmsCiphertext>;
-  decrypt(request: { ciphertextBlob: string; encryptionContext?: string }): Promise<KmsPlaintext>;
-  generateDataKey(request: {
-    keyId: string;
-    keySpec: 'AES_256';
-    numberOfBytes: number;
-    encryptionContext?: string;
-  }): Promise<KmsCiphertext & { plaintext: string }>;
-}
-
-/**
- * What Encrypt (and GenerateDataKey) answer.
- * @example
- *   const answer: KmsCiphertext = { ciphertextBlob: r.CiphertextBlob, keyId: r.KeyId, requestId: r.RequestId };
- */
-export interface KmsCiphertext {
-  ciphertextBlob: string;
-  keyId?: string;
-  requestId?: string;
-}
-
-/**
- * What Decrypt answers: `plaintext` is the base64 text KMS returns (of the key or IV; V1 start: decimal text).
- * @example
- *   const answer: KmsPlaintext = { plaintext: r.Plaintext, keyId: r.KeyId, requestId: r.RequestId };
- */
-export interface KmsPlaintext {
-  plaintext: string;
-  keyId?: string;
-  requestId?: string;
-}
-
-/**
- * Retries of transient KMS failures.
- * @example
- *   kmsKeyWrapper({ ...options, retry: { attempts: 5, baseDelayMs: 200 } })
+ *   kmsKeyWrapper({ ...options, retry: { retries: 4, baseDelayMs: 200 } })
  */
 export interface KmsRetryOptions {
-  /** Total attempts per call, the first included. Default 3; 1 disables retrying. */
+  /** Retries after the first attempt, as in {@link RetryPolicy}. Default 2 (three requests per call); 0 disables. */
+  retries?: number;
+  /**
+   * The same bound counted as total requests, the first included (`attempts` = `retries` + 1), kept for callers
+   * written before `retries`. 1..10; give one of the two, or both agreeing.
+   */
   attempts?: number;
   /** Upper bound of the first backoff, in ms; doubles per retry (full jitter). Default 100. */
   baseDelayMs?: number;
@@ -182,7 +132,7 @@ export interface KmsKeyWrapper extends KeyWrapper {
   readonly blobLayout: KmsBlobLayout;
   /**
    * Makes a new content key the way oss2 does: the key from GenerateDataKey(AES_256, 32) (KMS's randomness),
-   * a random IV (bytes 8..11 zero, FORMATS.md §1) Encrypted under the CMK. Returns the plain key and its wrapped
+   * a random IV (bytes 8..11 zero, docs/FORMAT.md §1) Encrypted under the CMK. Returns the plain key and its wrapped
    * form in this wrapper's layering. Two KMS calls.
    */
   createContentKey(): Promise<{ content: ContentKey; wrapped: WrappedContentKey }>;
@@ -211,72 +161,17 @@ export function kmsKeyWrapper(options: KmsKeyWrapperOptions): KmsKeyWrapper {
   if (blobLayout !== 'go' && blobLayout !== 'oss2') throw new RangeError(`"blobLayout" expected "go" or "oss2", got ${JSON.stringify(blobLayout)}`);
   const matdesc = checkMatdesc(options.matdesc ?? {});
   const retry = checkRetry(options.retry ?? {});
-  const client = options.client ?? sdkClientFromOptions(options);
+  const client = options.client ?? sdkClientFromSettings(options);
   const context = passphrase === undefined ? undefined : JSON.stringify({ 'x-passphrase': passphrase });
   return new Wrapper(client, keyId, context, blobLayout, matdesc, retry);
 }
 
-/**
- * A {@link KmsClient} over an existing `@alicloud/kms20160120` client instance (for custom timeouts, proxies,
- * credential providers...). The SDK module is loaded on first use.
- * @param sdk an instance of the SDK's default export (`new Kms(config)`)
- * @example
- *   // Kms = the SDK's default export (from ESM: `(await import('@alicloud/kms20160120')).default.default`)
- *   const sdk = new Kms({ accessKeyId, accessKeySecret, regionId: 'cn-hangzhou', readTimeout: 5000 });
- *   const wrapper = kmsKeyWrapper({ keyId, client: kmsClientFromSdk(sdk) });
- */
-export function kmsClientFromSdk(sdk: KmsSdkClient): KmsClient {
-  if (sdk === null || typeof sdk !== 'object' || typeof sdk.encrypt !== 'function' || typeof sdk.decrypt !== 'function') {
-    throw new TypeError(`"sdk" expected an @alicloud/kms20160120 client, got ${describe(sdk)}`);
-  }
-  return adaptSdk(async () => sdk);
-}
-
-/**
- * The part of an `@alicloud/kms20160120` client instance that {@link kmsClientFromSdk} uses.
- * @example
- *   const sdk: KmsSdkClient = new Kms({ accessKeyId, accessKeySecret, regionId: 'cn-hangzhou', endpoint: 'kms.cn-hangzhou.aliyuncs.com' });
- *   const client = kmsClientFromSdk(sdk);
- */
-export interface KmsSdkClient {
-  encrypt(request: unknown): Promise<{ ciphertextBlob?: string; keyId?: string; requestId?: string }>;
-  decrypt(request: unknown): Promise<{ plaintext?: string; keyId?: string; requestId?: string }>;
-  generateDataKey(request: unknown): Promise<{ ciphertextBlob?: string; plaintext?: string; keyId?: string; requestId?: string }>;
-}
-
-/**
- * Which blob a V2 `KMS/ALICLOUD` header holds, by the reading rule of the module comment.
- * @param header the stored `x-oss-meta-client-side-encryption-key` or `-start` value
- * @returns the CiphertextBlob to send to Decrypt and the layering it was found in
- * @throws {KeyUnwrapError} `KEY_UNWRAP_FAILED` when the header is not canonical base64 (neither layering)
- * @example
- *   kmsBlobFromHeader(btoa(blob))  // { blob, layout: 'oss2' }
- *   kmsBlobFromHeader(blob)        // { blob, layout: 'go' }
- */
-export function kmsBlobFromHeader(header: string): { blob: string; layout: KmsBlobLayout } {
-  const outer = header.length === 0 ? undefined : decodeBase64(header);
-  if (outer === undefined) {
-    throw new KeyUnwrapError(
-      'KEY_UNWRAP_FAILED',
-      `a KMS/ALICLOUD header must be standard padded base64 in both layerings (the blob itself, or base64 of it); ` +
-        `this one (${header.length} characters) is not`,
-    );
-  }
-  const inner = asciiText(outer);
-  // Shape only (alphabet, length, padding), not canonical bits: KMS's own encoder is not ours to judge.
-  if (inner !== undefined && BASE64_SHAPE.test(inner)) return { blob: inner, layout: 'oss2' };
-  return { blob: header, layout: 'go' };
-}
-
 // ---------------------------------------------------------------------------------------------------------
 
-const CEK_BYTES = 32;
-const IV_BYTES = 16;
-const TRANSIENT_NETWORK = new Set(['ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ESOCKETTIMEDOUT']);
-const TRANSIENT_KMS = new Set(['InternalFailure', 'ServiceUnavailableTemporary', 'Rejected.Throttling', 'Throttling']);
-
-type Retry = Required<KmsRetryOptions>;
-type Call = 'Encrypt' | 'Decrypt' | 'GenerateDataKey';
+/** Most requests one KMS call may make, the first included. */
+const MAX_ATTEMPTS = 10;
+/** Retries per KMS call when none are configured (three requests in all). */
+const DEFAULT_KMS_RETRIES = 2;
 
 class Wrapper implements KmsKeyWrapper {
   readonly wrapAlg = KMS_WRAP_ALG;
@@ -286,7 +181,7 @@ class Wrapper implements KmsKeyWrapper {
   // passphrase.
   readonly #client: KmsClient;
   readonly #context: string | undefined;
-  readonly #retry: Retry;
+  readonly #retry: RetryPolicy;
 
   constructor(
     client: KmsClient,
@@ -294,7 +189,7 @@ class Wrapper implements KmsKeyWrapper {
     context: string | undefined,
     readonly blobLayout: KmsBlobLayout,
     readonly matdesc: Matdesc,
-    retry: Retry,
+    retry: RetryPolicy,
   ) {
     this.#client = client;
     this.#context = context;
@@ -304,7 +199,7 @@ class Wrapper implements KmsKeyWrapper {
 
   async wrap(content: ContentKey): Promise<WrappedContentKey> {
     const keyId = this.requireKeyId();
-    checkContent(content);
+    checkContentKey(content);
     const [key, start] = await settleBoth([
       this.encrypt(keyId, encodeBase64(content.key), 'content key'),
       this.encrypt(keyId, encodeBase64(content.iv), 'IV'),
@@ -314,21 +209,20 @@ class Wrapper implements KmsKeyWrapper {
 
   async createContentKey(): Promise<{ content: ContentKey; wrapped: WrappedContentKey }> {
     const keyId = this.requireKeyId();
-    const iv = await randomBytes(IV_BYTES);
-    iv.fill(0, 8, 12);
+    const iv = generateContentIv();
     const [generated, start] = await settleBoth([
       this.call('GenerateDataKey', 'content key', [], () =>
-        this.#client.generateDataKey({ keyId, keySpec: 'AES_256', numberOfBytes: CEK_BYTES, ...this.contextParam() }),
+        this.#client.generateDataKey({ keyId, keySpec: 'AES_256', numberOfBytes: KEY_BYTES, ...this.contextParam() }),
       ),
       this.encrypt(keyId, encodeBase64(iv), 'IV'),
     ]);
     const blob = requireBlob(generated, 'GenerateDataKey', 'content key');
     const key = decodeBase64(typeof generated.plaintext === 'string' ? generated.plaintext : '');
-    if (key === undefined || key.length !== CEK_BYTES) {
+    if (key === undefined || key.length !== KEY_BYTES) {
       throw new KeyWrapError(
         'KEY_WRAP_FAILED',
-        `KMS GenerateDataKey (KeySpec AES_256, NumberOfBytes ${CEK_BYTES}) answered a Plaintext that is not base64 of ` +
-          `${CEK_BYTES} bytes (got ${key === undefined ? 'no canonical base64' : `${key.length} bytes`}; request id ${generated.requestId ?? 'unknown'})`,
+        `KMS GenerateDataKey (KeySpec AES_256, NumberOfBytes ${KEY_BYTES}) answered a Plaintext that is not base64 of ` +
+          `${KEY_BYTES} bytes (got ${key === undefined ? 'no canonical base64' : `${key.length} bytes`}; request id ${generated.requestId ?? 'unknown'})`,
       );
     }
     return { content: { key, iv }, wrapped: this.wrapped(blob, start) };
@@ -338,23 +232,24 @@ class Wrapper implements KmsKeyWrapper {
     if (wrapped === null || typeof wrapped !== 'object') throw new TypeError(`"wrapped" expected an object, got ${describe(wrapped)}`);
     if (wrapped.format === 'v1') {
       if (wrapped.wrapAlg !== KMS_V1_WRAP_ALG) return null;
-      // V1: the headers are the blobs themselves (FORMATS.md §3).
+      // V1: the headers are the blobs themselves (docs/FORMAT.md §3).
       const [key, start] = await settleBoth([
         this.decrypt(wrapped.wrappedKey, 'content key'),
         this.decrypt(wrapped.wrappedStart, 'counter start'),
       ]);
-      return { key: plainBytes(key, CEK_BYTES, 'content key'), iv: counterBlock(start) };
+      return { key: plainBytes(key, KEY_BYTES, 'content key'), iv: counterBlock(start) };
     }
     if (wrapped.wrapAlg !== KMS_WRAP_ALG) return null;
     const keyBlob = kmsBlobFromHeader(wrapped.wrappedKey).blob;
     const startBlob = kmsBlobFromHeader(wrapped.wrappedStart).blob;
     const [key, iv] = await settleBoth([this.decrypt(keyBlob, 'content key'), this.decrypt(startBlob, 'IV')]);
-    return { key: plainBytes(key, CEK_BYTES, 'content key'), iv: plainBytes(iv, IV_BYTES, 'IV') };
+    return { key: plainBytes(key, KEY_BYTES, 'content key'), iv: plainBytes(iv, IV_BYTES, 'IV') };
   }
 
   private wrapped(keyBlob: string, startBlob: string): WrappedContentKey {
-    const layer = (blob: string) => (this.blobLayout === 'oss2' ? encodeBase64(new TextEncoder().encode(blob)) : blob);
-    return { format: 'v2', wrapAlg: KMS_WRAP_ALG, wrappedKey: layer(keyBlob), wrappedStart: layer(startBlob), matdesc: this.matdesc };
+    const wrappedKey = kmsHeaderFromBlob(keyBlob, this.blobLayout);
+    const wrappedStart = kmsHeaderFromBlob(startBlob, this.blobLayout);
+    return { format: 'v2', wrapAlg: KMS_WRAP_ALG, wrappedKey, wrappedStart, matdesc: this.matdesc };
   }
 
   private requireKeyId(): string {
@@ -381,82 +276,21 @@ class Wrapper implements KmsKeyWrapper {
     return answer;
   }
 
-  /** One KMS call with bounded retries of transient failures; failures become KmsError. */
-  private async call<T>(action: Call, what: string, secrets: string[], attempt: () => Promise<T>): Promise<T> {
-    for (let n = 1; ; n++) {
-      try {
-        return await attempt();
-      } catch (err) {
-        const failure = describeFailure(err, secrets);
-        if (!failure.transient || n >= this.#retry.attempts) {
-          throw new KmsError(
-            `KMS ${action} of the ${what} failed${n > 1 ? ` after ${n} attempts` : ''}: ${failure.kmsCode}` +
-              `${failure.status === undefined ? '' : ` (HTTP ${failure.status})`}` +
-              `${failure.requestId === undefined ? '' : `, request id ${failure.requestId}`}` +
-              `${failure.message === '' ? '' : `: ${failure.message}`}`,
-            { kmsCode: failure.kmsCode, requestId: failure.requestId, status: failure.status },
-            { cause: failure.cause },
-          );
-        }
-        const cap = Math.min(this.#retry.maxDelayMs, this.#retry.baseDelayMs * 2 ** (n - 1));
-        await sleep(Math.random() * cap);
-      }
+  /** One KMS call under the retry policy; its final failure becomes a KmsError. */
+  private async call<T>(action: KmsAction, what: string, secrets: string[], attempt: () => Promise<T>): Promise<T> {
+    let attempts = 0;
+    try {
+      return await withRetry(() => {
+        attempts++;
+        return attempt();
+      }, this.#retry);
+    } catch (err) {
+      throw kmsErrorOf(err, action, what, attempts, secrets);
     }
   }
 }
 
-interface Failure {
-  kmsCode: string;
-  status: number | undefined;
-  requestId: string | undefined;
-  message: string;
-  transient: boolean;
-  cause: Error;
-}
-
-/**
- * Reads KMS's code, status and request id out of whatever the client threw. The SDK throws
- * `{ code: Code + 'Error', data: {Code, Message, RequestId}, message: 'XError: code: 400, ...' }` for KMS answers,
- * and httpx/Node errors (whose messages quote the request URL, Plaintext included) for network failures.
- */
-function describeFailure(err: unknown, secrets: string[]): Failure {
-  const e = (err !== null && typeof err === 'object' ? err : {}) as Record<string, unknown>;
-  const data = (e.data !== null && typeof e.data === 'object' ? e.data : {}) as Record<string, unknown>;
-  const rawMessage = typeof e.message === 'string' ? e.message : String(err);
-  const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
-  const kmsCode = text(data.Code) ?? text(data.code) ?? text(e.code) ?? text(e.name) ?? 'UnknownError';
-  let status = [e.statusCode, e.status, data.statusCode, data.HttpStatus].map(Number).find((n) => Number.isInteger(n) && n >= 100 && n <= 599);
-  if (status === undefined) {
-    const m = /\bcode: (\d{3}),/.exec(rawMessage);
-    if (m) status = Number(m[1]);
-  }
-  const requestId = text(data.RequestId) ?? text(data.requestId) ?? text(e.requestId) ?? text(e.RequestId);
-  const network = typeof e.code === 'string' && TRANSIENT_NETWORK.has(e.code);
-  const timeout = e.name === 'RequestTimeoutError' || /socket hang up|timeout/i.test(rawMessage);
-  const transient =
-    (status !== undefined && status >= 500) ||
-    status === 429 ||
-    TRANSIENT_KMS.has(kmsCode) ||
-    /^Throttling/.test(kmsCode) ||
-    ((network || timeout) && status === undefined);
-  const message = redact(text(data.Message) ?? (status === undefined ? rawMessage : ''), secrets);
-  const cause = new Error(redact(rawMessage, secrets));
-  cause.name = typeof e.name === 'string' ? e.name : 'Error';
-  if (typeof e.code === 'string') (cause as Error & { code?: string }).code = e.code;
-  return { kmsCode, status, requestId, message, transient, cause };
-}
-
-/** Drops URL query strings (they carry Plaintext and the signature) and any secret we sent. */
-function redact(text: string, secrets: string[]): string {
-  let out = text.replace(/\?[^\s"']*/g, '?<query redacted>');
-  for (const s of secrets) {
-    if (s.length === 0) continue;
-    out = out.split(s).join('<redacted>').split(encodeURIComponent(s)).join('<redacted>');
-  }
-  return out;
-}
-
-function requireBlob(answer: KmsCiphertext, action: Call, what: string): string {
+function requireBlob(answer: KmsCiphertext, action: KmsAction, what: string): string {
   const blob = answer !== null && typeof answer === 'object' ? answer.ciphertextBlob : undefined;
   if (typeof blob !== 'string' || blob.length === 0) {
     throw new KeyWrapError('KEY_WRAP_FAILED', `KMS ${action} of the ${what} answered without a CiphertextBlob (request id ${requestIdOf(answer)})`);
@@ -477,139 +311,54 @@ function plainBytes(answer: KmsPlaintext, length: number, what: string): Uint8Ar
   return bytes;
 }
 
-/** V1 start: the decimal initial counter as the 16-byte big-endian counter block (FORMATS.md §3). */
+/** V1 start: the decimal initial counter as the 16-byte big-endian counter block (docs/FORMAT.md §3). */
 function counterBlock(answer: KmsPlaintext): Uint8Array {
   const text = answer.plaintext;
-  let value: bigint | undefined;
-  if (/^[0-9]{1,39}$/.test(text)) value = BigInt(text);
-  if (value === undefined || value >= 1n << 128n) {
+  const iv = counterFromDecimal(new TextEncoder().encode(text));
+  if (iv === undefined) {
     throw new KeyUnwrapError(
       'KEY_UNWRAP_FAILED',
       `KMS Decrypt of the V1 counter start returned a Plaintext that is not a decimal counter below 2^128 ` +
         `(${text.length} characters; request id ${answer.requestId ?? 'unknown'})`,
     );
   }
-  const out = new Uint8Array(IV_BYTES);
-  for (let i = IV_BYTES - 1; i >= 0; i--) {
-    out[i] = Number(value & 0xffn);
-    value >>= 8n;
-  }
-  return out;
+  return iv;
 }
 
-function checkContent(content: ContentKey): void {
-  if (content === null || typeof content !== 'object') throw new TypeError(`"content" expected { key, iv }, got ${describe(content)}`);
-  if (!(content.key instanceof Uint8Array)) throw new TypeError(`"content.key" expected a Uint8Array, got ${describe(content.key)}`);
-  if (content.key.length !== CEK_BYTES) throw new RangeError(`"content.key" expected ${CEK_BYTES} bytes, got ${content.key.length}`);
-  if (!(content.iv instanceof Uint8Array)) throw new TypeError(`"content.iv" expected a Uint8Array, got ${describe(content.iv)}`);
-  if (content.iv.length !== IV_BYTES) throw new RangeError(`"content.iv" expected ${IV_BYTES} bytes, got ${content.iv.length}`);
-}
-
-function checkMatdesc(matdesc: unknown): Matdesc {
-  if (matdesc === null || typeof matdesc !== 'object' || Array.isArray(matdesc)) {
-    throw new TypeError(`"matdesc" expected an object of string values, got ${describe(matdesc)}`);
+/** The policy of this wrapper: util/retry.ts's, with `attempts` (total) read as `retries` + 1. */
+function checkRetry(retry: KmsRetryOptions): RetryPolicy {
+  if (retry === null || typeof retry !== 'object') throw new TypeError(`"retry" expected an object, got ${describe(retry)}`);
+  let retries = retry.retries;
+  if (retry.attempts !== undefined) {
+    if (!Number.isInteger(retry.attempts) || retry.attempts < 1 || retry.attempts > MAX_ATTEMPTS) {
+      throw new RangeError(`"retry.attempts" expected an integer 1..${MAX_ATTEMPTS}, got ${retry.attempts}`);
+    }
+    if (retries !== undefined && retries !== retry.attempts - 1) {
+      throw new RangeError(`"retry.attempts" (${retry.attempts}) and "retry.retries" (${retries}) disagree: attempts counts the first request, retries does not`);
+    }
+    retries = retry.attempts - 1;
   }
-  for (const [k, v] of Object.entries(matdesc)) {
-    if (typeof v !== 'string') throw new TypeError(`"matdesc.${k}" expected a string, got ${describe(v)}`);
-  }
-  return Object.freeze({ ...(matdesc as Record<string, string>) });
-}
-
-function checkRetry(retry: KmsRetryOptions): Retry {
-  const out: Retry = { attempts: retry.attempts ?? 3, baseDelayMs: retry.baseDelayMs ?? 100, maxDelayMs: retry.maxDelayMs ?? 2000 };
-  if (!Number.isInteger(out.attempts) || out.attempts < 1 || out.attempts > 10) {
-    throw new RangeError(`"retry.attempts" expected an integer 1..10, got ${out.attempts}`);
+  if (retries !== undefined && (!Number.isInteger(retries) || retries < 0 || retries > MAX_ATTEMPTS - 1)) {
+    throw new RangeError(`"retry.retries" expected an integer 0..${MAX_ATTEMPTS - 1}, got ${retries}`);
   }
   for (const name of ['baseDelayMs', 'maxDelayMs'] as const) {
-    if (typeof out[name] !== 'number' || !(out[name] >= 0) || !Number.isFinite(out[name])) {
-      throw new RangeError(`"retry.${name}" expected a non-negative number of milliseconds, got ${out[name]}`);
+    const v = retry[name];
+    if (v !== undefined && (typeof v !== 'number' || !(v >= 0) || !Number.isFinite(v))) {
+      throw new RangeError(`"retry.${name}" expected a non-negative number of milliseconds, got ${v}`);
     }
   }
-  return out;
+  return resolveRetryPolicy({
+    retries: retries ?? DEFAULT_KMS_RETRIES,
+    ...(retry.baseDelayMs === undefined ? {} : { baseDelayMs: retry.baseDelayMs }),
+    ...(retry.maxDelayMs === undefined ? {} : { maxDelayMs: retry.maxDelayMs }),
+    isRetryable: isTransientKmsFailure,
+  });
 }
 
 function optionalString(name: string, value: unknown): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string') throw new TypeError(`"${name}" expected a string, got ${describe(value)}`);
   return value;
-}
-
-/** The default client: `@alicloud/kms20160120`, created on first use so that an injected client needs no SDK. */
-function sdkClientFromOptions(options: KmsKeyWrapperOptions): KmsClient {
-  const accessKeyId = optionalString('accessKeyId', options.accessKeyId);
-  const accessKeySecret = optionalString('accessKeySecret', options.accessKeySecret);
-  const securityToken = optionalString('securityToken', options.securityToken);
-  const region = optionalString('region', options.region);
-  const endpoint = optionalString('endpoint', options.endpoint);
-  const protocol = options.protocol ?? 'https';
-  if (!accessKeyId || !accessKeySecret) {
-    throw new TypeError('kmsKeyWrapper needs "accessKeyId" and "accessKeySecret" (plus "securityToken" for STS), or an injected "client"');
-  }
-  if (!region && !endpoint) throw new TypeError('kmsKeyWrapper needs "region" (e.g. "cn-hangzhou") or "endpoint"');
-  if (protocol !== 'https' && protocol !== 'http') throw new RangeError(`"protocol" expected "https" or "http", got ${JSON.stringify(protocol)}`);
-  if (endpoint !== undefined && /^[a-z]+:\/\//i.test(endpoint)) {
-    throw new TypeError(`"endpoint" expected a host or host:port without a scheme (use "protocol"), got ${JSON.stringify(endpoint)}`);
-  }
-  const config = {
-    accessKeyId,
-    accessKeySecret,
-    ...(securityToken ? { securityToken } : {}),
-    regionId: region ?? '',
-    endpoint: endpoint ?? `kms.${region}.aliyuncs.com`,
-    protocol: protocol.toUpperCase(),
-  };
-  let client: Promise<KmsSdkClient> | undefined;
-  return adaptSdk(() => {
-    client ??= loadSdk().then((sdk) => new sdk.Client(config) as unknown as KmsSdkClient);
-    return client;
-  });
-}
-
-interface SdkModule {
-  Client: new (config: Record<string, unknown>) => unknown;
-  EncryptRequest: new (map: Record<string, unknown>) => unknown;
-  DecryptRequest: new (map: Record<string, unknown>) => unknown;
-  GenerateDataKeyRequest: new (map: Record<string, unknown>) => unknown;
-}
-
-let sdkModule: Promise<SdkModule> | undefined;
-
-function loadSdk(): Promise<SdkModule> {
-  sdkModule ??= import('@alicloud/kms20160120').then((mod) => {
-    // A CommonJS module: from ESM its `exports` object is the default import, the class is `exports.default`.
-    const m = mod as unknown as Record<string, unknown> & { default?: Record<string, unknown> };
-    const exportsObject = (m.default ?? m) as Record<string, unknown>;
-    const pick = (name: string) => (m[name] ?? exportsObject[name]) as new (x: Record<string, unknown>) => unknown;
-    return {
-      Client: (exportsObject.default ?? m.default) as unknown as SdkModule['Client'],
-      EncryptRequest: pick('EncryptRequest'),
-      DecryptRequest: pick('DecryptRequest'),
-      GenerateDataKeyRequest: pick('GenerateDataKeyRequest'),
-    };
-  });
-  return sdkModule;
-}
-
-function adaptSdk(getClient: () => Promise<KmsSdkClient>): KmsClient {
-  return {
-    async encrypt(request) {
-      const [sdk, client] = await Promise.all([loadSdk(), getClient()]);
-      // The context goes as one JSON string (EncryptionContext={...}), the documented wire form oss2 uses;
-      // a map would be flattened into EncryptionContext.<k>=<v> parameters.
-      const r = await client.encrypt(new sdk.EncryptRequest({ ...request }));
-      return { ciphertextBlob: r.ciphertextBlob ?? '', keyId: r.keyId, requestId: r.requestId };
-    },
-    async decrypt(request) {
-      const [sdk, client] = await Promise.all([loadSdk(), getClient()]);
-      const r = await client.decrypt(new sdk.DecryptRequest({ ...request }));
-      return { plaintext: r.plaintext as string, keyId: r.keyId, requestId: r.requestId };
-    },
-    async generateDataKey(request) {
-      const [sdk, client] = await Promise.all([loadSdk(), getClient()]);
-      const r = await client.generateDataKey(new sdk.GenerateDataKeyRequest({ ...request }));
-      return { ciphertextBlob: r.ciphertextBlob ?? '', plaintext: r.plaintext as string, keyId: r.keyId, requestId: r.requestId };
-    },
-  };
 }
 
 /**
@@ -626,56 +375,4 @@ async function settleBoth<A, B>([a, b]: [Promise<A>, Promise<B>]): Promise<[A, B
 function requestIdOf(answer: unknown): string {
   const id = answer !== null && typeof answer === 'object' ? (answer as { requestId?: unknown }).requestId : undefined;
   return typeof id === 'string' ? id : 'unknown';
-}
-
-async function randomBytes(length: number): Promise<Uint8Array> {
-  const out = new Uint8Array(length);
-  const webcrypto = (globalThis as { crypto?: Crypto }).crypto ?? (await import('node:crypto')).webcrypto;
-  (webcrypto as Crypto).getRandomValues(out);
-  return out;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** The bytes as text when they are all printable ASCII, else undefined. */
-function asciiText(bytes: Uint8Array): string | undefined {
-  let out = '';
-  for (const b of bytes) {
-    if (b < 0x20 || b > 0x7e) return undefined;
-    out += String.fromCharCode(b);
-  }
-  return out;
-}
-
-const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-const BASE64_SHAPE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)$/;
-const CANONICAL_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/][AQgw]==|[A-Za-z0-9+/]{2}[AEIMQUYcgkosw048]=)?$/;
-
-function encodeBase64(bytes: Uint8Array): string {
-  let out = '';
-  for (let i = 0; i < bytes.length; i += 3) {
-    const n = (bytes[i] << 16) | ((bytes[i + 1] ?? 0) << 8) | (bytes[i + 2] ?? 0);
-    out += ALPHABET[n >> 18] + ALPHABET[(n >> 12) & 63];
-    out += i + 1 < bytes.length ? ALPHABET[(n >> 6) & 63] : '=';
-    out += i + 2 < bytes.length ? ALPHABET[n & 63] : '=';
-  }
-  return out;
-}
-
-/** Canonical standard padded base64 only (no whitespace, no URL alphabet, zero unused bits); else undefined. */
-function decodeBase64(text: string): Uint8Array | undefined {
-  if (!CANONICAL_BASE64.test(text)) return undefined;
-  const binary = atob(text);
-  const out = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
-  return out;
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'Array';
-  if (typeof value === 'object') return (value as object).constructor?.name ?? 'object';
-  return typeof value;
 }

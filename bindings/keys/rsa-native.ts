@@ -1,5 +1,5 @@
 /**
- * The node:crypto (OpenSSL) {@link RsaEngine} for Node services that unwrap many content keys (FORMATS.md §2.1,
+ * The node:crypto (OpenSSL) {@link RsaEngine} for Node services that unwrap many content keys (docs/FORMAT.md §2.1,
  * §3): about 70× faster than node-forge at PKCS#1 v1.5 unwrapping, and OpenSSL's private operation is
  * blinded and constant-time where node-forge's is not.
  *

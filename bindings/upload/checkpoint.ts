@@ -1,6 +1,6 @@
 /**
  * What an encrypted multipart upload persists so that it can be resumed, or continued by another process:
- * the resumable-upload checkpoint and the multipart crypto context (FORMATS.md §5; STYLE.md §E, §F).
+ * the resumable-upload checkpoint and the multipart crypto context (docs/FORMAT.md §5; docs/ARCHITECTURE.md §7, §8).
  *
  * Both are small JSON documents that carry the **wrapped** content key and IV exactly as they go into the
  * object's metadata (`x-oss-meta-client-side-encryption-key` / `-start`), the wrap algorithm and the matdesc,
@@ -23,16 +23,17 @@
  */
 import { CheckpointError } from '../errors.js';
 import type { Matdesc, WrappedContentKey } from '../keys/types.js';
+import { CHECKPOINT_VERSION, FieldReader, parseJson } from '../checkpoint/fields.js';
 import { planParts, type PartPlan, type PlannedPart } from './plan.js';
+
+export { CHECKPOINT_VERSION } from '../checkpoint/fields.js';
 
 /** The `type` tag of an upload checkpoint. */
 export const UPLOAD_CHECKPOINT_TYPE = 'ali-oss-crypto/upload-checkpoint';
 /** The `type` tag of a multipart crypto context. */
 export const MULTIPART_CONTEXT_TYPE = 'ali-oss-crypto/multipart-context';
-/** The schema version this library writes and reads. */
-export const CHECKPOINT_VERSION = 1;
 
-/** The wrapped content key, as stored in the object's V2 metadata (FORMATS.md §2). */
+/** The wrapped content key, as stored in the object's V2 metadata (docs/FORMAT.md §2). */
 export interface WrappedKeyFields {
   /** `x-oss-meta-client-side-encryption-wrap-alg`, e.g. `RSA/NONE/PKCS1Padding` or `KMS/ALICLOUD`. */
   readonly wrapAlg: string;
@@ -317,7 +318,7 @@ function readUploadCheckpoint(value: unknown, what: string): UploadCheckpoint {
     'doneParts', 'createdAt',
   ], ['bucket', 'file']);
   r.header(o, UPLOAD_CHECKPOINT_TYPE);
-  const plan = r.plan(o.dataSize, o.partSize);
+  const plan = readPlan(r, o.dataSize, o.partSize);
   let file: FileIdentity | undefined;
   if (o.file !== undefined) {
     const f = r.object(o.file, 'file', ['path', 'size', 'mtimeMs'], []);
@@ -340,7 +341,7 @@ function readUploadCheckpoint(value: unknown, what: string): UploadCheckpoint {
     ...(file === undefined ? {} : { file }),
     dataSize: plan.dataSize,
     partSize: plan.partSize,
-    ...r.wrapped(o),
+    ...readWrapped(r, o),
     doneParts,
     createdAt: r.timestamp(o.createdAt, 'createdAt'),
   });
@@ -352,7 +353,7 @@ function readMultipartCryptoContext(value: unknown, what: string): MultipartCryp
     'type', 'version', 'name', 'uploadId', 'dataSize', 'partSize', 'wrapAlg', 'wrappedKey', 'wrappedStart', 'matdesc',
   ], ['bucket']);
   r.header(o, MULTIPART_CONTEXT_TYPE);
-  const plan = r.plan(o.dataSize, o.partSize);
+  const plan = readPlan(r, o.dataSize, o.partSize);
   return Object.freeze({
     type: MULTIPART_CONTEXT_TYPE,
     version: CHECKPOINT_VERSION,
@@ -361,182 +362,29 @@ function readMultipartCryptoContext(value: unknown, what: string): MultipartCryp
     uploadId: r.token(o.uploadId, 'uploadId'),
     dataSize: plan.dataSize,
     partSize: plan.partSize,
-    ...r.wrapped(o),
+    ...readWrapped(r, o),
   });
 }
 
-/**
- * Parses JSON text for a checkpoint schema.
- * @internal shared with download/checkpoint.ts; not part of the public API
- */
-export function parseJson(text: string, what: string): unknown {
-  if (typeof text !== 'string') throw new TypeError(`"text" expected a string, got ${typeof text}`);
+/** A multipart plan read from a document; the part rules (multiple of 16, ≤ 10,000 parts, ≤ 5 GiB) apply. */
+function readPlan(r: FieldReader, dataSize: unknown, partSize: unknown): PartPlan {
+  const d = r.size(dataSize, 'dataSize');
+  const p = r.positive(partSize, 'partSize');
   try {
-    return JSON.parse(text);
+    return planOf({ dataSize: d, partSize: p });
   } catch (err) {
-    // The parser's message can quote the text; keep it only as the cause.
-    throw new CheckpointError('CHECKPOINT_MALFORMED', `the ${what} is not valid JSON`, { cause: err });
+    throw new CheckpointError('CHECKPOINT_MALFORMED', `${r.what}: dataSize ${d} and partSize ${p} are not a valid plan: ${(err as Error).message}`, { cause: err });
   }
 }
 
-/**
- * Strict field validation for the checkpoint schemas. Messages name the field and the expected shape, and quote
- * numbers, never strings (a string in the wrong place could be anything, key material included).
- * @internal shared with download/checkpoint.ts; not part of the public API
- */
-export class FieldReader {
-  constructor(private readonly what: string) {}
-
-  fail(path: string, why: string): CheckpointError {
-    return new CheckpointError('CHECKPOINT_MALFORMED', `${this.what}: ${path === '' ? 'the document' : `"${path}"`} ${why}`);
-  }
-
-  /** A plain object with exactly the required keys and no keys beyond the optional ones. */
-  object(value: unknown, path: string, required: readonly string[], optional: readonly string[]): Record<string, unknown> {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      throw this.fail(path, `expected an object, got ${kindOf(value)}`);
-    }
-    const o = value as Record<string, unknown>;
-    for (const key of required) {
-      if (o[key] === undefined) throw this.fail(join(path, key), 'is missing');
-    }
-    const known = new Set([...required, ...optional]);
-    const extra = Object.keys(o).filter((k) => !known.has(k) && o[k] !== undefined);
-    if (extra.length > 0) throw this.fail(path, `has unknown field${extra.length > 1 ? 's' : ''} ${extra.map(fieldName).join(', ')}`);
-    return o;
-  }
-
-  /** Checks `type` and `version`. */
-  header(o: Record<string, unknown>, type: string): void {
-    if (o.type !== type) throw this.fail('type', `expected ${JSON.stringify(type)}${typeof o.type === 'string' ? ' (this is another kind of document)' : `, got ${kindOf(o.type)}`}`);
-    if (o.version !== CHECKPOINT_VERSION) {
-      throw this.fail('version', `expected ${CHECKPOINT_VERSION}, got ${typeof o.version === 'number' ? o.version : kindOf(o.version)}; it was written by another version of ali-oss-crypto`);
-    }
-  }
-
-  /** A non-empty string (object names, paths, bucket names: any characters). */
-  text(value: unknown, path: string): string {
-    if (typeof value !== 'string' || value.length === 0) throw this.fail(path, `expected a non-empty string, got ${kindOf(value)}`);
-    return value;
-  }
-
-  /** A non-empty string of visible ASCII: header values and ids (upload id, ETag, wrapped key, wrap-alg). */
-  token(value: unknown, path: string): string {
-    const s = this.text(value, path);
-    if (!/^[\x21-\x7e]+$/.test(s)) throw this.fail(path, 'expected visible ASCII only (it is sent in an HTTP header or URL)');
-    return s;
-  }
-
-  /** A non-negative safe integer. */
-  size(value: unknown, path: string): number {
-    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-      throw this.fail(path, `expected a non-negative integer, got ${typeof value === 'number' ? value : kindOf(value)}`);
-    }
-    return value;
-  }
-
-  /** A positive safe integer. */
-  positive(value: unknown, path: string): number {
-    const n = this.size(value, path);
-    if (n === 0) throw this.fail(path, 'expected a positive integer, got 0');
-    return n;
-  }
-
-  /** A finite number. */
-  finite(value: unknown, path: string): number {
-    if (typeof value !== 'number' || !Number.isFinite(value)) throw this.fail(path, `expected a finite number, got ${kindOf(value)}`);
-    return value;
-  }
-
-  /** CRC-64 as decimal text, `0 ≤ n < 2^64`, no leading zeros (as OSS's `x-oss-hash-crc64ecma`). */
-  crc64(value: unknown, path: string): string {
-    if (typeof value !== 'string' || !/^(0|[1-9][0-9]{0,19})$/.test(value) || BigInt(value) >= 1n << 64n) {
-      throw this.fail(path, `expected a CRC-64 as decimal text (0 to 2^64 - 1), got ${kindOf(value)}`);
-    }
-    return value;
-  }
-
-  /** `Date#toISOString` output. */
-  timestamp(value: unknown, path: string): string {
-    const ok = typeof value === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/.test(value) && !Number.isNaN(Date.parse(value)) && new Date(value).toISOString() === value;
-    if (!ok) throw this.fail(path, `expected an ISO 8601 UTC time such as 2024-01-31T12:00:00.000Z, got ${kindOf(value)}`);
-    return value as string;
-  }
-
-  /** A multipart plan; the part rules (multiple of 16, ≤ 10,000 parts, ≤ 5 GiB) apply. */
-  plan(dataSize: unknown, partSize: unknown): PartPlan {
-    const d = this.size(dataSize, 'dataSize');
-    const p = this.positive(partSize, 'partSize');
-    try {
-      return planOf({ dataSize: d, partSize: p });
-    } catch (err) {
-      throw new CheckpointError('CHECKPOINT_MALFORMED', `${this.what}: dataSize ${d} and partSize ${p} are not a valid plan: ${(err as Error).message}`, { cause: err });
-    }
-  }
-
-  /** The wrapped-key fields of a V2 object. */
-  wrapped(o: Record<string, unknown>): WrappedKeyFields {
-    return {
-      wrapAlg: this.token(o.wrapAlg, 'wrapAlg'),
-      wrappedKey: this.token(o.wrappedKey, 'wrappedKey'),
-      wrappedStart: this.token(o.wrappedStart, 'wrappedStart'),
-      matdesc: this.matdesc(o.matdesc, 'matdesc'),
-    };
-  }
-
-  /** A JSON object of string values. */
-  matdesc(value: unknown, path: string): Matdesc {
-    if (typeof value !== 'object' || value === null || Array.isArray(value) || Object.getPrototypeOf(value) !== Object.prototype && Object.getPrototypeOf(value) !== null) {
-      throw this.fail(path, `expected an object of strings, got ${kindOf(value)}`);
-    }
-    for (const [k, v] of Object.entries(value)) {
-      if (typeof v !== 'string') throw this.fail(join(path, SHOWN_NAME.test(k) ? k : `(a name of ${k.length} characters)`), `expected a string, got ${kindOf(v)}`);
-    }
-    // fromEntries defines own properties, so a key such as "__proto__" stays data, as JSON.parse made it.
-    return Object.freeze(Object.fromEntries(Object.entries(value)));
-  }
-
-  /** An array of parts numbered 1..partCount, no duplicates; returned sorted by number and frozen. */
-  parts<T extends { readonly number: number }>(
-    value: unknown,
-    path: string,
-    partCount: number,
-    readOne: (item: unknown, at: string) => T,
-  ): readonly T[] {
-    if (!Array.isArray(value)) throw this.fail(path, `expected an array, got ${kindOf(value)}`);
-    const seen = new Set<number>();
-    const out = value.map((item, i) => {
-      const at = `${path}[${i}]`;
-      const part = readOne(item, at);
-      if (part.number < 1 || part.number > partCount) {
-        throw this.fail(`${at}.number`, `expected a part number in 1..${partCount} (the plan's part count), got ${part.number}`);
-      }
-      if (seen.has(part.number)) throw this.fail(`${at}.number`, `repeats part ${part.number}`);
-      seen.add(part.number);
-      return Object.freeze(part);
-    });
-    return Object.freeze(out.sort((a, b) => a.number - b.number));
-  }
-}
-
-/** A field name for a message: short identifier-like names as they are, anything else only by its length. */
-function fieldName(key: string): string {
-  return SHOWN_NAME.test(key) ? JSON.stringify(key) : `(a name of ${key.length} characters)`;
-}
-
-const SHOWN_NAME = /^[A-Za-z_$][\w$.-]{0,39}$/;
-
-function join(path: string, key: string): string {
-  return path === '' ? key : `${path}.${key}`;
-}
-
-function kindOf(value: unknown): string {
-  if (value === null) return 'null';
-  if (value === undefined) return 'nothing';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'number') return `the number ${value}`;
-  if (typeof value === 'string') return `a string of ${value.length} characters`;
-  return `a ${typeof value}`;
+/** The wrapped-key fields of a V2 object, read from a document. */
+function readWrapped(r: FieldReader, o: Record<string, unknown>): WrappedKeyFields {
+  return {
+    wrapAlg: r.token(o.wrapAlg, 'wrapAlg'),
+    wrappedKey: r.token(o.wrappedKey, 'wrappedKey'),
+    wrappedStart: r.token(o.wrappedStart, 'wrappedStart'),
+    matdesc: r.matdesc(o.matdesc, 'matdesc') as Matdesc,
+  };
 }
 
 function isoOf(ms: number): string {

@@ -1,6 +1,6 @@
 /**
  * The part plan of an encrypted multipart upload: which bytes of the plaintext each part carries, and the
- * checks that keep every part on its planned bytes (FORMATS.md §5; STYLE.md §F).
+ * checks that keep every part on its planned bytes (docs/FORMAT.md §5; docs/ARCHITECTURE.md §7).
  *
  * One multipart object is one AES-256-CTR stream, so a part's keystream is fixed by where it starts: part `n`
  * (1-based) covers bytes `[(n-1) × partSize, min(n × partSize, dataSize))` and is encrypted with
@@ -16,10 +16,11 @@
  * accepts a 0-byte last part.
  *
  * Pure: no I/O, no `node:` imports. Not here: reading the source, encrypting, talking to OSS
- * (`upload/multipart.ts`), and persisting progress (`upload/checkpoint.ts`).
+ * (`upload/parts-api.ts`, `upload/upload-run.ts`), and persisting progress (`upload/checkpoint.ts`).
  * @module
  */
 import { PartError } from '../errors.js';
+import { describeValue } from '../util/describe.js';
 
 /**
  * OSS: a multipart upload has at most this many parts.
@@ -37,7 +38,7 @@ export const MIN_PART_SIZE = 100 * 1024;
 export const MAX_PART_SIZE = 5 * 1024 * 1024 * 1024;
 /** ali-oss's `multipartUpload` default part size (1 MiB); {@link choosePartSize} starts from it. */
 export const DEFAULT_PART_SIZE = 1024 * 1024;
-/** Part starts must fall on AES block boundaries (FORMATS.md §5). */
+/** Part starts must fall on AES block boundaries (docs/FORMAT.md §5). */
 export const PART_ALIGNMENT = 16;
 
 /**
@@ -147,7 +148,7 @@ export function planParts(dataSize: number, partSize: number, options: PlanOptio
  */
 export function partAt(plan: PartPlan, partNumber: number): PlannedPart {
   if (!Number.isSafeInteger(partNumber) || partNumber < 1 || partNumber > plan.partCount) {
-    throw new RangeError(`"partNumber" expected an integer in 1..${plan.partCount}, got ${show(partNumber)}`);
+    throw new RangeError(`"partNumber" expected an integer in 1..${plan.partCount}, got ${describeValue(partNumber)}`);
   }
   return plan.parts[partNumber - 1];
 }
@@ -206,7 +207,7 @@ export function choosePartSize(dataSize: number, options: ChoosePartSizeOptions 
  */
 export function checkPart(plan: PartPlan, partNumber: number, length: number, options: CheckPartOptions = {}): PlannedPart {
   if (!Number.isSafeInteger(partNumber)) {
-    throw new RangeError(`"partNumber" expected an integer, got ${show(partNumber)}`);
+    throw new RangeError(`"partNumber" expected an integer, got ${describeValue(partNumber)}`);
   }
   checkSize('length', length);
   const label = options.name === undefined ? `part ${partNumber}` : `part ${partNumber} of ${JSON.stringify(options.name)}`;
@@ -244,14 +245,14 @@ function alignUp(n: number): number {
 function checkSize(name: string, value: unknown): asserts value is number {
   if (typeof value !== 'number') throw new TypeError(`"${name}" expected a number, got ${typeof value}`);
   if (!Number.isSafeInteger(value) || value < 0) {
-    throw new RangeError(`"${name}" expected a non-negative safe integer, got ${show(value)}`);
+    throw new RangeError(`"${name}" expected a non-negative safe integer, got ${describeValue(value)}`);
   }
 }
 
 function checkPositive(name: string, value: unknown): asserts value is number {
   if (typeof value !== 'number') throw new TypeError(`"${name}" expected a number, got ${typeof value}`);
   if (!Number.isSafeInteger(value) || value <= 0) {
-    throw new RangeError(`"${name}" expected a positive safe integer, got ${show(value)}`);
+    throw new RangeError(`"${name}" expected a positive safe integer, got ${describeValue(value)}`);
   }
 }
 
@@ -261,8 +262,4 @@ function checkPartSize(name: string, value: unknown): asserts value is number {
   if (value > MAX_PART_SIZE) {
     throw new RangeError(`"${name}" expected at most ${MAX_PART_SIZE} (5 GiB, OSS's largest part), got ${value}`);
   }
-}
-
-function show(value: unknown): string {
-  return typeof value === 'number' || typeof value === 'bigint' ? String(value) : typeof value;
 }

@@ -1,19 +1,20 @@
 /**
  * Part readers for multipart uploads: read the plaintext of one part at a time from a file path, a Buffer /
  * Uint8Array, a Blob / File, a Node Readable or a WHATWG ReadableStream, so that memory stays near
- * `parallel × partSize` whatever the source's size (FORMATS.md §5; STYLE.md §F).
+ * `parallel × partSize` whatever the source's size (docs/FORMAT.md §5; docs/ARCHITECTURE.md §7).
  *
  * Random-access sources (path, bytes, Blob) read any part at any time: a file part is one positioned read into a
  * buffer the caller supplies, so a retried part can be read again and re-encrypted from its own offset. Streams
  * can only be read forward: {@link PartReader.read} must then be asked for increasing offsets, and a gap (parts
  * already uploaded, when resuming) is read and dropped. Callers keep stream reads in order by issuing them from
- * one place (the orchestrator's part generator); the reader also queues them, so concurrent calls cannot
+ * one place (the managed upload's part generator, upload-run.ts); the reader also queues them, so concurrent calls cannot
  * interleave.
  *
  * Deliberately not here: encryption, the plan, and any `node:` import at module load. The path reader imports
  * `node:fs/promises` only when it is used, so this module loads in browsers too.
  * @module
  */
+import { describe } from '../util/describe.js';
 
 /**
  * What `multipartUpload` accepts as its `file` argument.
@@ -315,11 +316,4 @@ function isNodeReadable(value: unknown): value is NodeJS.ReadableStream {
     typeof (value as NodeJS.ReadableStream).pipe === 'function' &&
     typeof (value as unknown as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function'
   );
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'object') return (value as object).constructor?.name ?? 'an object';
-  return typeof value;
 }

@@ -28,8 +28,11 @@ export function multipartHarness(bucket: string, tmpPrefix: string) {
         env.materials = standardMaterialSpecs({ endpoint: env.kms.endpoint, credentials: env.kms.credentials, keyId: env.kms.createKey() });
       });
     },
-    /** A CryptoClient for `bucket` with one material and engine (default: the first material, node:crypto). */
-    client(spec: MaterialSpec = env.materials[0].spec, backend: 'default' | 'native' = 'native'): Promise<CryptoClient> {
+    /**
+     * A CryptoClient for `bucket` with one material and engine. Defaults: the first material and the WASM core
+     * (`'default'`), the engine users get unless they ask for node:crypto (`'native'`).
+     */
+    client(spec: MaterialSpec = env.materials[0].spec, backend: 'default' | 'native' = 'default'): Promise<CryptoClient> {
       return cryptoClientFromSpec(env.oss.clientOptions(bucket), spec, backend);
     },
     /** The object as stored, decrypted without the client. */

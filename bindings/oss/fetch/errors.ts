@@ -1,6 +1,6 @@
 /**
  * The error the fetch transport throws for a failed OSS request, with the fields ali-oss errors carry so code
- * written against ali-oss (and this library's retry rule, client/retry.ts) reads it unchanged:
+ * written against ali-oss (and this library's retry rule, util/retry.ts) reads it unchanged:
  * - an OSS answer: `name` `<Code>Error`, `code` (OSS's `Code`), `status`, `requestId`, `hostId`, `ec` (OSS's
  *   `EC` diagnosis code; also as `ecCode`, ali-oss's name for it), `message` (OSS's `Message`), and the other
  *   fields of the XML body in `details` (for SignatureDoesNotMatch: `StringToSign`, `CanonicalRequest`...);

@@ -1,6 +1,6 @@
 /**
  * One OSS request over the global `fetch`: the URL (virtual-host or path style), the V4 signature with a key
- * valid now, a per-attempt timeout, bounded retries of transient failures (client/retry.ts: 5xx, 429, network
+ * valid now, a per-attempt timeout, bounded retries of transient failures (util/retry.ts: 5xx, 429, network
  * failure, timeout; never a 4xx), and OSS's XML error turned into an {@link OssRequestError}.
  *
  * Each attempt rebuilds its body (`body()` is called again) and is signed afresh. A body that cannot be rebuilt
@@ -11,11 +11,11 @@
  * caller's AbortSignal, which aborts the request at any point.
  * @module
  */
-import { resolveRetryPolicy, withRetry, type RetryPolicy } from '../../client/retry.js';
-import { credentialSource, type Credentials, type CredentialsInput } from './credentials.js';
+import { resolveRetryPolicy, withRetry, type RetryPolicy } from '../../util/retry.js';
+import { credentialSource, type Credentials, type CredentialsInput } from '../../util/credentials.js';
 import { OssRequestError, ossErrorFromResponse } from './errors.js';
 import { bareRegion, encodePath, signV4Headers } from './signer-v4.js';
-import { rfc3986 } from './web-crypto.js';
+import { rfc3986 } from '../../util/web-crypto.js';
 
 /** Default time one attempt may take, in ms. */
 export const DEFAULT_TIMEOUT_MS = 60_000;
@@ -41,7 +41,7 @@ export interface FetchOssOptions {
    * the endpoint host is an IP address or `localhost` (no bucket subdomain can exist there), else false.
    */
   readonly pathStyle?: boolean;
-  /** Retries of transient failures (client/retry.ts semantics: retries after the first attempt). */
+  /** Retries of transient failures (util/retry.ts semantics: retries after the first attempt). */
   readonly retry?: Partial<RetryPolicy>;
   /** Time one attempt may take, in ms. Default {@link DEFAULT_TIMEOUT_MS}. */
   readonly timeout?: number;

@@ -9,7 +9,7 @@ import { createOssHttp, type FetchOssOptions, type OssBody } from './http.js';
 import { abortMultipartUpload, completeMultipartUpload, initiateMultipartUpload, listParts, uploadPart, type PartInfo } from './multipart.js';
 import { copyObject, deleteObject, getObject, getObjectStream, headObject, listObjects, putObject, signObjectUrl, type CallOptions, type GetOptions, type ListQuery, type SignUrlOptions } from './objects.js';
 
-export type { Credentials, CredentialsInput, ProvidedCredentials } from './credentials.js';
+export type { Credentials, CredentialsInput, ProvidedCredentials } from '../../util/credentials.js';
 export { OssRequestError } from './errors.js';
 export type { FetchOssOptions, OssBody } from './http.js';
 export type { ListedPart, ListPartsResult, PartInfo } from './multipart.js';

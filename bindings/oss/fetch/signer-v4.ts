@@ -20,8 +20,8 @@
  * Deliberately not here: signing a payload hash other than UNSIGNED-PAYLOAD (bodies may be streams), V1.
  * @module
  */
-import type { Credentials } from './credentials.js';
-import { hmacSha256, rfc3986, sha256Hex, toHex } from './web-crypto.js';
+import type { Credentials } from '../../util/credentials.js';
+import { hmacSha256, rfc3986, sha256Hex, toHex } from '../../util/web-crypto.js';
 
 /** The V4 algorithm name, as it appears in headers and URLs. */
 export const V4_ALGORITHM = 'OSS4-HMAC-SHA256';

@@ -1,11 +1,15 @@
 /**
- * Bounded retries with exponential backoff and full jitter, for the client's OSS calls.
+ * Bounded retries with exponential backoff and full jitter: the one retry policy of the library, for OSS calls
+ * (client, uploads, downloads) and KMS calls (keys/kms.ts) alike. The count means one thing everywhere:
+ * `retries` after the first attempt.
  *
- * What counts as transient (and only that is retried): an HTTP 5xx or 429 answer, and the network failures
- * ali-oss reports as `status: -1` (network error) or `-2` (timeout) or that urllib/Node raise directly
- * (`ECONNRESET`, `EPIPE`, `ETIMEDOUT`, `ECONNREFUSED`, "socket hang up", `ResponseTimeoutError`,
- * `ConnectionTimeoutError`). A 4xx is never retried: the request itself is wrong, sending it again cannot
- * help. The last error is rethrown untouched, so ali-oss's error object reaches the caller as ali-oss made it.
+ * What counts as transient (and only that is retried): an HTTP 5xx or 429 answer; a service's "busy" code
+ * (KMS `Throttling*`, `Rejected.Throttling`, `InternalFailure`, `ServiceUnavailableTemporary`), which KMS may
+ * send with a 4xx status; and the network failures ali-oss reports as `status: -1` (network error) or `-2`
+ * (timeout) or that urllib/httpx/Node raise directly (`ECONNRESET`, `EPIPE`, `ETIMEDOUT`, `ECONNREFUSED`,
+ * "socket hang up", a timeout, `ResponseTimeoutError`, `ConnectionTimeoutError`, `RequestTimeoutError`). Any
+ * other 4xx is never retried: the request itself is wrong, sending it again cannot help. The last error is
+ * rethrown untouched, so ali-oss's error object reaches the caller as ali-oss made it.
  *
  * Errors of this library (`OssCryptoError`) are never transient, except a body that broke off
  * (`INTEGRITY_TRUNCATED`) because of a transient network failure.
@@ -64,8 +68,10 @@ export interface RetryOptions {
   readonly random?: () => number;
 }
 
-const TRANSIENT_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED', 'ECONNABORTED', 'EAI_AGAIN']);
-const TRANSIENT_NAMES = new Set(['ResponseTimeoutError', 'ConnectionTimeoutError', 'RequestError', 'ResponseError']);
+const TRANSIENT_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED', 'ECONNABORTED', 'EAI_AGAIN', 'ESOCKETTIMEDOUT']);
+const TRANSIENT_NAMES = new Set(['ResponseTimeoutError', 'ConnectionTimeoutError', 'RequestTimeoutError', 'RequestError', 'ResponseError']);
+/** Service codes that mean "busy, try again", whatever HTTP status carries them (KMS sends throttling as 4xx). */
+const BUSY_CODES = new Set(['InternalFailure', 'ServiceUnavailableTemporary', 'Rejected.Throttling', 'Throttling']);
 
 /**
  * True for errors worth sending the same request again: 5xx, 429, resets and timeouts. Never a 4xx.
@@ -85,6 +91,7 @@ export function isTransientError(err: unknown): boolean {
     return err.code === 'INTEGRITY_TRUNCATED' && err.cause !== undefined && isTransientError(err.cause);
   }
   const e = err as { status?: unknown; code?: unknown; name?: unknown; message?: unknown; cause?: unknown };
+  if (typeof e.code === 'string' && (BUSY_CODES.has(e.code) || e.code.startsWith('Throttling'))) return true;
   if (typeof e.status === 'number') {
     if (e.status >= 500 || e.status === 429) return true;
     // ali-oss: -1 network error, -2 timeout (lib/client.js requestError).
@@ -93,7 +100,7 @@ export function isTransientError(err: unknown): boolean {
   }
   if (typeof e.code === 'string' && TRANSIENT_CODES.has(e.code)) return true;
   if (typeof e.name === 'string' && TRANSIENT_NAMES.has(e.name)) return true;
-  if (typeof e.message === 'string' && /socket hang up|ECONNRESET|other side closed/i.test(e.message)) return true;
+  if (typeof e.message === 'string' && /socket hang up|ECONNRESET|other side closed|timeout/i.test(e.message)) return true;
   return e.cause !== undefined && e.cause !== err && isTransientError(e.cause);
 }
 

@@ -1,7 +1,7 @@
 /**
- * The low-level encrypted multipart API: ali-oss's `initMultipartUpload` / `uploadPart` /
+ * The low-level encrypted multipart API (the parts API): ali-oss's `initMultipartUpload` / `uploadPart` /
  * `completeMultipartUpload` / `abortMultipartUpload` / `listParts`, plus a serialisable crypto context that lets
- * any process (or machine) encrypt any part of the same upload (FORMATS.md §5, §2, §6).
+ * any process (or machine) encrypt any part of the same upload (docs/FORMAT.md §5, §2, §6).
  *
  * Initiate draws one content key for the whole upload and sends every V2 header plus `data-size` and
  * `part-size`; OSS copies that metadata onto the final object. The returned `context`
@@ -17,33 +17,26 @@
  * is listed, then checks the CRC-64 OSS reports for the object against the combination of the parts' CRC-64s
  * (`IntegrityError` INTEGRITY_CRC64 on a mismatch).
  *
- * Deliberately not here: reading files and the part loop (orchestrator.ts), checkpoint files.
+ * Deliberately not here: reading files and the part loop (managed-upload.ts, upload-run.ts), checkpoint files, the
+ * context cache (context-cache.ts) and the two requests the managed upload shares (part-requests.ts).
  * @module
  */
 import { aesCtrXor } from '../cipher/aes-ctr.js';
-import type { ClientContext, ClientKeyRing } from '../client/context.js';
-import { copyOptions, refuseEncryptionMetaOverride, signalOf } from '../client/object.js';
-import { withRetry } from '../client/retry.js';
-import { metaFromEnvelope } from '../envelope/codec.js';
-import { CEK_ALG } from '../envelope/headers.js';
 import { CheckpointError, IntegrityError, PartError } from '../errors.js';
 import { crc64Combine, crc64ToDecimal, parseCrc64Decimal } from '../integrity/crc64.js';
-import type { ContentKey, WrappedContentKey } from '../keys/types.js';
-import {
-  createMultipartCryptoContext,
-  planOf,
-  serializeMultipartCryptoContext,
-  wrappedKeyFields,
-  wrappedKeyOf,
-  type MultipartCryptoContext,
-  type UploadedPart,
-} from './checkpoint.js';
+import { CRC64_HEADER, headerOf } from '../oss/response.js';
+import type { ClientContext } from '../transfer/context.js';
+import { refuseEncryptionMetaOverride } from '../transfer/metadata.js';
+import { copyOptions, signalOf } from '../transfer/request-options.js';
+import { describe, describeValue } from '../util/describe.js';
+import { withRetry } from '../util/retry.js';
+import { createMultipartCryptoContext, planOf, wrappedKeyFields, type MultipartCryptoContext, type UploadedPart } from './checkpoint.js';
+import { contentKeyOf, contextOf, rememberContentKey } from './context-cache.js';
+import { initiate, sendPart, type UploadPartResult } from './part-requests.js';
 import { checkPart, choosePartSize, planParts, type PartPlan } from './plan.js';
 
 export type { MultipartCryptoContext, UploadedPart } from './checkpoint.js';
-
-/** The CRC-64 header OSS sends on UploadPart and CompleteMultipartUpload (FORMATS.md §6). */
-const CRC64_HEADER = 'x-oss-hash-crc64ecma';
+export type { UploadPartResult } from './part-requests.js';
 
 /**
  * Options of {@link initMultipartUpload}: ali-oss's, plus the plan.
@@ -87,20 +80,6 @@ export interface InitMultipartUploadResult {
 }
 
 /**
- * ali-oss's `uploadPart` result, plus the record to hand to `completeMultipartUpload`.
- * @example
- *   const r: UploadPartResult = await client.uploadPart('big.bin', uploadId, 1, bytes, context);
- *   parts.push(r.part);
- */
-export interface UploadPartResult {
-  name: string;
-  etag: string;
-  res: any;
-  /** `{ number, etag, crc64 }`: push it into the list of parts to complete. */
-  part: UploadedPart;
-}
-
-/**
  * Options of {@link completeMultipartUpload}: ali-oss's, plus the context that enables the checks.
  * @example
  *   const opts: CompleteMultipartUploadOptions = { context };
@@ -134,7 +113,7 @@ export interface CompleteMultipartUploadResult {
 
 /**
  * Starts an encrypted multipart upload: a fresh content key wrapped by the client's default material, and an
- * Initiate request carrying every V2 header plus `data-size` and `part-size` (FORMATS.md §2, §5).
+ * Initiate request carrying every V2 header plus `data-size` and `part-size` (docs/FORMAT.md §2, §5).
  * @param ctx the client context
  * @param name the object key
  * @param options `dataSize` (required), `partSize`, and ali-oss's `meta`, `headers`, `mime`, `timeout`...
@@ -159,7 +138,7 @@ export async function initMultipartUpload(
   }
   const dataSize = options.dataSize;
   if (typeof dataSize !== 'number' || !Number.isSafeInteger(dataSize) || dataSize < 0) {
-    throw new RangeError(`"dataSize" expected a non-negative safe integer (the plaintext size), got ${show(dataSize)}`);
+    throw new RangeError(`"dataSize" expected a non-negative safe integer (the plaintext size), got ${describeValue(dataSize)}`);
   }
   const partSize = options.partSize ?? choosePartSize(dataSize, { preferred: ctx.partSize });
   // Validates the part size (multiple of 16, ≤ 5 GiB) and the OSS rules before a key is drawn or a request sent.
@@ -180,7 +159,7 @@ export async function initMultipartUpload(
     ...wrappedKeyFields(wrapped),
   });
   // This process drew the key: no unwrap is ever needed for this context here.
-  entryOf(context).keys.set(ctx.keyring, Promise.resolve(content));
+  rememberContentKey(context, ctx.keyring, content);
   return { res: result.res, bucket: result.bucket, name: result.name ?? name, uploadId: result.uploadId, context };
 }
 
@@ -266,7 +245,7 @@ export async function completeMultipartUpload(
   let attempts = 0;
   let result: any;
   try {
-    result = await withRetry(() => (attempts++, ctx.oss.completeMultipartUpload(name, uploadId, list, copyOptions(opts))), ctx.retry, {
+    result = await withRetry(() => (attempts++, ctx.store.completeMultipartUpload(name, uploadId, list, copyOptions(opts))), ctx.retry, {
       signal,
     });
   } catch (err) {
@@ -296,7 +275,7 @@ export async function abortMultipartUpload(
   checkName(name);
   const signal = signalOf(options);
   const opts = copyOptions(options);
-  return withRetry(() => ctx.oss.abortMultipartUpload(name, uploadId, copyOptions(opts)), ctx.retry, { signal });
+  return withRetry(() => ctx.store.abortMultipartUpload(name, uploadId, copyOptions(opts)), ctx.retry, { signal });
 }
 
 /**
@@ -314,7 +293,7 @@ export async function listParts(
   checkName(name);
   const signal = signalOf(options);
   const opts = copyOptions(options);
-  return withRetry(() => ctx.oss.listParts(name, uploadId, query, copyOptions(opts)), ctx.retry, { signal });
+  return withRetry(() => ctx.store.listParts(name, uploadId, query, copyOptions(opts)), ctx.retry, { signal });
 }
 
 /**
@@ -345,126 +324,13 @@ export async function listAllParts(
   throw new PartError('PART_INVALID', `ListParts of ${JSON.stringify(name)} did not end after 100 pages of 1000 parts`);
 }
 
-// ---------------------------------------------------------------------------------------------------------------
-// Shared with orchestrator.ts.
-
-/**
- * Draws a content key and sends Initiate with the V2 headers (plus `data-size` / `part-size` when the size is
- * known: a stream of unknown size leaves both out, and readers need neither). `opts` are the caller's ali-oss
- * options, already copied and checked.
- * @internal
- */
-export async function initiate(
-  ctx: ClientContext,
-  name: string,
-  opts: Record<string, any>,
-  sizes: { dataSize?: number; partSize: number },
-  signal: AbortSignal | undefined,
-): Promise<{ result: any; content: ContentKey; wrapped: WrappedContentKey }> {
-  const { content, wrapped } = await ctx.keyring.createContentKey();
-  const multipart = sizes.dataSize === undefined ? {} : { dataSize: sizes.dataSize, partSize: sizes.partSize };
-  const withMeta = { ...opts, meta: { ...(opts.meta ?? {}), ...metaFromEnvelope({ format: 'v2', cekAlg: CEK_ALG.ctr, wrapped, ...multipart }) } };
-  const result = await withRetry<any>(() => ctx.oss.initMultipartUpload(name, copyOptions(withMeta)), ctx.retry, { signal });
-  return { result, content, wrapped };
-}
-
-/**
- * Sends one encrypted part with retries; `encrypt` runs again for every attempt, so a re-sent part is encrypted
- * afresh from its own offset.
- * @internal
- */
-export async function sendPart(
-  ctx: ClientContext,
-  name: string,
-  uploadId: string,
-  partNo: number,
-  opts: Record<string, any>,
-  signal: AbortSignal | undefined,
-  encrypt: (attempt: number) => Uint8Array | Promise<Uint8Array>,
-): Promise<UploadPartResult> {
-  const r = await withRetry<any>(
-    async (attempt) => {
-      const body = bodyOf(await encrypt(attempt));
-      return ctx.oss.uploadPart(name, uploadId, partNo, body, 0, body.length ?? body.size, copyOptions(opts));
-    },
-    ctx.retry,
-    { signal },
-  );
-  const crc = headerOf(r.res?.headers, CRC64_HEADER);
-  const part: UploadedPart = {
-    number: partNo,
-    etag: r.etag,
-    ...(crc !== undefined && /^(0|[1-9][0-9]{0,19})$/.test(crc) ? { crc64: crc } : {}),
-  };
-  return { name: r.name ?? name, etag: r.etag, res: r.res, part };
-}
-
-/**
- * The content key of a context: drawn by this process (initMultipartUpload) or unwrapped once per key ring and
- * cached beside the context object (never in it, so JSON of the context never holds it).
- * @internal
- */
-export async function contentKeyOf(ctx: ClientContext, context: MultipartCryptoContext): Promise<ContentKey> {
-  const entry = entryOf(context);
-  let key = entry.keys.get(ctx.keyring);
-  if (key === undefined) {
-    key = ctx.keyring.unwrap(wrappedKeyOf(entry.context));
-    entry.keys.set(ctx.keyring, key);
-    // A failed unwrap (KMS down, wrong material) is not cached: the next part tries again.
-    key.catch(() => entry.keys.delete(ctx.keyring));
-  }
-  return key;
-}
-
-/**
- * Validates a crypto context given by a caller (ours, one parsed by `parseMultipartCryptoContext`, or a plain
- * `JSON.parse` result). A frozen context is validated once; a mutable one on every call.
- * @internal
- */
-export function contextOf(value: unknown): MultipartCryptoContext {
-  return entryOf(value).context;
-}
-
-/** The 1-based numbers of planned parts missing from a sorted list, for messages. @internal */
-export function describeNumbers(numbers: readonly number[]): string {
+/** The 1-based numbers of planned parts missing from a sorted list, for messages. */
+function describeNumbers(numbers: readonly number[]): string {
   if (numbers.length <= 10) return numbers.join(', ');
   return `${numbers.slice(0, 10).join(', ')} and ${numbers.length - 10} more`;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-
-interface ContextEntry {
-  readonly context: MultipartCryptoContext;
-  /** JSON of the caller's object when it was validated, to notice later mutation of an unfrozen object. */
-  readonly text: string;
-  /** One content key per key ring: a key unwrapped by one client is never handed to another. */
-  readonly keys: WeakMap<ClientKeyRing, Promise<ContentKey>>;
-}
-
-const contexts = new WeakMap<object, ContextEntry>();
-
-function entryOf(value: unknown): ContextEntry {
-  if (value === null || typeof value !== 'object') {
-    throw new TypeError(`"context" expected the multipart crypto context (from initMultipartUpload), got ${describe(value)}`);
-  }
-  const frozen = Object.isFrozen(value);
-  const known = contexts.get(value);
-  if (known !== undefined && frozen) return known;
-  let text = '';
-  if (!frozen) {
-    try {
-      text = JSON.stringify(value);
-    } catch (err) {
-      throw new CheckpointError('CHECKPOINT_MALFORMED', 'the multipart crypto context cannot be turned into JSON', { cause: err });
-    }
-    if (known !== undefined && known.text === text) return known;
-  }
-  // serialize() validates strictly (unknown fields, plan rules) and never writes a field outside the schema.
-  const context = createMultipartCryptoContext(JSON.parse(serializeMultipartCryptoContext(value as MultipartCryptoContext)));
-  const entry: ContextEntry = { context, text, keys: new WeakMap() };
-  contexts.set(value, entry);
-  return entry;
-}
 
 function checkSameUpload(context: MultipartCryptoContext, name: string, uploadId: string): void {
   const problems: string[] = [];
@@ -521,12 +387,12 @@ function verifyCrc64(name: string, plan: PartPlan, parts: readonly UploadedPart[
 
 async function completedEarlier(ctx: ClientContext, name: string, context: MultipartCryptoContext): Promise<CompleteMultipartUploadResult | undefined> {
   try {
-    const h = await withRetry(() => ctx.oss.head(name), ctx.retry);
+    const h = await withRetry(() => ctx.store.headObject(name, {}), ctx.retry);
     const headers = h.res?.headers ?? {};
     const key = headerOf(headers, 'x-oss-meta-client-side-encryption-key');
     const length = Number(headerOf(headers, 'content-length'));
     if (key === context.wrappedKey && length === context.dataSize) {
-      return { res: h.res, bucket: context.bucket ?? (ctx.oss as any).options?.bucket, name, etag: headerOf(headers, 'etag') ?? '' };
+      return { res: h.res, bucket: (context.bucket ?? ctx.store.bucket) as string, name, etag: headerOf(headers, 'etag') ?? '' };
     }
   } catch {
     // Fall through: report the original error.
@@ -534,33 +400,6 @@ async function completedEarlier(ctx: ClientContext, name: string, context: Multi
   return undefined;
 }
 
-/** ali-oss wants a Node Buffer (its Node build streams it); its browser build takes a Blob. */
-function bodyOf(bytes: Uint8Array): any {
-  if (typeof Buffer === 'function' && !(globalThis as { process?: { browser?: unknown } }).process?.browser) {
-    return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  }
-  return new Blob([bytes as Uint8Array<ArrayBuffer>]);
-}
-
-function headerOf(headers: unknown, name: string): string | undefined {
-  if (headers === null || typeof headers !== 'object') return undefined;
-  const v = (headers as Record<string, unknown>)[name];
-  if (Array.isArray(v)) return v.length > 0 ? String(v[0]) : undefined;
-  return v === undefined || v === null ? undefined : String(v);
-}
-
 function checkName(name: unknown): asserts name is string {
   if (typeof name !== 'string' || name === '') throw new TypeError(`"name" expected a non-empty object key, got ${describe(name)}`);
-}
-
-function show(value: unknown): string {
-  return typeof value === 'number' ? String(value) : typeof value;
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (value === undefined) return 'undefined';
-  if (Array.isArray(value)) return 'Array';
-  if (typeof value === 'object') return (value as object).constructor?.name ?? 'object';
-  return typeof value;
 }

@@ -1,8 +1,8 @@
 /**
  * Ranged reads of encrypted objects: parse what the caller asked for, plan the request, and check the server's
- * answer before a single byte is decrypted (FORMATS.md §4, §8; RFC 9110 §14).
+ * answer before a single byte is decrypted (docs/FORMAT.md §4, §8; RFC 9110 §14).
  *
- * **Design: no widening.** FORMATS.md §4 describes the official SDKs' approach: widen the start down to a
+ * **Design: no widening.** docs/FORMAT.md §4 describes the official SDKs' approach: widen the start down to a
  * multiple of 16, ask for that, and drop the extra leading bytes. We do not widen, because AES-CTR can start at
  * any byte: `aesCtr(cek, iv, S)` positions the counter at `IV + floor(S/16)` and skips `S % 16` keystream bytes.
  * Asking for exactly the caller's bytes is therefore correct, and it is simpler in three ways:
@@ -15,7 +15,7 @@
  * response's `Content-Range`, after checking that it is exactly the range RFC 9110 says the request selects
  * (with the object's total size). A server that answers with other bytes is caught here (`INTEGRITY_RANGE`),
  * never decrypted under the wrong counter. Every plan sends `x-oss-range-behavior: standard`, so OSS answers a
- * start past the end with 416 instead of silently returning the whole object (FORMATS.md §8).
+ * start past the end with 416 instead of silently returning the whole object (docs/FORMAT.md §8).
  *
  * Accepted forms (ali-oss users pass `headers: { Range: 'bytes=0-99' }`; ali-oss has no `range` option, so
  * {@link rangeFromHeaders} reads that header in any letter case): `bytes=a-b`, `bytes=a-`, `bytes=-n`, the
@@ -29,8 +29,9 @@
  * @module
  */
 import { IntegrityError } from '../errors.js';
+import { describe } from '../util/describe.js';
 
-/** The request header that makes OSS follow RFC 9110 range semantics (FORMATS.md §8). */
+/** The request header that makes OSS follow RFC 9110 range semantics (docs/FORMAT.md §8). */
 export const RANGE_BEHAVIOR_HEADER = 'x-oss-range-behavior';
 
 /** A single byte range, normalised. Positions are byte offsets in the object; `end` is inclusive, as in HTTP. */
@@ -421,10 +422,4 @@ function position(name: string, value: unknown): number {
 
 function freeze<T extends RangeSpec>(spec: T): T {
   return Object.freeze(spec);
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value;
 }

@@ -4,7 +4,7 @@
  * Key material comes either as a ready key ring (`keyring`) or as sugar: `material` (the default key wrapper:
  * writes new objects and reads objects without matdesc), `materials` (more wrappers, selected by the object's
  * matdesc) and `resolve` (an async lookup for matdescs not listed), which build a `KeyRing`
- * (FORMATS.md §2.3). Everything else has a default that matches ali-oss's behaviour where one exists.
+ * (docs/FORMAT.md §2.3). Everything else has a default that matches ali-oss's behaviour where one exists.
  *
  * Deliberately not here: network calls. Building a context never contacts OSS or KMS.
  * @module
@@ -13,8 +13,11 @@ import type { CtrBackend } from '../cipher/backend.js';
 import type { KeyWrapper } from '../keys/types.js';
 import { KeyRing, type KeyResolver } from '../keys/keyring.js';
 import { preferNodeRsaEngine } from '../keys/rsa-native.js';
-import type { AliOssLike, ClientContext, ClientKeyRing, PlaintextPolicy } from './context.js';
-import { resolveRetryPolicy, type RetryPolicy } from './retry.js';
+import { AliOssStore, type AliOssLike } from '../oss/ali-oss.js';
+import type { ObjectStore } from '../oss/object-store.js';
+import { describe } from '../util/describe.js';
+import { resolveRetryPolicy, type RetryPolicy } from '../util/retry.js';
+import type { ClientContext, ClientKeyRing, PlaintextPolicy } from './context.js';
 
 /**
  * Default multipart part size: 1 MiB (a multiple of 16; ali-oss's own default is 1 MiB too).
@@ -71,8 +74,18 @@ export interface CryptoClientOptions {
 }
 
 /**
+ * True for an {@link ObjectStore} (as opposed to an ali-oss client, which has none of these methods).
+ * @example
+ *   const store = isObjectStore(x) ? x : new AliOssStore(x);
+ */
+export function isObjectStore(value: unknown): value is ObjectStore {
+  const v = value as Partial<ObjectStore> | null;
+  return v !== null && typeof v === 'object' && typeof v.openObject === 'function' && typeof v.headObject === 'function' && typeof v.putObject === 'function';
+}
+
+/**
  * Checks the options and builds the frozen context every client module receives.
- * @param oss an `ali-oss` client instance
+ * @param oss an `ali-oss` client instance (wrapped in an {@link AliOssStore}) or an {@link ObjectStore}
  * @param options key material, engine and policies
  * @returns the context
  * @throws {TypeError} when `oss` is not an ali-oss client, or no key material is given
@@ -83,9 +96,15 @@ export interface CryptoClientOptions {
  *     plaintext: 'reject',
  *   });
  */
-export function createClientContext(oss: AliOssLike, options: CryptoClientOptions): ClientContext {
-  if (oss === null || typeof oss !== 'object' || typeof (oss as { get?: unknown }).get !== 'function') {
-    throw new TypeError(`"oss" expected an ali-oss client instance, got ${describe(oss)}`);
+export function createClientContext(oss: AliOssLike | ObjectStore, options: CryptoClientOptions): ClientContext {
+  let store: ObjectStore;
+  if (isObjectStore(oss)) {
+    store = oss;
+  } else {
+    if (oss === null || typeof oss !== 'object' || typeof (oss as { get?: unknown }).get !== 'function') {
+      throw new TypeError(`"oss" expected an ali-oss client instance, got ${describe(oss)}`);
+    }
+    store = new AliOssStore(oss);
   }
   if (options === null || typeof options !== 'object') {
     throw new TypeError(`"options" expected an object, got ${describe(options)}`);
@@ -112,7 +131,7 @@ export function createClientContext(oss: AliOssLike, options: CryptoClientOption
   }
   const retry: RetryPolicy = options.retry === false ? resolveRetryPolicy({ retries: 0 }) : resolveRetryPolicy(options.retry);
   return Object.freeze({
-    oss,
+    store,
     keyring: keyringFrom(options),
     backend,
     plaintext,
@@ -147,11 +166,4 @@ function keyringFrom(options: CryptoClientOptions): ClientKeyRing {
     materials: options.materials?.map(preferNodeRsaEngine),
     resolve: resolve && (async (matdesc, wrapped) => preferNodeRsaEngine(await resolve(matdesc, wrapped))),
   });
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'Array';
-  if (typeof value === 'object') return (value as object).constructor?.name ?? 'object';
-  return typeof value;
 }

@@ -1,6 +1,6 @@
 /**
  * Strict standard base64 (RFC 4648 §4, padded), the encoding of every wrapped key in OSS metadata
- * (FORMATS.md §2, §3).
+ * (docs/FORMAT.md §2, §3).
  *
  * Strict in age's sense: one canonical text per byte string. Decoding rejects whitespace and newlines,
  * the URL-safe alphabet, missing or extra `=`, and non-zero unused bits in the last character; a header that

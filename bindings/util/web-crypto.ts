@@ -7,7 +7,7 @@
  * MAC it produces.
  * @module
  */
-import { encodeBase64 } from '../../envelope/base64.js';
+import { encodeBase64 } from './base64.js';
 
 const UTF8 = new TextEncoder();
 

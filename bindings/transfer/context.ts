@@ -1,8 +1,7 @@
 /**
- * The shared state every client module receives: the `ali-oss` instance, the key ring, the cipher engine and
- * the client's policies. It is a plain, frozen value built once by `CryptoClient` (see options.ts); client
- * modules (object.ts, the multipart and download modules) export functions `(ctx, ...ali-oss-style args)`
- * and never reach back into the facade.
+ * The shared state every transfer receives: the object store, the key ring, the cipher engine and the client's
+ * policies. It is a plain, frozen value built once by `CryptoClient` (see options.ts); the client, upload and
+ * download modules export functions `(ctx, ...ali-oss-style args)` and never reach back into the facade.
  *
  * Deliberately not here: behaviour. This file holds types only, so that any client module can import it
  * without pulling in another module's code.
@@ -10,12 +9,13 @@
  */
 import type { CtrBackend } from '../cipher/backend.js';
 import type { ContentKey, WrappedContentKey } from '../keys/types.js';
-import type { RetryPolicy } from './retry.js';
+import type { ObjectStore } from '../oss/object-store.js';
+import type { RetryPolicy } from '../util/retry.js';
 
 /**
  * What the client needs from a key ring (bindings/keys/keyring.ts `KeyRing` satisfies it): a fresh content key
  * wrapped by the default material for writing, and the unwrap of a stored key for reading. Callers unwrap once
- * per operation and reuse the result for every range and part (FORMATS.md §7: oss2 unwraps per part).
+ * per operation and reuse the result for every range and part (docs/FORMAT.md §7: oss2 unwraps per part).
  * @example
  *   const keyring: ClientKeyRing = new KeyRing({ default: rsaKeyWrapper({ privateKey: pem }) });
  *   const client = new CryptoClient(oss, { keyring });
@@ -23,12 +23,12 @@ import type { RetryPolicy } from './retry.js';
 export interface ClientKeyRing {
   /** A fresh random CEK and IV (IV bytes 8..11 zero), and the same wrapped by the default material. */
   createContentKey(): Promise<{ content: ContentKey; wrapped: WrappedContentKey }>;
-  /** The content key of a stored object, selected by matdesc (FORMATS.md §2.3). */
+  /** The content key of a stored object, selected by matdesc (docs/FORMAT.md §2.3). */
   unwrap(wrapped: WrappedContentKey): Promise<ContentKey>;
 }
 
 /**
- * What to do with an object that has no encryption metadata (FORMATS.md §7: never silent).
+ * What to do with an object that has no encryption metadata (docs/FORMAT.md §7: never silent).
  * `reject` (default) throws `PlaintextObjectError` (PLAINTEXT_REJECTED); `allow` returns it as is, and the
  * result says `encrypted: false`.
  * @example
@@ -38,38 +38,16 @@ export interface ClientKeyRing {
 export type PlaintextPolicy = 'reject' | 'allow';
 
 /**
- * The subset of an `ali-oss` client the crypto client calls. A real `new OSS({...})` (Node or browser build)
- * satisfies it; the loose signatures mirror ali-oss's JavaScript, which accepts more shapes than its typings.
- * Options are `any` on purpose: @types/ali-oss declares a different options interface per method, and a
- * stricter type here would make `new CryptoClient(new OSS(...))` fail to type-check for TypeScript users
- * (test/typecheck.test.ts proves it does not).
- * @example
- *   const oss: AliOssLike = new OSS({ region: 'oss-cn-hangzhou', bucket, accessKeyId, accessKeySecret });
- *   const client = new CryptoClient(oss, { material });
- */
-export interface AliOssLike {
-  put(name: string, file: unknown, options?: any): Promise<any>;
-  putStream(name: string, stream: unknown, options?: any): Promise<any>;
-  get(name: string, file?: unknown, options?: any): Promise<any>;
-  getStream(name: string, options?: any): Promise<any>;
-  head(name: string, options?: any): Promise<any>;
-  delete(name: string, options?: any): Promise<any>;
-  list(query?: any, options?: any): Promise<any>;
-  copy(name: string, sourceName: string, sourceBucket?: unknown, options?: any): Promise<any>;
-  [method: string]: any;
-}
-
-/**
  * Everything a client operation needs. Built once per `CryptoClient`; frozen.
  * @example
  *   export async function myOperation(ctx: ClientContext, name: string) {
- *     const res = await withRetry(() => ctx.oss.head(name), ctx.retry);
+ *     const res = await withRetry(() => ctx.store.headObject(name, {}), ctx.retry);
  *     ...
  *   }
  */
 export interface ClientContext {
-  /** The wrapped `ali-oss` instance: every request goes through it, so its auth, endpoint and agent apply. */
-  readonly oss: AliOssLike;
+  /** Every request goes through it (over ali-oss: its auth, endpoint and agent apply). */
+  readonly store: ObjectStore;
   /** Selects the material for reading (by matdesc) and wraps new content keys (default material). */
   readonly keyring: ClientKeyRing;
   /** AES-256-CTR engine; `undefined` means the default (the WebAssembly core). */

@@ -1,0 +1,93 @@
+/**
+ * What the command line parses into (`CliCommand` and its settings): the contract between the parser (args.ts),
+ * the key flags (keys.ts) and the runner (run.ts).
+ *
+ * Deliberately not here: parsing (args.ts) and acting on a command (run.ts).
+ * @module
+ */
+import type { RangeSpec } from '../transfer/range.js';
+
+/** `oss://BUCKET/KEY`, split. */
+export interface OssUrl {
+  readonly bucket: string;
+  readonly key: string;
+}
+
+/** An extra read material given with `--material 'JSON=FILE'` (or `'JSON=kms:KEYID'`). */
+export type ExtraMaterial =
+  | { readonly matdesc: Readonly<Record<string, string>>; readonly kind: 'rsa'; readonly privateKeyFile: string }
+  | { readonly matdesc: Readonly<Record<string, string>>; readonly kind: 'kms'; readonly keyId: string };
+
+/** Where to reach OSS, and with which credentials (read from the environment only, never from argv). */
+export interface Connection {
+  readonly endpoint?: string;
+  readonly region?: string;
+  readonly accessKeyId: string;
+  readonly accessKeySecret: string;
+  readonly stsToken?: string;
+}
+
+/** The KMS settings of `--kms-*` flags. */
+export interface KmsSettings {
+  readonly keyId?: string;
+  readonly region?: string;
+  readonly endpoint?: string;
+  readonly protocol: 'http' | 'https';
+  readonly passphrase?: string;
+  readonly blobLayout: 'oss2' | 'go';
+  readonly accessKeyId: string;
+  readonly accessKeySecret: string;
+  readonly stsToken?: string;
+}
+
+/** Every key-related flag. */
+export interface KeySettings {
+  readonly rsaPublicKeyFile?: string;
+  readonly rsaPrivateKeyFile?: string;
+  readonly rsaPadding: 'pkcs1' | 'oaep';
+  /** Present when any `--kms-*` flag or a `kms:` material was given. */
+  readonly kms?: KmsSettings;
+  readonly matdesc?: Readonly<Record<string, string>>;
+  readonly materials: readonly ExtraMaterial[];
+  readonly plaintext: 'reject' | 'allow';
+}
+
+/** Every transfer flag; absent means "the library's default". */
+export interface TransferSettings {
+  readonly partSize?: number;
+  readonly parallel?: number;
+  readonly multipartThreshold: number;
+  readonly checkpoint?: string;
+}
+
+/**
+ * What the CLI was asked to do: one validated command with everything it needs.
+ * @example
+ *   const cmd = parseCliArgs(['head', 'oss://b/k'], process.env);
+ *   if (cmd.command === 'head') cmd.target.key; // 'k'
+ */
+export type CliCommand =
+  | { readonly command: 'help' }
+  | {
+      readonly command: 'put';
+      /** A file path, or `-` for stdin. */
+      readonly source: string;
+      readonly target: OssUrl;
+      readonly connection: Connection;
+      readonly keys: KeySettings;
+      readonly transfer: TransferSettings;
+      readonly quiet: boolean;
+    }
+  | {
+      readonly command: 'get';
+      readonly source: OssUrl;
+      /** A file path, or `-` for stdout. */
+      readonly target: string;
+      readonly range?: RangeSpec;
+      readonly connection: Connection;
+      readonly keys: KeySettings;
+      readonly transfer: TransferSettings;
+      readonly quiet: boolean;
+    }
+  | { readonly command: 'head'; readonly target: OssUrl; readonly connection: Connection; readonly keys: KeySettings; readonly quiet: boolean }
+  | { readonly command: 'keygen'; readonly out: string; readonly bits: number; readonly quiet: boolean };
