@@ -18,6 +18,7 @@ import { AliOssStore, type AliOssLike } from '../oss/ali-oss.js';
 import type { ObjectStore } from '../oss/object-store.js';
 import type { ClientContext } from '../transfer/context.js';
 import { createClientContext, type CryptoClientOptions } from '../transfer/options.js';
+import { copyOptions, signalOf } from '../transfer/request-options.js';
 import { cancelMultipartUploads, multipartUpload } from '../upload/managed-upload.js';
 import type { MultipartUploadOptions, MultipartUploadResult } from '../upload/managed-upload.js';
 import * as multipart from '../upload/parts-api.js';
@@ -27,6 +28,7 @@ import * as object from './object.js';
 import type { HeadResult } from './object.js';
 import { put, putStream, type PutOptions } from './put.js';
 import { REFUSED_REASONS, refusal, refuseSignedUpload } from './refused.js';
+import { withRetry } from '../util/retry.js';
 
 /**
  * Client-side encryption over an `ali-oss` client (or any {@link ObjectStore}).
@@ -276,12 +278,13 @@ export class CryptoClient {
   }
 
   /**
-   * Deletes an object (ali-oss passthrough: nothing to decrypt).
+   * Deletes an object (ali-oss passthrough: nothing to decrypt). Idempotent, so transient failures are retried
+   * like every other call (with the fetch store, the client is the only retry layer).
    * @example
    *   await client.delete('a.bin');
    */
   delete(name: string, options?: Record<string, unknown>): Promise<any> {
-    return this.context.store.deleteObject(name, options);
+    return withRetry(() => this.context.store.deleteObject(name, copyOptions(options)), this.context.retry, { signal: signalOf(options) });
   }
 
   /**
@@ -290,7 +293,7 @@ export class CryptoClient {
    *   await client.deleteMulti(['a.bin', 'b.bin'], { quiet: true });
    */
   deleteMulti(names: string[], options?: Record<string, unknown>): Promise<any> {
-    return this.context.store.deleteObjects(names, options);
+    return withRetry(() => this.context.store.deleteObjects(names, copyOptions(options)), this.context.retry, { signal: signalOf(options) });
   }
 
   /**
@@ -299,7 +302,7 @@ export class CryptoClient {
    *   const { objects } = await client.list({ prefix: 'photos/', 'max-keys': 100 });
    */
   list(query?: Record<string, unknown> | null, options?: Record<string, unknown>): Promise<any> {
-    return this.context.store.listObjects(query, options);
+    return withRetry(() => this.context.store.listObjects(query, copyOptions(options)), this.context.retry, { signal: signalOf(options) });
   }
 
   /**
@@ -308,7 +311,7 @@ export class CryptoClient {
    *   const { objects } = await client.listV2({ prefix: 'photos/' });
    */
   listV2(query?: Record<string, unknown>, options?: Record<string, unknown>): Promise<any> {
-    return this.context.store.listObjectsV2(query, options);
+    return withRetry(() => this.context.store.listObjectsV2(query, copyOptions(options)), this.context.retry, { signal: signalOf(options) });
   }
 
   /**

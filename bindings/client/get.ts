@@ -29,7 +29,7 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { Writable, type Readable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { aesCtr } from '../cipher/aes-ctr.js';
 import { decodeEnvelope, type Envelope } from '../envelope/codec.js';
@@ -225,7 +225,8 @@ async function openRead(
   // The store streams the body and turns an error answer into its library's own error (ali-oss: from the body).
   const request = () => ctx.store.openObject(name, copyOptions(base));
   const result = retryRequest ? await withRetry(request, ctx.retry, { signal }) : await request();
-  const source: Readable = result.body;
+  // The fetch store answers with a WHATWG stream; this module's pipeline is Node streams.
+  const source: Readable = result.body instanceof Readable ? result.body : Readable.fromWeb(result.body as never);
   const res: GetResponse = {
     status: result.status,
     statusCode: result.status,

@@ -129,7 +129,9 @@ export function createClientContext(oss: AliOssLike | ObjectStore, options: Cryp
   if (backend !== undefined && (backend === null || typeof backend.open !== 'function')) {
     throw new TypeError(`"backend" expected a CtrBackend (an object with open()), got ${describe(backend)}`);
   }
-  const retry: RetryPolicy = options.retry === false ? resolveRetryPolicy({ retries: 0 }) : resolveRetryPolicy(options.retry);
+  // A store that leaves retries to the client (the fetch store) says how patient to be, unless the caller does.
+  const retry: RetryPolicy =
+    options.retry === false ? resolveRetryPolicy({ retries: 0 }) : resolveRetryPolicy(options.retry ?? store.retryPolicy);
   return Object.freeze({
     store,
     keyring: keyringFrom(options),

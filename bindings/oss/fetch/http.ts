@@ -57,6 +57,10 @@ export interface OssHttpRequest {
   readonly method: 'GET' | 'HEAD' | 'PUT' | 'POST' | 'DELETE';
   /** Object key; absent for bucket-level requests (ListObjects). */
   readonly key?: string;
+  /** Another bucket than the transport's (same endpoint and credentials): a HEAD across buckets. */
+  readonly bucket?: string;
+  /** Statuses outside 2xx handed back instead of thrown (a conditional GET's 304). */
+  readonly accept?: readonly number[];
   readonly query?: ReadonlyArray<readonly [string, string]>;
   readonly headers?: Readonly<Record<string, string>>;
   /** Headers to sign besides Content-Type, Content-MD5 and `x-oss-*` (V4 AdditionalHeaders). */
@@ -119,7 +123,11 @@ export function createOssHttp(options: FetchOssOptions): OssHttp {
   const current = credentialSource(options.credentials);
   const fetchImpl = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init));
 
-  const objectUrl = (key: string | undefined) => `${base}${encodePath(pathStyle ? `/${bucket}/${key ?? ''}` : `/${key ?? ''}`)}`;
+  const urlOf = (key: string | undefined, target: string) => {
+    const root = target === bucket ? base : pathStyle ? base : `${endpoint.protocol}//${target}.${endpoint.host}`;
+    return `${root}${encodePath(pathStyle ? `/${target}/${key ?? ''}` : `/${key ?? ''}`)}`;
+  };
+  const objectUrl = (key: string | undefined) => urlOf(key, bucket);
 
   async function attempt(request: OssHttpRequest): Promise<OssHttpResponse> {
     const credentials = await current();
@@ -130,11 +138,11 @@ export function createOssHttp(options: FetchOssOptions): OssHttp {
     }
     const headers = { ...contentHeaders, ...(request.headers ?? {}) };
     const signed = await signV4Headers(
-      { method: request.method, bucket, key: request.key, query: request.query, headers, additionalHeaders: request.additionalHeaders },
+      { method: request.method, bucket: request.bucket ?? bucket, key: request.key, query: request.query, headers, additionalHeaders: request.additionalHeaders },
       credentials,
       region,
     );
-    const url = objectUrl(request.key) + queryString(request.query ?? []);
+    const url = urlOf(request.key, request.bucket ?? bucket) + queryString(request.query ?? []);
     const controller = new AbortController();
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -156,7 +164,7 @@ export function createOssHttp(options: FetchOssOptions): OssHttp {
       }
       const response = await fetchImpl(url, init);
       const responseHeaders = headersOf(response.headers);
-      if (response.status < 200 || response.status > 299) {
+      if ((response.status < 200 || response.status > 299) && !(request.accept ?? []).includes(response.status)) {
         const text = request.method === 'HEAD' ? '' : await response.text();
         throw ossErrorFromResponse(response.status, responseHeaders, text);
       }
