@@ -76,7 +76,7 @@ export class CryptoClient {
    *   await client.put('a.bin', Buffer.from('hello'), { meta: { owner: 'me' } });
    *   await client.put('b.iso', '/data/b.iso', { contentMd5: true });
    */
-  put(name: string, file: Buffer | Uint8Array | string | NodeJS.ReadableStream, options?: PutOptions): Promise<any> {
+  put(name: string, file: Buffer | Uint8Array | Blob | string | NodeJS.ReadableStream | ReadableStream<Uint8Array>, options?: PutOptions): Promise<any> {
     return put(this.context, name, file, options);
   }
 

@@ -87,7 +87,13 @@ export async function put(ctx: ClientContext, name: string, file: unknown, optio
   if (file instanceof Uint8Array) return putBytes(ctx, name, file, opts, md5, signal);
   if (typeof file === 'string') return putPath(ctx, name, file, opts, md5, signal);
   if (isReadable(file)) return putReadable(ctx, name, file, opts, md5, signal);
-  throw new TypeError(`"file" expected a Buffer, Uint8Array, file path or Readable, got ${describe(file)}`);
+  if (typeof Blob !== 'undefined' && file instanceof Blob) {
+    // One request holds the whole body anyway; read into memory, it can be re-encrypted on a retry.
+    if (opts.mime === undefined && file.type !== '') opts.mime = file.type;
+    return putBytes(ctx, name, new Uint8Array(await file.arrayBuffer()), opts, md5, signal);
+  }
+  if (file instanceof ReadableStream) return putReadable(ctx, name, Readable.fromWeb(file as never), opts, md5, signal);
+  throw new TypeError(`"file" expected a Buffer, Uint8Array, Blob, file path, Readable or ReadableStream, got ${describe(file)}`);
 }
 
 /**
