@@ -21,6 +21,7 @@ import { createClientContext, type CryptoClientOptions } from '../transfer/optio
 import { copyOptions, signalOf } from '../transfer/request-options.js';
 import { cancelMultipartUploads, multipartUpload } from '../upload/managed-upload.js';
 import type { MultipartUploadOptions, MultipartUploadResult } from '../upload/managed-upload.js';
+import { nodeFiles } from '../upload/node-files.js';
 import * as multipart from '../upload/parts-api.js';
 import type { UploadBody } from '../upload/source.js';
 import { get, getStream, type GetResult, type GetStreamResult } from './get.js';
@@ -52,7 +53,7 @@ export class CryptoClient {
    * @throws {RangeError} when a number option is out of range
    */
   constructor(oss: AliOssLike | ObjectStore, options: CryptoClientOptions) {
-    this.context = createClientContext(oss, options);
+    this.context = createClientContext(oss, options, nodeFiles);
   }
 
   /**

@@ -10,6 +10,7 @@
 import type { CtrBackend } from '../cipher/backend.js';
 import type { ContentKey, WrappedContentKey } from '../keys/types.js';
 import type { ObjectStore } from '../oss/object-store.js';
+import type { LocalFiles } from './local-files.js';
 import type { RetryPolicy } from '../util/retry.js';
 
 /**
@@ -64,4 +65,6 @@ export interface ClientContext {
   readonly multipartThreshold: number;
   /** Record `unencrypted-content-md5` on writes by default (computing the MD5 of the plaintext). */
   readonly contentMd5: boolean;
+  /** The file system for file paths and checkpoint files: node:fs for Node's client, none on the web. */
+  readonly files: LocalFiles | undefined;
 }

@@ -15,6 +15,7 @@ import { KeyRing, type KeyResolver } from '../keys/keyring.js';
 import { preferNodeRsaEngine } from '../keys/rsa-native.js';
 import { AliOssStore, type AliOssLike } from '../oss/ali-oss.js';
 import type { ObjectStore } from '../oss/object-store.js';
+import type { LocalFiles } from './local-files.js';
 import { describe } from '../util/describe.js';
 import { resolveRetryPolicy, type RetryPolicy } from '../util/retry.js';
 import type { ClientContext, ClientKeyRing, PlaintextPolicy } from './context.js';
@@ -87,6 +88,7 @@ export function isObjectStore(value: unknown): value is ObjectStore {
  * Checks the options and builds the frozen context every client module receives.
  * @param oss an `ali-oss` client instance (wrapped in an {@link AliOssStore}) or an {@link ObjectStore}
  * @param options key material, engine and policies
+ * @param files the file system for file paths and checkpoint files (Node's client passes node:fs; none on the web)
  * @returns the context
  * @throws {TypeError} when `oss` is not an ali-oss client, or no key material is given
  * @throws {RangeError} when a number is out of range (e.g. `"partSize" expected a multiple of 16, got 100001`)
@@ -96,7 +98,7 @@ export function isObjectStore(value: unknown): value is ObjectStore {
  *     plaintext: 'reject',
  *   });
  */
-export function createClientContext(oss: AliOssLike | ObjectStore, options: CryptoClientOptions): ClientContext {
+export function createClientContext(oss: AliOssLike | ObjectStore, options: CryptoClientOptions, files?: LocalFiles): ClientContext {
   let store: ObjectStore;
   if (isObjectStore(oss)) {
     store = oss;
@@ -142,6 +144,7 @@ export function createClientContext(oss: AliOssLike | ObjectStore, options: Cryp
     parallel,
     multipartThreshold,
     contentMd5: options.contentMd5 === true,
+    files,
   });
 }
 

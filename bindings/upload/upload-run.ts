@@ -115,7 +115,7 @@ export class Run {
       const given = await this.#loadCheckpoint();
       this.#checkCancelled(given ?? null);
       const streamSize = o.contentLength ?? given?.dataSize;
-      this.#reader = await openPartReader(this.#file, { size: isStream(this.#file) ? streamSize : undefined });
+      this.#reader = await openPartReader(this.#file, { size: isStream(this.#file) ? streamSize : undefined, files: this.#ctx.files });
       if (given !== undefined) await this.#resume(given, this.#reader);
       else await this.#start(this.#reader);
       this.#checkCancelled(this.#current());
@@ -136,7 +136,7 @@ export class Run {
     const cp = this.#options.checkpoint;
     if (cp === undefined) return undefined;
     if (typeof cp === 'string') {
-      this.#writer = new CheckpointFile(cp);
+      this.#writer = new CheckpointFile(cp, this.#ctx.files);
       const text = await this.#writer.read();
       return text === undefined ? undefined : parseUploadCheckpoint(text);
     }
