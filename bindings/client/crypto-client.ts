@@ -1,38 +1,22 @@
 /**
- * `CryptoClient`: the ali-oss-compatible facade. Swap `client` for `cryptoClient` and the same calls
- * (names, argument order, option names, result shapes with `res`, `progress(p, checkpoint, res)`) encrypt on
- * the way up and decrypt on the way down (docs/FORMAT.md §1–§5).
- *
- * Each method is a one-line delegation to a plain function `(ctx, ...args)` in its own module
- * (object.ts, the multipart and download modules); this file holds no logic beyond that, so several people
- * can add methods without touching each other's code. Operations that cannot work on encrypted objects
- * exist here too, and reject with `UnsupportedOperationError` before any request (refused.ts), so users get a
- * clear error instead of `undefined is not a function`.
- *
- * Deliberately not here: bucket-level calls (ACL, lifecycle, listing buckets...). They do not touch object
- * content; use the wrapped ali-oss client (`cryptoClient.oss`) for them.
+ * `CryptoClient` for Node: {@link CryptoClientBase} with Node's sources and sinks (Buffers, file paths, Node
+ * Readables and Writables; Blob and WHATWG ReadableStream accepted too) and the file system for file paths,
+ * checkpoint files and `resumableDownload` (upload/node-files.ts). The web entry's `CryptoClient`
+ * (web-client.ts) has the same methods over Uint8Array, Blob/File and WHATWG streams.
  * @module
  */
 import { downloadFile, type DownloadFileOptions, type DownloadFileResult } from '../download/resumable.js';
-import { AliOssStore, type AliOssLike } from '../oss/ali-oss.js';
+import type { AliOssLike } from '../oss/ali-oss.js';
 import type { ObjectStore } from '../oss/object-store.js';
-import type { ClientContext } from '../transfer/context.js';
-import { createClientContext, type CryptoClientOptions } from '../transfer/options.js';
-import { copyOptions, signalOf } from '../transfer/request-options.js';
-import { cancelMultipartUploads, multipartUpload } from '../upload/managed-upload.js';
-import type { MultipartUploadOptions, MultipartUploadResult } from '../upload/managed-upload.js';
+import type { CryptoClientOptions } from '../transfer/options.js';
+import { preferNodeRsaEngine } from '../keys/rsa-native.js';
 import { nodeFiles } from '../upload/node-files.js';
-import * as multipart from '../upload/parts-api.js';
-import type { UploadBody } from '../upload/source.js';
+import { CryptoClientBase } from './client-base.js';
 import { get, getStream, type GetResult, type GetStreamResult } from './get.js';
-import * as object from './object.js';
-import type { HeadResult } from './object.js';
 import { put, putStream, type PutOptions } from './put.js';
-import { REFUSED_REASONS, refusal, refuseSignedUpload } from './refused.js';
-import { withRetry } from '../util/retry.js';
 
 /**
- * Client-side encryption over an `ali-oss` client (or any {@link ObjectStore}).
+ * Client-side encryption over an `ali-oss` client (or any {@link ObjectStore}, such as `fetchObjectStore`).
  * @example
  *   import OSS from 'ali-oss';
  *   const oss = new OSS({ region, bucket, accessKeyId, accessKeySecret });
@@ -40,10 +24,7 @@ import { withRetry } from '../util/retry.js';
  *   await client.put('report.pdf', '/tmp/report.pdf');
  *   const { content } = await client.get('report.pdf');
  */
-export class CryptoClient {
-  /** The shared state every operation receives (key ring, engine, policies, the ali-oss client). */
-  readonly context: ClientContext;
-
+export class CryptoClient extends CryptoClientBase {
   /**
    * @param oss an `ali-oss` client instance (its endpoint, bucket, credentials and agent are used as is), or any
    *   {@link ObjectStore}
@@ -53,17 +34,7 @@ export class CryptoClient {
    * @throws {RangeError} when a number option is out of range
    */
   constructor(oss: AliOssLike | ObjectStore, options: CryptoClientOptions) {
-    this.context = createClientContext(oss, options, nodeFiles);
-  }
-
-  /**
-   * The wrapped ali-oss client, for calls that do not touch object content (bucket settings, ACLs...).
-   * @throws {TypeError} when the client was built over another {@link ObjectStore}
-   */
-  get oss(): AliOssLike {
-    const store = this.context.store;
-    if (store instanceof AliOssStore) return store.client;
-    throw new TypeError(`this CryptoClient was built over ${store.runtime}, not an ali-oss client; it has no "oss"`);
+    super(oss, options, { files: nodeFiles, adaptMaterial: preferNodeRsaEngine });
   }
 
   /**
@@ -131,260 +102,4 @@ export class CryptoClient {
     return downloadFile(this.context, name, file, options);
   }
 
-  /**
-   * ali-oss `head` plus `encrypted` and `envelope` (how the object is encrypted; never key material).
-   * @example
-   *   const { envelope } = await client.head('a.bin'); // envelope?.wrapAlg, envelope?.unencryptedContentLength
-   */
-  head(name: string, options?: Record<string, unknown>): Promise<HeadResult> {
-    return object.head(this.context, name, options);
-  }
-
-  /**
-   * ali-oss `copy(name, sourceName, [sourceBucket], options)`, keeping the encryption metadata: with a REPLACE
-   * (`meta`, a content header) the source's encryption headers are re-attached as stored, on the source's ETag.
-   * @throws {UnsupportedOperationError} when `meta`/`headers` name encryption metadata
-   * @example
-   *   await client.copy('b.bin', 'a.bin', { meta: { owner: 'me' } });
-   */
-  copy(name: string, sourceName: string, sourceBucket?: string | Record<string, unknown>, options?: Record<string, unknown>): Promise<any> {
-    return object.copy(this.context, name, sourceName, sourceBucket, options);
-  }
-
-  /**
-   * ali-oss `putMeta`: replaces user metadata, keeping the encryption metadata.
-   * @example
-   *   await client.putMeta('a.bin', { owner: 'me' });
-   */
-  putMeta(name: string, meta: Record<string, unknown> | null, options?: Record<string, unknown>): Promise<any> {
-    return object.putMeta(this.context, name, meta, options);
-  }
-
-  /**
-   * ali-oss `multipartUpload(name, file, options)`, encrypted: a file path, Buffer, Blob/File or stream, in
-   * `parallel` parts of `partSize`, with `progress(p, checkpoint, res)`; resumable from `checkpoint` (the object
-   * `progress` gives, or a file path written after every part). Also `signal`, `contentLength` (streams),
-   * `abortOnError`, and ali-oss's `meta`, `headers`, `mime`, `callback`, `timeout`.
-   * @throws an Error `name: 'cancel'`, `status: 0`, with `checkpoint`, when cancelled ({@link cancel}, `signal`)
-   * @throws {CheckpointError} CHECKPOINT_MALFORMED / CHECKPOINT_MISMATCH; {@link IntegrityError} INTEGRITY_CRC64;
-   *   the ali-oss error of a request that kept failing, with `checkpoint` attached
-   * @example
-   *   await client.multipartUpload('big.iso', '/data/big.iso', { parallel: 4, checkpoint: '/data/big.iso.cp' });
-   */
-  multipartUpload(name: string, file: UploadBody, options?: MultipartUploadOptions): Promise<MultipartUploadResult> {
-    return multipartUpload(this.context, name, file, options);
-  }
-
-  /**
-   * ali-oss `cancel(abort?)`: cancels the running `multipartUpload` calls of this client (they reject with a
-   * `cancel` error carrying their checkpoint); with `abort`, also aborts that upload on OSS.
-   * @example
-   *   client.cancel();
-   */
-  cancel(abort?: { name: string; uploadId: string; options?: Record<string, unknown> }): Promise<void> {
-    return cancelMultipartUploads(this.context, abort);
-  }
-
-  /**
-   * ali-oss `initMultipartUpload`, encrypted: `options.dataSize` (required) and `partSize` fix the plan; the
-   * result adds `context`, the upload's crypto context (JSON-safe, wrapped key only) for `uploadPart` in any
-   * process.
-   * @throws {RangeError} / {@link PartError} PART_INVALID for sizes that break the part rules
-   * @example
-   *   const { uploadId, context } = await client.initMultipartUpload('big.bin', { dataSize, partSize: 1 << 20 });
-   */
-  initMultipartUpload(name: string, options: multipart.InitMultipartUploadOptions): Promise<multipart.InitMultipartUploadResult> {
-    return multipart.initMultipartUpload(this.context, name, options);
-  }
-
-  /**
-   * Encrypts and uploads part `partNo` (exactly `partSize` bytes of plaintext; the last part the rest) with the
-   * upload's crypto context. Unlike ali-oss it takes the part's bytes, not `file, start, end`.
-   * @throws {PartError} PART_INVALID for a wrong length or part number; {@link CheckpointError} for a context of
-   *   another upload
-   * @example
-   *   const { part } = await client.uploadPart(name, uploadId, 2, secondMiB, context);
-   */
-  uploadPart(
-    name: string,
-    uploadId: string,
-    partNo: number,
-    data: Uint8Array,
-    context: multipart.MultipartCryptoContext,
-    options?: Record<string, unknown>,
-  ): Promise<multipart.UploadPartResult> {
-    return multipart.uploadPart(this.context, name, uploadId, partNo, data, context, options);
-  }
-
-  /**
-   * ali-oss `completeMultipartUpload`; with `options.context`, checks that every planned part is listed and
-   * verifies the object's CRC-64 against the parts'.
-   * @throws {PartError} PART_INVALID for missing parts; {@link IntegrityError} INTEGRITY_CRC64
-   * @example
-   *   await client.completeMultipartUpload(name, uploadId, parts, { context });
-   */
-  completeMultipartUpload(
-    name: string,
-    uploadId: string,
-    parts: readonly multipart.UploadedPart[],
-    options?: multipart.CompleteMultipartUploadOptions,
-  ): Promise<multipart.CompleteMultipartUploadResult> {
-    return multipart.completeMultipartUpload(this.context, name, uploadId, parts, options);
-  }
-
-  /**
-   * ali-oss `abortMultipartUpload` (with retries).
-   * @example
-   *   await client.abortMultipartUpload(name, uploadId);
-   */
-  abortMultipartUpload(name: string, uploadId: string, options?: Record<string, unknown>): Promise<any> {
-    return multipart.abortMultipartUpload(this.context, name, uploadId, options);
-  }
-
-  /**
-   * ali-oss `listParts` (with retries).
-   * @example
-   *   const { parts } = await client.listParts(name, uploadId);
-   */
-  listParts(name: string, uploadId: string, query?: Record<string, unknown>, options?: Record<string, unknown>): Promise<any> {
-    return multipart.listParts(this.context, name, uploadId, query, options);
-  }
-
-  /**
-   * ali-oss `uploadPartCopy`; refused (after a HEAD of the source) when the source is encrypted.
-   * @throws {UnsupportedOperationError} OPERATION_UNSUPPORTED for an encrypted source
-   * @example
-   *   await client.uploadPartCopy('t', uploadId, 1, '0-102399', { sourceKey: 'plain.bin', sourceBucketName: 'b' });
-   */
-  uploadPartCopy(
-    name: string,
-    uploadId: string,
-    partNo: number,
-    range: string,
-    sourceData: { sourceKey: string; sourceBucketName?: string },
-    options?: Record<string, unknown>,
-  ): Promise<any> {
-    return object.uploadPartCopy(this.context, name, uploadId, partNo, range, sourceData, options);
-  }
-
-  /**
-   * ali-oss `multipartCopy`; refused (after a HEAD of the source) when the source is encrypted, since ali-oss
-   * would start the target without its key. Use `copy` instead.
-   * @throws {UnsupportedOperationError} OPERATION_UNSUPPORTED for an encrypted source
-   * @example
-   *   await client.multipartCopy('t', { sourceKey: 'plain.bin', sourceBucketName: 'b' });
-   */
-  multipartCopy(name: string, sourceData: { sourceKey: string; sourceBucketName?: string }, options?: Record<string, unknown>): Promise<any> {
-    return object.multipartCopy(this.context, name, sourceData, options);
-  }
-
-  /**
-   * Deletes an object (ali-oss passthrough: nothing to decrypt). Idempotent, so transient failures are retried
-   * like every other call (with the fetch store, the client is the only retry layer).
-   * @example
-   *   await client.delete('a.bin');
-   */
-  delete(name: string, options?: Record<string, unknown>): Promise<any> {
-    return withRetry(() => this.context.store.deleteObject(name, copyOptions(options)), this.context.retry, { signal: signalOf(options) });
-  }
-
-  /**
-   * Deletes several objects (ali-oss passthrough).
-   * @example
-   *   await client.deleteMulti(['a.bin', 'b.bin'], { quiet: true });
-   */
-  deleteMulti(names: string[], options?: Record<string, unknown>): Promise<any> {
-    return withRetry(() => this.context.store.deleteObjects(names, copyOptions(options)), this.context.retry, { signal: signalOf(options) });
-  }
-
-  /**
-   * Lists objects (ali-oss passthrough). Sizes are stored sizes, equal to plaintext sizes (CTR adds no bytes).
-   * @example
-   *   const { objects } = await client.list({ prefix: 'photos/', 'max-keys': 100 });
-   */
-  list(query?: Record<string, unknown> | null, options?: Record<string, unknown>): Promise<any> {
-    return withRetry(() => this.context.store.listObjects(query, copyOptions(options)), this.context.retry, { signal: signalOf(options) });
-  }
-
-  /**
-   * Lists objects with the V2 API (ali-oss passthrough).
-   * @example
-   *   const { objects } = await client.listV2({ prefix: 'photos/' });
-   */
-  listV2(query?: Record<string, unknown>, options?: Record<string, unknown>): Promise<any> {
-    return withRetry(() => this.context.store.listObjectsV2(query, copyOptions(options)), this.context.retry, { signal: signalOf(options) });
-  }
-
-  /**
-   * A signed GET/HEAD URL (ali-oss passthrough). It serves the **ciphertext**: whoever fetches it needs the key
-   * and the object's metadata to decrypt. PUT/POST URLs and `process` are refused (an upload through such a
-   * URL would not be encrypted).
-   * @throws {UnsupportedOperationError} OPERATION_UNSUPPORTED for `method: 'PUT'`/'POST' or `process`
-   * @example
-   *   const url = client.signatureUrl('a.bin', { expires: 600 });
-   */
-  signatureUrl(name: string, options?: Record<string, unknown>, strictObjectNameValidation?: boolean): string {
-    refuseSignedUpload('signatureUrl', options?.method, options);
-    return this.context.store.signatureUrl(name, options, strictObjectNameValidation);
-  }
-
-  /**
-   * {@link signatureUrl}, refreshing an STS token first when ali-oss is configured to (passthrough).
-   * @throws {UnsupportedOperationError} OPERATION_UNSUPPORTED for PUT/POST or `process`
-   * @example
-   *   const url = await client.asyncSignatureUrl('a.bin', { expires: 600 });
-   */
-  async asyncSignatureUrl(name: string, options?: Record<string, unknown>, strictObjectNameValidation?: boolean): Promise<string> {
-    refuseSignedUpload('asyncSignatureUrl', options?.method, options);
-    return this.context.store.asyncSignatureUrl(name, options, strictObjectNameValidation);
-  }
-
-  /**
-   * A V4-signed URL for GET/HEAD (passthrough; serves ciphertext). PUT/POST are refused.
-   * @throws {UnsupportedOperationError} OPERATION_UNSUPPORTED for PUT/POST or `x-oss-process`
-   * @example
-   *   const url = await client.signatureUrlV4('GET', 600, undefined, 'a.bin');
-   */
-  async signatureUrlV4(
-    method: string,
-    expires: number,
-    request?: { headers?: Record<string, unknown>; queries?: Record<string, unknown> },
-    objectName?: string,
-    additionalHeaders?: string[],
-  ): Promise<string> {
-    refuseSignedUpload('signatureUrlV4', method, { headers: request?.headers, query: request?.queries });
-    return this.context.store.signatureUrlV4(method, expires, request, objectName, additionalHeaders);
-  }
-
-  /**
-   * Refused: appending cannot keep an encrypted object consistent.
-   * @throws {UnsupportedOperationError} OPERATION_UNSUPPORTED, before any request
-   */
-  append(_name: string, _file: unknown, _options?: Record<string, unknown>): Promise<never> {
-    return Promise.reject(refusal('append', REFUSED_REASONS.append));
-  }
-
-  /**
-   * Refused: the server would process ciphertext.
-   * @throws {UnsupportedOperationError} OPERATION_UNSUPPORTED, before any request
-   */
-  processObjectSave(_sourceObject: string, _targetObject: string, _process: string, _targetBucket?: string): Promise<never> {
-    return Promise.reject(refusal('processObjectSave', REFUSED_REASONS.processObjectSave));
-  }
-
-  /**
-   * Refused: the server would scan ciphertext.
-   * @throws {UnsupportedOperationError} OPERATION_UNSUPPORTED, before any request
-   */
-  selectObject(_name: string, _expression?: unknown, _options?: Record<string, unknown>): Promise<never> {
-    return Promise.reject(refusal('selectObject', REFUSED_REASONS.selectObject));
-  }
-
-  /**
-   * Refused: the server would scan ciphertext.
-   * @throws {UnsupportedOperationError} OPERATION_UNSUPPORTED, before any request
-   */
-  createSelectObjectMeta(_name: string, _options?: Record<string, unknown>): Promise<never> {
-    return Promise.reject(refusal('createSelectObjectMeta', REFUSED_REASONS.selectObjectMeta));
-  }
 }

@@ -37,24 +37,11 @@ import { copyOptions, signalOf } from '../transfer/request-options.js';
 import { withRetry } from '../util/retry.js';
 import { refuseProcessing } from './refused.js';
 import { checkReadResponse, KeyCache, planRead } from './read-plan.js';
+import type { GetResponse } from './get-types.js';
 import { Verifier, wire } from './verifier.js';
 
-/**
- * ali-oss's response summary as this client returns it.
- * @example
- *   const { res }: { res: GetResponse } = await client.get('a.bin');
- *   console.log(res.status, res.size, `${res.rt} ms`);
- */
-export interface GetResponse {
-  status: number;
-  statusCode: number;
-  headers: Record<string, any>;
-  /** Bytes received (stored bytes; equal to plaintext bytes). */
-  size: number;
-  /** Milliseconds from sending the request to the end of the body. */
-  rt: number;
-  requestUrls: string[];
-}
+export type { GetResponse } from './get-types.js';
+
 
 /**
  * Result of {@link get}: ali-oss's `{ res, content }` plus `encrypted`.

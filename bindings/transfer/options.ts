@@ -12,7 +12,6 @@
 import type { CtrBackend } from '../cipher/backend.js';
 import type { KeyWrapper } from '../keys/types.js';
 import { KeyRing, type KeyResolver } from '../keys/keyring.js';
-import { preferNodeRsaEngine } from '../keys/rsa-native.js';
 import { AliOssStore, type AliOssLike } from '../oss/ali-oss.js';
 import type { ObjectStore } from '../oss/object-store.js';
 import type { LocalFiles } from './local-files.js';
@@ -85,10 +84,24 @@ export function isObjectStore(value: unknown): value is ObjectStore {
 }
 
 /**
+ * What the runtime adds to a client: Node's `CryptoClient` passes its file system and its RSA engine preference
+ * (node:crypto unless the caller chose an engine); the web client passes nothing, so no module it loads names a
+ * Node builtin.
+ * @example
+ *   const ctx = createClientContext(store, options, { files: nodeFiles, adaptMaterial: preferNodeRsaEngine });
+ */
+export interface ClientPlatform {
+  /** The file system for file paths and checkpoint files. */
+  readonly files?: LocalFiles;
+  /** Applied to every key material given as `material` / `materials` / `resolve`. */
+  readonly adaptMaterial?: (wrapper: KeyWrapper) => KeyWrapper;
+}
+
+/**
  * Checks the options and builds the frozen context every client module receives.
  * @param oss an `ali-oss` client instance (wrapped in an {@link AliOssStore}) or an {@link ObjectStore}
  * @param options key material, engine and policies
- * @param files the file system for file paths and checkpoint files (Node's client passes node:fs; none on the web)
+ * @param platform what the runtime adds: its file system, its RSA engine preference (Node's client passes both)
  * @returns the context
  * @throws {TypeError} when `oss` is not an ali-oss client, or no key material is given
  * @throws {RangeError} when a number is out of range (e.g. `"partSize" expected a multiple of 16, got 100001`)
@@ -98,7 +111,7 @@ export function isObjectStore(value: unknown): value is ObjectStore {
  *     plaintext: 'reject',
  *   });
  */
-export function createClientContext(oss: AliOssLike | ObjectStore, options: CryptoClientOptions, files?: LocalFiles): ClientContext {
+export function createClientContext(oss: AliOssLike | ObjectStore, options: CryptoClientOptions, platform: ClientPlatform = {}): ClientContext {
   let store: ObjectStore;
   if (isObjectStore(oss)) {
     store = oss;
@@ -136,7 +149,7 @@ export function createClientContext(oss: AliOssLike | ObjectStore, options: Cryp
     options.retry === false ? resolveRetryPolicy({ retries: 0 }) : resolveRetryPolicy(options.retry ?? store.retryPolicy);
   return Object.freeze({
     store,
-    keyring: keyringFrom(options),
+    keyring: keyringFrom(options, platform.adaptMaterial ?? ((w) => w)),
     backend,
     plaintext,
     retry,
@@ -144,11 +157,11 @@ export function createClientContext(oss: AliOssLike | ObjectStore, options: Cryp
     parallel,
     multipartThreshold,
     contentMd5: options.contentMd5 === true,
-    files,
+    files: platform.files,
   });
 }
 
-function keyringFrom(options: CryptoClientOptions): ClientKeyRing {
+function keyringFrom(options: CryptoClientOptions, adapt: (wrapper: KeyWrapper) => KeyWrapper): ClientKeyRing {
   const sugar = options.material !== undefined || options.materials !== undefined || options.resolve !== undefined;
   if (options.keyring !== undefined) {
     if (sugar) {
@@ -167,8 +180,11 @@ function keyringFrom(options: CryptoClientOptions): ClientKeyRing {
   // node-forge) unless the caller chose an engine; resolved materials get the same preference.
   const resolve = options.resolve;
   return new KeyRing({
-    default: preferNodeRsaEngine(options.material),
-    materials: options.materials?.map(preferNodeRsaEngine),
-    resolve: resolve && (async (matdesc, wrapped) => preferNodeRsaEngine(await resolve(matdesc, wrapped))),
+    default: options.material === undefined ? undefined : adapt(options.material),
+    materials: options.materials?.map(adapt),
+    resolve: resolve && (async (matdesc, wrapped) => {
+      const found = await resolve(matdesc, wrapped);
+      return found === undefined || found === null ? found : adapt(found);
+    }),
   });
 }

@@ -11,7 +11,7 @@
  * @module
  */
 import { WasmCoreError } from '../errors.js';
-import { DEBUG_WASM_BASE64, RELEASE_WASM_BASE64 } from './core.wasm.js';
+import { RELEASE_WASM_BASE64 } from './core.wasm.js';
 
 /** Size of the core's KEY window (assembly/windows.ts): one AES-256 key. */
 const KEY_WINDOW_BYTES = 32;
@@ -73,6 +73,18 @@ export async function initWasm(options: { debug?: boolean; module?: WebAssembly.
 }
 
 const cores: Partial<Record<WasmBuild, WasmCore>> = {};
+/** The debug build's bytes, handed in by the debug backend (so that only code using it bundles them). */
+let debugBase64: string | undefined;
+
+/**
+ * Makes the debug build available (its bytes live in core-debug.wasm.ts, which only the debug backend imports).
+ * @example
+ *   provideDebugCore(DEBUG_WASM_BASE64);
+ *   const core = wasmCore('debug');
+ */
+export function provideDebugCore(base64: string): void {
+  debugBase64 ??= base64;
+}
 
 /** One instantiated core and the views over its windows. */
 export class WasmCore {
@@ -181,7 +193,10 @@ function instantiationError(build: WasmBuild, err: unknown): WasmCoreError {
 }
 
 function wasmBytes(build: WasmBuild): Uint8Array<ArrayBuffer> {
-  const text = build === 'release' ? RELEASE_WASM_BASE64 : DEBUG_WASM_BASE64;
+  const text = build === 'release' ? RELEASE_WASM_BASE64 : debugBase64;
+  if (text === undefined) {
+    throw new WasmCoreError('WASM_CORE', 'the debug WebAssembly core is not loaded: call wasmDebugBackend() (it loads it) before using it');
+  }
   const binary = atob(text);
   const bytes = new Uint8Array(new ArrayBuffer(binary.length));
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
