@@ -3,6 +3,11 @@
  * everything they import (found by bundling them with esbuild for `platform: 'neutral'`) imports no Node builtin
  * (`node:*` or a bare builtin name) and names neither `Buffer` nor `process`. The scanner is shown to catch
  * each of those.
+ *
+ * The whole `ali-oss-crypto/web` entry too: its import graph, as esbuild resolves it for a browser (the way the
+ * core path is checked, test/browser/bundle.ts), reaches no Node builtin and no Node-only package (node-forge's
+ * optional `crypto`, which its `browser` field disables, aside), and neither the web nor the core bundle carries
+ * the debug WASM build (esbuild's metafile: bytes of core-debug.wasm.ts in the output).
  * @module
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -11,7 +16,7 @@ import { join, relative } from 'node:path';
 import * as esbuild from 'esbuild';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { REPO_ROOT } from './browser/bundle.js';
+import { buildCoreBundle, REPO_ROOT } from './browser/bundle.js';
 
 const FETCH_DIR = join(REPO_ROOT, 'bindings/oss/fetch');
 const ENTRIES = [join(FETCH_DIR, 'index.ts'), join(REPO_ROOT, 'bindings/keys/kms-fetch.ts')];
@@ -57,6 +62,32 @@ test('everything the transports import, transitively, is free of them too and bu
   }
   assert.not.ok(inputs.some((p) => p === 'bindings/keys/kms.ts'), 'kms-fetch.ts takes only types from kms.ts');
   assert.ok(relative(REPO_ROOT, ENTRIES[1]) === 'bindings/keys/kms-fetch.ts');
+});
+
+test('the whole ali-oss-crypto/web entry: no Node builtin anywhere in its import graph, and the client is in it', async () => {
+  const bundle = await buildCoreBundle({ entry: join(REPO_ROOT, 'bindings/web.ts') });
+  for (const input of bundle.inputs) {
+    for (const imp of bundle.metafile.inputs[input].imports) {
+      assert.not.ok(imp.path.startsWith('node:') || (BUILTINS.has(imp.path) && !imp.path.startsWith('(disabled)')), `${input} imports ${imp.path}`);
+    }
+    assert.ok(input.startsWith('bindings/') || input.startsWith('node_modules/node-forge/') || input.startsWith('(disabled):'), `${input}: a package the web entry must not reach`);
+  }
+  assert.equal([...new Set(bundle.stubbedBuiltins.map((s) => s.specifier))], ['crypto'], 'only node-forge optional crypto is stubbed');
+  for (const needed of ['bindings/client/web-client.ts', 'bindings/oss/fetch/store.ts', 'bindings/keys/kms-web.ts', 'bindings/upload/upload-run.ts']) {
+    assert.ok(bundle.inputs.includes(needed), `${needed} is part of the web entry`);
+  }
+  for (const nodeOnly of ['bindings/client/get.ts', 'bindings/client/put.ts', 'bindings/upload/node-files.ts', 'bindings/keys/kms-client.ts', 'bindings/keys/rsa-native.ts']) {
+    assert.not.ok(bundle.inputs.includes(nodeOnly), `${nodeOnly} (Node) is not reached from the web entry`);
+  }
+});
+
+test('no production bundle (web, core) carries the debug WASM build; the release build is in both', async () => {
+  for (const entry of ['bindings/web.ts', 'bindings/core.ts']) {
+    const bundle = await buildCoreBundle({ entry: join(REPO_ROOT, entry) });
+    const output = Object.values(bundle.metafile.outputs)[0].inputs;
+    assert.is(output['bindings/wasm/core-debug.wasm.ts']?.bytesInOutput ?? 0, 0, `${entry}: debug build in the bundle`);
+    assert.ok((output['bindings/wasm/core.wasm.ts']?.bytesInOutput ?? 0) > 12_000, `${entry}: the release build is in the bundle`);
+  }
 });
 
 test.run();
