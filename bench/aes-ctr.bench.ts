@@ -6,7 +6,7 @@
  *
  * Every contender first encrypts the same input and must match the others byte for byte (bench/_util.ts). The
  * key and IV are fixed pseudo-random bytes; the IV's last 32 bits are 1 so that node-forge, whose CTR mode
- * increments only the last 32 bits of the counter block (not the full 128 as FORMATS.md §1 requires), gives
+ * increments only the last 32 bits of the counter block (not the full 128 as docs/FORMAT.md §1 requires), gives
  * the same bytes: 64 MiB is 2^22 blocks, far from a 32-bit wrap.
  *
  * Each size runs in rounds that visit the engines in turn; each engine reports its best round, so a burst of

@@ -1,6 +1,6 @@
 /**
  * RSA-2048 content-key wrapping and unwrapping through RsaKeyWrapper on each RSA engine, beside node:crypto and
- * node-forge used directly (FORMATS.md §2.1). `npm run bench:rsa`.
+ * node-forge used directly (docs/FORMAT.md §2.1). `npm run bench:rsa`.
  *
  * One operation = one content key = two RSA operations (the 32-byte key and the 16-byte IV are wrapped
  * separately), for every contender. Engines: `portable` (the default: node-forge private operations, Web Crypto

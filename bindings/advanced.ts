@@ -40,7 +40,14 @@ export { downloadFile } from './download/resumable.js';
 // The debug build of the WASM core (assertions), for tests; no production entry bundles it.
 export { wasmDebugBackend } from './cipher/wasm.js';
 export { EncryptedMultipartUpload, multipartUpload, cancelMultipartUploads } from './upload/managed-upload.js';
-export { initMultipartUpload, uploadPart, completeMultipartUpload, abortMultipartUpload, listParts } from './upload/parts-api.js';
+export {
+  initMultipartUpload,
+  uploadPart,
+  completeMultipartUpload,
+  abortMultipartUpload,
+  listParts,
+  disposeMultipartCryptoContext,
+} from './upload/parts-api.js';
 
 // part plans
 export { planParts, choosePartSize, MIN_PART_SIZE, MAX_PARTS } from './upload/plan.js';

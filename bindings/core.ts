@@ -53,6 +53,15 @@ export type { Envelope, HeaderValue, HeadersInput } from './envelope/codec.js';
 export { describeEnvelope } from './envelope/describe.js';
 export type { EnvelopeDescription } from './envelope/describe.js';
 export { ENVELOPE_HEADERS, CEK_ALG, WRAP_ALG, V2_WRAP_ALGS, META_PREFIX, metaKey } from './envelope/headers.js';
+export {
+  COMMITMENT_HEADER,
+  COMMITMENT_VERSION,
+  COMMITMENT_LABEL,
+  computeCommitment,
+  commitmentMatches,
+  commitmentFromHeaders,
+  encodeCommitmentInput,
+} from './envelope/commitment.js';
 
 // keys
 export type { ContentKey, WrappedContentKey, KeyWrapper, Matdesc } from './keys/types.js';
@@ -68,6 +77,8 @@ export {
   RSA_MAX_BITS,
 } from './keys/rsa.js';
 export type { RsaPadding, RsaKeyWrapperOptions, RsaEngine, RsaPublicKeyOps, RsaPrivateKeyOps } from './keys/rsa.js';
+export type { RsaReadPolicyOptions } from './keys/rsa-read-policy.js';
+export { checkRsaPublicNumbers, RSA_MIN_PUBLIC_EXPONENT, RSA_MIN_WRITE_BITS } from './keys/rsa-public-check.js';
 
 // integrity
 export { crc64, Crc64, crc64Combine, crc64ToDecimal, parseCrc64Decimal } from './integrity/crc64.js';

@@ -39,6 +39,9 @@ export type OssCryptoErrorCode =
   | 'INTEGRITY_CRC64'
   | 'INTEGRITY_RANGE'
   | 'INTEGRITY_TRUNCATED'
+  // key commitment (issue 12 §5, docs/FORMAT.md §10): one code for every failed check, MISSING only under commitment: 'require'
+  | 'COMMITMENT_MISMATCH'
+  | 'COMMITMENT_MISSING'
   // the object was replaced while we read it in several requests (If-Match answered 412)
   | 'OBJECT_CHANGED'
   // multipart and checkpoints
@@ -154,7 +157,8 @@ export class KmsError extends OssCryptoError {
 
 /**
  * What we read does not match what the object's metadata or the server promised. Codes: `INTEGRITY_LENGTH`,
- * `INTEGRITY_MD5`, `INTEGRITY_CRC64`, `INTEGRITY_RANGE`, `INTEGRITY_TRUNCATED`, `OBJECT_CHANGED`.
+ * `INTEGRITY_MD5`, `INTEGRITY_CRC64`, `INTEGRITY_RANGE`, `INTEGRITY_TRUNCATED`, `OBJECT_CHANGED`, `COMMITMENT_MISMATCH`,
+ * `COMMITMENT_MISSING`.
  * @example
  *   catch (err) {
  *     if (err instanceof IntegrityError && err.code === 'OBJECT_CHANGED') return download(name); // start over
@@ -226,6 +230,8 @@ export const ERROR_CLASS_OF_CODE: Readonly<Record<OssCryptoErrorCode, abstract n
   INTEGRITY_RANGE: IntegrityError,
   INTEGRITY_TRUNCATED: IntegrityError,
   OBJECT_CHANGED: IntegrityError,
+  COMMITMENT_MISMATCH: IntegrityError,
+  COMMITMENT_MISSING: IntegrityError,
   PART_INVALID: PartError,
   CHECKPOINT_MALFORMED: CheckpointError,
   CHECKPOINT_MISMATCH: CheckpointError,

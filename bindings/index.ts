@@ -41,6 +41,8 @@ export { CryptoClient } from './client/crypto-client.js';
 export { DEFAULT_CLIENT_PART_SIZE, DEFAULT_PARALLEL, DEFAULT_MULTIPART_THRESHOLD } from './transfer/options.js';
 export type { CryptoClientOptions } from './transfer/options.js';
 export type { ClientKeyRing, PlaintextPolicy } from './transfer/context.js';
+export type { CommitmentPolicy } from './transfer/commitment-policy.js';
+export type { VerifyPolicy } from './transfer/verify-policy.js';
 export type { AliOssLike } from './oss/ali-oss.js';
 export type { ObjectStore } from './oss/object-store.js';
 export type { RetryPolicy } from './util/retry.js';

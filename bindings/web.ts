@@ -21,6 +21,8 @@ export { OssRequestError } from './oss/fetch/errors.js';
 export type { Credentials, CredentialsInput, ProvidedCredentials } from './util/credentials.js';
 export type { CryptoClientOptions } from './transfer/options.js';
 export type { ClientKeyRing, PlaintextPolicy } from './transfer/context.js';
+export type { CommitmentPolicy } from './transfer/commitment-policy.js';
+export type { VerifyPolicy } from './transfer/verify-policy.js';
 export type { ObjectStore } from './oss/object-store.js';
 export type { RetryPolicy } from './util/retry.js';
 export type { PutOptions } from './client/put-common.js';

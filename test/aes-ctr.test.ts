@@ -1,9 +1,9 @@
 /**
  * Tests of bindings/cipher/aes-ctr.ts and its engines: the WebAssembly core (release build, the default; and
- * the debug build) and the node:crypto engine (bindings/cipher/native.ts). FORMATS.md §1.
+ * the debug build) and the node:crypto engine (bindings/cipher/native.ts). docs/FORMAT.md §1.
  *
  * One parametrised suite runs against every engine. Oracles: fixed known answers (test/vectors/, FIPS-197 and
- * NIST SP 800-38A, FORMATS.md §1) and node:crypto's `aes-256-ctr` called directly here, with the counter for
+ * NIST SP 800-38A, docs/FORMAT.md §1) and node:crypto's `aes-256-ctr` called directly here, with the counter for
  * an offset computed by this file's own BigInt arithmetic (not by bindings/cipher/counter.ts), so a bug in the
  * library's counter maths cannot hide behind a matching oracle.
  *
@@ -120,7 +120,7 @@ function ctrSuite(engine: Engine) {
     }
   });
 
-  s('NIST SP 800-38A F.5.5 / F.5.6 and the FORMATS.md §1 64-byte vector', () => {
+  s('NIST SP 800-38A F.5.5 / F.5.6 and the docs/FORMAT.md §1 64-byte vector', () => {
     for (const v of vectors.ctr) {
       const input = v.inputAscii !== undefined ? new TextEncoder().encode(v.inputAscii) : hex(v.input!);
       assert.is(toHex(xor(hex(v.key), hex(v.iv), input)), v.output, v.name);
@@ -130,7 +130,7 @@ function ctrSuite(engine: Engine) {
     }
   });
 
-  s('FORMATS.md §1 carry and 2^128 wrap checks', () => {
+  s('docs/FORMAT.md §1 carry and 2^128 wrap checks', () => {
     for (const v of vectors.keystreamBlocks) {
       const key = hex(v.key);
       const iv = hex(v.iv);

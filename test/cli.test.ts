@@ -13,13 +13,15 @@ import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { pseudoRandomBytes } from './_util.js';
-import { progressBar } from '../bindings/cli/progress.js';
-import { errorCode } from '../bindings/cli/run.js';
+import { formatBytes, formatDuration, progressBar } from '../bindings/cli/progress.js';
+import { cliMessage, errorCode } from '../bindings/cli/run.js';
 import { KeyUnwrapError } from '../bindings/errors.js';
 import { startKmsServer, type KmsServer } from './support/kms-server.js';
 import { startOssServer, TEST_ACCESS_KEY_ID, TEST_ACCESS_KEY_SECRET, type OssServer } from './support/oss-server.js';
 import {
   CliUsageError,
+  commandUsage,
+  USAGE,
   DEFAULT_MULTIPART_THRESHOLD,
   parseCliArgs,
   parseOssUrl,
@@ -51,10 +53,40 @@ function parse<C extends CliCommand['command']>(command: C, argv: string[], env:
 
 const args = suite('cli args');
 
-args('help: --help, -h, help, no arguments, and --help after a command', () => {
-  for (const argv of [['--help'], ['-h'], ['help'], [], ['get', '--help'], ['put', 'x', '-h']]) {
+args('help: --help, -h, help; after a command, that command\'s help; no arguments is marked (usage, exit 2)', () => {
+  for (const argv of [['--help'], ['-h'], ['help']]) {
     assert.equal(parseCliArgs(argv, {}), { command: 'help' }, JSON.stringify(argv));
   }
+  for (const argv of [['get', '--help'], ['help', 'get'], ['get', 'oss://b/k', '-h']]) {
+    assert.equal(parseCliArgs(argv, {}), { command: 'help', topic: 'get' }, JSON.stringify(argv));
+  }
+  assert.equal(parseCliArgs([], {}), { command: 'help', noArguments: true });
+  assert.equal(parseCliArgs(['--version'], {}), { command: 'version' });
+  assert.equal(parseCliArgs(['serve', '--port', '0', '--json'], {}), { command: 'serve', argv: ['--port', '0', '--json'] });
+});
+
+args('per-command usage lists that command\'s flags only', () => {
+  const put = commandUsage('put');
+  assert.ok(put.includes('oss-crypto put <file|-> oss://BUCKET/KEY'));
+  for (const flag of ['--checkpoint', '--multipart-threshold', '--rsa-public-key', '--part-size', '--quiet']) assert.ok(put.includes(flag), flag);
+  for (const flag of ['--range', '--out', '--bits', '--bucket']) assert.not.ok(put.includes(flag), flag);
+  const keygen = commandUsage('keygen');
+  assert.ok(keygen.includes('--out') && keygen.includes('--bits'));
+  assert.not.ok(keygen.includes('--endpoint'));
+  assert.ok(commandUsage('serve').includes('--kms-port'));
+  // serve is documented in the main usage too.
+  assert.ok(USAGE.includes('oss-crypto serve'));
+});
+
+args('did you mean: a mistyped flag or command names the nearest one of that command', () => {
+  usage(['put', 'f', 'oss://bkt/k', '--partsize', '8MiB'], /unknown option "--partsize"; did you mean "--part-size"\?/);
+  usage(['get', 'oss://bkt/k', 'o', '--rnage', '1-2'], /did you mean "--range"\?/);
+  usage(['put', 'f', 'oss://bkt/k', '--chekpoint', 'c'], /did you mean "--checkpoint"\?/);
+  usage(['get', 'oss://bkt/k', 'o', '-range', '1-2'], /unknown option "-range"; did you mean "--range"\?/);
+  usage(['gte', 'oss://bkt/k', 'o'], /unknown command "gte" \(did you mean "get"\?\)/);
+  usage(['serve', '--prot', '9000'], /did you mean "--port"\?/);
+  // Nothing near: no guess.
+  usage(['get', 'oss://bkt/k', 'o', '--zzzzzzzz'], /^unknown option "--zzzzzzzz" \(see --help\)$/);
 });
 
 args('oss:// URLs: bucket and key split at the first slash; bad ones rejected', () => {
@@ -210,7 +242,7 @@ args('keygen: --out required, --bits validated, no connection needed', () => {
   assert.equal(parseCliArgs(['keygen', '--out', 'keys/me'], {}), { command: 'keygen', out: 'keys/me', bits: 2048, quiet: false });
   assert.equal(parseCliArgs(['keygen', '--out=me', '--bits', '3072', '-q'], {}), { command: 'keygen', out: 'me', bits: 3072, quiet: true });
   usage(['keygen'], /keygen needs --out PREFIX/, {});
-  usage(['keygen', '--out', 'x', '--bits', '512'], /--bits expected a multiple of 8 from 1024 to 4096, got 512/, {});
+  usage(['keygen', '--out', 'x', '--bits', '512'], /--bits expected a multiple of 8 from 2048 to 4096 \(smaller keys may only read old objects\), got 512/, {});
   usage(['keygen', '--out', 'x', '--bits', '8192'], /got 8192/, {});
   usage(['keygen', '--out', 'x', 'extra'], /keygen expected no arguments, got "extra"/, {});
   usage(['keygen', '--out', 'x', '--endpoint', 'http://h'], /--endpoint is not an option of "keygen"/, {});
@@ -228,8 +260,8 @@ args('the progress bar draws on a terminal only, never when quiet, and erases it
   bar.update(1); // the end is always drawn
   bar.done();
   assert.is(tty.writes.length, 3, JSON.stringify(tty.writes));
-  assert.match(tty.writes[0], /^\rget oss:\/\/b\/k \[\.+\]   0%$/);
-  assert.match(tty.writes[1], /^\rget oss:\/\/b\/k \[#+\] 100%$/);
+  assert.match(tty.writes[0], /^\r\x1b\[2Kget oss:\/\/b\/k \[\.+\]   0%$/);
+  assert.match(tty.writes[1], /^\r\x1b\[2Kget oss:\/\/b\/k \[#+\] 100%$/);
   assert.is(tty.writes[2], '\r\x1b[2K');
   for (const [s2, quiet] of [[sink(false), false], [sink(true), true]] as const) {
     const b = progressBar(s2, 'x', quiet);
@@ -238,6 +270,47 @@ args('the progress bar draws on a terminal only, never when quiet, and erases it
     b.done();
     assert.equal(s2.writes, []);
   }
+});
+
+args('the progress line on a terminal: bytes, rate and ETA once the size is known (from total() or a checkpoint)', () => {
+  const writes: string[] = [];
+  let clock = 1_000_000;
+  const bar = progressBar({ isTTY: true, columns: 120, write: (t: string) => writes.push(t) }, 'put oss://b/k', false, () => clock);
+  bar.total(100 * 1024 * 1024);
+  bar.update(0);
+  clock += 4_000;
+  bar.update(0.25); // 25 MiB in 4 s: 6.25 MiB/s, 75 MiB to go: 12 s
+  bar.done();
+  assert.match(writes[0], /  0%  0 B \/ 100\.0 MiB  -- B\/s  ETA --:--$/);
+  assert.match(writes[1], / 25%  25\.0 MiB \/ 100\.0 MiB  6\.3 MiB\/s  ETA 0:12$/);
+  // A download learns the size from the checkpoint its progress callback passes.
+  const got: string[] = [];
+  clock = 0;
+  const down = progressBar({ isTTY: true, columns: 120, write: (t: string) => got.push(t) }, 'get', false, () => clock);
+  down.update(0, { totalSize: 2048 });
+  clock = 1000;
+  down.update(0.5, { totalSize: 2048 });
+  assert.match(got[1], / 50%  1\.0 KiB \/ 2\.0 KiB  1\.0 KiB\/s  ETA 0:01$/);
+  assert.is(formatBytes(512), '512 B');
+  assert.is(formatDuration(3725), '1:02:05');
+});
+
+args('CLI messages: flags, not API options; system errors without the code twice; a network error in one separated line', () => {
+  // The library speaks to API users; the CLI's user gave flags.
+  const cancelled = Object.assign(new Error('upload cancelled; resume it with options.checkpoint (upload "u1", 2 parts done)'), { name: 'cancel' });
+  assert.is(cliMessage('CANCELLED', cancelled), 'upload cancelled; resume it with --checkpoint (upload "u1", 2 parts done)');
+  const plain = new Error("object is stored without encryption; the client's plaintext policy is 'reject'. Use plaintext: 'allow' to read plain objects");
+  const text = cliMessage('PLAINTEXT_REJECTED', plain);
+  assert.ok(text.includes('--plaintext allow'), text);
+  assert.not.ok(text.includes("plaintext: 'allow'"), text);
+  const exists = Object.assign(new Error("EEXIST: file already exists, open 'k.private.pem'"), { code: 'EEXIST', syscall: 'open' });
+  assert.is(cliMessage('EEXIST', exists), "file already exists, open 'k.private.pem'");
+  const refused = Object.assign(
+    new Error('connect ECONNREFUSED 127.0.0.1:1, POST http://127.0.0.1:1/k?uploads= -1 (connected: false, keepalive socket: false, agent status: {})\nheaders: {}'),
+    { name: 'RequestError', code: 'RequestError', status: -1 },
+  );
+  assert.is(errorCode(refused), 'ECONNREFUSED');
+  assert.is(cliMessage('ECONNREFUSED', refused), 'connect ECONNREFUSED 127.0.0.1:1 (POST http://127.0.0.1:1/k?uploads=)');
 });
 
 args('error codes: ours, an OSS code from ali-oss, a system code, cancel, anything else', () => {
@@ -337,6 +410,62 @@ child('--help prints the usage on stdout; usage errors exit 2 with one "error US
   ok(help, '--help');
   assert.ok(help.stdout.toString().includes('oss-crypto get oss://BUCKET/KEY <file|-> [--range a-b|a-|-n]'));
   assert.match(failed(badRange, 2, 'USAGE', 'bad range'), /--range .*first byte 9 is after last byte 5/);
+});
+
+child('no arguments: usage on stderr, exit 2; --version; put --help shows put\'s flags', async () => {
+  const [none, version, putHelp] = await Promise.all([cli([]), cli(['--version']), cli(['put', '--help'])]);
+  assert.is(none.code, 2);
+  assert.is(none.stdout.length, 0);
+  assert.ok(none.stderr.includes('oss-crypto put <file|-> oss://BUCKET/KEY'), none.stderr);
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+  assert.is(ok(version, '--version').stdout.toString(), `${pkg.version}\n`);
+  const text = ok(putHelp, 'put --help').stdout.toString();
+  assert.ok(text.includes('--multipart-threshold') && !text.includes('--range'), text);
+});
+
+/** A public key of its own, for the tests that run before `keygen` made a.public.pem. */
+async function ownPublicKey(name: string): Promise<string> {
+  const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  await writeFile(key(name), pair.publicKey.export({ format: 'pem', type: 'spki' }));
+  return key(name);
+}
+
+child('did you mean, from the executable: a put flag and a serve flag (serve parses its own flags after the common scan)', async () => {
+  const [put, serve] = await Promise.all([cli(['put', 'f', `oss://${BUCKET}/k`, '--paralel', '2']), cli(['serve', '--prot', '9000'])]);
+  assert.match(failed(put, 2, 'USAGE', 'put typo'), /did you mean "--parallel"\?/);
+  assert.match(failed(serve, 2, 'USAGE', 'serve typo'), /did you mean "--port"\?/);
+});
+
+child('put <directory> is a usage error (exit 2), before any request', async () => {
+  const before = oss.log.length;
+  const run = await cli(['put', work, `oss://${BUCKET}/dir`, '--rsa-public-key', 'no-such-key.pem']);
+  assert.match(failed(run, 2, 'USAGE', 'put a directory'), /is a directory/);
+  assert.is(oss.log.length, before, 'no request sent');
+});
+
+child('system errors read once: keygen onto an existing key says "file already exists", not "EEXIST: EEXIST"', async () => {
+  await writeFile(key('exists.private.pem'), 'x');
+  const line = failed(await cli(['keygen', '--out', key('exists')]), 1, 'EEXIST', 'keygen over a file');
+  assert.match(line, /^error EEXIST: file already exists, open '.*exists\.private\.pem'$/);
+});
+
+child('an unreachable endpoint: the system code, the address and the request, separated (single PUT and multipart)', async () => {
+  await writeFile(key('net.bin'), pseudoRandomBytes(200_000, 8));
+  const env = { OSS_ENDPOINT: 'http://127.0.0.1:1' };
+  const pub = await ownPublicKey('net.public.pem');
+  const [single, multi] = await Promise.all([
+    cli(['put', key('net.bin'), `oss://${BUCKET}/net.bin`, '--rsa-public-key', pub], { env }),
+    cli(['put', key('net.bin'), `oss://${BUCKET}/net.bin`, '--rsa-public-key', pub, '--multipart-threshold', '100KiB'], { env }),
+  ]);
+  // KMS unreachable: the library's KmsError (keys/kms-failure.ts) separates the address from the request.
+  const viaKms = await cli(['put', key('net.bin'), `oss://${BUCKET}/net-kms.bin`, '--kms-key-id', 'k1', '--kms-endpoint', '127.0.0.1:1', '--kms-protocol', 'http', '--kms-region', 'cn-hangzhou']);
+  assert.match(failed(viaKms, 1, 'KMS_ERROR', 'KMS unreachable'), /ECONNREFUSED 127\.0\.0\.1:1; POST http:\/\/127\.0\.0\.1:1\//);
+  for (const [run, method] of [[single, 'PUT'], [multi, 'POST']] as const) {
+    // One line: urllib's own "callback twice" warnings are not printed.
+    const last = failed(run, 1, 'ECONNREFUSED', `${method} to a closed port`);
+    assert.match(last, new RegExp(`^error ECONNREFUSED: connect ECONNREFUSED 127\\.0\\.0\\.1:1 \\(${method} http://127\\.0\\.0\\.1:1/net\\.bin`));
+    assert.not.match(last, /agent status|1POST|1PUT/);
+  }
 });
 
 child('keygen writes PREFIX.private.pem (0600) and PREFIX.public.pem, and never overwrites', async () => {
@@ -456,6 +585,12 @@ child('KMS flags: put and get through the KMS stand-in (go and oss2 layering, pa
   assert.ok(/^[A-Za-z0-9+/=]+$/.test(oss.getObject(BUCKET, 'kms-go.bin')!.meta['client-side-encryption-key']));
   const doubled = Buffer.from(oss.getObject(BUCKET, 'kms-oss2.bin')!.meta['client-side-encryption-key'], 'base64').toString('latin1');
   assert.ok(/^[A-Za-z0-9+/=]+$/.test(doubled), 'oss2: base64 of the blob text');
+  // head names the layering as --kms-blob-layout does.
+  const [headGo, headOss2] = await Promise.all([cli(['head', `oss://${BUCKET}/kms-go.bin`]), cli(['head', `oss://${BUCKET}/kms-oss2.bin`])]);
+  assert.is(JSON.parse(ok(headGo, 'head kms go').stdout.toString()).envelope.kmsBlobLayout, 'go');
+  const oss2Envelope = JSON.parse(ok(headOss2, 'head kms oss2').stdout.toString()).envelope;
+  assert.is(oss2Envelope.kmsBlobLayout, 'oss2');
+  assert.is(oss2Envelope.kmsBlobLayering, undefined, 'one name for one thing');
 });
 
 child('--matdesc on write, --material selects the key by matdesc on read; wrong key and missing object fail with their codes', async () => {
@@ -474,7 +609,8 @@ child('--matdesc on write, --material selects the key by matdesc on read; wrong 
     cli(['get', `oss://${BUCKET}/no-such-object`, key('missing.out'), '--rsa-private-key', key('a.private.pem')]),
   ]);
   assert.ok(ok(viaMaterial, 'get via --material').stdout.equals(Buffer.from(plain)));
-  assert.match(failed(noMatch, 1, 'KEY_NO_MATCH', 'no material for the matdesc'), /team-a/);
+  // The message says which flag would select the object's key.
+  assert.match(failed(noMatch, 1, 'KEY_NO_MATCH', 'no material for the matdesc'), /pass --material '\{[^']*"owner":"team-a"[^']*\}=PRIVATE_KEY\.pem'/);
   failed(wrongKey, 1, 'KEY_UNWRAP_FAILED', 'wrong key');
   failed(missing, 1, 'NoSuchKey', 'missing object');
   assert.not.ok(existsSync(key('wrong.out')));
@@ -489,7 +625,9 @@ child('a plain (unencrypted) object: refused with PLAINTEXT_REJECTED naming the 
     cli(['get', `oss://${BUCKET}/plain.txt`, '-', '--rsa-private-key', key('a.private.pem')]),
     cli(['get', `oss://${BUCKET}/plain.txt`, '-', '--rsa-private-key', key('a.private.pem'), '--plaintext', 'allow']),
   ]);
-  assert.match(failed(refused, 1, 'PLAINTEXT_REJECTED', 'plain object'), /--plaintext allow/);
+  const refusedLine = failed(refused, 1, 'PLAINTEXT_REJECTED', 'plain object');
+  assert.match(refusedLine, /--plaintext allow/);
+  assert.not.match(refusedLine, /plaintext: 'allow'/, 'the CLI flag only, not the API option as well');
   assert.ok(ok(allowed, 'plain object with --plaintext allow').stdout.equals(plain));
 });
 

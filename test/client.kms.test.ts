@@ -1,7 +1,7 @@
 /**
  * CryptoClient with KMS key wrapping over real HTTP: the real `ali-oss` client against the OSS stand-in and the
  * real `@alicloud/kms20160120` client (inside kmsKeyWrapper) against the KMS stand-in. Both blob layerings
- * (`go`: the header is the CiphertextBlob; `oss2`: base64 of it, with a passphrase context), FORMATS.md §2.2.
+ * (`go`: the header is the CiphertextBlob; `oss2`: base64 of it, with a passphrase context), docs/FORMAT.md §2.2.
  * Proves round trips, the KMS call count per operation (put 2, get 2, ranged get of a multipart object 2 — not
  * 2 × parts), that an OSS retry does not unwrap again, that a KMS failure surfaces as KmsError without OSS
  * retries, and that one client reads RSA and KMS objects side by side (selection by matdesc).

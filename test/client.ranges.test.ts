@@ -1,5 +1,5 @@
 /**
- * Ranged reads through CryptoClient over real HTTP (real `ali-oss` against the OSS stand-in), FORMATS.md §4, §8:
+ * Ranged reads through CryptoClient over real HTTP (real `ali-oss` against the OSS stand-in), docs/FORMAT.md §4, §8:
  * every Range form (`a-b`, `a-`, `-n`, unaligned starts, across multipart part boundaries, an end past the end,
  * a suffix longer than the object) on a single-PUT object and on a real multipart object, through `get` to memory,
  * `get` to a file and `getStream`, on the default (WASM) and native engines. The request always carries the

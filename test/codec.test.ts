@@ -1,7 +1,7 @@
 /**
- * Tests of bindings/envelope/ (headers.ts, base64.ts, codec.ts, describe.ts): FORMATS.md §2, §2.3, §3.
+ * Tests of bindings/envelope/ (headers.ts, base64.ts, codec.ts, describe.ts): docs/FORMAT.md §2, §2.3, §3.
  *
- * Oracles: the literal header names and algorithm strings of FORMATS.md, Node's own base64 (`Buffer`), the
+ * Oracles: the literal header names and algorithm strings of docs/FORMAT.md, Node's own base64 (`Buffer`), the
  * headers of the 30 interop vectors written by the official SDKs (manifest.json), and fast-check properties
  * (decode ∘ encode = identity; decoding ignores name case).
  * @module
@@ -75,7 +75,7 @@ const throwsMeta = (fn: () => unknown, code: string, pattern?: RegExp) => throws
 // ---------------------------------------------------------------------------------------------------------------
 const table = suite('envelope headers table');
 
-table('V2 and V1 names and algorithm strings are those of FORMATS.md §2 and §3', () => {
+table('V2 and V1 names and algorithm strings are those of docs/FORMAT.md §2 and §3', () => {
   assert.equal(ENVELOPE_HEADERS.v2, {
     key: K,
     start: S,
@@ -193,7 +193,7 @@ const detect = suite('decodeEnvelope detection');
 detect('null for a plain object: no key/start/cek-alg/wrap-alg of either generation', () => {
   assert.is(decodeEnvelope({}), null);
   assert.is(decodeEnvelope({ 'content-type': 'text/plain', 'x-oss-meta-app': 'x', etag: '"abc"' }), null);
-  // data-size / matdesc alone do not make an object encrypted (FORMATS.md §2 detection).
+  // data-size / matdesc alone do not make an object encrypted (docs/FORMAT.md §2 detection).
   assert.is(decodeEnvelope({ [MATDESC]: '{"a":"b"}', [DATA]: '5' }), null);
 });
 

@@ -1,5 +1,5 @@
 /**
- * Tests of bindings/integrity/crc64.ts (CRC-64/XZ, FORMATS.md §6).
+ * Tests of bindings/integrity/crc64.ts (CRC-64/XZ, docs/FORMAT.md §6).
  *
  * Three independent oracles: the catalogue check value, a bit-at-a-time reference written here in the
  * *non-reflected* form (ECMA-182 polynomial MSB-first over bit-reversed bytes, then reversed back), which

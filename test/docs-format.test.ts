@@ -2,12 +2,14 @@
  * The worked examples of docs/FORMAT.md are right: every key, IV, counter, keystream, ciphertext and checksum the
  * document prints is read out of its text and recomputed here with `node:crypto` (OpenSSL's AES, an oracle
  * independent of our WASM core) and a bit-by-bit CRC-64/XZ, so the document cannot drift from the arithmetic.
+ * The key-commitment vectors of §10 are rebuilt from the fields the text prints, by the encoding the text
+ * describes, and MACed with node:crypto's HKDF and HMAC.
  *
  * Nothing from bindings/ is imported on purpose: this checks the document, not our implementation (the cipher
  * tests check that against the same kind of vectors).
  * @module
  */
-import { createCipheriv } from 'node:crypto';
+import { createCipheriv, createHmac, hkdfSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -156,6 +158,38 @@ vectors('§6: the CRC-64/XZ check value, in hex and as OSS sends it (decimal)', 
   const crc = crc64xz(Buffer.from('123456789', 'ascii'));
   assert.is(crc, BigInt('0x' + hex));
   assert.is(crc.toString(10), decimal);
+});
+
+vectors('§10: each key-commitment vector: the MAC input rebuilt from its printed fields, and its header value', () => {
+  const [label] = find(/the label `([^`]+)`, the format/, 'the commitment label');
+  const [salt, info] = find(/salt = "([^"]+)", info = "([^"]+)", L = 32\)/, 'the HKDF salt and info');
+  assert.is(salt, label);
+  const pattern =
+    /\d+\. \*[^*]+\*: content key `([0-9a-f]{64})`, IV `([0-9a-f]{32})`; V2, cek-alg `([^`]+)`, wrap-alg `([^`]+)`, wrapped key `([^`]+)`, wrapped start `([^`]+)`, matdesc `([^`]+)`((?:, [a-zA-Z0-9 ]+ `[^`]+`)*); absent fields are absent\. MAC input \((\d+) bytes\): `([0-9a-f]+)` header value: `(v1:[A-Za-z0-9+/=]+)`/g;
+  const found = [...DOC.matchAll(pattern)];
+  assert.ok(found.length >= 3, `expected the three §10 vectors, read ${found.length}`);
+  for (const [, key, iv, cekAlg, wrapAlg, wrappedKey, wrappedStart, matdesc, rest, size, inputHex, value] of found) {
+    const optional = new Map([...rest.matchAll(/, ([a-zA-Z0-9 ]+) `([^`]+)`/g)].map((m) => [m[1], m[2]]));
+    const parsed = JSON.parse(matdesc) as Record<string, string>;
+    const canonical = JSON.stringify(Object.fromEntries(Object.keys(parsed).sort().map((k) => [k, parsed[k]])));
+    const fields = [label, 'v2', cekAlg, wrapAlg, wrappedKey, wrappedStart, canonical].concat(
+      ['unencrypted length', 'unencrypted MD5', 'data size', 'part size'].map((name) => optional.get(name) ?? ''),
+    );
+    const present = (i: number) => i < 7 || optional.has(['unencrypted length', 'unencrypted MD5', 'data size', 'part size'][i - 7]);
+    const encoded = Buffer.concat(
+      fields.map((field, i) => {
+        if (!present(i)) return Buffer.from([0]);
+        const bytes = Buffer.from(field, 'utf8');
+        const length = Buffer.alloc(4);
+        length.writeUInt32BE(bytes.length);
+        return Buffer.concat([Buffer.from([1]), length, bytes]);
+      }),
+    );
+    assert.is(encoded.toString('hex'), inputHex, `the MAC input of the vector with key ${key.slice(0, 8)}…`);
+    assert.is(encoded.length, num(size));
+    const macKey = Buffer.from(hkdfSync('sha256', Buffer.from(key + iv, 'hex'), Buffer.from(salt), Buffer.from(info), 32));
+    assert.is(`v1:${createHmac('sha256', macKey).update(encoded).digest('base64')}`, value);
+  }
 });
 
 vectors.run();

@@ -2,11 +2,11 @@
  * Documentation checks: README.md and the TSDoc of the public API must agree with the code, so neither can drift.
  *
  * - TSDoc: every symbol exported from bindings/index.ts and bindings/core.ts, resolved through its re-exports to
- *   its declaration with the TypeScript compiler API, has a doc comment with a non-empty `@example` (STYLE.md §I).
+ *   its declaration with the TypeScript compiler API, has a doc comment with a non-empty `@example` (docs/ARCHITECTURE.md §10).
  *   A self-test on a small in-memory program shows that the check flags an undocumented export.
  * - README commands: the quickstart's first two commands are `npm install && npm run demo` and `npm test`; every
  *   `npm run X` names a package.json script; every `oss-crypto` command line uses only commands and flags that
- *   bindings/cli/args.ts defines (its `FLAGS`, `SHORT` and `ALL` tables, read from the source's syntax tree), and
+ *   bindings/cli/flags.ts defines (its `FLAGS`, `SHORT_FLAGS` and `COMMANDS` tables, read from the source's syntax tree), and
  *   every flag there is documented in the README's CLI section.
  * - README code: every import from `ali-oss-crypto`, `ali-oss-crypto/core` or `ali-oss-crypto/native` names an
  *   export of that entry; the quickstart example runs, as printed, against the loopback OSS stand-in and gives the
@@ -205,7 +205,7 @@ function shellCommands(markdown: string): string[] {
 const inlineCode = (markdown: string): string[] => [...markdown.matchAll(/`([^`\n]+)`/g)].map((m) => m[1]);
 
 // ---------------------------------------------------------------------------------------------------------------
-// bindings/cli/args.ts, read from its syntax tree (no import: the parser's own tables are what is checked)
+// bindings/cli/flags.ts, read from its syntax tree (no import: the parser's own tables are what is checked)
 
 function parseFile(path: string): ts.SourceFile {
   return ts.createSourceFile(path, readFileSync(path, 'utf8'), ts.ScriptTarget.ES2022, true);
@@ -241,18 +241,18 @@ function propertyNames(expr: ts.Expression, what: string): string[] {
 }
 
 function cliTables(): { flags: Set<string>; short: Map<string, string>; commands: Set<string> } {
-  const file = parseFile(join(BINDINGS, 'cli/args.ts'));
+  const file = parseFile(join(BINDINGS, 'cli/flags.ts'));
   const flags = new Set(propertyNames(variableInitializer(file, 'FLAGS'), 'FLAGS'));
-  const shortLiteral = variableInitializer(file, 'SHORT');
+  const shortLiteral = variableInitializer(file, 'SHORT_FLAGS');
   const short = new Map<string, string>();
-  if (!ts.isObjectLiteralExpression(shortLiteral)) throw new Error('SHORT is not an object literal');
+  if (!ts.isObjectLiteralExpression(shortLiteral)) throw new Error('SHORT_FLAGS is not an object literal');
   for (const p of shortLiteral.properties) {
     if (ts.isPropertyAssignment(p) && (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name)) && ts.isStringLiteral(p.initializer)) {
       short.set(p.name.text, p.initializer.text);
     }
   }
-  const all = variableInitializer(file, 'ALL');
-  if (!ts.isArrayLiteralExpression(all)) throw new Error('ALL is not an array literal');
+  const all = variableInitializer(file, 'COMMANDS');
+  if (!ts.isArrayLiteralExpression(all)) throw new Error('COMMANDS is not an array literal');
   const commands = new Set(all.elements.filter(ts.isStringLiteral).map((e) => e.text));
   return { flags, short, commands };
 }
@@ -281,7 +281,7 @@ commands('every `npm run X` in the README names a package.json script', () => {
   assert.equal(unknown, [], `README names npm scripts that package.json does not define: ${unknown.join(', ')}`);
 });
 
-commands('every `oss-crypto` command line uses only commands and flags defined in bindings/cli/args.ts', () => {
+commands('every `oss-crypto` command line uses only commands and flags defined in bindings/cli/flags.ts', () => {
   const { flags, short, commands: known } = cliTables();
   const lines = shellCommands(README).filter((l) => /(^|[\s/])oss-crypto\s/.test(l));
   assert.ok(lines.length >= 4, `expected oss-crypto examples in the README, found ${lines.length}`);
@@ -302,14 +302,14 @@ commands('every `oss-crypto` command line uses only commands and flags defined i
   assert.equal(problems, []);
 });
 
-commands('the CLI section documents every command and flag of bindings/cli/args.ts, and no other flag', () => {
+commands('the CLI section documents every command and flag of bindings/cli/flags.ts, and no other flag', () => {
   const { flags, short, commands: known } = cliTables();
   const cli = section(README, /^The CLI\b/);
   const shown = new Set([...cli.matchAll(/(?<![\w-])--([a-z][\w-]*)/g)].map((m) => m[1]));
   const undocumented = [...flags].filter((f) => !shown.has(f));
   const invented = [...shown].filter((f) => !flags.has(f));
-  assert.equal(undocumented, [], `flags of args.ts missing from the README's CLI section: ${undocumented.map((f) => '--' + f).join(', ')}`);
-  assert.equal(invented, [], `flags in the README's CLI section that args.ts does not define: ${invented.map((f) => '--' + f).join(', ')}`);
+  assert.equal(undocumented, [], `flags of flags.ts missing from the README's CLI section: ${undocumented.map((f) => '--' + f).join(', ')}`);
+  assert.equal(invented, [], `flags in the README's CLI section that flags.ts does not define: ${invented.map((f) => '--' + f).join(', ')}`);
   for (const s of short.keys()) assert.ok(new RegExp(`\`-${s}\``).test(cli), `short flag -${s} is not documented`);
   for (const c of known) assert.ok(new RegExp(`\`${c}\\b`).test(cli), `command "${c}" is not documented in the CLI section`);
   // The exit statuses the runner returns (bindings/cli/run.ts) are the ones documented.

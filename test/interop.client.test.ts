@@ -5,7 +5,7 @@
  * the real `ali-oss` client (and, for KMS, the real `@alicloud/kms20160120` client against the KMS stand-in
  * preloaded with kms-table.json): byte-exact whole reads (memory and stream, with the server's CRC-64 and any
  * recorded length/MD5 verified), and every ranges.json case over HTTP with the Content-Range the case expects.
- * matdesc vectors are read by a client whose default material is another key. FORMATS.md §1–§6.
+ * matdesc vectors are read by a client whose default material is another key. docs/FORMAT.md §1–§6.
  * @module
  */
 import { suite } from 'uvu';

@@ -3,7 +3,7 @@
  * V1 sample): every KMS vector decrypts byte-exact through decodeEnvelope + KeyRing(kmsKeyWrapper over the real
  * `@alicloud/kms20160120` client, against the loopback stand-in preloaded with kms-table.json) + aesCtr, on the
  * default (WASM) backend and on nativeBackend; every ranges.json case of a KMS vector decrypts at the cipher level;
- * a reader that sends another EncryptionContext fails with KmsError. FORMATS.md §1, §2.2, §3, §4, §5.
+ * a reader that sends another EncryptionContext fails with KmsError. docs/FORMAT.md §1, §2.2, §3, §4, §5.
  * @module
  */
 import { createHash } from 'node:crypto';
@@ -131,7 +131,7 @@ for (const r of kmsRanges) {
     for (const { name, backend } of backends) {
       const direct = aesCtrXor(content.key, content.iv, ciphertext.subarray(r.start, r.end + 1), r.start, { backend });
       assert.is(sha256(direct), r.expected_sha256, `${name} direct`);
-      // What a ranged GET does (FORMATS.md §4): ask from the block boundary, decrypt from there, drop the lead.
+      // What a ranged GET does (docs/FORMAT.md §4): ask from the block boundary, decrypt from there, drop the lead.
       const widened = r.start - (r.start % 16);
       const stream = aesCtr(content.key, content.iv, widened, { backend });
       const plain = stream.update(ciphertext.subarray(widened, r.end + 1)).subarray(r.start - widened);

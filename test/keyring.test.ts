@@ -1,5 +1,5 @@
 /**
- * Tests of bindings/keys/keyring.ts and bindings/keys/random.ts (FORMATS.md §1, §2.3).
+ * Tests of bindings/keys/keyring.ts and bindings/keys/random.ts (docs/FORMAT.md §1, §2.3).
  *
  * Selection is observed through spy wrappers that record every unwrap call, so "never try keys blindly" is
  * checked directly; one real RSA pair (node:crypto-generated) checks the whole create → unwrap path.
@@ -80,7 +80,7 @@ random('randomBytes fills more than one getRandomValues chunk and checks its arg
 const create = suite('KeyRing.createContentKey');
 
 create('wraps a fresh key with the default material; the keyring reads it back (real RSA)', async () => {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
   const material = rsaKeyWrapper({ privateKey: pem, matdesc: { key: 'current' } });
   const ring = new KeyRing({ default: material });

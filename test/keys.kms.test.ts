@@ -1,6 +1,6 @@
 /**
  * The KMS key wrapper (bindings/keys/kms.ts) over real HTTP: the default `@alicloud/kms20160120` client against the
- * loopback stand-in (test/support/kms-server.ts), plus an injected minimal client. FORMATS.md §2.2, §3.
+ * loopback stand-in (test/support/kms-server.ts), plus an injected minimal client. docs/FORMAT.md §2.2, §3.
  *
  * Proves: wrap/unwrap round trips in both layerings, with and without passphrase, with an STS token; each
  * layering is read without being told; the exact EncryptionContext on the wire; KmsError with KMS's own code,
@@ -271,6 +271,18 @@ s('no key material in errors: a reset during Encrypt (the SDK error quotes the U
   }
   assert.not.match(text, /Plaintext=/);
   assert.instance((err as KmsError).cause, Error);
+});
+
+s('an unreachable KMS: the address and the request apart in the message ("127.0.0.1:1; POST http://...", not "1POST")', async () => {
+  // Port 1 on the loopback: nothing listens, so the real SDK gets ECONNREFUSED and quotes its request after it.
+  const w = wrapper({ endpoint: '127.0.0.1:1', retry: { attempts: 1 } });
+  const err = (await rejects(w.wrap(content(52)))) as KmsError;
+  assert.instance(err, KmsError);
+  assert.is(err.kmsCode, 'ECONNREFUSED');
+  for (const text of [err.message, (err.cause as Error).message]) {
+    assert.match(text, /ECONNREFUSED 127\.0\.0\.1:1; POST http:\/\/127\.0\.0\.1:1\//);
+    assert.not.match(text, /:1POST/);
+  }
 });
 
 s('a Plaintext of the wrong length or form → KeyUnwrapError KEY_UNWRAP_FAILED without the plaintext in the message', async () => {

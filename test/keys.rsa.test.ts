@@ -1,5 +1,5 @@
 /**
- * Tests of bindings/keys/rsa.ts (FORMATS.md §2.1, §3).
+ * Tests of bindings/keys/rsa.ts (docs/FORMAT.md §2.1, §3).
  *
  * Oracles independent of the wrapper: node:crypto (`publicEncrypt` / `privateDecrypt` with OAEP-SHA1, key
  * generation and export in every PEM form), node-forge used directly for PKCS#1 v1.5 (which Node 20 refuses to

@@ -2,7 +2,7 @@
  * The KMS stand-in (test/support/kms-server.ts) driven by the real `@alicloud/kms20160120` client over loopback
  * HTTP: round trips of Encrypt / Decrypt / GenerateDataKey, EncryptionContext binding and canonicalisation,
  * KMS-shaped errors (signature, access key, STS token, key, blob, context, nonce, timestamp) that the real client
- * turns into `<Code>Error`, the fixture table, fault injection and request recording. FORMATS.md §2.2, §8.
+ * turns into `<Code>Error`, the fixture table, fault injection and request recording. docs/FORMAT.md §2.2, §8.
  * @module
  */
 import { createHmac, randomUUID } from 'node:crypto';

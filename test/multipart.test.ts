@@ -67,7 +67,7 @@ for (const m of [0, 1, 2, 3]) {
       assert.is(init.bucket, BUCKET);
       assert.type(init.uploadId, 'string');
 
-      // Initiate carries the full V2 set plus the multipart sizes (FORMATS.md §5).
+      // Initiate carries the full V2 set plus the multipart sizes (docs/FORMAT.md §5).
       const sent = env.oss.log[mark].headers;
       assert.is(env.oss.log[mark].kind, 'initiate');
       assert.is(sent['x-oss-meta-client-side-encryption-cek-alg'], 'AES/CTR/NoPadding');

@@ -1,5 +1,5 @@
 /**
- * Proof that test/support/oss-server.ts behaves as OSS does for the real `ali-oss` client (FORMATS.md §5, §6,
+ * Proof that test/support/oss-server.ts behaves as OSS does for the real `ali-oss` client (docs/FORMAT.md §5, §6,
  * §8): every operation is driven through `new OSS({ endpoint: 'http://127.0.0.1:PORT', ... })` (or, for what
  * ali-oss cannot send, through raw HTTP), and the answers are checked against what this test computes itself:
  * MD5 ETags, CRC-64 via bindings/integrity/crc64.ts, byte slices.
@@ -159,13 +159,15 @@ objects('putStream with unknown length goes chunked and stores every byte', asyn
 
 objects('metadata is stored and returned with lower-case names; Content-Type kept', async ({ oss }) => {
   const client = oss.client(BUCKET);
+  // A complete envelope: OSS refuses a client-side-encryption header set that lacks start, cek-alg or wrap-alg.
+  const envelope = { 'client-side-encryption-start': 'SVY=', 'client-side-encryption-cek-alg': 'AES/CTR/NoPadding', 'client-side-encryption-wrap-alg': 'RSA/NONE/PKCS1Padding' };
   await client.put('meta.txt', Buffer.from('hello'), {
-    meta: { 'Client-Side-Encryption-Key': 'S0VZ', Mixed: 'Value' } as never,
+    meta: { 'Client-Side-Encryption-Key': 'S0VZ', Mixed: 'Value', ...envelope } as never,
     mime: 'text/plain',
     headers: { 'Cache-Control': 'no-store' },
   });
   const head = await client.head('meta.txt');
-  assert.equal(head.meta, { 'client-side-encryption-key': 'S0VZ', mixed: 'Value' });
+  assert.equal(head.meta, { 'client-side-encryption-key': 'S0VZ', mixed: 'Value', ...envelope });
   const got = await client.get('meta.txt');
   const h = got.res.headers as Record<string, string>;
   assert.is(h['x-oss-meta-client-side-encryption-key'], 'S0VZ');
@@ -173,7 +175,7 @@ objects('metadata is stored and returned with lower-case names; Content-Type kep
   assert.is(h['cache-control'], 'no-store');
   assert.is(h['x-oss-object-type'], 'Normal');
   assert.ok(!Number.isNaN(Date.parse(h['last-modified'])));
-  assert.equal(oss.getObject(BUCKET, 'meta.txt')?.meta, { 'client-side-encryption-key': 'S0VZ', mixed: 'Value' });
+  assert.equal(oss.getObject(BUCKET, 'meta.txt')?.meta, { 'client-side-encryption-key': 'S0VZ', mixed: 'Value', ...envelope });
 });
 
 objects('get whole object: bytes, Content-Length, ETag, CRC', async ({ oss }) => {
@@ -510,6 +512,26 @@ objects('buckets: NoSuchBucket when auto-creation is off, putBucket creates, del
   }
 });
 
+objects('AppendObject: creates an Appendable object, appends at its length; a wrong position or a Normal object is 409', async ({ oss }) => {
+  const client = oss.client(BUCKET);
+  const first = await client.append('append.bin', Buffer.from('abc'));
+  assert.is(first.nextAppendPosition, '3');
+  const second = await client.append('append.bin', Buffer.from('defg'), { position: first.nextAppendPosition } as never);
+  assert.is(second.nextAppendPosition, '7');
+  const head = await client.head('append.bin');
+  const h = head.res.headers as Record<string, string>;
+  assert.is(h['x-oss-object-type'], 'Appendable');
+  assert.is(h['x-oss-hash-crc64ecma'], crcText(Buffer.from('abcdefg')));
+  assert.is(h.etag, md5Etag(Buffer.from('abcdefg')));
+  const wrong = await rejects(client.append('append.bin', Buffer.from('x'), { position: '3' } as never));
+  assert.is(wrong.status, 409);
+  assert.is(wrong.code, 'PositionNotEqualToLength');
+  await client.put('normal.bin', Buffer.from('n'));
+  const normal = await rejects(client.append('normal.bin', Buffer.from('x'), { position: '1' } as never));
+  assert.is(normal.code, 'ObjectNotAppendable');
+  assert.is(String((await client.get('append.bin')).content), 'abcdefg');
+});
+
 objects('operations the stand-in does not implement answer 501 NotImplemented', async ({ oss }) => {
   const client = oss.client(BUCKET);
   await client.put('acl.bin', Buffer.from('x'));
@@ -517,8 +539,8 @@ objects('operations the stand-in does not implement answer 501 NotImplemented', 
   assert.is(acl.status, 501);
   assert.is(acl.code, 'NotImplemented');
   assert.match(acl.message, /acl/);
-  const append = await rejects(client.append('append.bin', Buffer.from('x')));
-  assert.is(append.code, 'NotImplemented');
+  const symlink = await rejects(client.putSymlink('link.bin', 'acl.bin'));
+  assert.is(symlink.code, 'NotImplemented');
   assert.is(oss.log[oss.log.length - 1].kind, 'unsupported');
 });
 
@@ -690,8 +712,10 @@ multipart('abort: 204, then NoSuchUpload for uploadPart, listParts, complete and
 
 multipart('UploadPart with CSE headers: equal to Initiate is accepted, a different start is rejected', async ({ oss }) => {
   const client = oss.client(BUCKET);
-  const init = await client.initMultipartUpload('mp/cse.bin', { meta: CSE_META } as never);
-  const same = Object.fromEntries(Object.entries(CSE_META).map(([k, v]) => [`x-oss-meta-${k}`, v]));
+  // Two 64-byte parts, so that a 64-byte part 1 is exactly part-size (test/oss-cse-rules.test.ts has every rule).
+  const meta = { ...CSE_META, 'client-side-encryption-data-size': '128', 'client-side-encryption-part-size': '64' };
+  const init = await client.initMultipartUpload('mp/cse.bin', { meta } as never);
+  const same = Object.fromEntries(Object.entries(meta).map(([k, v]) => [`x-oss-meta-${k}`, v]));
   const ok = await client.uploadPart('mp/cse.bin', init.uploadId, 1, Buffer.alloc(64, 1), 0, 64, { headers: same } as never);
   assert.is(ok.res.status, 200);
   const other = { ...same, 'x-oss-meta-client-side-encryption-start': 'b3RoZXItaXY=' };
@@ -699,6 +723,7 @@ multipart('UploadPart with CSE headers: equal to Initiate is accepted, a differe
   assert.is(err.status, 400);
   assert.is(err.code, 'InvalidArgument');
   assert.match(err.message, /client-side-encryption-start/);
+  assert.is(err.ecCode, '0005-00000413');
   // xml2js (explicitArray: false) gives a lone part as an object, not a one-element array.
   const listed = await client.listParts('mp/cse.bin', init.uploadId, {} as never);
   assert.equal(([] as Record<string, string>[]).concat(listed.parts as never).map((p) => p.PartNumber), ['1']);
@@ -1094,7 +1119,7 @@ auth('SignatureDoesNotMatch echoes the StringToSign OSS computed; it is VERB, MD
 
 auth('a header changed, added or dropped after signing is refused; the untouched request passes', async ({ oss }) => {
   const date = new Date().toUTCString();
-  const signed = { date, 'content-type': 'application/octet-stream', 'x-oss-meta-client-side-encryption-start': 'AAAA' };
+  const signed = { date, 'content-type': 'application/octet-stream', 'x-oss-meta-label': 'AAAA' };
   const authorization = signV1(
     { accessKeyId: TEST_ACCESS_KEY_ID, accessKeySecret: TEST_ACCESS_KEY_SECRET },
     { method: 'PUT', bucket: BUCKET, key: 'tamper.bin', headers: signed },
@@ -1102,7 +1127,7 @@ auth('a header changed, added or dropped after signing is refused; the untouched
   const send = (headers: Record<string, string>) =>
     raw(oss, { method: 'PUT', path: '/tamper.bin', headers: { ...headers, authorization, 'content-length': '3' }, body: 'abc', sign: false });
   const variants: [string, Record<string, string>][] = [
-    ['x-oss-meta value changed', { ...signed, 'x-oss-meta-client-side-encryption-start': 'AAAB' }],
+    ['x-oss-meta value changed', { ...signed, 'x-oss-meta-label': 'AAAB' }],
     ['x-oss-meta header added', { ...signed, 'x-oss-meta-extra': '1' }],
     ['Content-Type changed', { ...signed, 'content-type': 'text/plain' }],
     ['Content-MD5 added', { ...signed, 'content-md5': createHash('md5').update('abc').digest('base64') }],

@@ -37,7 +37,7 @@ const backends: Array<{ name: string; options: AesCtrOptions }> = [
 
 const throwsBuiltin = throwsWith;
 
-/** The plan invariants of STYLE.md §F, checked from scratch. */
+/** The plan invariants of docs/ARCHITECTURE.md §7, checked from scratch. */
 function assertPlanInvariants(plan: PartPlan, dataSize: number, partSize: number): void {
   assert.is(plan.dataSize, dataSize);
   assert.is(plan.partSize, partSize);

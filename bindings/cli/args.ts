@@ -16,24 +16,15 @@
  * @module
  */
 import { parseRange as parseRangeSpec, type RangeSpec } from '../transfer/range.js';
-import type { CliCommand, Connection, ExtraMaterial, KeySettings, KmsSettings, OssUrl, TransferSettings } from './command.js';
+import { closest } from './did-you-mean.js';
+import { COMMANDS, FLAGS, SHORT_FLAGS } from './flags.js';
+import { resolveKmsPassphrase } from './kms-passphrase.js';
+import { CliUsageError } from './usage-error.js';
+import type { CliCommand, Command, Connection, ExtraMaterial, KeySettings, KmsSettings, OssUrl, TransferSettings } from './command.js';
 
-export { USAGE } from './usage.js';
-export type { CliCommand, Connection, ExtraMaterial, KeySettings, KmsSettings, OssUrl, TransferSettings } from './command.js';
-
-/**
- * A usage mistake on the command line: printed as `error USAGE: <message>`, exit status 2.
- * @example
- *   try { parseCliArgs(argv, env) } catch (err) { if (err instanceof CliUsageError) exitCode = 2 }
- */
-export class CliUsageError extends Error {
-  /** Always `USAGE`, the code printed on stderr. */
-  readonly code = 'USAGE' as const;
-  constructor(message: string) {
-    super(message);
-    this.name = 'CliUsageError';
-  }
-}
+export { commandUsage, USAGE } from './usage.js';
+export { CliUsageError } from './usage-error.js';
+export type { CliCommand, Command, Connection, ExtraMaterial, KeySettings, KmsSettings, OssUrl, TransferSettings } from './command.js';
 
 /**
  * `put` switches to multipart upload at this size unless `--multipart-threshold` says otherwise (100 MiB).
@@ -48,61 +39,48 @@ export const DEFAULT_MULTIPART_THRESHOLD = 100 * 1024 * 1024;
  */
 export const DEFAULT_RSA_BITS = 2048;
 
-type Command = 'put' | 'get' | 'head' | 'keygen';
-const ALL: readonly Command[] = ['put', 'get', 'head', 'keygen'];
-const REMOTE: readonly Command[] = ['put', 'get', 'head'];
-
-/** Every flag: whether it takes a value, whether it may repeat, and which commands accept it. */
-const FLAGS: Readonly<Record<string, { value: boolean; repeat?: boolean; commands: readonly Command[] }>> = {
-  help: { value: false, commands: ALL },
-  quiet: { value: false, commands: ALL },
-  endpoint: { value: true, commands: REMOTE },
-  region: { value: true, commands: REMOTE },
-  'rsa-public-key': { value: true, commands: REMOTE },
-  'rsa-private-key': { value: true, commands: REMOTE },
-  'rsa-padding': { value: true, commands: REMOTE },
-  'kms-key-id': { value: true, commands: REMOTE },
-  'kms-region': { value: true, commands: REMOTE },
-  'kms-endpoint': { value: true, commands: REMOTE },
-  'kms-protocol': { value: true, commands: REMOTE },
-  'kms-passphrase': { value: true, commands: REMOTE },
-  'kms-blob-layout': { value: true, commands: REMOTE },
-  matdesc: { value: true, commands: REMOTE },
-  material: { value: true, repeat: true, commands: REMOTE },
-  plaintext: { value: true, commands: REMOTE },
-  'part-size': { value: true, commands: ['put', 'get'] },
-  parallel: { value: true, commands: ['put', 'get'] },
-  'multipart-threshold': { value: true, commands: ['put'] },
-  checkpoint: { value: true, commands: ['put', 'get'] },
-  range: { value: true, commands: ['get'] },
-  out: { value: true, commands: ['keygen'] },
-  bits: { value: true, commands: ['keygen'] },
-};
-const SHORT: Readonly<Record<string, string>> = { h: 'help', q: 'quiet' };
-
 /**
  * Parses the command line of `oss-crypto`.
  * @param argv the arguments after the program name (`process.argv.slice(2)`)
  * @param env the environment to read `OSS_*` / `KMS_*` variables from
- * @returns the validated command; `{ command: 'help' }` for `--help`, `-h`, `help` or no arguments
+ * @returns the validated command; `{ command: 'help' }` for `--help`, `-h` or `help` (with `topic` after a command,
+ *   `noArguments` when argv is empty), `{ command: 'version' }` for `--version`
  * @throws {CliUsageError} on any mistake, with a message that names the flag or argument and the value received
  * @example
  *   const cmd = parseCliArgs(['get', 'oss://b/k.bin', '-', '--range', '-100'], process.env);
  *   if (cmd.command === 'get') cmd.range; // { kind: 'suffix', length: 100 }
  */
 export function parseCliArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): CliCommand {
+  if (argv.length === 0) return { command: 'help', noArguments: true };
+  if (argv[0] === 'serve') {
+    // serve.ts parses its own flags; scanning them here first gives them the same "did you mean" treatment.
+    scan(argv.slice(1), 'serve');
+    return { command: 'serve', argv: argv.slice(1) };
+  }
   const { positionals, flags } = scan(argv);
-  if (flags.has('help') || positionals.length === 0 || positionals[0] === 'help') return { command: 'help' };
+  const first = positionals[0] as Command | undefined;
+  const topic = first !== undefined && COMMANDS.includes(first) ? first : undefined;
+  if (flags.has('help') || positionals[0] === 'help') {
+    // `help put` reads as `put --help`.
+    const named = positionals[0] === 'help' ? (positionals[1] as Command | undefined) : topic;
+    return named !== undefined && COMMANDS.includes(named) ? { command: 'help', topic: named } : { command: 'help' };
+  }
+  if (flags.has('version')) return { command: 'version' };
+  if (positionals.length === 0) throw new CliUsageError('no command given; expected one of ' + COMMANDS.join(', ') + ' (see --help)');
 
   const command = positionals[0] as Command;
-  if (!ALL.includes(command)) {
-    throw new CliUsageError(`unknown command "${positionals[0]}"; expected one of ${ALL.join(', ')} (see --help)`);
+  if (!COMMANDS.includes(command)) {
+    const guess = closest(positionals[0], COMMANDS);
+    throw new CliUsageError(
+      `unknown command "${positionals[0]}"${guess === undefined ? '' : ` (did you mean "${guess}"?)`}; expected one of ${COMMANDS.join(', ')} (see --help)`,
+    );
   }
   for (const name of flags.keys()) {
     if (!FLAGS[name].commands.includes(command)) {
       throw new CliUsageError(`--${name} is not an option of "${command}" (it applies to: ${FLAGS[name].commands.join(', ')})`);
     }
   }
+  if (command === 'serve') throw new CliUsageError('serve must come first, its flags after it: oss-crypto serve [--port N] [--bucket NAME] ...');
   const args = positionals.slice(1);
   const quiet = flags.has('quiet');
   const one = (name: string): string | undefined => flags.get(name)?.at(-1);
@@ -113,8 +91,8 @@ export function parseCliArgs(argv: readonly string[], env: Readonly<Record<strin
     if (out === undefined || out === '') throw new CliUsageError('keygen needs --out PREFIX (the key files are PREFIX.private.pem and PREFIX.public.pem)');
     const bitsText = one('bits');
     const bits = bitsText === undefined ? DEFAULT_RSA_BITS : parseInteger('--bits', bitsText);
-    if (bits < 1024 || bits > 4096 || bits % 8 !== 0) {
-      throw new CliUsageError(`--bits expected a multiple of 8 from 1024 to 4096, got ${bitsText}`);
+    if (bits < 2048 || bits > 4096 || bits % 8 !== 0) {
+      throw new CliUsageError(`--bits expected a multiple of 8 from 2048 to 4096 (smaller keys may only read old objects), got ${bitsText}`);
     }
     return { command, out, bits, quiet };
   }
@@ -230,7 +208,7 @@ export function parseSize(flag: string, text: string): number {
 
 // ---------------------------------------------------------------------------------------------------------
 
-function scan(argv: readonly string[]): { positionals: string[]; flags: Map<string, string[]> } {
+function scan(argv: readonly string[], command?: Command): { positionals: string[]; flags: Map<string, string[]> } {
   const positionals: string[] = [];
   const flags = new Map<string, string[]>();
   const add = (name: string, value: string): void => {
@@ -261,11 +239,19 @@ function scan(argv: readonly string[]): { positionals: string[]; flags: Map<stri
       name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
       inline = eq === -1 ? undefined : arg.slice(eq + 1);
     } else {
-      if (arg.length !== 2 || SHORT[arg[1]] === undefined) throw new CliUsageError(`unknown option "${arg}" (see --help)`);
-      name = SHORT[arg[1]];
+      if (arg.length !== 2 || SHORT_FLAGS[arg[1]] === undefined) {
+        // "-help", "-range": a long flag typed with one dash.
+        const long = FLAGS[arg.slice(1)] === undefined ? '' : `; did you mean "-${arg}"?`;
+        throw new CliUsageError(`unknown option "${arg}"${long} (see --help)`);
+      }
+      name = SHORT_FLAGS[arg[1]];
     }
     const spec = FLAGS[name];
-    if (spec === undefined) throw new CliUsageError(`unknown option "--${name}" (see --help)`);
+    if (spec === undefined) {
+      const known = Object.keys(FLAGS).filter((f) => command === undefined || FLAGS[f].commands.includes(command));
+      const guess = closest(name, known);
+      throw new CliUsageError(`unknown option "--${name}"${guess === undefined ? '' : `; did you mean "--${guess}"?`} (see --help)`);
+    }
     if (!spec.value) {
       if (inline !== undefined) throw new CliUsageError(`--${name} takes no value, got "--${name}=${inline}"`);
       add(name, '');
@@ -343,7 +329,7 @@ function parseKeys(
       region,
       endpoint,
       protocol: oneOf('--kms-protocol', (one('kms-protocol') ?? 'https').toLowerCase(), ['http', 'https'] as const),
-      passphrase: one('kms-passphrase'),
+      passphrase: resolveKmsPassphrase(one('kms-passphrase'), one('kms-passphrase-file'), env),
       blobLayout: oneOf('--kms-blob-layout', one('kms-blob-layout') ?? 'go', ['go', 'oss2'] as const),
       accessKeyId: ownId ?? connection.accessKeyId,
       accessKeySecret: ownSecret ?? connection.accessKeySecret,

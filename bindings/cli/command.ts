@@ -7,6 +7,9 @@
  */
 import type { RangeSpec } from '../transfer/range.js';
 
+/** A command of `oss-crypto`. */
+export type Command = 'put' | 'get' | 'head' | 'keygen' | 'serve';
+
 /** `oss://BUCKET/KEY`, split. */
 export interface OssUrl {
   readonly bucket: string;
@@ -67,7 +70,16 @@ export interface TransferSettings {
  *   if (cmd.command === 'head') cmd.target.key; // 'k'
  */
 export type CliCommand =
-  | { readonly command: 'help' }
+  | {
+      readonly command: 'help';
+      /** `oss-crypto put --help`: the command whose flags to show; absent for the whole usage. */
+      readonly topic?: Command;
+      /** No arguments at all: the usage goes to stderr with exit status 2 (a script called us wrongly). */
+      readonly noArguments?: boolean;
+    }
+  | { readonly command: 'version' }
+  /** `serve` runs in serve.ts (main.ts dispatches it first); its arguments pass on as given. */
+  | { readonly command: 'serve'; readonly argv: readonly string[] }
   | {
       readonly command: 'put';
       /** A file path, or `-` for stdin. */

@@ -15,6 +15,7 @@
  * Not here: argument parsing (args.ts), key loading (keys.ts), the progress bar (progress.ts).
  * @module
  */
+import { readFileSync } from 'node:fs';
 import { open, rm, stat } from 'node:fs/promises';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -24,7 +25,7 @@ import { CryptoClient } from '../client/crypto-client.js';
 import { isEncryptionMeta } from '../transfer/metadata.js';
 import { KeyUnwrapError, OssCryptoError } from '../errors.js';
 import { generateRsaKeyPair } from '../keys/rsa.js';
-import { CliUsageError, parseCliArgs, USAGE, type CliCommand, type Connection, type OssUrl } from './args.js';
+import { CliUsageError, commandUsage, parseCliArgs, USAGE, type CliCommand, type Connection, type OssUrl } from './args.js';
 import { keyringFromFlags } from './keys.js';
 import { progressBar, type ProgressSink } from './progress.js';
 import { formatRange } from '../transfer/range.js';
@@ -64,8 +65,18 @@ export async function runCli(io: CliIo): Promise<number> {
   try {
     switch (command.command) {
       case 'help':
-        io.stdout.write(USAGE);
+        if (command.noArguments === true) {
+          // Called with nothing to do: a script's mistake, so the usage goes to stderr and the status says so.
+          io.stderr.write(USAGE);
+          return 2;
+        }
+        io.stdout.write(command.topic === undefined ? USAGE : commandUsage(command.topic));
         return 0;
+      case 'version':
+        io.stdout.write(`${packageVersion()}\n`);
+        return 0;
+      case 'serve':
+        return await (await import('./serve.js')).serveMain(command.argv);
       case 'keygen':
         await keygen(command, io);
         return 0;
@@ -80,19 +91,70 @@ export async function runCli(io: CliIo): Promise<number> {
         return 0;
     }
   } catch (err) {
+    // A mistake only found once running (e.g. `put <directory>`) is still a usage mistake.
+    if (err instanceof CliUsageError) {
+      io.stderr.write(`error USAGE: ${oneLine(err.message)}\n`);
+      return 2;
+    }
     // Once interrupted, whatever the operation rejected with (its cancel, an AbortError, a destroyed stream's
     // error) is the interruption: one stable code for it.
     const code = io.signal?.aborted ? 'CANCELLED' : errorCode(err);
-    const hint = CLI_HINTS[code];
-    io.stderr.write(`error ${code}: ${oneLine(errorMessage(err))}${hint === undefined ? '' : ` (${hint})`}\n`);
+    io.stderr.write(`error ${code}: ${cliMessage(code, err)}\n`);
     return 1;
   }
 }
 
-/** What to do about an error, in the CLI's own terms where the library's message names an API option. */
-const CLI_HINTS: Readonly<Record<string, string>> = {
-  PLAINTEXT_REJECTED: 'to read objects stored without encryption, pass --plaintext allow',
-};
+/**
+ * The message of an `error CODE: message` line, in the CLI's terms: flags where the library names an API option,
+ * a system error without its code repeated, a network error as "where, what" on one line, and for KEY_NO_MATCH
+ * the flag that would select the object's key.
+ * @example
+ *   cliMessage('ENOENT', err) // "no such file or directory, open 'a.bin'"
+ */
+export function cliMessage(code: string, err: unknown): string {
+  let message = oneLine(errorMessage(err));
+  const e = (err ?? {}) as { code?: unknown; syscall?: unknown; name?: unknown };
+  // Node's system errors read "EEXIST: file already exists, open 'x'"; the line already starts with the code.
+  if (typeof e.code === 'string' && message.startsWith(`${e.code}: `)) message = message.slice(e.code.length + 2);
+  // urllib (ali-oss) glues the method onto the address ("127.0.0.1:1, POST http://...") and appends its socket
+  // bookkeeping; keep the cause and the request, separated.
+  const network = /^(.*?), (GET|PUT|POST|HEAD|DELETE) (\S+?)(?: -1)? \(connected:/.exec(message);
+  if (network !== null) message = `${network[1]} (${network[2]} ${network[3]})`;
+  message = message
+    .replace(/\boptions\.checkpoint\b/g, '--checkpoint')
+    .replace(/Use plaintext: 'allow' to read plain objects/, 'pass --plaintext allow to read plain objects')
+    .replace(/plaintext policy is 'reject'/, "--plaintext is 'reject'")
+    .replace(/\bplaintext: 'allow'/g, '--plaintext allow');
+  if (code === 'KEY_NO_MATCH') message += keyNoMatchHint(message);
+  return message;
+}
+
+/** Which flags would give the key ring a material for the object's matdesc (as the keyring message reports it). */
+function keyNoMatchHint(message: string): string {
+  const m = /matdesc (?:is )?(\{.*?\})(?: \(wrap-alg ([^)]+)\))?/.exec(message);
+  if (m === null) return '';
+  const matdesc = m[1];
+  const wrapAlg = m[2] ?? /wrapped with (\S+?),/.exec(message)?.[1] ?? '';
+  const kms = /^kms/i.test(wrapAlg);
+  const source = kms ? 'kms:KEYID' : 'PRIVATE_KEY.pem';
+  if (matdesc === '{}') {
+    return `; the object has no matdesc: its key is the main key, ${kms ? '--kms-key-id ID' : '--rsa-private-key FILE'} without --matdesc`;
+  }
+  return `; to select its key pass --material '${matdesc}=${source}', or make it the main key with ${kms ? '--kms-key-id ID' : '--rsa-private-key FILE'} --matdesc '${matdesc}'`;
+}
+
+/** The version in this package's package.json (found from here upwards: dist/bindings/cli or bindings/cli). */
+function packageVersion(): string {
+  for (let dir = new URL('.', import.meta.url); ; dir = new URL('..', dir)) {
+    try {
+      const parsed = JSON.parse(readFileSync(new URL('package.json', dir), 'utf8')) as { name?: string; version?: string };
+      if (parsed.name === 'ali-oss-crypto' && typeof parsed.version === 'string') return parsed.version;
+    } catch {
+      // Not here: look one level up.
+    }
+    if (new URL('..', dir).href === dir.href) return 'unknown';
+  }
+}
 
 /**
  * The CODE of an `error CODE: message` line: our stable code, an OSS code from ali-oss, a system code, or
@@ -105,6 +167,9 @@ export function errorCode(err: unknown): string {
   const e = err as { code?: unknown; name?: unknown } | null;
   if (e !== null && typeof e === 'object') {
     if (e.name === 'cancel') return 'CANCELLED';
+    // ali-oss reports a network failure as RequestError (or a timeout name); the system code inside says more.
+    const system = /\b(E[A-Z]{3,})\b/.exec(String((e as { message?: unknown }).message ?? ''))?.[1];
+    if (system !== undefined && /^(RequestError|ResponseError|ConnectionTimeoutError|ResponseTimeoutError)$/.test(String(e.code ?? e.name))) return system;
     if (typeof e.code === 'string' && /^[A-Za-z][\w.-]*$/.test(e.code)) return e.code;
   }
   return 'ERROR';
@@ -145,19 +210,30 @@ async function head(cmd: Cmd<'head'>, io: CliIo): Promise<void> {
     contentType: headers['content-type'] ?? null,
     crc64ecma: headers['x-oss-hash-crc64ecma'] ?? null,
     encrypted: result.encrypted,
-    envelope: result.envelope,
+    envelope: cliEnvelope(result.envelope),
     meta,
   };
   io.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
 }
 
+/** The envelope description with the KMS layering named as `--kms-blob-layout` names it (`go` / `oss2`). */
+function cliEnvelope(envelope: unknown): unknown {
+  if (envelope === null || typeof envelope !== 'object' || !('kmsBlobLayering' in envelope)) return envelope;
+  const { kmsBlobLayering, ...rest } = envelope as Record<string, unknown>;
+  return { ...rest, kmsBlobLayout: kmsBlobLayering === 'base64-of-blob' ? 'oss2' : 'go' };
+}
+
 async function put(cmd: Cmd<'put'>, io: CliIo): Promise<void> {
+  if (cmd.source !== '-' && (await stat(cmd.source)).isDirectory()) {
+    // Checked before the keys are read: the command line itself is wrong.
+    throw new CliUsageError(`put uploads one file; "${cmd.source}" is a directory (upload its files one by one)`);
+  }
   const client = await clientFor(cmd.connection, cmd.target, cmd.keys, {});
   const { transfer } = cmd;
   const label = `put oss://${cmd.target.bucket}/${cmd.target.key}`;
-  const bar = progressBar(io.stderr, label, cmd.quiet);
   let source: string | Buffer | Readable;
   let size: number | undefined;
+  const bar = progressBar(io.stderr, label, cmd.quiet);
   if (cmd.source === '-') {
     // Read up to the threshold: a short input is one PUT; a longer one continues as a multipart stream.
     const head = await readUpTo(io.stdin, transfer.multipartThreshold, io.signal);
@@ -170,6 +246,7 @@ async function put(cmd: Cmd<'put'>, io: CliIo): Promise<void> {
   } else {
     size = (await stat(cmd.source)).size;
     source = cmd.source;
+    bar.total(size);
   }
   try {
     let result: any;
@@ -182,7 +259,7 @@ async function put(cmd: Cmd<'put'>, io: CliIo): Promise<void> {
         parallel: transfer.parallel,
         checkpoint: transfer.checkpoint,
         signal: io.signal,
-        progress: (p: number) => bar.update(p),
+        progress: (p: number, checkpoint: unknown) => bar.update(p, checkpoint),
       });
     }
     bar.done();
@@ -223,7 +300,7 @@ async function get(cmd: Cmd<'get'>, io: CliIo): Promise<void> {
       parallel: cmd.transfer.parallel,
       checkpoint: cmd.transfer.checkpoint,
       signal: io.signal,
-      progress: (p: number) => bar.update(p),
+      progress: (p: number, checkpoint: unknown) => bar.update(p, checkpoint),
     });
   } finally {
     bar.done();

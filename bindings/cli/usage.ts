@@ -1,8 +1,11 @@
 /**
- * The text `oss-crypto --help` prints: every command and flag, with the environment the CLI reads. The parser's
- * own tables (args.ts) are what the docs test checks the README against; this is the human summary.
+ * The text `oss-crypto --help` prints: every command and flag, with the environment the CLI reads; and
+ * `oss-crypto COMMAND --help`, the same text cut down to the flags that command accepts (per the flag table in
+ * flags.ts). The parser's own tables are what the docs test checks the README against; this is the human summary.
  * @module
  */
+import type { Command } from './command.js';
+import { FLAGS, REMOTE_COMMANDS } from './flags.js';
 
 /**
  * The usage text printed by `--help`.
@@ -16,7 +19,10 @@ usage:
   oss-crypto get oss://BUCKET/KEY <file|-> [--range a-b|a-|-n]
   oss-crypto head oss://BUCKET/KEY               the envelope as JSON (never key material)
   oss-crypto keygen --out PREFIX [--bits 2048]   writes PREFIX.private.pem (mode 0600) and PREFIX.public.pem
-  oss-crypto --help
+  oss-crypto serve [--port N] [--kms-port N] [--bucket NAME] [--region R] [--json]
+                                                 loopback OSS and KMS stand-ins for your tests, until Ctrl-C
+  oss-crypto COMMAND --help                      the flags of one command
+  oss-crypto --help | --version
 
 connection:
   --endpoint URL            OSS endpoint, e.g. https://oss-cn-hangzhou.aliyuncs.com (or OSS_ENDPOINT)
@@ -31,7 +37,9 @@ keys:
   --kms-region R            KMS region (default: the OSS region without its "oss-" prefix)
   --kms-endpoint HOST:PORT  KMS endpoint (default: kms.<region>.aliyuncs.com)
   --kms-protocol P          http or https (default https)
-  --kms-passphrase P        oss2's EncryptionContext {"x-passphrase": P}
+  --kms-passphrase P        oss2's EncryptionContext {"x-passphrase": P} (visible in ps: prefer the next two)
+  --kms-passphrase-file F   the passphrase from file F (one trailing newline removed)
+  OSS_CRYPTO_KMS_PASSPHRASE the passphrase from the environment, when neither flag is given
   --kms-blob-layout L       go (the CiphertextBlob as is, default) or oss2 (base64 of it)
   KMS credentials: KMS_ACCESS_KEY_ID / KMS_ACCESS_KEY_SECRET, else the OSS ones
   --matdesc JSON            material description written with new objects, e.g. '{"owner":"ops"}'
@@ -44,7 +52,39 @@ transfer:
   --multipart-threshold N   put: multipart upload at or above this size (default 100MiB)
   --checkpoint FILE         resumable transfer state; resumes when the file exists (files only, not "-")
 
+serve:
+  --port N                  OSS stand-in port (default: a free one)
+  --kms-port N              KMS stand-in port (default: a free one)
+  --bucket NAME             the bucket to create (default test-bucket; others are created on first use)
+  --json                    print one JSON line instead of the description
+
 output:
-  --quiet, -q               no progress bar (it is drawn on stderr only when stderr is a terminal)
+  --quiet, -q               no progress line (drawn on stderr only when stderr is a terminal: bytes, rate, ETA)
+  --version                 the package version
   exit status 0 on success; 1 with "error CODE: message" on stderr; 2 for usage errors
 `;
+
+/**
+ * The usage of one command: its synopsis and the lines of {@link USAGE} for the flags it accepts.
+ * @example
+ *   io.stdout.write(commandUsage('put')); // put's synopsis, then --endpoint ... --checkpoint, --quiet
+ */
+export function commandUsage(command: Command): string {
+  const lines = USAGE.split('\n');
+  const synopsis = lines.filter((l) => l.startsWith(`  oss-crypto ${command} `));
+  const out = [`usage:`, ...synopsis, '', `options of ${command}:`];
+  let lastFlagShown = false;
+  for (const line of lines) {
+    const flag = /^  --([a-z-]+)/.exec(line)?.[1];
+    if (flag !== undefined) {
+      lastFlagShown = FLAGS[flag]?.commands.includes(command) === true;
+      if (lastFlagShown) out.push(line);
+    } else if (/^  (credentials|KMS credentials)/.test(line) && REMOTE_COMMANDS.includes(command)) {
+      out.push(line);
+    } else if (/^ {20,}\S/.test(line) && lastFlagShown) {
+      out.push(line);
+    }
+  }
+  out.push('  --help, -h                this text', '');
+  return out.join('\n');
+}

@@ -94,8 +94,8 @@ export class BodyCheck {
       if (hex(got) !== hex(this.#o.md5)) {
         throw new IntegrityError(
           'INTEGRITY_MD5',
-          `get ${JSON.stringify(name)}: the MD5 of the decrypted content is ${hex(got)}, but the object's ` +
-            `unencrypted-content-md5 records ${hex(this.#o.md5)}; the ciphertext or its metadata was altered, or the wrong key was used`,
+          `get ${JSON.stringify(name)}: the MD5 of the decrypted content differs from the object's ` +
+            `unencrypted-content-md5 (${hex(this.#o.md5)}); the ciphertext or its metadata was altered, or the wrong key was used`,
         );
       }
     }

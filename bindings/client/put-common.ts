@@ -11,6 +11,7 @@ import { metaFromEnvelope, type Envelope } from '../envelope/codec.js';
 import { CEK_ALG, ENVELOPE_HEADERS } from '../envelope/headers.js';
 import { IntegrityError } from '../errors.js';
 import type { ContentKey } from '../keys/types.js';
+import { commitmentMeta } from '../transfer/commitment-policy.js';
 import type { ClientContext } from '../transfer/context.js';
 import { md5Bytes, refuseEncryptionMetaOverride } from '../transfer/metadata.js';
 import { copyOptions, signalOf } from '../transfer/request-options.js';
@@ -118,7 +119,14 @@ export async function retryPut(
   }
 }
 
-export function envelopeMeta(opts: Record<string, any>, wrapped: Envelope['wrapped'], length: number | undefined, md5Base64: string | undefined) {
+export async function envelopeMeta(
+  ctx: ClientContext,
+  opts: Record<string, any>,
+  content: ContentKey,
+  wrapped: Envelope['wrapped'],
+  length: number | undefined,
+  md5Base64: string | undefined,
+) {
   const env: Envelope = {
     format: 'v2',
     cekAlg: CEK_ALG.ctr,
@@ -126,7 +134,7 @@ export function envelopeMeta(opts: Record<string, any>, wrapped: Envelope['wrapp
     ...(length !== undefined ? { unencryptedContentLength: length } : {}),
     ...(md5Base64 !== undefined ? { unencryptedContentMd5: md5Base64 } : {}),
   };
-  return { ...((opts.meta as Record<string, unknown>) ?? {}), ...metaFromEnvelope(env) };
+  return { ...((opts.meta as Record<string, unknown>) ?? {}), ...metaFromEnvelope(env), ...(await commitmentMeta(ctx.commitment, content, env)) };
 }
 
 export function parseClaimedMd5(where: string, text: string): Uint8Array {
@@ -140,7 +148,7 @@ export function parseClaimedMd5(where: string, text: string): Uint8Array {
 export function md5Mismatch(name: string, claimed: Uint8Array, actual: Uint8Array, what: string): IntegrityError {
   return new IntegrityError(
     'INTEGRITY_MD5',
-    `put ${JSON.stringify(name)}: the MD5 of ${what} is ${hex(actual)}, but the caller gave ` +
+    `put ${JSON.stringify(name)}: the MD5 of ${what} differs from the one the caller gave, ` +
       `${hex(claimed)} (contentMd5 / Content-MD5); nothing was stored`,
   );
 }

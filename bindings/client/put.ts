@@ -99,7 +99,7 @@ async function putBytes(ctx: ClientContext, name: string, data: Uint8Array, opts
   const created = await ctx.keyring.createContentKey();
   try {
     const body = aesCtrXor(created.content.key, created.content.iv, data, 0, { backend: ctx.backend });
-    const meta = envelopeMeta(opts, created.wrapped, data.length, md5Text);
+    const meta = await envelopeMeta(ctx, opts, created.content, created.wrapped, data.length, md5Text);
     // ali-oss adds a Content-MD5 of this (cipher) body itself, so OSS checks the transfer.
     const buffer = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
     return await retryPut(
@@ -135,7 +135,7 @@ async function putPath(ctx: ClientContext, name: string, path: string, opts: Rec
       // A fresh key per attempt: if the file changed between attempts, two plaintexts never share a keystream.
       const created = await ctx.keyring.createContentKey();
       sent.push(created.wrapped.wrappedKey);
-      const meta = envelopeMeta(opts, created.wrapped, size, md5Text);
+      const meta = await envelopeMeta(ctx, opts, created.content, created.wrapped, size, md5Text);
       const encrypt = new EncryptStream(ctx, created.content, size, expectedMd5, name, `file ${JSON.stringify(path)}`);
       const source = createReadStream(path);
       return send(ctx, name, source, encrypt, { ...opts, headers: { ...opts.headers }, meta, mime, contentLength: size }, signal);
@@ -161,7 +161,7 @@ async function putReadable(ctx: ClientContext, name: string, source: Readable, o
   }
   signal?.throwIfAborted();
   const created = await ctx.keyring.createContentKey();
-  const meta = envelopeMeta(opts, created.wrapped, size, md5 instanceof Uint8Array ? Buffer.from(md5).toString('base64') : undefined);
+  const meta = await envelopeMeta(ctx, opts, created.content, created.wrapped, size, md5 instanceof Uint8Array ? Buffer.from(md5).toString('base64') : undefined);
   const encrypt = new EncryptStream(ctx, created.content, size, md5 instanceof Uint8Array ? md5 : undefined, name, 'the stream');
   const sendOpts: Record<string, any> = { ...opts, headers: { ...opts.headers }, meta };
   if (size === undefined) delete sendOpts.contentLength;

@@ -14,10 +14,11 @@ import { decodeEnvelope, type Envelope } from '../envelope/codec.js';
 import { IntegrityError, PlaintextObjectError } from '../errors.js';
 import { parseCrc64Decimal } from '../integrity/crc64.js';
 import type { ContentKey } from '../keys/types.js';
+import { unwrapCommitted } from '../transfer/commitment-policy.js';
 import type { ClientContext } from '../transfer/context.js';
-import { md5Bytes } from '../transfer/metadata.js';
 import { applyRangeHeaders, checkRangedResponse, planRangedRead, rangeFromHeaders, type RangedReadPlan } from '../transfer/range.js';
 import { copyOptions } from '../transfer/request-options.js';
+import { checkRecorded } from '../transfer/verify-policy.js';
 import type { BodyCheckOptions } from './body-check.js';
 
 /**
@@ -143,12 +144,10 @@ export async function checkReadResponse(
       );
     }
   }
-  let md5: Uint8Array | undefined;
-  if (whole && env.unencryptedContentMd5 !== undefined) {
-    // oss2 stores whatever its caller gave; a value that is no MD5 in hex or base64 cannot be checked.
-    md5 = md5Bytes(env.unencryptedContentMd5);
-  }
-  const content = await keys.get(ctx, env);
+  // Before the unwrap: a required field that is absent, or an MD5 that can never be checked, refuses the object.
+  const recordedMd5 = checkRecorded(ctx.verify, name, env);
+  const md5 = whole ? recordedMd5 : undefined;
+  const content = await unwrapCommitted(ctx.commitment, name, headers, env, () => keys.get(ctx, env), false);
   const ctr = aesCtr(content.key, content.iv, cipherOffset, { backend: ctx.backend });
   return { spec: { name, expected, crc, md5, ctr }, encrypted: true, notModified: false };
 }

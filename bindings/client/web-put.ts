@@ -73,7 +73,7 @@ async function putBytes(ctx: ClientContext, name: string, data: Uint8Array, opts
   const created = await ctx.keyring.createContentKey();
   try {
     const body = aesCtrXor(created.content.key, created.content.iv, data, 0, { backend: ctx.backend });
-    const meta = envelopeMeta(opts, created.wrapped, data.length, md5Text);
+    const meta = await envelopeMeta(ctx, opts, created.content, created.wrapped, data.length, md5Text);
     return await retryPut(
       ctx,
       name,
@@ -112,7 +112,7 @@ async function putWebStream(
   signal?.throwIfAborted();
   const created = await ctx.keyring.createContentKey();
   const claimed = md5 instanceof Uint8Array ? md5 : undefined;
-  const meta = envelopeMeta(opts, created.wrapped, size, claimed ? encodeBase64(claimed) : undefined);
+  const meta = await envelopeMeta(ctx, opts, created.content, created.wrapped, size, claimed ? encodeBase64(claimed) : undefined);
   const sendOpts: Record<string, any> = { ...opts, headers: { ...opts.headers }, meta };
   delete sendOpts.contentLength;
   const encrypting = encryptingStream(ctx, created.content, size, claimed, name);

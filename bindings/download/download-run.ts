@@ -255,8 +255,8 @@ export class Run {
       if (!got.equals(expected.bytes)) {
         throw new IntegrityError(
           'INTEGRITY_MD5',
-          `the MD5 of the decrypted ${JSON.stringify(this.name)} is ${got.toString('hex')}, its recorded ` +
-            `unencrypted-content-md5 is ${expected.text}; wrong key or damaged object. Nothing was written.`,
+          `the MD5 of the decrypted ${JSON.stringify(this.name)} differs from its recorded ` +
+            `unencrypted-content-md5 (${expected.text}); wrong key or damaged object. Nothing was written.`,
         );
       }
     }

@@ -30,12 +30,14 @@
  *
  * Deliberately not here: ranged reads into memory (client/get.ts), downloading to a stream (use `getStream`).
  * @module
- */import { resolve } from 'node:path';
+ */
+import { resolve } from 'node:path';
 import { decodeEnvelope, type Envelope } from '../envelope/codec.js';
 import { CheckpointError, IntegrityError, PlaintextObjectError, UnsupportedOperationError } from '../errors.js';
 import { parseCrc64Decimal } from '../integrity/crc64.js';
+import { unwrapCommitted } from '../transfer/commitment-policy.js';
 import type { ClientContext } from '../transfer/context.js';
-import { md5Bytes } from '../transfer/metadata.js';
+import { checkRecorded } from '../transfer/verify-policy.js';
 import { describe } from '../util/describe.js';
 import { withRetry } from '../util/retry.js';
 import { checkDownloadCheckpointMatches, createDownloadCheckpoint, type DownloadCheckpoint } from './checkpoint.js';
@@ -122,9 +124,11 @@ export async function downloadFile(
     await checkTempFile(saved, target);
   }
 
-  // Unwrap once, after every cheap check, for every part (docs/FORMAT.md §7).
-  const content = envelope === null ? undefined : await ctx.keyring.unwrap(envelope.wrapped);
-  const md5 = envelope === null ? undefined : recordedMd5(envelope.unencryptedContentMd5);
+  // Unwrap once, after every cheap check, for every part (docs/FORMAT.md §7). The recorded MD5 is checked (and the
+  // verify policy applied) before the unwrap.
+  const md5 = envelope === null ? undefined : recordedMd5(checkRecorded(ctx.verify, name, envelope), envelope.unencryptedContentMd5);
+  const content =
+    envelope === null ? undefined : await unwrapCommitted(ctx.commitment, name, head.res.headers, envelope, () => ctx.keyring.unwrap(envelope.wrapped));
   const run = new Run(ctx, name, target, object, content, md5, options, checkpointFile, resumable);
   try {
     return await run.execute(
@@ -205,9 +209,8 @@ function checkRecordedSizes(name: string, env: Envelope, size: number): void {
   }
 }
 
-/** The recorded plaintext MD5 as bytes: oss2 stores whatever the writer gave, hex or base64 (docs/FORMAT.md §2). */
-function recordedMd5(text: string | undefined): { bytes: Uint8Array; text: string } | undefined {
-  const bytes = text === undefined ? undefined : md5Bytes(text);
+/** The recorded plaintext MD5 (parsed by checkRecorded: hex or base64, docs/FORMAT.md §2) with its stored text. */
+function recordedMd5(bytes: Uint8Array | undefined, text: string | undefined): { bytes: Uint8Array; text: string } | undefined {
   return bytes === undefined ? undefined : { bytes, text: text! };
 }
 

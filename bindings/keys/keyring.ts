@@ -18,6 +18,7 @@ import { canonicalMatdesc, matdescEquals } from '../envelope/codec.js';
 import { KeyInvalidError, KeyUnwrapError, KeyWrapError } from '../errors.js';
 import { describe } from '../util/describe.js';
 import { generateContentKey } from './random.js';
+import { refuseWeakWrapMaterial } from './rsa-public-check.js';
 import type { ContentKey, KeyWrapper, Matdesc, WrappedContentKey } from './types.js';
 
 /**
@@ -131,6 +132,7 @@ export class KeyRing {
         `the default material (${material.wrapAlg}, matdesc ${canonicalMatdesc(material.matdesc)}) cannot wrap new keys: it lacks its public key or key id`,
       );
     }
+    refuseWeakWrapMaterial(material);
     const content = generateContentKey();
     const wrapped = await material.wrap(content);
     return { content, wrapped };

@@ -59,7 +59,8 @@ export interface KmsFailure {
  * and httpx/Node errors (whose messages quote the request URL, Plaintext included) for network failures.
  */
 export function describeKmsFailure(err: unknown, secrets: readonly string[]): KmsFailure {
-  const { kmsCode, status, requestId, rawMessage, name, code, kmsMessage } = readFailure(err);
+  const { kmsCode, status, requestId, rawMessage: sdkMessage, name, code, kmsMessage } = readFailure(err);
+  const rawMessage = separateRequest(sdkMessage);
   const message = redact(kmsMessage ?? (status === undefined ? rawMessage : ''), secrets);
   const cause = new Error(redact(rawMessage, secrets));
   cause.name = name;
@@ -83,6 +84,14 @@ function readFailure(err: unknown) {
   const name = typeof e.name === 'string' ? e.name : 'Error';
   const code = typeof e.code === 'string' ? e.code : undefined;
   return { kmsCode, status, requestId, rawMessage, name, code, kmsMessage: text(data.Message) };
+}
+
+/**
+ * The SDK's network errors glue the request onto the Node error with no space ("connect ECONNREFUSED
+ * 127.0.0.1:1POST http://127.0.0.1:1/?..."), which reads as port `1POST`; put a separator back.
+ */
+function separateRequest(text: string): string {
+  return text.replace(/([\w\]])(GET|PUT|POST|HEAD|DELETE) (https?:\/\/)/g, '$1; $2 $3');
 }
 
 /** Drops URL query strings (they carry Plaintext and the signature) and any secret we sent. */

@@ -49,6 +49,7 @@ import type { KmsCiphertext, KmsClient, KmsPlaintext } from './kms-client.js';
 import { isTransientKmsFailure, kmsErrorOf, type KmsAction } from './kms-failure.js';
 import { generateContentIv } from './random.js';
 import type { ContentKey, KeyWrapper, Matdesc, WrappedContentKey } from './types.js';
+import { checkDecryptKeyId } from './kms-key-check.js';
 import { counterFromDecimal } from './v1-counter.js';
 
 export { DEFAULT_KMS_BLOB_LAYOUT, kmsBlobFromHeader, type KmsBlobLayout } from './kms-blob.js';
@@ -117,6 +118,11 @@ export interface KmsKeyWrapperOptions {
   client?: KmsClient;
   /** Retries of transient failures. */
   retry?: KmsRetryOptions;
+  /**
+   * Accept blobs of any CMK your credentials can use. Default false: with a `keyId`, a Decrypt that used another
+   * key is refused (`KEY_NO_MATCH`, keys/kms-key-check.ts).
+   */
+  acceptAnyKmsKey?: boolean;
 }
 
 /**
@@ -165,7 +171,10 @@ export function kmsKeyWrapperWith(options: KmsKeyWrapperOptions, defaultClient: 
   const retry = checkRetry(options.retry ?? {});
   const client = options.client ?? defaultClient(options);
   const context = passphrase === undefined ? undefined : JSON.stringify({ 'x-passphrase': passphrase });
-  return new Wrapper(client, keyId, context, blobLayout, matdesc, retry);
+  if (options.acceptAnyKmsKey !== undefined && typeof options.acceptAnyKmsKey !== 'boolean') {
+    throw new TypeError(`"acceptAnyKmsKey" expected a boolean, got ${describe(options.acceptAnyKmsKey)}`);
+  }
+  return new Wrapper(client, keyId, context, blobLayout, matdesc, retry, options.acceptAnyKmsKey === true);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -192,6 +201,7 @@ class Wrapper implements KmsKeyWrapper {
     readonly blobLayout: KmsBlobLayout,
     readonly matdesc: Matdesc,
     retry: RetryPolicy,
+    private readonly acceptAnyKmsKey: boolean,
   ) {
     this.#client = client;
     this.#context = context;
@@ -275,6 +285,7 @@ class Wrapper implements KmsKeyWrapper {
     if (answer === null || typeof answer !== 'object' || typeof answer.plaintext !== 'string') {
       throw new KeyUnwrapError('KEY_UNWRAP_FAILED', `KMS Decrypt of the ${what} answered without a Plaintext (request id ${requestIdOf(answer)})`);
     }
+    checkDecryptKeyId(this.keyId, answer.keyId, this.acceptAnyKmsKey, what);
     return answer;
   }
 

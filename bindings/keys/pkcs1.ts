@@ -1,6 +1,6 @@
 /**
  * RSAES-PKCS1-v1_5 block padding and unpadding (RFC 8017 §7.2.1 step 2, §7.2.2 step 3), the padding of
- * `RSA/NONE/PKCS1Padding` wrapped content keys (FORMATS.md §2.1). Pure byte code, no RSA arithmetic: an
+ * `RSA/NONE/PKCS1Padding` wrapped content keys (docs/FORMAT.md §2.1). Pure byte code, no RSA arithmetic: an
  * engine does the modular exponentiation (rsa.ts, rsa-native.ts), this file builds and checks the block
  * `EM = 00 02 PS 00 M`.
  *

@@ -10,6 +10,7 @@
 import forge from 'node-forge';
 import { KeyInvalidError } from '../errors.js';
 import { describe } from '../util/describe.js';
+import { bigIntToBytes, bytesToBigInt } from './bigint-bytes.js';
 import { pkcs1v15Pad } from './pkcs1.js';
 import { fromBinary, pkcs8Der, scrubCause, toBinary } from './rsa-pem.js';
 
@@ -224,12 +225,9 @@ function pkcs1v15Encrypt(key: forge.pki.rsa.PublicKey, data: Uint8Array): Uint8A
   const em = pkcs1v15Pad(data, k, (bytes) => getRandomValues.call(globalThis.crypto, bytes));
   const n = BigInt('0x' + key.n.toString(16));
   const e = BigInt('0x' + key.e.toString(16));
-  const c = modPow(BigInt('0x' + toHexString(em)), e, n);
+  const c = modPow(bytesToBigInt(em), e, n);
   em.fill(0); // it holds the plain content key
-  const hex = c.toString(16).padStart(k * 2, '0');
-  const out = new Uint8Array(k);
-  for (let i = 0; i < k; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
-  return out;
+  return bigIntToBytes(c, k);
 }
 
 /** Left-to-right square-and-multiply; used with the public exponent only. */
@@ -241,12 +239,6 @@ function modPow(base: bigint, exponent: bigint, modulus: bigint): bigint {
     if ((exponent >> BigInt(i)) & 1n) result = (result * b) % modulus;
   }
   return result;
-}
-
-function toHexString(bytes: Uint8Array): string {
-  let s = '';
-  for (const b of bytes) s += (b < 16 ? '0' : '') + b.toString(16);
-  return s;
 }
 
 function oaepOptions(): { md: forge.md.MessageDigest; mgf1: { md: forge.md.MessageDigest } } {

@@ -1,52 +1,20 @@
 /**
  * RSA key material as text: finds and parses the PEM blocks a user gives (`PUBLIC KEY`, `RSA PUBLIC KEY`,
  * `RSA PRIVATE KEY`, `PRIVATE KEY`, `ENCRYPTED PRIVATE KEY`), checks the key size, turns parsed keys into the DER
- * an RSA engine (rsa-engine.ts) imports, and generates new PEM key pairs. Over node-forge; no `node:` import.
+ * an RSA engine (rsa-engine.ts) imports. Over node-forge; no `node:` import. Internal: its signatures name
+ * node-forge types, so no public entry re-exports from it.
  *
  * Every failure is `KEY_INVALID`, and no error carries key bytes: node-forge's errors are reduced to their
  * message ({@link scrubCause}).
  *
- * Deliberately not here: wrapping (rsa.ts), the RSA arithmetic (rsa-engine.ts).
+ * Deliberately not here: wrapping (rsa.ts), the RSA arithmetic (rsa-engine.ts), new key pairs and the accepted
+ * modulus sizes (rsa-keygen.ts).
  * @module
  */
 import forge from 'node-forge';
 import { KeyInvalidError } from '../errors.js';
 import { describe } from '../util/describe.js';
-
-/**
- * Smallest RSA modulus accepted (oss2's own test keys are 1024-bit).
- * @example
- *   if (bits < RSA_MIN_BITS) throw new RangeError('key too small for OSS client-side encryption');
- */
-export const RSA_MIN_BITS = 1024;
-/**
- * Largest RSA modulus accepted.
- * @example
- *   const bits = Math.min(requestedBits, RSA_MAX_BITS);
- */
-export const RSA_MAX_BITS = 4096;
-
-/**
- * Generates an RSA key pair for the CLI and demos: PKCS#8 `PRIVATE KEY` and SubjectPublicKeyInfo `PUBLIC KEY`
- * PEM. node-forge uses the runtime's native generator when there is one (Node, Web Crypto).
- * @param bits modulus size, 1024..4096 (default 2048)
- * @throws {RangeError} when `bits` is outside 1024..4096 or not an integer
- * @example
- *   const { privateKeyPem, publicKeyPem } = await generateRsaKeyPair(3072);
- *   const wrapper = rsaKeyWrapper({ privateKey: privateKeyPem });
- */
-export async function generateRsaKeyPair(bits = 2048): Promise<{ privateKeyPem: string; publicKeyPem: string }> {
-  if (!Number.isInteger(bits) || bits < RSA_MIN_BITS || bits > RSA_MAX_BITS) {
-    throw new RangeError(`"bits" expected an integer from ${RSA_MIN_BITS} to ${RSA_MAX_BITS}, got ${bits}`);
-  }
-  const pair = await new Promise<forge.pki.rsa.KeyPair>((resolve, reject) => {
-    forge.pki.rsa.generateKeyPair({ bits, e: 0x10001 }, (err, keypair) => (err ? reject(err) : resolve(keypair)));
-  });
-  return {
-    privateKeyPem: forge.pki.privateKeyInfoToPem(forge.pki.wrapRsaPrivateKey(forge.pki.privateKeyToAsn1(pair.privateKey))),
-    publicKeyPem: forge.pki.publicKeyToPem(pair.publicKey),
-  };
-}
+import { RSA_MAX_BITS, RSA_MIN_BITS } from './rsa-keygen.js';
 
 const PRIVATE_TYPES = ['RSA PRIVATE KEY', 'PRIVATE KEY', 'ENCRYPTED PRIVATE KEY'];
 const PUBLIC_TYPES = ['PUBLIC KEY', 'RSA PUBLIC KEY'];

@@ -11,8 +11,9 @@
  * RSA-OAEP when it has one, native BigInt for the PKCS#1 v1.5 public operation. Node services that read many
  * objects pass `nodeRsaEngine` (rsa-native.ts, node:crypto: ~70× faster unwrapping). Whatever the engine, a
  * PKCS#1 v1.5 unwrap asks it only for raw RSA (`c^d mod n`) and removes the padding here (pkcs1.ts), with
- * masks instead of branches, checking key and IV before a single verdict and a single error message: no engine
- * and no failure mode turns this wrapper into a padding oracle. (Node 20 refuses v1.5 private decryption,
+ * masks instead of branches, checking key and IV before a single verdict and a single error message, so no
+ * engine and no failure mode tells *why* an unwrap failed. That it failed still shows; `pkcs1:
+ * 'implicit-rejection'` (rsa-read-policy.ts) removes that too. (Node 20 refuses v1.5 private decryption,
  * CVE-2023-46809, and Web Crypto has no RSAES-PKCS1-v1_5, so doing it ourselves is also the only portable way.)
  * No `node:` import: this file runs in browsers.
  *
@@ -31,6 +32,8 @@ import { KeyInvalidError, KeyUnwrapError, KeyWrapError, MetadataError } from '..
 import { decodeBase64, encodeBase64 } from '../util/base64.js';
 import { describe } from '../util/describe.js';
 import { pkcs1v15Unpad } from './pkcs1.js';
+import { checkForgeRsaPublicKey } from './rsa-public-check.js';
+import { createRsaReadPolicy, type RsaReadPolicy, type RsaReadPolicyOptions } from './rsa-read-policy.js';
 import {
   forgeRsaEngine,
   importInto,
@@ -47,7 +50,7 @@ import type { ContentKey, KeyWrapper, Matdesc, WrappedContentKey } from './types
 import { counterFromDecimal } from './v1-counter.js';
 
 export { forgeRsaEngine, portableRsaEngine, type RsaEngine, type RsaPrivateKeyOps, type RsaPublicKeyOps } from './rsa-engine.js';
-export { generateRsaKeyPair, RSA_MAX_BITS, RSA_MIN_BITS } from './rsa-pem.js';
+export { generateRsaKeyPair, RSA_MAX_BITS, RSA_MIN_BITS } from './rsa-keygen.js';
 
 /**
  * Which padding {@link RsaKeyWrapper.wrap} writes: `pkcs1` (`RSA/NONE/PKCS1Padding`, what every official SDK
@@ -64,7 +67,7 @@ export type RsaPadding = 'pkcs1' | 'oaep';
  *   const options: RsaKeyWrapperOptions = { privateKey: pem, padding: 'pkcs1', matdesc: { owner: 'ingest' } };
  *   const wrapper = rsaKeyWrapper(options);
  */
-export interface RsaKeyWrapperOptions {
+export interface RsaKeyWrapperOptions extends RsaReadPolicyOptions {
   /** PEM (`PUBLIC KEY` = SubjectPublicKeyInfo, or `RSA PUBLIC KEY` = PKCS#1), as a string or bytes. Enough to write. */
   publicKey?: string | Uint8Array;
   /**
@@ -126,6 +129,7 @@ export class RsaKeyWrapper implements KeyWrapper {
   readonly #private: forge.pki.rsa.PrivateKey | undefined;
   readonly #publicOps: RsaPublicKeyOps;
   readonly #privateOps: RsaPrivateKeyOps | undefined;
+  readonly #readPolicy: RsaReadPolicy;
 
   /** Prefer {@link rsaKeyWrapper}; the constructor takes the same options. */
   constructor(options: RsaKeyWrapperOptions) {
@@ -176,12 +180,14 @@ export class RsaKeyWrapper implements KeyWrapper {
     this.#private = priv;
     this.canUnwrap = priv !== undefined;
     this.bits = checkBits(this.#public.n.bitLength(), priv !== undefined ? 'privateKey' : 'publicKey');
+    checkForgeRsaPublicKey(this.#public, priv !== undefined ? 'privateKey' : 'publicKey');
     // A public half derived from the private key is reported under the option the user gave.
     this.#publicOps = importInto(this.engine, priv !== undefined ? 'privateKey' : 'publicKey', spkiDer(this.#public), (der) =>
       this.engine.importPublicKey(der),
     );
     this.#privateOps =
       priv === undefined ? undefined : importInto(this.engine, 'privateKey', pkcs8Der(priv), (der) => this.engine.importPrivateKey(der));
+    this.#readPolicy = createRsaReadPolicy(options, priv === undefined ? undefined : pkcs8Der(priv));
   }
 
   /**
@@ -198,7 +204,7 @@ export class RsaKeyWrapper implements KeyWrapper {
     if (!isEngine(engine)) {
       throw new TypeError(`"engine" expected an RsaEngine (name, importPublicKey(), importPrivateKey()), got ${describe(engine)}`);
     }
-    const options = { padding: this.#padding, matdesc: this.matdesc, engine, [ADOPT]: { pub: this.#public, priv: this.#private } };
+    const options = { ...this.#readPolicy.options, padding: this.#padding, matdesc: this.matdesc, engine, [ADOPT]: { pub: this.#public, priv: this.#private } };
     return new RsaKeyWrapper(options as RsaKeyWrapperOptions);
   }
 
@@ -268,6 +274,7 @@ export class RsaKeyWrapper implements KeyWrapper {
     checkWrapped(wrapped);
     const scheme = schemeOf(wrapped);
     if (scheme === undefined) return null;
+    this.#readPolicy.checkWrapAlg(wrapped);
     if (this.#privateOps === undefined) {
       throw new KeyInvalidError(
         'KEY_INVALID',
@@ -309,6 +316,7 @@ export class RsaKeyWrapper implements KeyWrapper {
     const iv = pkcs1v15Unpad(emStart.em, IV_BYTES);
     emKey.em.fill(0);
     emStart.em.fill(0);
+    if (this.#readPolicy.implicitRejection) return this.#readPolicy.choose(emKey.ok & emStart.ok & key.valid & iv.valid, key.message, iv.message, keyBytes, startBytes);
     if ((emKey.ok & emStart.ok & key.valid & iv.valid) !== 1) {
       key.message.fill(0);
       iv.message.fill(0);

@@ -6,13 +6,14 @@
  * Deliberately not here: encoding or decoding the envelope itself (envelope/codec.ts).
  * @module
  */
+import { COMMITMENT_HEADER } from '../envelope/commitment.js';
 import { ENVELOPE_HEADERS, META_PREFIX } from '../envelope/headers.js';
 import { UnsupportedOperationError } from '../errors.js';
 import { decodeBase64 } from '../util/base64.js';
 
-/** Every metadata name (without `x-oss-meta-`) that belongs to the encryption envelope, V1 and V2. */
+/** Every metadata name (without `x-oss-meta-`) that belongs to the encryption envelope, V1 and V2, and the key commitment. */
 const CSE_META_NAMES: ReadonlySet<string> = new Set(
-  [...Object.values(ENVELOPE_HEADERS.v2), ...Object.values(ENVELOPE_HEADERS.v1)].map((h) => h.slice(META_PREFIX.length)),
+  [...Object.values(ENVELOPE_HEADERS.v2), ...Object.values(ENVELOPE_HEADERS.v1), COMMITMENT_HEADER].map((h) => h.slice(META_PREFIX.length)),
 );
 // Any future V2 field shares this prefix; reserve all of it.
 const CSE_META_PREFIX = 'client-side-encryption-';

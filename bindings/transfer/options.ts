@@ -18,6 +18,8 @@ import type { LocalFiles } from './local-files.js';
 import { describe } from '../util/describe.js';
 import { resolveRetryPolicy, type RetryPolicy } from '../util/retry.js';
 import type { ClientContext, ClientKeyRing, PlaintextPolicy } from './context.js';
+import { resolveCommitmentPolicy, type CommitmentPolicy } from './commitment-policy.js';
+import { resolveVerifyPolicy, type VerifyPolicy } from './verify-policy.js';
 
 /**
  * Default multipart part size: 1 MiB (a multiple of 16; ali-oss's own default is 1 MiB too).
@@ -71,6 +73,10 @@ export interface CryptoClientOptions {
   readonly multipartThreshold?: number;
   /** Record the plaintext MD5 (`unencrypted-content-md5`) on every write. Default false (per-call `contentMd5`). */
   readonly contentMd5?: boolean;
+  /** Key commitment: `verify` (default: check when present), `write` (add to new objects), `require` (also refuse objects without). */
+  readonly commitment?: CommitmentPolicy;
+  /** `{ length: 'require', md5: 'require' }` refuses objects that do not record them. Default: check what is recorded. */
+  readonly verify?: Partial<VerifyPolicy>;
 }
 
 /**
@@ -158,6 +164,8 @@ export function createClientContext(oss: AliOssLike | ObjectStore, options: Cryp
     multipartThreshold,
     contentMd5: options.contentMd5 === true,
     files: platform.files,
+    commitment: resolveCommitmentPolicy(options.commitment),
+    verify: resolveVerifyPolicy(options.verify),
   });
 }
 

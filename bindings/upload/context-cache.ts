@@ -3,6 +3,8 @@
  * context object (never in it, so JSON of a context never holds a key): drawn by this process at Initiate, or
  * unwrapped once per key ring on the first part (docs/FORMAT.md §5, §7).
  *
+ * Zeroing the keys of a finished upload is here too ({@link disposeMultipartCryptoContext}).
+ *
  * Deliberately not here: sending anything (parts-api.ts, part-requests.ts).
  * @module
  */
@@ -47,14 +49,42 @@ export function rememberContentKey(context: MultipartCryptoContext, keyring: Cli
   entryOf(context).keys.set(keyring, Promise.resolve(content));
 }
 
+/**
+ * Zeroes every content key this process holds for a crypto context (drawn by `initMultipartUpload` or unwrapped
+ * by `uploadPart`) and forgets them; a later `uploadPart` with the same context unwraps again. Called by
+ * `completeMultipartUpload` and `abortMultipartUpload` when they are given the context; call it yourself when a
+ * worker is done with its parts. Best effort: JS gives no guarantee that no other copy exists.
+ * @param context the upload's crypto context
+ * @example
+ *   for (const n of myParts) await uploadPart(ctx, name, uploadId, n, bytesOf(n), context);
+ *   disposeMultipartCryptoContext(context);
+ */
+export function disposeMultipartCryptoContext(context: MultipartCryptoContext): void {
+  const entry = contexts.get(context as object);
+  if (entry === undefined) return;
+  for (const key of entry.keys.values()) {
+    key.then(
+      (content) => {
+        content.key.fill(0);
+        content.iv.fill(0);
+      },
+      () => undefined,
+    );
+  }
+  entry.keys.clear();
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 
 interface ContextEntry {
   readonly context: MultipartCryptoContext;
   /** JSON of the caller's object when it was validated, to notice later mutation of an unfrozen object. */
   readonly text: string;
-  /** One content key per key ring: a key unwrapped by one client is never handed to another. */
-  readonly keys: WeakMap<ClientKeyRing, Promise<ContentKey>>;
+  /**
+   * One content key per key ring: a key unwrapped by one client is never handed to another. A Map, not a WeakMap,
+   * so that {@link disposeMultipartCryptoContext} can reach every key to zero it.
+   */
+  readonly keys: Map<ClientKeyRing, Promise<ContentKey>>;
 }
 
 const contexts = new WeakMap<object, ContextEntry>();
@@ -77,7 +107,7 @@ function entryOf(value: unknown): ContextEntry {
   }
   // serialize() validates strictly (unknown fields, plan rules) and never writes a field outside the schema.
   const context = createMultipartCryptoContext(JSON.parse(serializeMultipartCryptoContext(value as MultipartCryptoContext)));
-  const entry: ContextEntry = { context, text, keys: new WeakMap() };
+  const entry: ContextEntry = { context, text, keys: new Map() };
   contexts.set(value, entry);
   return entry;
 }

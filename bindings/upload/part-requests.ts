@@ -10,6 +10,7 @@ import { metaFromEnvelope } from '../envelope/codec.js';
 import { CEK_ALG } from '../envelope/headers.js';
 import type { ContentKey, WrappedContentKey } from '../keys/types.js';
 import { responseFacts } from '../oss/response.js';
+import { commitmentMeta } from '../transfer/commitment-policy.js';
 import type { ClientContext } from '../transfer/context.js';
 import { copyOptions } from '../transfer/request-options.js';
 import { withRetry } from '../util/retry.js';
@@ -45,7 +46,8 @@ export async function initiate(
 ): Promise<{ result: any; content: ContentKey; wrapped: WrappedContentKey }> {
   const { content, wrapped } = await ctx.keyring.createContentKey();
   const multipart = sizes.dataSize === undefined ? {} : { dataSize: sizes.dataSize, partSize: sizes.partSize };
-  const withMeta = { ...opts, meta: { ...(opts.meta ?? {}), ...metaFromEnvelope({ format: 'v2', cekAlg: CEK_ALG.ctr, wrapped, ...multipart }) } };
+  const env = { format: 'v2' as const, cekAlg: CEK_ALG.ctr, wrapped, ...multipart };
+  const withMeta = { ...opts, meta: { ...(opts.meta ?? {}), ...metaFromEnvelope(env), ...(await commitmentMeta(ctx.commitment, content, env)) } };
   const result = await withRetry<any>(() => ctx.store.initiateMultipartUpload(name, copyOptions(withMeta)), ctx.retry, { signal });
   return { result, content, wrapped };
 }

@@ -31,11 +31,12 @@ import { copyOptions, signalOf } from '../transfer/request-options.js';
 import { describe, describeValue } from '../util/describe.js';
 import { withRetry } from '../util/retry.js';
 import { createMultipartCryptoContext, planOf, wrappedKeyFields, type MultipartCryptoContext, type UploadedPart } from './checkpoint.js';
-import { contentKeyOf, contextOf, rememberContentKey } from './context-cache.js';
+import { contentKeyOf, contextOf, disposeMultipartCryptoContext, rememberContentKey } from './context-cache.js';
 import { initiate, sendPart, type UploadPartResult } from './part-requests.js';
 import { checkPart, choosePartSize, planParts, type PartPlan } from './plan.js';
 
 export type { MultipartCryptoContext, UploadedPart } from './checkpoint.js';
+export { disposeMultipartCryptoContext } from './context-cache.js';
 export type { UploadPartResult } from './part-requests.js';
 
 /**
@@ -258,6 +259,7 @@ export async function completeMultipartUpload(
     throw err;
   }
   if (context !== undefined) verifyCrc64(name, planOf(context), ordered, result.res?.headers?.[CRC64_HEADER]);
+  if (options.context !== undefined) disposeMultipartCryptoContext(options.context);
   return result;
 }
 
@@ -275,7 +277,10 @@ export async function abortMultipartUpload(
   checkName(name);
   const signal = signalOf(options);
   const opts = copyOptions(options);
-  return withRetry(() => ctx.store.abortMultipartUpload(name, uploadId, copyOptions(opts)), ctx.retry, { signal });
+  delete opts.context;
+  const result = await withRetry(() => ctx.store.abortMultipartUpload(name, uploadId, copyOptions(opts)), ctx.retry, { signal });
+  if (options?.context !== undefined) disposeMultipartCryptoContext(options.context as MultipartCryptoContext);
+  return result;
 }
 
 /**

@@ -5,10 +5,10 @@
  *
  * - `encryptAndUpload`: a KeyRing over an RSA **public** key makes the content key, the WebAssembly core
  *   encrypts (streamed in uneven slices through `aesCtr`), `encodeEnvelope` makes the headers, and ali-oss's
- *   browser client PUTs the ciphertext cross-origin to the OSS stand-in (FORMATS.md §1, §2).
+ *   browser client PUTs the ciphertext cross-origin to the OSS stand-in (docs/FORMAT.md §1, §2).
  * - `downloadRangesAndDecrypt`: ali-oss's browser client GETs byte ranges of an object, the page reads the
  *   envelope from the (CORS-exposed) response headers, unwraps with the RSA private key and decrypts each range
- *   at its offset (FORMATS.md §4).
+ *   at its offset (docs/FORMAT.md §4).
  * @module
  */
 import * as L from '/ali-oss-crypto.js';

@@ -1,6 +1,6 @@
 /**
  * A loopback stand-in for Alibaba Cloud KMS (API version 2016-01-20), for tests, benchmarks and the demo.
- * FORMATS.md §2.2 (what the KMS wrap needs) and §8 (the wire form of `@alicloud/kms20160120`).
+ * docs/FORMAT.md §2.2 (what the KMS wrap needs) and §8 (the wire form of `@alicloud/kms20160120`).
  *
  * It speaks the RPC API the way the real Node client sends it: `POST /` (GET works too), every parameter in
  * the query string (a form-encoded body is merged in as well), JSON answers. It checks what real KMS checks
@@ -18,7 +18,7 @@
  *
  * Blob format (ours, opaque to callers): base64 of `"SKB1" | u8 len | key id | u8 len | key version id |
  * 12-byte GCM nonce | 16-byte tag | ciphertext`. The decoded bytes are binary (never base64 text), like real
- * KMS blobs, so the single/double base64 layering of FORMATS.md §2.2 stays unambiguous.
+ * KMS blobs, so the single/double base64 layering of docs/FORMAT.md §2.2 stays unambiguous.
  *
  * A recorded table (test/fixtures/interop/kms-table.json) can be preloaded: Decrypt of a listed blob answers
  * the recorded `Plaintext` after checking the context as the table's README says.
@@ -82,6 +82,8 @@ export interface KmsTable {
 
 /** Options of {@link startKmsServer}. */
 export interface StartKmsServerOptions {
+  /** TCP port; 0 (default) picks a free one. The server listens on 127.0.0.1 only. */
+  port?: number;
   /** Access key id → secret. Default: {@link DEFAULT_KMS_CREDENTIALS}. */
   accessKeys?: Record<string, string>;
   /**
@@ -166,8 +168,9 @@ export interface KmsServer {
 }
 
 /**
- * Starts a KMS stand-in on 127.0.0.1 at a free port.
- * @param options access keys, STS tokens, keys to pre-create, a recorded Decrypt table
+ * Starts a KMS stand-in on 127.0.0.1 (at a free port unless `port` is given).
+ * @param options port, access keys, STS tokens, keys to pre-create, a recorded Decrypt table
+ * @throws {RangeError} when `port` is not 0..65535
  * @returns the running server; call `close()` when done (e.g. in uvu's `after`)
  * @example
  *   // The real SDK client against the stand-in
@@ -184,6 +187,8 @@ export interface KmsServer {
  *   kms.failNext(1, { action: 'Decrypt' }); // the next Decrypt answers 503; the wrapper retries
  */
 export async function startKmsServer(options: StartKmsServerOptions = {}): Promise<KmsServer> {
+  const listenPort = options.port ?? 0;
+  if (!(Number.isSafeInteger(listenPort) && listenPort >= 0 && listenPort < 65536)) throw new RangeError(`"port" expected 0..65535, got ${listenPort}`);
   const state = new KmsState(options);
   const server = createServer((req, res) => {
     handle(state, req, res).catch(() => {
@@ -193,7 +198,7 @@ export async function startKmsServer(options: StartKmsServerOptions = {}): Promi
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(listenPort, '127.0.0.1', () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
   const endpoint = `127.0.0.1:${port}`;

@@ -1,6 +1,6 @@
 /**
  * Request authentication of the OSS stand-in (test/support/oss-server.ts), as OSS does it: the server
- * recomputes the signature from the request exactly as it arrived and compares. FORMATS.md §8.
+ * recomputes the signature from the request exactly as it arrived and compares. docs/FORMAT.md §8.
  *
  * Four ways to sign, each found by what the request carries:
  * - V1 header `Authorization: OSS <AccessKeyId>:<Signature>`: base64 HMAC-SHA1 over

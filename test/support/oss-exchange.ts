@@ -1,7 +1,7 @@
 /**
  * One request/response of the OSS stand-in (test/support/oss-server.ts): reading the body while digesting
  * it, sending success and OSS XML error responses (HEAD errors in `x-oss-err`), CORS exposure, and carrying
- * out injected faults (connection cuts, `afterApply`). FORMATS.md §8.
+ * out injected faults (connection cuts, `afterApply`). docs/FORMAT.md §8.
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -20,7 +20,6 @@ export interface ServerState {
   stats: { requests: number; bytesIn: number; bytesOut: number };
   region: string;
   addressing: 'auto' | 'path' | 'virtual';
-  checkPartCseHeaders: boolean;
   requestPrefix: string;
   /** Who may sign requests (test/support/oss-auth.ts). */
   auth: OssAuthConfig;

@@ -15,6 +15,7 @@
 /** What the stand-in calls each operation (one per OSS API it serves, plus CORS preflights). */
 export type OssRequestKind =
   | 'put'
+  | 'append'
   | 'get'
   | 'head'
   | 'delete'
@@ -49,7 +50,7 @@ export interface OssFault {
   code?: string;
   message?: string;
   /**
-   * Cut the connection. Uploads (put, uploadPart, complete): a TCP RST once `afterBytes` request-body bytes
+   * Cut the connection. Uploads (put, append, uploadPart, complete): a TCP RST once `afterBytes` request-body bytes
    * have arrived. GET: the response headers and exactly `afterBytes` body bytes are sent, then the connection
    * is closed cleanly (FIN), so the client is sure to hold those bytes before it sees the premature end (an
    * RST could make its kernel drop unread bytes); with `afterBytes` >= the body length the client gets it all

@@ -1,12 +1,21 @@
 /**
  * The OSS operations of the stand-in (test/support/oss-server.ts), one handler per request kind: they read the
  * request through an {@link Exchange}, apply OSS's rules through the {@link OssStore}, and answer with the
- * headers and XML that OSS (and therefore ali-oss) uses. FORMATS.md §5, §6, §8.
+ * headers and XML that OSS (and therefore ali-oss) uses. docs/FORMAT.md §5, §6, §8.
  * @module
  */
 import type { IncomingMessage } from 'node:http';
 import { Exchange, joinSegments, sliceSegments, writeSegments } from './oss-exchange.js';
 import type { OssRequestKind } from './oss-faults.js';
+import {
+  checkCompleteCse,
+  checkCopyObjectCse,
+  checkInitiateCse,
+  checkPutObjectCse,
+  checkUploadPartCopyCse,
+  checkUploadPartCseHeaders,
+  checkUploadPartCseSize,
+} from './oss-cse-rules.js';
 import { evaluateConditions, resolveRange } from './oss-range.js';
 import { decodePath, NEUTRAL_QUERY, RESPONSE_OVERRIDES } from './oss-routing.js';
 import {
@@ -18,7 +27,6 @@ import {
   type BodyDigest,
   type ObjectAttributes,
   type StoredObject,
-  type Upload,
 } from './oss-store.js';
 import { doc, el, isoDate, ownerXml, parseCompleteBody } from './oss-xml.js';
 
@@ -26,7 +34,7 @@ import { doc, el, isoDate, ownerXml, parseCompleteBody } from './oss-xml.js';
 const STORED_HEADERS = ['cache-control', 'content-disposition', 'content-encoding', 'content-language', 'expires'];
 
 // Kinds whose request carries a body (an injected reset cuts them while it arrives).
-export const BODY_KINDS = new Set<OssRequestKind>(['put', 'uploadPart', 'complete']);
+export const BODY_KINDS = new Set<OssRequestKind>(['put', 'append', 'uploadPart', 'complete']);
 
 /** The handler of every request kind; a handler either answers through the exchange or throws an OssError. */
 export const OPERATIONS: Record<OssRequestKind, (ex: Exchange) => Promise<void>> = {
@@ -43,6 +51,7 @@ export const OPERATIONS: Record<OssRequestKind, (ex: Exchange) => Promise<void>>
     );
   },
   put: putObject,
+  append: appendObject,
   get: (ex) => getObject(ex),
   head: (ex) => getObject(ex),
   delete: deleteObject,
@@ -81,17 +90,52 @@ async function putObject(ex: Exchange): Promise<void> {
   store.bucket(ex.bucket);
   checkKey(ex.key);
   requireLength(ex);
+  const headers = lowerHeaders(ex.req);
+  checkPutObjectCse(headers, 'PutObject');
   if (forbidsOverwrite(ex)) {
     await ex.drain();
     throw fileAlreadyExists();
   }
   const body = await ex.receive(store.options.storeBodies);
   checkContentMd5(ex, body);
-  const object = store.putObject(ex.bucket, ex.key, body, attributesFrom(lowerHeaders(ex.req)));
+  const object = store.putObject(ex.bucket, ex.key, body, attributesFrom(headers));
   ex.send(200, {
     ETag: object.etag,
     'x-oss-hash-crc64ecma': object.crc64.toString(),
     'Content-MD5': body.md5.toString('base64'),
+    'Content-Length': 0,
+  });
+}
+
+/**
+ * AppendObject: `POST /key?append&position=N`. Creates an Appendable object at position 0 and adds to it when N is
+ * its current length (else 409 PositionNotEqualToLength, with the length in x-oss-next-append-position); a Normal or
+ * Multipart object cannot be appended to (409 ObjectNotAppendable). Attributes come from the first append.
+ */
+async function appendObject(ex: Exchange): Promise<void> {
+  const { store } = ex.state;
+  store.bucket(ex.bucket);
+  checkKey(ex.key);
+  requireLength(ex);
+  const position = intParam(ex.route.query, 'position', NaN, 0, Number.MAX_SAFE_INTEGER);
+  if (Number.isNaN(position)) throw new OssError(400, 'InvalidArgument', 'AppendObject needs the position parameter.', { ArgumentName: 'position' });
+  const headers = lowerHeaders(ex.req);
+  checkPutObjectCse(headers, 'AppendObject');
+  const existing = store.buckets.get(ex.bucket)?.get(ex.key);
+  if (existing && existing.type !== 'Appendable') {
+    throw new OssError(409, 'ObjectNotAppendable', `The object "${ex.key}" is a ${existing.type} object and cannot be appended to.`);
+  }
+  const length = existing?.size ?? 0;
+  if (position !== length) {
+    throw new OssError(409, 'PositionNotEqualToLength', `Position is not equal to file length: the object has ${length} bytes, the request appends at ${position}.`);
+  }
+  const body = await ex.receive(store.options.storeBodies);
+  checkContentMd5(ex, body);
+  const object = store.append(ex.bucket, ex.key, body, existing ? undefined : attributesFrom(headers));
+  ex.send(200, {
+    ETag: object.etag,
+    'x-oss-next-append-position': String(object.size),
+    'x-oss-hash-crc64ecma': object.crc64.toString(),
     'Content-Length': 0,
   });
 }
@@ -158,6 +202,7 @@ async function copyObject(ex: Exchange): Promise<void> {
     directive === 'REPLACE'
       ? attributesFrom(lowerHeaders(ex.req))
       : { contentType: source.contentType, meta: { ...source.meta }, headers: { ...source.headers } };
+  checkCopyObjectCse(source, { bucket: ex.bucket, key: ex.key }, attributes);
   // OSS honours x-oss-forbid-overwrite on CopyObject as on PutObject.
   if (forbidsOverwrite(ex)) throw fileAlreadyExists();
   const copy = store.copyObject(source, ex.bucket, ex.key, attributes);
@@ -231,7 +276,9 @@ async function listObjects(ex: Exchange): Promise<void> {
 async function initiateUpload(ex: Exchange): Promise<void> {
   await ex.drain();
   checkKey(ex.key);
-  const upload = ex.state.store.initiate(ex.bucket, ex.key, attributesFrom(lowerHeaders(ex.req)));
+  const headers = lowerHeaders(ex.req);
+  const cse = checkInitiateCse(headers);
+  const upload = ex.state.store.initiate(ex.bucket, ex.key, attributesFrom(headers), cse);
   ex.send(200, {}, doc('InitiateMultipartUploadResult', el('Bucket', ex.bucket), el('Key', ex.key), el('UploadId', upload.uploadId)));
 }
 
@@ -240,9 +287,10 @@ async function uploadPart(ex: Exchange): Promise<void> {
   const partNumber = checkPartNumber(ex);
   const upload = store.upload(ex.bucket, ex.key, ex.route.query.get('uploadId') as string);
   requireLength(ex);
-  if (ex.state.checkPartCseHeaders) checkPartCse(ex, upload);
+  checkUploadPartCseHeaders(lowerHeaders(ex.req), upload.cse);
   const body = await ex.receive(store.options.storeBodies);
   checkContentMd5(ex, body);
+  checkUploadPartCseSize(upload.cse, partNumber, body.size);
   const part = store.putPart(upload, partNumber, body);
   ex.send(200, {
     ETag: part.etag,
@@ -259,6 +307,7 @@ async function uploadPartCopy(ex: Exchange): Promise<void> {
   const upload = store.upload(ex.bucket, ex.key, ex.route.query.get('uploadId') as string);
   const { bucket, key } = parseCopySource(ex.header('x-oss-copy-source') as string);
   const source = store.getObject(bucket, key);
+  checkUploadPartCopyCse(source.meta);
   if (evaluateConditions((n) => ex.header(n), source, 'x-oss-copy-source-') === 304) {
     throw new OssError(412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold.', { Condition: 'x-oss-copy-source-if-none-match' });
   }
@@ -288,6 +337,7 @@ async function completeUpload(ex: Exchange): Promise<void> {
   if (typeof listed === 'string') {
     throw new OssError(400, 'MalformedXML', `The XML you provided was not well-formed or did not validate against our published schema: ${listed}.`);
   }
+  checkCompleteCse(lowerHeaders(ex.req), upload.cse, listed.length);
   // Checked at Complete (OSS error 0042-00000214): the upload stays, as after any failed Complete.
   if (forbidsOverwrite(ex)) throw fileAlreadyExists();
   const object = store.complete(upload, listed);
@@ -457,22 +507,6 @@ function checkPartNumber(ex: Exchange): number {
     });
   }
   return n;
-}
-
-/** OSS refuses an UploadPart whose client-side-encryption headers disagree with the upload's (FORMATS.md §5). */
-function checkPartCse(ex: Exchange, upload: Upload): void {
-  for (const [meta] of CSE_LISTPARTS_FIELDS) {
-    const sent = ex.header(`x-oss-meta-${meta}`);
-    const initiated = upload.meta[meta];
-    if (sent !== undefined && initiated !== undefined && sent !== initiated) {
-      throw new OssError(
-        400,
-        'InvalidArgument',
-        `x-oss-meta-${meta} of this UploadPart differs from the value given at InitiateMultipartUpload; a part must use the upload's client-side-encryption parameters.`,
-        { ArgumentName: `x-oss-meta-${meta}` },
-      );
-    }
-  }
 }
 
 function parseCopySource(header: string): { bucket: string; key: string } {

@@ -1,5 +1,5 @@
 /**
- * What OSS makes of a GET's Range and conditional headers (FORMATS.md §4, §8), for the stand-in in
+ * What OSS makes of a GET's Range and conditional headers (docs/FORMAT.md §4, §8), for the stand-in in
  * test/support/oss-server.ts. Pure functions of header values and object facts.
  * @module
  */

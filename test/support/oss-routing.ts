@@ -1,6 +1,6 @@
 /**
  * Request routing of the OSS stand-in (test/support/oss-server.ts): which bucket and key a request names
- * (virtual-host style from the Host header, or path style), and which OSS operation it is (FORMATS.md §8).
+ * (virtual-host style from the Host header, or path style), and which OSS operation it is (docs/FORMAT.md §8).
  *
  * Query parameters that only sign or page a request are neutral; any other sub-resource on an operation the
  * stand-in does not implement makes the request `unsupported` (answered 501), never silently a plain GET/PUT.
@@ -87,6 +87,7 @@ export function classify(req: IncomingMessage, route: Route): OssRequestKind {
     case 'POST':
       if (q.has('uploads')) return only(new Set(['uploads'])) ? 'initiate' : 'unsupported';
       if (q.has('uploadId')) return only(new Set(['uploadId'])) ? 'complete' : 'unsupported';
+      if (q.has('append')) return only(new Set(['append', 'position'])) ? 'append' : 'unsupported';
       return 'unsupported';
     case 'PUT':
       if (q.has('partNumber') && q.has('uploadId')) {

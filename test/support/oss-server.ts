@@ -1,6 +1,6 @@
 /**
  * A loopback OSS-compatible stand-in that the real `ali-oss` client (Node and browser builds) works against,
- * for tests, benchmarks and the demo. Implements what FORMATS.md §5, §6 and §8 say OSS does.
+ * for tests, benchmarks and the demo. Implements what docs/FORMAT.md §5, §6 and §8 say OSS does.
  *
  * Start one per test file and close it in `after`:
  *
@@ -24,11 +24,16 @@
  * ignoring an invalid range, or `x-oss-range-behavior: standard`: 416 `InvalidRange` for a start past the end,
  * end clamped; If-Match / If-None-Match / If-(Un)Modified-Since; `response-*` overrides), HeadObject (and
  * `?objectMeta`), DeleteObject, CopyObject (COPY/REPLACE, `x-oss-copy-source-if-*`), ListObjects v1 and v2,
- * InitiateMultipartUpload, UploadPart (rejects CSE headers that differ from Initiate's), UploadPartCopy,
- * ListParts (with the CSE fields), ListMultipartUploads, CompleteMultipartUpload (order, ETags, minimum part
- * size), AbortMultipartUpload, PutBucket, DeleteBucket. `x-oss-forbid-overwrite: true` makes PutObject,
+ * InitiateMultipartUpload, UploadPart, UploadPartCopy, ListParts (with the `ClientEncryption*` fields of a
+ * client-side-encrypted upload), ListMultipartUploads, CompleteMultipartUpload (order, ETags, minimum part
+ * size), AbortMultipartUpload, AppendObject (`?append&position=N`), PutBucket, DeleteBucket. `x-oss-forbid-overwrite: true` makes PutObject,
  * CopyObject and CompleteMultipartUpload of an existing key 409 `FileAlreadyExists`. Anything else answers 501
  * `NotImplemented` naming the sub-resource, so a test notices instead of getting a wrong success.
+ *
+ * Client-side encryption: every rule OSS enforces on `x-oss-meta-client-side-encryption-*` requests
+ * (docs/FORMAT.md §9; test/support/oss-cse-rules.ts) is always on: PutObject, AppendObject,
+ * Initiate, UploadPart, Complete, CopyObject and UploadPartCopy that break one answer 400 `InvalidArgument` with
+ * the rule's `EC` (ali-oss: `err.ecCode`). HEAD/GET return the metadata as stored.
  *
  * Responses carry what OSS sends: `x-oss-request-id` always; ETag, Last-Modified, Content-Type, user metadata
  * (names lower-case), `x-oss-object-type`, `x-oss-hash-crc64ecma` (CRC-64/XZ over the stored bytes, also the
@@ -64,9 +69,10 @@
  *
  * Layout: this file (API, dispatch, CLI), oss-routing.ts (bucket/key/kind of a request), oss-exchange.ts
  * (body reading, responses, fault execution), oss-operations.ts (one handler per OSS API), oss-range.ts
- * (Range and conditional headers), oss-store.ts (state and OSS's rules), oss-faults.ts, oss-xml.ts.
+ * (Range and conditional headers), oss-store.ts (state and OSS's rules), oss-cse-rules.ts (OSS's
+ * client-side-encryption checks), oss-faults.ts, oss-xml.ts.
  *
- * Deliberately not here: versioning, ACLs, append/symlink/tagging, server-side encryption.
+ * Deliberately not here: versioning, ACLs, symlink/tagging, server-side encryption.
  * @module
  */
 import { once } from 'node:events';
@@ -104,8 +110,6 @@ export interface OssServerOptions {
   buckets?: string[];
   /** How to find the bucket: from Host or path (`auto`, default; see the module comment), or forced. */
   addressing?: 'auto' | 'path' | 'virtual';
-  /** Reject UploadPart requests whose client-side-encryption headers differ from Initiate's. Default true. */
-  checkPartCseHeaders?: boolean;
   /**
    * Key pairs accepted besides TEST_ACCESS_KEY_ID / TEST_ACCESS_KEY_SECRET (which always are). One with a
    * `securityToken` is an STS key: its requests must carry exactly that token.
@@ -134,7 +138,7 @@ export interface OssObjectSnapshot {
   /** The headers a GET of the whole object answers with (names lower-case), request id and CORS aside. */
   headers: Record<string, string>;
   lastModified: Date;
-  type: 'Normal' | 'Multipart';
+  type: 'Normal' | 'Multipart' | 'Appendable';
 }
 
 /** A multipart upload in progress, as a test sees it. */
@@ -228,7 +232,6 @@ export async function startOssServer(options: OssServerOptions = {}): Promise<Os
     stats: { requests: 0, bytesIn: 0, bytesOut: 0 },
     region,
     addressing,
-    checkPartCseHeaders: options.checkPartCseHeaders ?? true,
     requestPrefix: randomHex(8),
     auth: { credentials: credentialMap(options.credentials ?? []), anonymous: options.anonymous ?? false, region },
   };
@@ -279,7 +282,7 @@ export async function startOssServer(options: OssServerOptions = {}): Promise<Os
       const digest = digestOf(Buffer.from(body), true);
       const object = store.putObject(bucket, key, digest, attributesFrom(lower));
       if (lower.etag !== undefined) object.etag = lower.etag.startsWith('"') ? lower.etag : `"${lower.etag}"`;
-      if (lower['x-oss-object-type'] === 'Multipart' || lower['x-oss-object-type'] === 'Normal') object.type = lower['x-oss-object-type'];
+      if (['Normal', 'Multipart', 'Appendable'].includes(lower['x-oss-object-type'])) object.type = lower['x-oss-object-type'] as StoredObject['type'];
       return snapshotObject(object);
     },
     deleteObjectRaw: (bucket, key) => {

@@ -1,6 +1,6 @@
 /**
  * The in-memory state of the OSS stand-in (test/support/oss-server.ts): buckets, objects and multipart
- * uploads, with the rules OSS applies to them (FORMATS.md §5, §6, §8). No HTTP here: the server turns
+ * uploads, with the rules OSS applies to them (docs/FORMAT.md §5, §6, §8). No HTTP here: the server turns
  * requests into calls on {@link OssStore} and {@link OssError}s into XML error responses.
  *
  * Bodies are kept as lists of Buffers ("segments"), exactly as received, so a 1 GiB upload costs 1 GiB and
@@ -14,6 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Crc64, crc64Combine } from '../../bindings/integrity/crc64.js';
+import type { CseUploadParams } from './oss-cse-rules.js';
 
 /** An error OSS would answer with: HTTP status, OSS code, message, and extra XML fields. */
 export class OssError extends Error {
@@ -89,7 +90,7 @@ export interface StoredObject extends ObjectAttributes {
   etag: string;
   crc64: bigint;
   lastModified: Date;
-  type: 'Normal' | 'Multipart';
+  type: 'Normal' | 'Multipart' | 'Appendable';
 }
 
 /** One uploaded part of a multipart upload. */
@@ -110,6 +111,8 @@ export interface Upload extends ObjectAttributes {
   key: string;
   initiated: Date;
   parts: Map<number, StoredPart>;
+  /** The client-side-encryption parameters Initiate fixed (test/support/oss-cse-rules.ts); undefined for a plain upload. */
+  cse?: CseUploadParams;
 }
 
 /** Store-wide rules. */
@@ -119,7 +122,7 @@ export interface StoreOptions {
   minPartSize: number;
 }
 
-/** User-metadata names (after `x-oss-meta-`) that real OSS lists as ListParts fields, FORMATS.md §5. */
+/** User-metadata names (after `x-oss-meta-`) that real OSS lists as ListParts fields, docs/FORMAT.md §5. */
 export const CSE_LISTPARTS_FIELDS: ReadonlyArray<[meta: string, xml: string]> = [
   ['client-side-encryption-key', 'ClientEncryptionKey'],
   ['client-side-encryption-start', 'ClientEncryptionStart'],
@@ -188,6 +191,29 @@ export class OssStore {
     return object;
   }
 
+  /**
+   * AppendObject: adds the body to an Appendable object (creating it with `attributes` when absent). The ETag is
+   * the MD5 of the whole content when bodies are kept (OSS documents no formula for Appendable ETags).
+   */
+  append(bucket: string, key: string, body: BodyDigest, attributes: ObjectAttributes | undefined): StoredObject {
+    const existing = this.bucket(bucket).get(key);
+    const segments = this.options.storeBodies ? [...(existing?.segments ?? []), ...(body.segments ?? [])] : undefined;
+    const md5 = segments ? digestOf(Buffer.concat(segments), false).md5 : body.md5;
+    const object: StoredObject = {
+      bucket,
+      key,
+      ...(existing ?? (attributes as ObjectAttributes)),
+      segments,
+      size: (existing?.size ?? 0) + body.size,
+      etag: quoteEtag(md5.toString('hex')),
+      crc64: existing ? crc64Combine(existing.crc64, body.crc64, body.size) : body.crc64,
+      lastModified: new Date(),
+      type: 'Appendable',
+    };
+    this.bucket(bucket).set(key, object);
+    return object;
+  }
+
   /** CopyObject: the bytes, ETag, CRC and type are the source's; the attributes are given. */
   copyObject(source: StoredObject, bucket: string, key: string, attributes: ObjectAttributes): StoredObject {
     const copy: StoredObject = { ...source, ...attributes, bucket, key, lastModified: new Date() };
@@ -199,10 +225,10 @@ export class OssStore {
     this.bucket(bucket).delete(key);
   }
 
-  initiate(bucket: string, key: string, attributes: ObjectAttributes): Upload {
+  initiate(bucket: string, key: string, attributes: ObjectAttributes, cse?: CseUploadParams): Upload {
     this.bucket(bucket);
     const uploadId = (++this.#uploadCounter).toString(16).toUpperCase().padStart(8, '0') + randomHex(24);
-    const upload: Upload = { uploadId, bucket, key, initiated: new Date(), parts: new Map(), ...attributes };
+    const upload: Upload = { uploadId, bucket, key, initiated: new Date(), parts: new Map(), ...attributes, ...(cse ? { cse } : {}) };
     this.uploads.set(uploadId, upload);
     return upload;
   }

@@ -1,7 +1,7 @@
 /**
  * XML bodies of the OSS stand-in (test/support/oss-server.ts): the documents OSS answers with, shaped as
  * ali-oss parses them (xml2js, `explicitArray: false`, root dropped), and the one document OSS receives
- * (CompleteMultipartUpload). FORMATS.md §5 (ListParts CSE fields) and §8.
+ * (CompleteMultipartUpload). docs/FORMAT.md §5 (ListParts CSE fields) and §8.
  *
  * Builders take plain data and escape every text node; they never decide anything about OSS semantics.
  * Deliberately not here: a general XML parser. The only request body we read is CompleteMultipartUpload,
