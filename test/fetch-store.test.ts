@@ -134,7 +134,12 @@ test('copy keeps bytes and metadata (COPY) or replaces metadata (REPLACE)', asyn
 test('multipart: initiate with headers, upload parts, listParts with the CSE fields, complete; abort drops an upload', async () => {
   const s = store();
   const data = pseudoRandomBytes(5000, 6);
+  // Every field OSS requires of a CSE upload (test/support/oss-cse-rules.ts), repeated on each part.
   const cse = {
+    'x-oss-meta-client-side-encryption-key': 'a2V5LWJsb2I=',
+    'x-oss-meta-client-side-encryption-start': 'c3RhcnQtYmxvYg==',
+    'x-oss-meta-client-side-encryption-cek-alg': 'AES/CTR/NoPadding',
+    'x-oss-meta-client-side-encryption-wrap-alg': 'RSA/NONE/PKCS1Padding',
     'x-oss-meta-client-side-encryption-data-size': String(data.length),
     'x-oss-meta-client-side-encryption-part-size': '2048',
   };
