@@ -3,9 +3,11 @@
  * node-forge used directly (docs/FORMAT.md §2.1). `npm run bench:rsa`.
  *
  * One operation = one content key = two RSA operations (the 32-byte key and the 16-byte IV are wrapped
- * separately), for every contender. Engines: `portable` (the default: node-forge private operations, Web Crypto
- * OAEP, BigInt PKCS#1 v1.5 public operation), `forge` (node-forge only) and `node` (node:crypto: raw RSA plus
- * our own PKCS#1 v1.5 unpadding, OAEP and public encryption through OpenSSL).
+ * separately), for every contender. Engines: `wasm` (wasmRsaEngine: the constant-time WebAssembly core),
+ * `portable` (the default: the WebAssembly core for private operations, Web Crypto OAEP, BigInt PKCS#1 v1.5
+ * public operation), `forge` (node-forge only) and `node` (node:crypto: raw RSA plus our own PKCS#1 v1.5
+ * unpadding, OAEP and public encryption through OpenSSL). `--ct` runs rsa-ct.bench.ts instead; after this
+ * RSA-2048 table, rsa-engines.bench.ts times every engine at 2048, 3072 and 4096 bits (`--json FILE`).
  *
  * Baselines per operation: node:crypto called directly, and node-forge (called directly, or through the
  * wrapper where that is what the default engine does). Node 20 refuses PKCS#1 v1.5 private decryption
@@ -25,6 +27,13 @@ import { Bench } from 'tinybench';
 import forge from 'node-forge';
 import { rsaKeyWrapper } from '../bindings/keys/rsa.js';
 import { nodeRsaEngine } from '../bindings/keys/rsa-native.js';
+import { wasmRsaEngine } from '../bindings/keys/rsa-wasm.js';
+
+// `--ct`: the dudect-style timing comparison instead of the throughput tables.
+if (process.argv.includes('--ct')) {
+  await import('./rsa-ct.bench.js');
+  process.exit(0);
+}
 import type { ContentKey, WrappedContentKey } from '../bindings/keys/types.js';
 
 const keyDir = new URL('../test/fixtures/interop/keys/', import.meta.url);
@@ -44,6 +53,8 @@ const ours = {
   oaepWebCrypto: rsaKeyWrapper({ privateKey: privatePem, padding: 'oaep' }),
   oaepForge: rsaKeyWrapper({ privateKey: privatePem, padding: 'oaep', webCrypto: false }),
   oaepNode: rsaKeyWrapper({ privateKey: privatePem, padding: 'oaep', engine: nodeRsaEngine }),
+  pkcs1Wasm: rsaKeyWrapper({ privateKey: privatePem, padding: 'pkcs1', engine: wasmRsaEngine }),
+  oaepWasm: rsaKeyWrapper({ privateKey: privatePem, padding: 'oaep', engine: wasmRsaEngine }),
 };
 
 const v2 = (wrapAlg: string, key: Uint8Array, iv: Uint8Array): WrappedContentKey => ({
@@ -85,12 +96,12 @@ const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const expectContent = (got: ContentKey | null, who: string) => {
   if (got === null || hex(got.key) !== hex(content.key) || hex(got.iv) !== hex(content.iv)) throw new Error(`cross-validation failed: ${who}`);
 };
-for (const [name, w] of [['portable', ours.pkcs1], ['node', ours.pkcs1Node]] as const) {
+for (const [name, w] of [['portable', ours.pkcs1], ['node', ours.pkcs1Node], ['wasm', ours.pkcs1Wasm]] as const) {
   expectContent(forgeUnwrapPkcs1(await w.wrap(content)), `ours pkcs1 wrap (${name}) → node-forge`);
   expectContent(await w.unwrap(nodeWrap(constants.RSA_PKCS1_PADDING)), `node publicEncrypt pkcs1 → ours (${name})`);
   expectContent(await w.unwrap(forgeWrapPkcs1()), `node-forge pkcs1 → ours (${name})`);
 }
-for (const [name, w] of [['web crypto', ours.oaepWebCrypto], ['node-forge', ours.oaepForge], ['node', ours.oaepNode]] as const) {
+for (const [name, w] of [['web crypto', ours.oaepWebCrypto], ['node-forge', ours.oaepForge], ['node', ours.oaepNode], ['wasm', ours.oaepWasm]] as const) {
   expectContent(nodeUnwrapOaep(await w.wrap(content)), `ours oaep (${name}) wrap → node privateDecrypt`);
   expectContent(await w.unwrap(nodeWrap(constants.RSA_PKCS1_OAEP_PADDING, { oaepHash: 'sha1' })), `node OAEP → ours (${name})`);
 }
@@ -108,18 +119,22 @@ const add = (name: string, role: Role, fn: () => unknown) => {
   roles.set(name, role);
   bench.add(name, fn);
 };
+add('wrap pkcs1 | ours (wasm)', undefined, async () => void (await ours.pkcs1Wasm.wrap(content)));
 add('wrap pkcs1 | ours (portable: BigInt public op)', undefined, async () => void (await ours.pkcs1.wrap(content)));
 add('wrap pkcs1 | ours (node engine)', undefined, async () => void (await ours.pkcs1Node.wrap(content)));
 add('wrap pkcs1 | node:crypto publicEncrypt', 'node', () => void nodeWrap(constants.RSA_PKCS1_PADDING));
 add('wrap pkcs1 | node-forge encrypt', 'forge', () => void forgeWrapPkcs1());
+add('wrap oaep | ours (wasm)', undefined, async () => void (await ours.oaepWasm.wrap(content)));
 add('wrap oaep | ours (portable: web crypto)', undefined, async () => void (await ours.oaepWebCrypto.wrap(content)));
 add('wrap oaep | ours (node engine)', undefined, async () => void (await ours.oaepNode.wrap(content)));
 add('wrap oaep | ours (forge engine)', 'forge', async () => void (await ours.oaepForge.wrap(content)));
 add('wrap oaep | node:crypto publicEncrypt', 'node', () => void nodeWrap(constants.RSA_PKCS1_OAEP_PADDING, { oaepHash: 'sha1' }));
-add('unwrap pkcs1 | ours (portable: node-forge RAW)', undefined, async () => void (await ours.pkcs1.unwrap(pkcs1Object)));
+add('unwrap pkcs1 | ours (wasm)', undefined, async () => void (await ours.pkcs1Wasm.unwrap(pkcs1Object)));
+add('unwrap pkcs1 | ours (portable: wasm RAW)', undefined, async () => void (await ours.pkcs1.unwrap(pkcs1Object)));
 add('unwrap pkcs1 | ours (node engine)', undefined, async () => void (await ours.pkcs1Node.unwrap(pkcs1Object)));
 add('unwrap pkcs1 | node-forge decrypt', 'forge', () => void forgeUnwrapPkcs1(pkcs1Object));
 add('unwrap pkcs1 | node:crypto RSA_NO_PADDING (raw op only)', 'node', () => nodeRawPkcs1Floor(pkcs1Object));
+add('unwrap oaep | ours (wasm)', undefined, async () => void (await ours.oaepWasm.unwrap(oaepObject)));
 add('unwrap oaep | ours (portable: web crypto)', undefined, async () => void (await ours.oaepWebCrypto.unwrap(oaepObject)));
 add('unwrap oaep | ours (node engine)', undefined, async () => void (await ours.oaepNode.unwrap(oaepObject)));
 add('unwrap oaep | ours (forge engine)', 'forge', async () => void (await ours.oaepForge.unwrap(oaepObject)));
@@ -157,3 +172,6 @@ console.table(
     'vs node-forge': ratio(r, 'forge'),
   })),
 );
+
+// Then every engine at 2048, 3072 and 4096 bits (and `--json FILE`).
+await import('./rsa-engines.bench.js');

@@ -28,6 +28,7 @@ export type {
   InitiateResult,
   UploadPartReply,
   CompleteResult,
+  ListPartsEncryption,
   ListPartsResult,
 } from './oss/object-store.js';
 
@@ -52,3 +53,22 @@ export {
 // part plans
 export { planParts, choosePartSize, MIN_PART_SIZE, MAX_PARTS } from './upload/plan.js';
 export type { PartPlan, PlannedPart } from './upload/plan.js';
+
+// bulk jobs over a prefix: the engine, its files, shards, and the per-object actions of the client
+export { runJob } from './jobs/run-job.js';
+export type { JobOptions, JobProgress, JobSummary } from './jobs/run-job.js';
+export type { ActionContext, ActionOutcome, JobResult, ListedObject, ObjectAction } from './jobs/action.js';
+export { listPrefix } from './jobs/listing.js';
+export { openJournal } from './jobs/journal-file.js';
+export type { JobJournal } from './jobs/journal-file.js';
+export { parseJournal, formatHeader, formatRecord, checkJournalHeader } from './jobs/journal.js';
+export type { JournalHeader, JournalRecord, ParsedJournal } from './jobs/journal.js';
+export { openReport } from './jobs/report.js';
+export type { ReportEntry, ReportFile } from './jobs/report.js';
+export { parseShard, shardOfKey, inShard, formatShard } from './jobs/shard.js';
+export type { Shard } from './jobs/shard.js';
+export { encryptExistingAction, decryptExistingAction, verifyAction } from './client/bulk-actions.js';
+export type { BulkRewriteOptions } from './client/bulk-actions.js';
+export { encryptExisting } from './client/encrypt-existing.js';
+export { decryptExisting } from './client/decrypt-existing.js';
+export { verify } from './client/verify.js';

@@ -77,6 +77,8 @@ export {
   RSA_MAX_BITS,
 } from './keys/rsa.js';
 export type { RsaPadding, RsaKeyWrapperOptions, RsaEngine, RsaPublicKeyOps, RsaPrivateKeyOps } from './keys/rsa.js';
+export { wasmRsaEngine } from './keys/rsa-wasm.js';
+export { initWasmRsa } from './wasm/rsa.js';
 export type { RsaReadPolicyOptions } from './keys/rsa-read-policy.js';
 export { checkRsaPublicNumbers, RSA_MIN_PUBLIC_EXPONENT, RSA_MIN_WRITE_BITS } from './keys/rsa-public-check.js';
 

@@ -44,10 +44,14 @@ export type OssCryptoErrorCode =
   | 'COMMITMENT_MISSING'
   // the object was replaced while we read it in several requests (If-Match answered 412)
   | 'OBJECT_CHANGED'
+  // a rewrite in place of an object that is already in the target state
+  | 'OBJECT_ENCRYPTED'
+  | 'OBJECT_NOT_ENCRYPTED'
   // multipart and checkpoints
   | 'PART_INVALID'
   | 'CHECKPOINT_MALFORMED'
   | 'CHECKPOINT_MISMATCH'
+  | 'CHECKPOINT_UNSAFE'
   // policy
   | 'PLAINTEXT_REJECTED'
   | 'OPERATION_UNSUPPORTED'
@@ -175,7 +179,8 @@ export class PartError extends OssCryptoError {}
 
 /**
  * A checkpoint is malformed or no longer matches the file, the plan or the upload.
- * Codes: `CHECKPOINT_MALFORMED`, `CHECKPOINT_MISMATCH`.
+ * Codes: `CHECKPOINT_MALFORMED`, `CHECKPOINT_MISMATCH`, `CHECKPOINT_UNSAFE` (a checkpoint file others could have
+ * written: whoever can edit a checkpoint chooses the key the rest of the upload is encrypted under).
  * @example
  *   catch (err) {
  *     if (err instanceof CheckpointError) await rm(checkpointPath); // start a fresh upload instead of resuming
@@ -194,7 +199,8 @@ export class PlaintextObjectError extends OssCryptoError {}
 
 /**
  * The operation cannot be combined with client-side encryption (append, select, image processing...).
- * Thrown before any request. Code: `OPERATION_UNSUPPORTED`.
+ * Thrown before any request. Code: `OPERATION_UNSUPPORTED`; and for a rewrite in place of an object already in the
+ * target state, `OBJECT_ENCRYPTED` (encryptExisting) / `OBJECT_NOT_ENCRYPTED` (decryptExisting).
  * @example
  *   await cryptoClient.append('log.txt', chunk); // rejects with UnsupportedOperationError, says why
  */
@@ -235,8 +241,11 @@ export const ERROR_CLASS_OF_CODE: Readonly<Record<OssCryptoErrorCode, abstract n
   PART_INVALID: PartError,
   CHECKPOINT_MALFORMED: CheckpointError,
   CHECKPOINT_MISMATCH: CheckpointError,
+  CHECKPOINT_UNSAFE: CheckpointError,
   PLAINTEXT_REJECTED: PlaintextObjectError,
   OPERATION_UNSUPPORTED: UnsupportedOperationError,
+  OBJECT_ENCRYPTED: UnsupportedOperationError,
+  OBJECT_NOT_ENCRYPTED: UnsupportedOperationError,
   WASM_CORE: WasmCoreError,
 });
 

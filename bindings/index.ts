@@ -50,6 +50,39 @@ export { REFUSED_REASONS } from './client/refused.js';
 export type { PutOptions } from './client/put.js';
 export type { GetResult, GetStreamResult, GetResponse } from './client/get.js';
 export type { HeadResult } from './client/object.js';
+export type {
+  CallOptions,
+  CopyOptions,
+  CopyResult,
+  DeleteMultiOptions,
+  DeleteMultiResult,
+  GetOptions,
+  ListedObject,
+  ListPartsPage,
+  ListPartsQuery,
+  ListQuery,
+  ListResult,
+  ListUploadsQuery,
+  ListUploadsResult,
+  ListV2Query,
+  ListV2Result,
+  MultipartUploadCopyResult,
+  ObjectMetaResult,
+  OssResponse,
+  PutMetaOptions,
+  PutResult,
+  RequestHeaders,
+  ResponseOnly,
+  SignatureUrlOptions,
+  UploadPartCopyResult,
+  UserMeta,
+  VersionedCallOptions,
+} from './client/call-types.js';
+
+// rewrites in place and verification (CryptoClient#encryptExisting, #decryptExisting, #verify)
+export type { EncryptExistingOptions, RewriteResult } from './client/encrypt-existing.js';
+export type { DecryptExistingOptions } from './client/decrypt-existing.js';
+export type { VerifyResult } from './client/verify.js';
 
 // resumable download (CryptoClient#resumableDownload)
 export type { DownloadFileOptions, DownloadFileResult, DownloadCancelError } from './download/download-options.js';

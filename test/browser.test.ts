@@ -182,7 +182,7 @@ if (!existsSync(CHROMIUM)) {
     });
   }
 
-  test('Node writes with the CryptoClient; the browser reads ranges with ali-oss and decrypts them byte-exact', async () => {
+  test('Node writes with the CryptoClient; the browser unwraps on wasmRsaEngine, reads ranges with ali-oss and decrypts them byte-exact', async () => {
     const s = await stage();
     const name = 'from-node/object.bin';
     const data = pseudoRandomBytes(262_151, 21);
@@ -213,6 +213,7 @@ if (!existsSync(CHROMIUM)) {
     }
     assert.equal(out[0].description.matdesc, matdesc);
     assert.is(out[0].description.keyKind, 'rsa');
+    assert.is(out[0].rsaEngine, 'wasm', 'the page unwrapped with the WebAssembly RSA engine');
     // Only ranged GETs reached OSS, never the whole object. (Chromium's HTTP cache may answer part of a range
     // from an earlier response and ask only for the rest, so the count of GETs is not fixed.)
     const gets = s.oss.log.filter((e) => e.kind === 'get');

@@ -189,6 +189,8 @@ args('keys: RSA padding, KMS settings and credentials, matdesc and --material', 
     blobLayout: 'oss2', accessKeyId: 'kid2', accessKeySecret: 'ksec', stsToken: undefined,
   });
   assert.is(parse('get', ['get', 'oss://bkt/k', 'o', '--rsa-private-key', 'p']).keys.rsaPadding, 'pkcs1');
+  assert.is(parse('get', ['get', 'oss://bkt/k', 'o', '--rsa-private-key', 'p']).keys.rsaEngine, 'node');
+  assert.is(parse('head', ['head', 'oss://bkt/k', '--rsa-engine', 'wasm']).keys.rsaEngine, 'wasm');
   assert.is(parse('get', ['get', 'oss://bkt/k', 'o', '--rsa-private-key', 'p']).keys.plaintext, 'reject');
   usage(['put', 'f', 'oss://bkt/k', '--rsa-public-key', 'p', '--rsa-padding', 'pss'], /--rsa-padding expected pkcs1 or oaep, got "pss"/);
   usage(['put', 'f', 'oss://bkt/k', '--rsa-public-key', 'p', '--matdesc', '{"a":1}'], /values must be strings; "a" is 1/);
@@ -559,6 +561,22 @@ child('put (single and multipart, file and stdin), head without key material, ge
   });
 });
 
+child('--part-size 5GiB (OSS\'s limit) does not crash: a 3 MB file and 3 MB on stdin go as one part each, byte-exact', async () => {
+  const data = pseudoRandomBytes(3 * 1024 * 1024 + 5, 8);
+  await writeFile(key('five-gib.bin'), data);
+  const flags = ['--rsa-public-key', key('a.public.pem'), '--multipart-threshold', '1MiB', '--part-size', '5GiB', '-q'];
+  oss.clearLog();
+  ok(await cli(['put', key('five-gib.bin'), `oss://${BUCKET}/five-gib.bin`, ...flags]), 'put file');
+  ok(await cli(['put', '-', `oss://${BUCKET}/five-gib-stdin.bin`, ...flags], { input: data }), 'put stdin');
+  for (const name of ['five-gib.bin', 'five-gib-stdin.bin']) {
+    const parts = oss.log.filter((e) => e.key === name && e.kind === 'uploadPart');
+    assert.is(parts.length, 1, `${name}: one part`);
+    assert.is(oss.getObject(BUCKET, name)!.meta['client-side-encryption-part-size'], String(5 * 1024 ** 3));
+    const got = ok(await cli(['get', `oss://${BUCKET}/${name}`, '-', '--rsa-private-key', key('a.private.pem'), '-q']), `get ${name}`);
+    assert.ok(got.stdout.equals(Buffer.from(data)), `${name}: byte-exact`);
+  }
+});
+
 child('KMS flags: put and get through the KMS stand-in (go and oss2 layering, passphrase)', async () => {
   const keyId = kms.createKey();
   const plain = pseudoRandomBytes(20_000, 3);
@@ -616,6 +634,22 @@ child('--matdesc on write, --material selects the key by matdesc on read; wrong 
   assert.not.ok(existsSync(key('wrong.out')));
   assert.not.ok(existsSync(key('missing.out')));
   for (const r of [noMatch, wrongKey, missing]) assert.not.ok(/PRIVATE KEY|[0-9a-f]{64}/.test(r.stderr), 'no key material in errors');
+});
+
+child('--rsa-engine node|wasm|forge: each engine writes what the others read (pkcs1 and oaep); a bad name is a usage error', async () => {
+  const plain = pseudoRandomBytes(3000, 9);
+  await writeFile(key('engine.bin'), plain);
+  for (const [writer, reader, padding] of [['wasm', 'node', 'pkcs1'], ['node', 'wasm', 'pkcs1'], ['forge', 'wasm', 'oaep'], ['wasm', 'forge', 'oaep']]) {
+    const name = `engine-${writer}-${reader}-${padding}.bin`;
+    ok(
+      await cli(['put', key('engine.bin'), `oss://${BUCKET}/${name}`, '--rsa-public-key', key('a.public.pem'), '--rsa-padding', padding, '--rsa-engine', writer]),
+      `put --rsa-engine ${writer}`,
+    );
+    const got = ok(await cli(['get', `oss://${BUCKET}/${name}`, '-', '--rsa-private-key', key('a.private.pem'), '--rsa-engine', reader]), `get --rsa-engine ${reader}`);
+    assert.ok(got.stdout.equals(Buffer.from(plain)), `${writer} -> ${reader} (${padding})`);
+  }
+  ok(await cli(['head', `oss://${BUCKET}/engine-wasm-node-pkcs1.bin`, '--rsa-engine', 'wasm']), 'head --rsa-engine wasm');
+  assert.match(failed(await cli(['get', `oss://${BUCKET}/engine.bin`, '-', '--rsa-private-key', key('a.private.pem'), '--rsa-engine', 'openssl']), 2, 'USAGE', 'bad engine'), /--rsa-engine/);
 });
 
 child('a plain (unencrypted) object: refused with PLAINTEXT_REJECTED naming the CLI flag; read with --plaintext allow', async () => {

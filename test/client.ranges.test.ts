@@ -15,6 +15,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { aesCtrXor, type CtrBackend } from '../bindings/cipher/aes-ctr.js';
 import { nativeBackend } from '../bindings/cipher/native.js';
+import { wasmBackend } from '../bindings/cipher/wasm.js';
 import type { ClientKeyRing } from '../bindings/transfer/context.js';
 import { CryptoClient } from '../bindings/client/crypto-client.js';
 import { metaFromEnvelope } from '../bindings/envelope/codec.js';
@@ -33,7 +34,7 @@ const multi = Buffer.from(pseudoRandomBytes(2 * PART + 45_203, 42));
 
 const pem = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 const backends: Array<{ name: string; backend: CtrBackend | undefined }> = [
-  { name: 'default (wasm)', backend: undefined },
+  { name: 'wasm', backend: wasmBackend() },
   { name: 'native', backend: nativeBackend },
 ];
 

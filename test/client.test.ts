@@ -8,13 +8,18 @@
  */
 import { createDecipheriv, createHash, generateKeyPairSync } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { arch } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { CtrBackend } from '../bindings/cipher/aes-ctr.js';
 import { nativeBackend } from '../bindings/cipher/native.js';
+import { wasmBackend } from '../bindings/cipher/wasm.js';
 import { CryptoClient } from '../bindings/client/crypto-client.js';
+import { AliOssStore } from '../bindings/oss/ali-oss.js';
+import type { ObjectStore } from '../bindings/oss/object-store.js';
+import { defaultBackendFor } from '../bindings/transfer/default-backend.js';
 import { isTransientError, withRetry } from '../bindings/util/retry.js';
 import { decodeEnvelope } from '../bindings/envelope/codec.js';
 import { IntegrityError, OssCryptoError, PlaintextObjectError, UnsupportedOperationError } from '../bindings/errors.js';
@@ -36,7 +41,7 @@ const materials = [
   { name: 'rsa-oaep', wrapAlg: 'RSA/NONE/OAEPWithSHA-1AndMGF1Padding', make: () => rsaKeyWrapper({ privateKey, padding: 'oaep' }) },
 ];
 const backends: Array<{ name: string; backend: CtrBackend | undefined }> = [
-  { name: 'default (wasm)', backend: undefined },
+  { name: 'wasm', backend: wasmBackend() },
   { name: 'native', backend: nativeBackend },
 ];
 
@@ -70,7 +75,7 @@ setup(roundTrip);
 
 for (const m of materials) {
   for (const b of backends) {
-    const sizes = b.backend === undefined ? [0, 1, 17, 65_539, 300_001] : [0, 4097];
+    const sizes = b.backend === backends[0].backend ? [0, 1, 17, 65_539, 300_001] : [0, 4097];
     roundTrip(`${m.name} / ${b.name}: Buffer put → get is byte-exact; stored as V2 ciphertext`, async () => {
       const c = new CryptoClient(env.oss.client(BUCKET) as any, { material: m.make(), backend: b.backend });
       for (const size of sizes) {
@@ -363,11 +368,63 @@ copies('copy from another bucket (REPLACE) heads the source there; putMeta keeps
   const head = env.oss.log.filter((e) => e.kind === 'head').at(-1)!;
   assert.is(head.bucket, 'other-bkt');
   assert.ok((await c.get('c/cross')).content!.equals(data));
-  await c.putMeta('c/cross', { tag: 'x' });
+  // OSS forbids changing an encrypted object's metadata in place (0005-00000421): putMeta needs { rewrite: true },
+  // which writes the object again from its ciphertext.
+  await c.putMeta('c/cross', { tag: 'x' }, { rewrite: true });
   const meta = env.oss.getObject(BUCKET, 'c/cross')!.meta;
   assert.is(meta.tag, 'x');
   assert.is(meta.from, undefined);
   assert.ok((await c.get('c/cross')).content!.equals(data));
+});
+
+copies('putMeta and REPLACE copy onto the same key of an encrypted object: refused (0005-00000421) after one HEAD; rewrite: true rewrites the ciphertext', async () => {
+  const c = client();
+  const data = Buffer.from(pseudoRandomBytes(3 * 100 * 1024 + 17, 16));
+  await c.put('c/same', data, { meta: { owner: 'a' }, headers: { 'Content-Type': 'text/csv' } });
+  const before = env.oss.getObject(BUCKET, 'c/same')!;
+  let mark = env.oss.log.length;
+  await rejects(c.putMeta('c/same', { owner: 'b' }), isCode(UnsupportedOperationError, 'OPERATION_UNSUPPORTED', /0005-00000421.*rewrite: true/));
+  await rejects(c.copy('c/same', 'c/same', { meta: { owner: 'b' } }), isCode(UnsupportedOperationError, 'OPERATION_UNSUPPORTED', /0005-00000421/));
+  await rejects(c.copy('c/same', 'c/same', { headers: { 'Content-Type': 'text/plain' } }), isCode(UnsupportedOperationError, 'OPERATION_UNSUPPORTED'));
+  assert.equal(requestsSince(mark).map((e) => e.kind), ['head', 'head', 'head'], 'nothing but the HEADs that found it encrypted');
+  assert.is(env.oss.getObject(BUCKET, 'c/same')!.etag, before.etag);
+
+  // The rewrite: same ciphertext, same wrapped key, new user metadata, in parts of 100 KiB (bounded memory).
+  const c2 = new CryptoClient(env.oss.client(BUCKET) as any, { material: materials[0].make(), partSize: 100 * 1024, parallel: 2 });
+  mark = env.oss.log.length;
+  await c2.putMeta('c/same', { owner: 'b' }, { rewrite: true });
+  const kinds = requestsSince(mark).map((e) => e.kind);
+  assert.equal(kinds.filter((k) => k !== 'get' && k !== 'uploadPart'), ['head', 'head', 'initiate', 'complete']);
+  assert.is(kinds.filter((k) => k === 'uploadPart').length, 4);
+  assert.is(kinds.filter((k) => k === 'get').length, 4, 'one ranged GET per part');
+  const after = env.oss.getObject(BUCKET, 'c/same')!;
+  assert.ok(after.body!.equals(before.body!), 'the same ciphertext, byte for byte');
+  assert.is(after.meta.owner, 'b');
+  assert.is(after.contentType, 'text/csv', 'content headers kept');
+  for (const k of ['key', 'start', 'cek-alg', 'wrap-alg', 'matdesc', 'unencrypted-content-length']) {
+    assert.is(after.meta[`client-side-encryption-${k}`], before.meta[`client-side-encryption-${k}`], k);
+  }
+  assert.is(after.meta['client-side-encryption-data-size'], String(data.length));
+  assert.is(after.meta['client-side-encryption-part-size'], String(100 * 1024));
+  assert.ok((await c.get('c/same')).content!.equals(data));
+  for (const e of requestsSince(mark).filter((x) => x.kind === 'uploadPart')) {
+    assert.is(e.headers['x-oss-meta-client-side-encryption-key'], before.meta['client-side-encryption-key'], 'parts carry the V2 headers');
+  }
+
+  // A source that changes during the rewrite fails it (ranged GETs on the source's ETag), the object is the newer
+  // one, and the rewrite's upload is aborted.
+  const uploads = env.oss.uploads(BUCKET).length;
+  env.oss.inject({ kind: 'initiate', key: 'c/same', times: 1, delayMs: 1000 });
+  const raceMark = env.oss.log.length;
+  const racing = c2.putMeta('c/same', { owner: 'c' }, { rewrite: true }).then(() => undefined, (e) => e);
+  // Both HEADs (the copy's, the rewrite's) are in: the rewrite holds the old ETag and waits on its delayed Initiate.
+  for (let i = 0; i < 200 && requestsSince(raceMark).filter((e) => e.kind === 'head').length < 2; i++) await new Promise((r) => setTimeout(r, 5));
+  await c.put('c/same', Buffer.from('replaced'));
+  const failure = await racing;
+  assert.ok(failure !== undefined, 'a rewrite over a replaced source fails');
+  assert.is(failure.status, 412, String(failure));
+  assert.is(env.oss.uploads(BUCKET).length, uploads, 'its upload was aborted');
+  assert.ok((await c.get('c/same')).content!.equals(Buffer.from('replaced')));
 });
 
 copies('copy and multipartUpload pass x-oss-forbid-overwrite on (COPY and REPLACE copies, Complete): an existing target is kept', async () => {
@@ -398,6 +455,43 @@ copies('copy/put naming encryption metadata in meta or headers are refused befor
 });
 
 copies.run();
+
+// ---------------------------------------------------------------------------------------------------------------
+const engines = suite('client: the default engine (node:crypto over ali-oss on x64/arm64, else the WASM core)');
+setup(engines);
+
+engines('over an ali-oss client the default is nativeBackend on x64/arm64; its objects read back with either engine', async () => {
+  const onAesArch = arch() === 'x64' || arch() === 'arm64';
+  const c = new CryptoClient(env.oss.client(BUCKET) as any, { material: materials[0].make(), retry: FAST_RETRY });
+  assert.is(c.context.backend, onAesArch ? nativeBackend : undefined, `default engine on ${arch()}`);
+  const plain = pseudoRandomBytes(70_001, 41);
+  await c.put('e/default', plain);
+  assert.equal(await independentDecrypt('e/default'), Buffer.from(plain));
+  const { content } = await client({ backend: wasmBackend() }).get('e/default');
+  assert.equal(new Uint8Array(content!), plain);
+  await client({ backend: wasmBackend() }).put('e/wasm', plain);
+  assert.equal(new Uint8Array((await c.get('e/wasm')).content!), plain);
+});
+
+engines('a named backend wins; other architectures and other stores get the WASM core (undefined)', () => {
+  const named = new CryptoClient(env.oss.client(BUCKET) as any, { material: materials[0].make(), backend: wasmBackend() });
+  assert.is(named.context.backend, wasmBackend());
+  const store = new AliOssStore(env.oss.client(BUCKET) as any);
+  assert.is(defaultBackendFor(store, 'x64'), nativeBackend);
+  assert.is(defaultBackendFor(store, 'arm64'), nativeBackend);
+  for (const other of ['ia32', 'arm', 'riscv64', 's390x', 'ppc64', 'loong64']) assert.is(defaultBackendFor(store, other), undefined, other);
+  // A store that is not the ali-oss one (as a fetch-based store for browsers would be) keeps the portable core.
+  const foreign = {
+    runtime: 'test store',
+    openObject: () => Promise.reject(new Error('unused')),
+    headObject: () => Promise.reject(new Error('unused')),
+    putObject: () => Promise.reject(new Error('unused')),
+  } as unknown as ObjectStore;
+  assert.is(defaultBackendFor(foreign, 'x64'), undefined);
+  assert.is(new CryptoClient(foreign, { material: materials[0].make() }).context.backend, undefined);
+});
+
+engines.run();
 
 // ---------------------------------------------------------------------------------------------------------------
 const refused = suite('client: refused operations make zero requests');
@@ -445,7 +539,7 @@ refused('signatureUrl GET passes through (serves the ciphertext)', async () => {
   assert.match(url, /Signature=/);
 });
 
-refused('uploadPartCopy / multipartCopy: refused after one HEAD for an encrypted source; a plain source passes through', async () => {
+refused('uploadPartCopy / multipartUploadCopy: refused after one HEAD for an encrypted source; a plain source passes through', async () => {
   const c = client();
   await c.put('r/enc', Buffer.alloc(200_000, 1));
   env.oss.putObjectRaw(BUCKET, 'r/plain', Buffer.alloc(200_000, 2));
@@ -454,15 +548,63 @@ refused('uploadPartCopy / multipartCopy: refused after one HEAD for an encrypted
   await rejects(c.uploadPartCopy('r/target', uploadId, 1, '0-102399', { sourceKey: 'r/enc', sourceBucketName: BUCKET }), isCode(UnsupportedOperationError, 'OPERATION_UNSUPPORTED'));
   assert.equal(requestsSince(mark).map((e) => e.kind), ['head']);
   const mark2 = env.oss.log.length;
-  await rejects(c.multipartCopy('r/target2', { sourceKey: 'r/enc', sourceBucketName: BUCKET }), isCode(UnsupportedOperationError, 'OPERATION_UNSUPPORTED'));
+  await rejects(c.multipartUploadCopy('r/target2', { sourceKey: 'r/enc', sourceBucketName: BUCKET }), isCode(UnsupportedOperationError, 'OPERATION_UNSUPPORTED'));
   assert.equal(requestsSince(mark2).map((e) => e.kind), ['head']);
   const mark3 = env.oss.log.length;
   const ok = await c.uploadPartCopy('r/target', uploadId, 1, '0-102399', { sourceKey: 'r/plain', sourceBucketName: BUCKET });
   assert.ok(ok.etag);
   assert.equal(requestsSince(mark3).map((e) => e.kind), ['head', 'uploadPartCopy']);
+  // ali-oss's own multipartUploadCopy for a plain source (it used to be a TypeError: ali-oss has no multipartCopy).
+  const plainClient = new CryptoClient(env.oss.client(BUCKET) as any, { material: materials[0].make(), plaintext: 'allow' });
+  await plainClient.multipartUploadCopy('r/plain-copy', { sourceKey: 'r/plain', sourceBucketName: BUCKET }, { partSize: 102400 });
+  assert.ok(env.oss.getObject(BUCKET, 'r/plain-copy')!.body!.equals(Buffer.alloc(200_000, 2)));
 });
 
 refused.run();
+
+// ---------------------------------------------------------------------------------------------------------------
+const parity = suite('client: ali-oss pass-throughs (getObjectMeta, useBucket, isCancel, listUploads)');
+setup(parity);
+
+parity('getObjectMeta gives the plaintext size and ETag; listUploads lists uploads in progress', async () => {
+  const c = client();
+  const data = Buffer.from(pseudoRandomBytes(1234, 21));
+  await c.put('pt/meta', data);
+  const meta = await c.getObjectMeta('pt/meta');
+  assert.is(meta.status, 200);
+  assert.is(Number(meta.res.headers['content-length']), data.length);
+  assert.is(meta.res.headers.etag, env.oss.getObject(BUCKET, 'pt/meta')!.etag);
+  const { uploadId } = await c.initMultipartUpload('pt/pending', { dataSize: 300_000, partSize: 102400 });
+  const listed = await c.listUploads({ prefix: 'pt/' });
+  assert.ok(listed.uploads.some((u: any) => u.name === 'pt/pending' && u.uploadId === uploadId), JSON.stringify(listed.uploads));
+  await c.abortMultipartUpload('pt/pending', uploadId);
+});
+
+parity('useBucket returns a client over the other bucket (same key material), and leaves this one on its bucket', async () => {
+  const c = client();
+  const other = c.useBucket('pt-other-bkt');
+  assert.instance(other, CryptoClient);
+  const data = Buffer.from(pseudoRandomBytes(4321, 22));
+  await other.put('pt/x', data);
+  assert.ok(env.oss.getObject('pt-other-bkt', 'pt/x') !== undefined, 'written to the other bucket');
+  assert.is(env.oss.getObject(BUCKET, 'pt/x'), undefined, 'not to this one');
+  assert.ok((await other.get('pt/x')).content!.equals(data));
+  await c.put('pt/y', data);
+  assert.ok(env.oss.getObject(BUCKET, 'pt/y') !== undefined, 'this client still writes to its own bucket');
+  assert.is(c.oss.options.bucket, BUCKET, "the wrapped ali-oss client's bucket is unchanged");
+  assert.throws(() => c.useBucket('Not_A_Bucket'));
+});
+
+parity('isCancel: false before, true after cancel(), false again once a multipartUpload starts', async () => {
+  const c = client();
+  assert.is(c.isCancel(), false);
+  await c.cancel();
+  assert.is(c.isCancel(), true);
+  await c.multipartUpload('pt/after-cancel', Buffer.alloc(1000, 3));
+  assert.is(c.isCancel(), false);
+});
+
+parity.run();
 
 // ---------------------------------------------------------------------------------------------------------------
 const policy = suite('client: plaintext policy');

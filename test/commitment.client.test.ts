@@ -147,15 +147,30 @@ write("require refuses an uncommitted encrypted object before any unwrap; verify
 
 write('the commitment header is encryption metadata: callers cannot set it; putMeta and copy keep it', async () => {
   const c = client({ commitment: 'write' });
+  const strict = client({ commitment: 'require' });
   await rejects(c.put('m/x', Buffer.from('x'), { meta: { 'ali-oss-crypto-commitment': 'v1:x' } }), UnsupportedOperationError, 'OPERATION_UNSUPPORTED');
   await c.put('m/obj', Buffer.from('keep me'));
-  const before = env.oss.getObject(BUCKET, 'm/obj')!.headers[COMMITMENT_HEADER];
-  await c.putMeta('m/obj', { owner: 'me' });
+  const committed = (key: string) => env.oss.getObject(BUCKET, key)!.headers[COMMITMENT_HEADER];
+  assert.match(committed('m/obj'), /^v1:/);
+  // OSS refuses a metadata change of an encrypted object in place (0005-00000421): putMeta asks for a rewrite.
+  await rejects(c.putMeta('m/obj', { owner: 'me' }), UnsupportedOperationError, 'OPERATION_UNSUPPORTED');
+  // The rewrite adds data-size / part-size, so the commitment is recomputed for the new envelope, not dropped.
+  await c.putMeta('m/obj', { owner: 'me' }, { rewrite: true });
+  const rewritten = committed('m/obj');
+  assert.match(rewritten, /^v1:/);
+  // A second rewrite under the same plan commits to the same fields: the value is kept as it is.
+  await c.putMeta('m/obj', { owner: 'me too' }, { rewrite: true });
+  assert.is(committed('m/obj'), rewritten);
   await c.copy('m/copy', 'm/obj', { meta: { owner: 'you' } });
   for (const key of ['m/obj', 'm/copy']) {
-    assert.is(env.oss.getObject(BUCKET, key)!.headers[COMMITMENT_HEADER], before, key);
-    assert.is((await c.get(key)).content!.toString(), 'keep me', key);
+    assert.is(committed(key), rewritten, key);
+    assert.is((await strict.get(key)).content!.toString(), 'keep me', key);
   }
+  assert.is((await c.head('m/obj')).meta.owner, 'me too');
+  // A rewrite never launders an edited envelope into a freshly committed one.
+  await c.put('m/edited', Buffer.from('edited'));
+  tamper('m/edited', (m) => (m[H.matdesc] = JSON.stringify({ key: 'B' })));
+  await rejects(c.putMeta('m/edited', { owner: 'me' }, { rewrite: true }), IntegrityError, 'COMMITMENT_MISMATCH');
 });
 
 write('a committed object whose RSA unwrap fails: COMMITMENT_MISMATCH after the same commitment work as a good one', async () => {

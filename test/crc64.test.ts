@@ -13,13 +13,16 @@ import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import {
   CRC64_CHECK,
+  CRC64_WASM_MIN_BYTES,
   Crc64,
   crc64,
   crc64Combine,
+  crc64Js,
   crc64ToDecimal,
   parseCrc64Decimal,
 } from '../bindings/integrity/crc64.js';
 import { IntegrityError } from '../bindings/errors.js';
+import { wasmCrc64Update } from '../bindings/integrity/crc64-wasm.js';
 import { fixturePath, pseudoRandomBytes } from './_util.js';
 
 const ASCII_CHECK = new TextEncoder().encode('123456789');
@@ -219,7 +222,87 @@ api('programmer mistakes name the argument and the value', () => {
   assert.throws(() => new Crc64(0n, -1), (e: Error) => e instanceof RangeError && /"previousLength"/.test(e.message));
 });
 
+/** The CRC of `data` from the core alone (release or debug build), whatever the length. */
+function crc64Core(data: Uint8Array, debug: boolean, previous = 0n): bigint {
+  const state = ~previous & MASK64;
+  const register = new Uint32Array([Number(state & 0xffffffffn), Number(state >> 32n)]);
+  assert.ok(wasmCrc64Update(register, data, debug), 'the core is available in Node');
+  return ~((BigInt(register[1]) << 32n) | BigInt(register[0])) & MASK64;
+}
+
+const IO = 65536;
+
+/** The same differential checks for each engine: the WASM core (release, debug) against the JavaScript one. */
+function engineSuite(name: string, engine: (data: Uint8Array, previous?: bigint) => bigint) {
+  const s = suite(`crc64 engine: ${name} vs JavaScript`);
+  s('check value, and every length 0..199 at byte offsets 0, 1, 3 (unaligned loads)', () => {
+    assert.is(engine(ASCII_CHECK), CRC64_CHECK);
+    const data = pseudoRandomBytes(203, 11);
+    for (let len = 0; len < 200; len++) {
+      for (const start of [0, 1, 3]) {
+        const view = data.subarray(start, start + len);
+        assert.is(engine(view), crc64Js(view), `length ${len} at offset ${start}`);
+      }
+    }
+  });
+  s('lengths around the 16-byte step and the IO window, continuing from a previous CRC', () => {
+    const data = pseudoRandomBytes(2 * IO + 40, 12);
+    for (const len of [15, 16, 17, 31, 32, 33, 511, 512, 513, IO - 1, IO, IO + 1, 2 * IO + 5]) {
+      for (const previous of [0n, CRC64_CHECK, MASK64]) {
+        const view = data.subarray(1, 1 + len);
+        assert.is(engine(view, previous), crc64Js(view, previous), `length ${len} from ${previous}`);
+      }
+    }
+  });
+  s('all-0xff, all-zero and single-bit inputs (catch table-index slips)', () => {
+    for (const len of [16, 24, 100, 1000]) {
+      assert.is(engine(new Uint8Array(len).fill(0xff)), crc64Js(new Uint8Array(len).fill(0xff)), `0xff x ${len}`);
+      assert.is(engine(new Uint8Array(len)), crc64Js(new Uint8Array(len)), `0x00 x ${len}`);
+      for (const bit of [0, 7, 8 * 8 - 1, 8 * 15, 8 * len - 1]) {
+        const one = new Uint8Array(len);
+        one[bit >> 3] = 1 << (bit & 7);
+        assert.is(engine(one), referenceCrc64(one), `bit ${bit} of ${len}`);
+      }
+    }
+  });
+  s('random inputs and previous CRCs (fast-check)', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 3000 }), fc.bigInt({ min: 0n, max: MASK64 }), (data, previous) =>
+        engine(data, previous) === crc64Js(data, previous)),
+      { numRuns: 150 },
+    );
+  });
+  return s;
+}
+
+const engines = [
+  engineSuite('wasm release', (data, previous) => crc64Core(data, false, previous)),
+  engineSuite('wasm debug', (data, previous) => crc64Core(data, true, previous)),
+  engineSuite('crc64() (wasm from CRC64_WASM_MIN_BYTES on)', (data, previous) => crc64(data, previous)),
+];
+
+const dispatch = suite('crc64: dispatch between engines');
+
+dispatch('Crc64 fed in chunks that straddle CRC64_WASM_MIN_BYTES equals the JavaScript CRC of the whole', () => {
+  const data = pseudoRandomBytes(5 * IO + 77, 13);
+  fc.assert(
+    fc.property(fc.array(fc.integer({ min: 0, max: 3 * CRC64_WASM_MIN_BYTES }), { minLength: 1, maxLength: 40 }), (sizes) => {
+      const c = new Crc64();
+      let at = 0;
+      for (const size of sizes) {
+        c.update(data.subarray(at, Math.min(data.length, at + size)));
+        at = Math.min(data.length, at + size);
+      }
+      c.update(data.subarray(at));
+      return c.digest() === crc64Js(data) && c.length === data.length;
+    }),
+    { numRuns: 60 },
+  );
+});
+
 basics.run();
+for (const s of engines) s.run();
+dispatch.run();
 incremental.run();
 combine.run();
 api.run();

@@ -11,6 +11,7 @@ import * as assert from 'uvu/assert';
 import { aesCtrXor } from '../bindings/cipher/aes-ctr.js';
 import type { CtrBackend } from '../bindings/cipher/backend.js';
 import { nativeBackend } from '../bindings/cipher/native.js';
+import { wasmBackend } from '../bindings/cipher/wasm.js';
 import type { AliOssLike } from '../bindings/oss/ali-oss.js';
 import { CryptoClient } from '../bindings/client/crypto-client.js';
 import { parseDownloadCheckpoint, type DownloadCheckpoint } from '../bindings/download/checkpoint.js';
@@ -31,7 +32,7 @@ const PRIVATE_KEY = await readFile(fixturePath('interop', 'keys', 'rsaprovider-m
 const FAST_RETRY = { retries: 2, baseDelayMs: 1, maxDelayMs: 4 };
 
 const ENGINES: Array<{ name: string; backend: CtrBackend | undefined }> = [
-  { name: 'wasm (default)', backend: undefined },
+  { name: 'wasm', backend: wasmBackend() },
   { name: 'native', backend: nativeBackend },
 ];
 
@@ -174,6 +175,23 @@ for (const engine of ENGINES) {
     await c.resumableDownload(key, file, { partSize: 1000, parallel: 4 });
     assert.equal(new Uint8Array(await readFile(file)), plain);
     assert.is(unwraps, 1);
+  });
+
+  s('parts decrypted on worker threads (workers: 2) give the exact file, also when a body breaks off and is fetched again', async () => {
+    const c = client(engine.backend);
+    const plain = pseudoRandomBytes(3 * 1024 * 1024 + 77, 17);
+    const key = await putEncrypted(c, plain);
+    const { file } = paths();
+    oss.inject({ kind: 'get', key, nth: 3, reset: { afterBytes: 70_000 } });
+    const since = lastSeq();
+    const result = await c.resumableDownload(key, file, { partSize: 512 * 1024, parallel: 3, workers: 2 });
+    assert.equal(new Uint8Array(await readFile(file)), plain);
+    assert.is(result.fetchedParts, 7);
+    assert.is(gets(key, since).length, 7 + 1, 'seven parts plus the one fetched again');
+    await rejects(c.resumableDownload(key, paths().file, { workers: -1 }), (err) => {
+      assert.instance(err, RangeError);
+      assert.match(err.message, /"workers" expected an integer from 0 to 64, got -1/);
+    });
   });
 
   s('a part that fails transiently (503, then a reset mid-body) is retried; the file is exact', async () => {

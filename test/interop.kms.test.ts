@@ -11,6 +11,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { aesCtr, aesCtrXor, type CtrBackend } from '../bindings/cipher/aes-ctr.js';
 import { nativeBackend } from '../bindings/cipher/native.js';
+import { wasmBackend } from '../bindings/cipher/wasm.js';
 import { decodeEnvelope } from '../bindings/envelope/codec.js';
 import { KmsError } from '../bindings/errors.js';
 import { KeyRing } from '../bindings/keys/keyring.js';
@@ -25,7 +26,7 @@ const kmsVectors = interopVectors().filter((v) => v.wrap_alg === 'KMS/ALICLOUD' 
 const kmsRanges = ranges.filter((r) => kmsVectors.some((v) => v.name === r.vector));
 
 const backends: Array<{ name: string; backend: CtrBackend | undefined }> = [
-  { name: 'default (wasm)', backend: undefined },
+  { name: 'wasm', backend: wasmBackend() },
   { name: 'native', backend: nativeBackend },
 ];
 

@@ -4,8 +4,8 @@
  * - Reading: every RSA vector of test/fixtures/interop/manifest.json (written by oss2 2.19.1 RsaProvider and
  *   LocalRsaProvider, oss2 2.10.0 V1, the C++ SDK 1.10.1, and the Go/C++/V1 samples oss2 ships) decrypts
  *   byte-exact through decodeEnvelope → KeyRing → aesCtr, on the WASM core and on node:crypto; the unwrapped key
- *   and IV equal the manifest's `plain_unwrap` (compared in the test, never printed) on both RSA engines (portable
- *   node-forge/Web Crypto and node:crypto); matdesc vectors are read
+ *   and IV equal the manifest's `plain_unwrap` (compared in the test, never printed) on every RSA engine (portable
+ *   node-forge/Web Crypto, node:crypto and the WebAssembly core); matdesc vectors are read
  *   through a KeyRing whose default is another key; every ranges.json case of those vectors gives the expected
  *   bytes by widening the start to a block boundary.
  * - Writing: what KeyRing + encodeEnvelope + aesCtr write has exactly the V2 headers, and independent code
@@ -22,6 +22,7 @@ import { decodeEnvelope, encodeEnvelope } from '../bindings/envelope/codec.js';
 import { KeyRing } from '../bindings/keys/keyring.js';
 import { portableRsaEngine, rsaKeyWrapper, type RsaEngine, type RsaKeyWrapper } from '../bindings/keys/rsa.js';
 import { nodeRsaEngine } from '../bindings/keys/rsa-native.js';
+import { wasmRsaEngine } from '../bindings/keys/rsa-wasm.js';
 import type { ContentKey } from '../bindings/keys/types.js';
 import { pseudoRandomBytes, toHex } from './_util.js';
 import { ciphertextOf, fixtureKey, interopRanges, interopVectors, plaintextOf, type InteropVector } from './support/interop.js';
@@ -38,7 +39,7 @@ const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const pem = fixtureKey;
 const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && Buffer.from(a).equals(Buffer.from(b));
 
-const RSA_ENGINES: RsaEngine[] = [portableRsaEngine, nodeRsaEngine];
+const RSA_ENGINES: RsaEngine[] = [portableRsaEngine, nodeRsaEngine, wasmRsaEngine];
 
 // One wrapper per key file and engine: parsing (and the Web Crypto import) happens once, as in a long-lived client.
 const wrappers = new Map<string, RsaKeyWrapper>();

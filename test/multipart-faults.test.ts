@@ -37,7 +37,7 @@ function setup(s: ReturnType<typeof suite>) {
   useStandIns(s, env, { tmpPrefix: 'oss-crypto-faults-' });
 }
 
-function client(backend: 'default' | 'native' = 'default'): Promise<CryptoClient> {
+function client(backend: 'wasm' | 'native' = 'wasm'): Promise<CryptoClient> {
   return cryptoClientFromSpec(env.oss.clientOptions(BUCKET), SPEC, backend, { retries: RETRIES, baseDelayMs: 1, maxDelayMs: 5 });
 }
 
@@ -71,7 +71,7 @@ const transientCases: Array<{ label: string; fault: OssFault; kind: string; extr
 
 for (const [i, t] of transientCases.entries()) {
   transient(`${t.label}: one more ${t.kind} request, the object is byte-exact`, async () => {
-    const c = await client(i % 2 ? 'native' : 'default');
+    const c = await client(i % 2 ? 'native' : 'wasm');
     const path = join(env.dir, `transient-${i}.bin`);
     writeFileSync(path, DATA);
     const handle = env.oss.inject(t.fault);

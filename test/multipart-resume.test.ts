@@ -117,7 +117,7 @@ for (const m of [0, 3]) {
     const jobPath = join(env.dir, `kill-${mname}.job.json`);
     writeFileSync(
       jobPath,
-      JSON.stringify({ mode: 'upload', oss: env.oss.clientOptions(BUCKET), material: spec, backend: 'default', name: key, file: path, checkpoint: cpPath, partSize: KIB100, parallel: 2 }),
+      JSON.stringify({ mode: 'upload', oss: env.oss.clientOptions(BUCKET), material: spec, backend: 'wasm', name: key, file: path, checkpoint: cpPath, partSize: KIB100, parallel: 2 }),
     );
     const child = startChild(jobPath);
     await child.waitFor((e) => e.event === 'part' && e.done.length >= 4);
@@ -158,7 +158,7 @@ setup(cancel);
 for (const m of [0, 1, 2, 3]) {
   cancel(`material #${m + 1}: AbortSignal → Error name 'cancel', status 0, with a checkpoint that resumes byte-exact`, async () => {
     const { name: mname, spec } = env.materials[m];
-    const c = await client(spec, m % 2 ? 'default' : 'native');
+    const c = await client(spec, m % 2 ? 'wasm' : 'native');
     const { data } = writeData(`cancel-${mname}`, 9 * KIB100 + 99, 400 + m);
     const key = `cancel/${mname}`;
     const err = await cancelledUpload(c, key, data, 3);
@@ -429,7 +429,7 @@ validate('parts the checkpoint lists but OSS does not hold with that ETag are se
 
 validate('Buffer and stream sources resume: a stream skips the bytes of the parts already uploaded', async () => {
   const spec = env.materials[3].spec;
-  const c = await client(spec, 'default');
+  const c = await client(spec, 'wasm');
   const size = 7 * KIB100 + 3;
   const data = Buffer.from(pseudoRandomBytes(size, 54));
   const chunks = () => Array.from({ length: Math.ceil(size / 9000) }, (_, i) => data.subarray(i * 9000, (i + 1) * 9000));

@@ -15,7 +15,8 @@
  *   stream read no further ahead than the parts in flight.
  * @module
  */
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { suite } from 'uvu';
@@ -26,16 +27,13 @@ import { CheckpointError, IntegrityError, PartError, UnsupportedOperationError }
 import { KeyRing } from '../bindings/keys/keyring.js';
 import { serializeMultipartCryptoContext, type UploadCheckpoint } from '../bindings/upload/checkpoint.js';
 import type { UploadedPart } from '../bindings/upload/parts-api.js';
-import { MAX_PARTS } from '../bindings/upload/plan.js';
-import { nativeBackend } from '../bindings/cipher/native.js';
-import { startOssServer } from './support/oss-server.js';
 import { materialFromSpec, startChild, type MaterialSpec } from './support/upload-child.js';
 import { isCode, pseudoRandomBytes, rejects } from './_util.js';
 import { assertNoKeyIn, multipartHarness } from './support/multipart-harness.js';
 
 const BUCKET = 'mp-bkt';
 const KIB100 = 100 * 1024;
-const BACKENDS = ['default', 'native'] as const;
+const BACKENDS = ['wasm', 'native'] as const;
 
 const { env, setup, client, storedPlain } = multipartHarness(BUCKET, 'oss-crypto-mp-');
 
@@ -259,7 +257,7 @@ ctxs('a failed unwrap is not cached: the next part tries again', async () => {
 for (const m of [0, 1, 2, 3]) {
   ctxs(`material #${m + 1}: parts uploaded by two child processes, completed by the parent, decrypt byte-exact`, async () => {
     const { name: mname, spec } = env.materials[m];
-    const parent = await client(spec, 'default');
+    const parent = await client(spec, 'wasm');
     const key = `ctx/children/${mname}`;
     const dataSize = 4 * KIB100 + 1000;
     const data = Buffer.from(pseudoRandomBytes(dataSize, 100 + m));
@@ -271,7 +269,7 @@ for (const m of [0, 1, 2, 3]) {
     const decryptsBefore = env.kms.count('Decrypt');
     const mark = env.oss.log.length;
     const jobs = [
-      { parts: [1, 3, 5], backend: 'default' },
+      { parts: [1, 3, 5], backend: 'wasm' },
       { parts: [2, 4], backend: 'native' },
     ].map((j, i) => {
       const jobPath = join(env.dir, `children-${mname}-${i}.job.json`);
@@ -332,7 +330,7 @@ setup(mpu);
 for (const m of [0, 1, 2, 3]) {
   mpu(`material #${m + 1}: a file path in parallel parts; ali-oss's progress sequence and result; byte-exact`, async () => {
     const { name: mname, spec } = env.materials[m];
-    const c = await client(spec, m % 2 === 0 ? 'default' : 'native');
+    const c = await client(spec, m % 2 === 0 ? 'wasm' : 'native');
     const size = 10 * KIB100 + 3;
     const data = Buffer.from(pseudoRandomBytes(size, 200 + m));
     const path = join(env.dir, `mpu-${mname}.txt`);
@@ -378,7 +376,7 @@ for (const m of [0, 1, 2, 3]) {
 
 mpu('Buffer, Uint8Array, Blob, Readable (known and unknown size), ReadableStream, empty: all byte-exact', async () => {
   const spec = env.materials[1].spec;
-  const c = await client(spec, 'default');
+  const c = await client(spec, 'wasm');
   const size = 3 * KIB100 + 100;
   const data = Buffer.from(pseudoRandomBytes(size, 31));
   const chunks = () => Array.from({ length: Math.ceil(size / 7000) }, (_, i) => data.subarray(i * 7000, (i + 1) * 7000));
@@ -397,13 +395,16 @@ mpu('Buffer, Uint8Array, Blob, Readable (known and unknown size), ReadableStream
     assert.ok((await storedPlain(key, spec)).equals(data), label);
     assert.is(count(mark, 'uploadPart'), 4, label);
     assert.is(env.oss.getObject(BUCKET, key)!.contentType, 'application/x-test', label);
+    // Every source, streams of unknown size included (measured first: spooled as ciphertext), declares its exact
+    // size at Initiate, as OSS requires (0005-00000406/407); and every part carries Initiate's V2 headers.
     const initiated = env.oss.log[mark].headers;
-    if (label.endsWith('unknown') || label === 'webstream') {
-      // The size was not known at Initiate: no data-size/part-size (readers need neither).
-      assert.is(initiated['x-oss-meta-client-side-encryption-data-size'], undefined, label);
-      assert.is(initiated['x-oss-meta-client-side-encryption-part-size'], undefined, label);
-    } else {
-      assert.is(initiated['x-oss-meta-client-side-encryption-data-size'], String(size), label);
+    assert.is(initiated['x-oss-meta-client-side-encryption-data-size'], String(size), label);
+    assert.is(initiated['x-oss-meta-client-side-encryption-part-size'], String(KIB100), label);
+    for (const e of env.oss.log.slice(mark).filter((x) => x.kind === 'uploadPart')) {
+      for (const h of ['key', 'start', 'cek-alg', 'wrap-alg', 'matdesc', 'data-size', 'part-size']) {
+        const name = `x-oss-meta-client-side-encryption-${h}`;
+        assert.is(e.headers[name], initiated[name], `${label}: UploadPart ${h}`);
+      }
     }
   }
   assert.ok(data.equals(Buffer.from(pseudoRandomBytes(size, 31))), 'the caller\'s buffer is not modified');
@@ -422,28 +423,82 @@ mpu('Buffer, Uint8Array, Blob, Readable (known and unknown size), ReadableStream
   assert.is(count(mark, 'uploadPart'), 2);
   assert.ok((await storedPlain('src/exact', spec)).equals(exact));
 
-  // A stream shorter or longer than its announced size is an error, and nothing is completed.
-  await rejects(c.multipartUpload('src/short', Readable.from([data.subarray(0, 1000)]), { contentLength: 2000 }), (e) => assert.match(e.message, 'ended after 1000 bytes'));
-  await rejects(c.multipartUpload('src/long', Readable.from([data.subarray(0, 3000)]), { contentLength: 2000 }), (e) => assert.match(e.message, 'more than the 2000 bytes'));
-  assert.is(env.oss.getObject(BUCKET, 'src/short'), undefined);
-  assert.is(env.oss.getObject(BUCKET, 'src/long'), undefined);
+  // A stream shorter or longer than its announced size is INTEGRITY_LENGTH before Complete; the upload is aborted.
+  const before = env.oss.uploads(BUCKET).length;
+  await rejects(c.multipartUpload('src/short', Readable.from([data.subarray(0, 1000)]), { contentLength: 2000 }), isCode(IntegrityError, 'INTEGRITY_LENGTH', /ended after 1000 bytes/));
+  await rejects(c.multipartUpload('src/long', Readable.from([data.subarray(0, 3000)]), { contentLength: 2000 }), isCode(IntegrityError, 'INTEGRITY_LENGTH', /more than the 2000 bytes/));
+  const tooLong = Readable.from(chunks());
+  await rejects(c.multipartUpload('src/long-multi', tooLong, { contentLength: size - 1, partSize: KIB100 }), isCode(IntegrityError, 'INTEGRITY_LENGTH'));
+  for (const k of ['src/short', 'src/long', 'src/long-multi']) assert.is(env.oss.getObject(BUCKET, k), undefined, `${k} never completed`);
+  assert.is(env.oss.uploads(BUCKET).length, before, 'the broken uploads were aborted');
 });
 
-mpu('a stream of unknown size: exactly 10,000 full parts completes; one byte more is PART_INVALID', async () => {
-  // OSS's 100 KiB minimum would make this 1 GB; a stand-in that allows 16-byte parts keeps it to 10,000 requests.
-  const oss = await startOssServer({ minPartSize: 16, storeBodies: true });
+mpu('a stream of unknown size longer than one part is spooled as ciphertext (0600, removed after); spool: false refuses before any request', async () => {
+  const spec = env.materials[0].spec;
+  const c = await client(spec, 'default');
+  const data = Buffer.from(pseudoRandomBytes(2 * KIB100 + 5, 41));
+  const spoolDir = mkdtempSync(join(tmpdir(), 'oss-crypto-spool-test-'));
+  const seen: Array<{ mode: number; bytes: Buffer }> = [];
   try {
-    const c = new CryptoClient(oss.client('max-parts') as any, { material: await materialFromSpec(env.materials[0].spec), backend: nativeBackend });
-    const full = Buffer.from(pseudoRandomBytes(MAX_PARTS * 16, 5));
-    await c.multipartUpload('exact', Readable.from([full]), { partSize: 16, parallel: 8 });
-    assert.ok(Buffer.from((await c.get('exact')).content!).equals(full), 'byte-exact');
-    assert.is(oss.log.filter((e) => e.kind === 'uploadPart' && e.key === 'exact').length, MAX_PARTS);
-    const over = Buffer.concat([full, Buffer.from([1])]);
-    await rejects(c.multipartUpload('over', Readable.from([over]), { partSize: 16, parallel: 8 }), isCode(PartError, 'PART_INVALID', /longer than 10000 parts/));
-    assert.is(oss.log.filter((e) => e.kind === 'complete' && e.key === 'over').length, 0, 'never completed');
+    await c.multipartUpload('spool/ok', Readable.from([data.subarray(0, 7), data.subarray(7)]), {
+      partSize: KIB100,
+      spool: spoolDir,
+      // progress(0) runs after Initiate, while the spooled file is in use.
+      progress: (p: number) => {
+        if (p !== 0) return;
+        for (const d of readdirSync(spoolDir)) {
+          const f = join(spoolDir, d, 'ciphertext');
+          seen.push({ mode: statSync(f).mode & 0o777, bytes: readFileSync(f) });
+          assert.is(statSync(join(spoolDir, d)).mode & 0o077, 0, 'the spool directory is private');
+        }
+      },
+    });
+    assert.is(seen.length, 1, 'one spooled file while the upload ran');
+    assert.is(seen[0].mode, 0o600);
+    assert.is(seen[0].bytes.length, data.length);
+    assert.not.ok(seen[0].bytes.includes(data.subarray(0, 64)), 'the spooled file holds no plaintext');
+    assert.ok(seen[0].bytes.equals(env.oss.getObject(BUCKET, 'spool/ok')!.body!), 'it holds exactly the stored ciphertext');
+    assert.ok((await storedPlain('spool/ok', spec)).equals(data));
+    assert.equal(readdirSync(spoolDir), [], 'removed afterwards');
+
+    // A stream that fails while it is spooled leaves no file behind, and nothing was sent.
+    const mark = env.oss.log.length;
+    const failing = Readable.from((async function* () {
+      yield data.subarray(0, 2 * KIB100);
+      throw new Error('source broke');
+    })());
+    await rejects(c.multipartUpload('spool/broken', failing, { partSize: KIB100, spool: spoolDir }), (e) => assert.match(e.message, 'source broke'));
+    assert.equal(readdirSync(spoolDir), []);
+    assert.equal(kindsSince(mark), []);
+
+    // Within one part it stays in memory: no file.
+    await c.multipartUpload('spool/small', Readable.from([data.subarray(0, 1000)]), { partSize: KIB100, spool: spoolDir });
+    assert.ok((await storedPlain('spool/small', spec)).equals(data.subarray(0, 1000)));
+
+    const mark2 = env.oss.log.length;
+    await rejects(
+      c.multipartUpload('spool/refused', Readable.from([data]), { partSize: KIB100, spool: false }),
+      isCode(UnsupportedOperationError, 'OPERATION_UNSUPPORTED', /contentLength/),
+    );
+    assert.equal(kindsSince(mark2), [], 'refused before any request');
   } finally {
-    await oss.close();
+    rmSync(spoolDir, { recursive: true, force: true });
   }
+});
+
+mpu('partSize 5 GiB (OSS\'s limit) for a 3 MB Buffer, file and stream: one part, and no 5 GiB buffer (it used to throw Invalid typed array length)', async () => {
+  const c = await client();
+  const data = Buffer.from(pseudoRandomBytes(3 * 1024 * 1024 + 3, 12));
+  const path = join(env.dir, 'five-gib.bin');
+  writeFileSync(path, data);
+  const before = process.memoryUsage().arrayBuffers;
+  for (const [label, body] of [['buffer', data], ['file', path], ['stream', Readable.from([data])]] as const) {
+    const mark = env.oss.log.length;
+    await c.multipartUpload(`five-gib/${label}`, body as any, { partSize: 5 * 1024 ** 3, parallel: 4 });
+    assert.is(count(mark, 'uploadPart'), 1, label);
+    assert.ok((await storedPlain(`five-gib/${label}`, env.materials[0].spec)).equals(data), label);
+  }
+  assert.ok(process.memoryUsage().arrayBuffers - before < 256 * 1024 * 1024, 'no allocation near the part size');
 });
 
 mpu('the content key this upload drew is zeroed when it ends, in success and in failure', async () => {

@@ -16,6 +16,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { CtrBackend } from '../bindings/cipher/aes-ctr.js';
 import { nativeBackend } from '../bindings/cipher/native.js';
+import { wasmBackend } from '../bindings/cipher/wasm.js';
 import { CryptoClient } from '../bindings/client/crypto-client.js';
 import { crc64, crc64ToDecimal } from '../bindings/integrity/crc64.js';
 import { rsaKeyWrapper } from '../bindings/keys/rsa.js';
@@ -1052,7 +1053,7 @@ const STS = { accessKeyId: 'STS.test-temporary-id', accessKeySecret: 'sts-tempor
 const rsaPair = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const rsaPrivatePem = rsaPair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 const BACKENDS: { name: string; backend: CtrBackend | undefined }[] = [
-  { name: 'default (wasm)', backend: undefined },
+  { name: 'wasm', backend: wasmBackend() },
   { name: 'native', backend: nativeBackend },
 ];
 /** Keys that need every kind of escaping: spaces, unicode, `+`, `%`, `?`, `#`, `&`, `=`, and `/` segments (some empty). */

@@ -141,6 +141,37 @@ test('KMS through the web kmsKeyWrapper (its default client is fetchKmsClient; t
   same(data, (await c.get('w/kms.bin')).content, 'KMS round trip');
 });
 
+test('multipartUpload of a WHATWG stream of unknown length: up to 16 MiB measured in memory (whatever the part size), longer refused before Initiate asking for contentLength', async () => {
+  const streamOf = (data: Uint8Array, chunk: number) => {
+    let at = 0;
+    return new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (at >= data.length) return controller.close();
+        controller.enqueue(data.slice(at, (at += chunk)));
+      },
+    });
+  };
+  const initiates = () => env.oss.log.filter((e) => e.kind === 'initiate').length;
+  // Three parts' worth, no size given: measured in memory, then uploaded with its exact data-size.
+  const small = pseudoRandomBytes(700 * 1024, 26);
+  await web().multipartUpload('w/stream-small.bin', streamOf(small, 64 * 1024), { partSize: 256 * 1024, parallel: 2 });
+  same(small, (await node().get('w/stream-small.bin')).content, 'the measured stream, read by Node');
+  // Over 16 MiB, no size, no file system to spool to: refused, and OSS never sees an Initiate without data-size.
+  const big = pseudoRandomBytes(16 * 1024 * 1024 + 300 * 1024, 27);
+  const before = initiates();
+  const err = await web()
+    .multipartUpload('w/stream-big.bin', streamOf(big, 1024 * 1024), { partSize: 1024 * 1024 })
+    .catch((e: unknown) => e as { code?: string; message?: string });
+  assert.ok(err instanceof UnsupportedOperationError, String(err));
+  assert.is(err.code, 'OPERATION_UNSUPPORTED');
+  assert.match(String(err.message), /no file system/);
+  assert.match(String(err.message), /contentLength/);
+  assert.is(initiates(), before, 'no InitiateMultipartUpload was sent');
+  // With contentLength it uploads.
+  await web().multipartUpload('w/stream-big.bin', streamOf(big, 1024 * 1024), { partSize: 1024 * 1024, contentLength: big.length, parallel: 2 });
+  same(big, (await node().get('w/stream-big.bin')).content, 'the stream uploaded with contentLength');
+});
+
 test('Node-only features are refused with OPERATION_UNSUPPORTED naming the runtime', async () => {
   const c = web();
   for (const attempt of [

@@ -19,6 +19,7 @@ import { parseRange as parseRangeSpec, type RangeSpec } from '../transfer/range.
 import { closest } from './did-you-mean.js';
 import { COMMANDS, FLAGS, SHORT_FLAGS } from './flags.js';
 import { resolveKmsPassphrase } from './kms-passphrase.js';
+import { parseBulkCommand } from './bulk-args.js';
 import { CliUsageError } from './usage-error.js';
 import type { CliCommand, Command, Connection, ExtraMaterial, KeySettings, KmsSettings, OssUrl, TransferSettings } from './command.js';
 
@@ -83,6 +84,7 @@ export function parseCliArgs(argv: readonly string[], env: Readonly<Record<strin
   if (command === 'serve') throw new CliUsageError('serve must come first, its flags after it: oss-crypto serve [--port N] [--bucket NAME] ...');
   const args = positionals.slice(1);
   const quiet = flags.has('quiet');
+  if (command === 'encrypt-existing' || command === 'verify') return parseBulkCommand(command, args, flags, env);
   const one = (name: string): string | undefined => flags.get(name)?.at(-1);
 
   if (command === 'keygen') {
@@ -206,7 +208,7 @@ export function parseSize(flag: string, text: string): number {
   return value;
 }
 
-// ---------------------------------------------------------------------------------------------------------
+// ---- helpers; parseConnection, parseKeys, parseSize and parseInteger also parse the bulk commands (bulk-args.ts) ----
 
 function scan(argv: readonly string[], command?: Command): { positionals: string[]; flags: Map<string, string[]> } {
   const positionals: string[] = [];
@@ -276,7 +278,7 @@ function expectPositionals(command: string, args: readonly string[], names: read
   }
 }
 
-function parseConnection(one: (n: string) => string | undefined, env: Readonly<Record<string, string | undefined>>): Connection {
+export function parseConnection(one: (n: string) => string | undefined, env: Readonly<Record<string, string | undefined>>): Connection {
   const flagEndpoint = nonEmpty(one('endpoint'));
   const endpoint = flagEndpoint ?? nonEmpty(env.OSS_ENDPOINT);
   const endpointSource = flagEndpoint !== undefined ? '--endpoint' : 'OSS_ENDPOINT';
@@ -295,7 +297,7 @@ function parseConnection(one: (n: string) => string | undefined, env: Readonly<R
   return { endpoint, region, accessKeyId, accessKeySecret, stsToken: nonEmpty(env.OSS_SESSION_TOKEN) };
 }
 
-function parseKeys(
+export function parseKeys(
   flags: Map<string, string[]>,
   one: (n: string) => string | undefined,
   env: Readonly<Record<string, string | undefined>>,
@@ -305,6 +307,7 @@ function parseKeys(
   const matdescText = one('matdesc');
   const matdesc = matdescText === undefined ? undefined : parseMatdesc('--matdesc', matdescText);
   const rsaPadding = oneOf('--rsa-padding', one('rsa-padding') ?? 'pkcs1', ['pkcs1', 'oaep'] as const);
+  const rsaEngine = oneOf('--rsa-engine', one('rsa-engine') ?? 'node', ['node', 'wasm', 'forge'] as const);
   const plaintext = oneOf('--plaintext', one('plaintext') ?? 'reject', ['reject', 'allow'] as const);
 
   const kmsFlagGiven = [...flags.keys()].some((n) => n.startsWith('kms-'));
@@ -348,6 +351,7 @@ function parseKeys(
     rsaPublicKeyFile,
     rsaPrivateKeyFile,
     rsaPadding,
+    rsaEngine,
     kms,
     matdesc,
     materials,
@@ -416,7 +420,7 @@ function checkMatdesc(flag: string, text: string, parsed: unknown): Readonly<Rec
   return Object.freeze({ ...(parsed as Record<string, string>) });
 }
 
-function parseInteger(flag: string, text: string): number {
+export function parseInteger(flag: string, text: string): number {
   if (!/^\d+$/.test(text)) throw new CliUsageError(`${flag} expected a non-negative integer, got "${text}"`);
   const value = Number(text);
   if (!Number.isSafeInteger(value)) throw new CliUsageError(`${flag} value "${text}" is too large`);
@@ -430,6 +434,4 @@ function oneOf<T extends string>(flag: string, value: string, allowed: readonly 
   return value as T;
 }
 
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value === '' ? undefined : value;
-}
+const nonEmpty = (value: string | undefined): string | undefined => (value === undefined || value === '' ? undefined : value);

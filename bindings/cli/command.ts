@@ -8,7 +8,7 @@
 import type { RangeSpec } from '../transfer/range.js';
 
 /** A command of `oss-crypto`. */
-export type Command = 'put' | 'get' | 'head' | 'keygen' | 'serve';
+export type Command = 'put' | 'get' | 'head' | 'keygen' | 'encrypt-existing' | 'verify' | 'serve';
 
 /** `oss://BUCKET/KEY`, split. */
 export interface OssUrl {
@@ -48,6 +48,8 @@ export interface KeySettings {
   readonly rsaPublicKeyFile?: string;
   readonly rsaPrivateKeyFile?: string;
   readonly rsaPadding: 'pkcs1' | 'oaep';
+  /** The RSA engine of every RSA key: node (default), wasm or forge. */
+  readonly rsaEngine: 'node' | 'wasm' | 'forge';
   /** Present when any `--kms-*` flag or a `kms:` material was given. */
   readonly kms?: KmsSettings;
   readonly matdesc?: Readonly<Record<string, string>>;
@@ -102,4 +104,29 @@ export type CliCommand =
       readonly quiet: boolean;
     }
   | { readonly command: 'head'; readonly target: OssUrl; readonly connection: Connection; readonly keys: KeySettings; readonly quiet: boolean }
-  | { readonly command: 'keygen'; readonly out: string; readonly bits: number; readonly quiet: boolean };
+  | { readonly command: 'keygen'; readonly out: string; readonly bits: number; readonly quiet: boolean }
+  | BulkCommand;
+
+/**
+ * A job over every object under a prefix (`encrypt-existing`, `verify`), parsed by bulk-args.ts.
+ * @example
+ *   if (cmd.command === 'verify') cmd.target.prefix; // 'logs/'
+ */
+export interface BulkCommand {
+  readonly command: 'encrypt-existing' | 'verify';
+  readonly target: { readonly bucket: string; readonly prefix: string };
+  readonly connection: Connection;
+  readonly keys: KeySettings;
+  /** Objects in flight (default 8). */
+  readonly parallel: number;
+  readonly dryRun: boolean;
+  /** The resumable job journal (`--job FILE`). */
+  readonly job?: string;
+  /** The JSON-lines report (`--report FILE`). */
+  readonly report?: string;
+  /** `--shard I/N`. */
+  readonly shard?: { readonly index: number; readonly count: number };
+  readonly partSize?: number;
+  readonly multipartThreshold?: number;
+  readonly quiet: boolean;
+}

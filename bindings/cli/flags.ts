@@ -10,13 +10,19 @@ import type { Command } from './command.js';
  * @example
  *   COMMANDS.includes('put'); // true
  */
-export const COMMANDS: readonly Command[] = ['put', 'get', 'head', 'keygen', 'serve'];
+export const COMMANDS: readonly Command[] = ['put', 'get', 'head', 'keygen', 'encrypt-existing', 'verify', 'serve'];
 /**
  * The commands that talk to OSS, and so take the connection and key flags.
  * @example
  *   REMOTE_COMMANDS.includes('keygen'); // false
  */
-export const REMOTE_COMMANDS: readonly Command[] = ['put', 'get', 'head'];
+export const REMOTE_COMMANDS: readonly Command[] = ['put', 'get', 'head', 'encrypt-existing', 'verify'];
+/**
+ * The jobs over every object under a prefix (bulk-args.ts parses them).
+ * @example
+ *   BULK_COMMANDS.includes('verify'); // true
+ */
+export const BULK_COMMANDS: readonly Command[] = ['encrypt-existing', 'verify'];
 
 /** What the table says about one flag. */
 export interface FlagSpec {
@@ -30,17 +36,18 @@ export interface FlagSpec {
 /**
  * Every long flag, without its leading `--`.
  * @example
- *   FLAGS['part-size'].commands; // ['put', 'get']
+ *   FLAGS['part-size'].commands; // ['put', 'get', 'encrypt-existing']
  */
 export const FLAGS: Readonly<Record<string, FlagSpec>> = {
   help: { value: false, commands: COMMANDS },
   version: { value: false, commands: COMMANDS },
-  quiet: { value: false, commands: ['put', 'get', 'head', 'keygen'] },
+  quiet: { value: false, commands: ['put', 'get', 'head', 'keygen', 'encrypt-existing', 'verify'] },
   endpoint: { value: true, commands: REMOTE_COMMANDS },
   region: { value: true, commands: [...REMOTE_COMMANDS, 'serve'] },
   'rsa-public-key': { value: true, commands: REMOTE_COMMANDS },
   'rsa-private-key': { value: true, commands: REMOTE_COMMANDS },
   'rsa-padding': { value: true, commands: REMOTE_COMMANDS },
+  'rsa-engine': { value: true, commands: REMOTE_COMMANDS },
   'kms-key-id': { value: true, commands: REMOTE_COMMANDS },
   'kms-region': { value: true, commands: REMOTE_COMMANDS },
   'kms-endpoint': { value: true, commands: REMOTE_COMMANDS },
@@ -51,9 +58,13 @@ export const FLAGS: Readonly<Record<string, FlagSpec>> = {
   matdesc: { value: true, commands: REMOTE_COMMANDS },
   material: { value: true, repeat: true, commands: REMOTE_COMMANDS },
   plaintext: { value: true, commands: REMOTE_COMMANDS },
-  'part-size': { value: true, commands: ['put', 'get'] },
-  parallel: { value: true, commands: ['put', 'get'] },
-  'multipart-threshold': { value: true, commands: ['put'] },
+  'part-size': { value: true, commands: ['put', 'get', 'encrypt-existing'] },
+  parallel: { value: true, commands: ['put', 'get', 'encrypt-existing', 'verify'] },
+  'multipart-threshold': { value: true, commands: ['put', 'encrypt-existing'] },
+  job: { value: true, commands: BULK_COMMANDS },
+  report: { value: true, commands: BULK_COMMANDS },
+  shard: { value: true, commands: BULK_COMMANDS },
+  'dry-run': { value: false, commands: BULK_COMMANDS },
   checkpoint: { value: true, commands: ['put', 'get'] },
   range: { value: true, commands: ['get'] },
   out: { value: true, commands: ['keygen'] },

@@ -11,8 +11,9 @@
 import { readFile } from 'node:fs/promises';
 import { KeyRing } from '../keys/keyring.js';
 import { kmsKeyWrapper, type KmsKeyWrapperOptions } from '../keys/kms.js';
-import { rsaKeyWrapper } from '../keys/rsa.js';
+import { forgeRsaEngine, rsaKeyWrapper, type RsaEngine } from '../keys/rsa.js';
 import { nodeRsaEngine } from '../keys/rsa-native.js';
+import { wasmRsaEngine } from '../keys/rsa-wasm.js';
 import type { KeyWrapper, Matdesc } from '../keys/types.js';
 import { KeyInvalidError, OssCryptoError, withMessage } from '../errors.js';
 import type { KeySettings, KmsSettings } from './args.js';
@@ -29,12 +30,13 @@ import type { KeySettings, KmsSettings } from './args.js';
  */
 export async function keyringFromFlags(keys: KeySettings): Promise<KeyRing | undefined> {
   const matdesc: Matdesc = keys.matdesc ?? {};
+  const engine: RsaEngine = { node: nodeRsaEngine, wasm: wasmRsaEngine, forge: forgeRsaEngine }[keys.rsaEngine ?? 'node'];
   let main: KeyWrapper | undefined;
   if (keys.rsaPublicKeyFile !== undefined || keys.rsaPrivateKeyFile !== undefined) {
     const publicKey = keys.rsaPublicKeyFile === undefined ? undefined : await readKey('--rsa-public-key', keys.rsaPublicKeyFile);
     const privateKey = keys.rsaPrivateKeyFile === undefined ? undefined : await readKey('--rsa-private-key', keys.rsaPrivateKeyFile);
     main = build(keys.rsaPrivateKeyFile !== undefined ? '--rsa-private-key' : '--rsa-public-key', keys.rsaPrivateKeyFile ?? keys.rsaPublicKeyFile!, () =>
-      rsaKeyWrapper({ publicKey, privateKey, padding: keys.rsaPadding, matdesc, engine: nodeRsaEngine }),
+      rsaKeyWrapper({ publicKey, privateKey, padding: keys.rsaPadding, matdesc, engine }),
     );
   } else if (keys.kms !== undefined) {
     main = kmsWrapper(keys.kms, keys.kms.keyId, matdesc);
@@ -46,7 +48,7 @@ export async function keyringFromFlags(keys: KeySettings): Promise<KeyRing | und
       materials.push(kmsWrapper(keys.kms!, m.keyId, m.matdesc));
     } else {
       const pem = await readKey('--material', m.privateKeyFile);
-      materials.push(build('--material', m.privateKeyFile, () => rsaKeyWrapper({ privateKey: pem, matdesc: m.matdesc, engine: nodeRsaEngine })));
+      materials.push(build('--material', m.privateKeyFile, () => rsaKeyWrapper({ privateKey: pem, matdesc: m.matdesc, engine })));
     }
   }
   if (main === undefined && materials.length === 0) return undefined;

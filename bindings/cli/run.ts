@@ -89,6 +89,9 @@ export async function runCli(io: CliIo): Promise<number> {
       case 'get':
         await get(command, io);
         return 0;
+      case 'encrypt-existing':
+      case 'verify':
+        return await (await import('./bulk-run.js')).runBulk(command, io);
     }
   } catch (err) {
     // A mistake only found once running (e.g. `put <directory>`) is still a usage mistake.
@@ -307,7 +310,7 @@ async function get(cmd: Cmd<'get'>, io: CliIo): Promise<void> {
   }
 }
 
-async function clientFor(
+export async function clientFor(
   connection: Connection,
   url: OssUrl,
   keys: Cmd<'get'>['keys'],

@@ -5,7 +5,7 @@
  * @module
  */
 import type { Command } from './command.js';
-import { FLAGS, REMOTE_COMMANDS } from './flags.js';
+import { BULK_COMMANDS, FLAGS, REMOTE_COMMANDS } from './flags.js';
 
 /**
  * The usage text printed by `--help`.
@@ -19,6 +19,8 @@ usage:
   oss-crypto get oss://BUCKET/KEY <file|-> [--range a-b|a-|-n]
   oss-crypto head oss://BUCKET/KEY               the envelope as JSON (never key material)
   oss-crypto keygen --out PREFIX [--bits 2048]   writes PREFIX.private.pem (mode 0600) and PREFIX.public.pem
+  oss-crypto encrypt-existing oss://BUCKET/PREFIX   encrypts every plaintext object in place, metadata kept
+  oss-crypto verify oss://BUCKET/PREFIX          checks every object decrypts (length, CRC-64, MD5 where recorded)
   oss-crypto serve [--port N] [--kms-port N] [--bucket NAME] [--region R] [--json]
                                                  loopback OSS and KMS stand-ins for your tests, until Ctrl-C
   oss-crypto COMMAND --help                      the flags of one command
@@ -33,6 +35,7 @@ keys:
   --rsa-public-key FILE     RSA public key PEM (writes)
   --rsa-private-key FILE    RSA private key PEM (reads; also writes with its public half)
   --rsa-padding P           pkcs1 (RSA/NONE/PKCS1Padding, default) or oaep (OAEP-SHA1)
+  --rsa-engine E            node (node:crypto, default), wasm (constant-time WebAssembly) or forge (node-forge)
   --kms-key-id ID           Alibaba Cloud KMS key id (KMS/ALICLOUD)
   --kms-region R            KMS region (default: the OSS region without its "oss-" prefix)
   --kms-endpoint HOST:PORT  KMS endpoint (default: kms.<region>.aliyuncs.com)
@@ -52,6 +55,14 @@ transfer:
   --multipart-threshold N   put: multipart upload at or above this size (default 100MiB)
   --checkpoint FILE         resumable transfer state; resumes when the file exists (files only, not "-")
 
+bulk jobs (encrypt-existing, verify):
+  --parallel N              objects in flight (default 8)
+  --dry-run                 print the keys that would change; write nothing
+  --job FILE                resumable job journal: a rerun skips what a killed run finished
+  --shard I/N               take only the keys whose FNV-1a hash mod N is I (N machines, no coordination)
+  --report FILE             JSON lines: key, action, result, bytes, error code
+  --part-size, --multipart-threshold   encrypt-existing: objects at or above the threshold go by multipart
+  exit status 1 ("error OBJECTS_FAILED") when any object failed; the others are done
 serve:
   --port N                  OSS stand-in port (default: a free one)
   --kms-port N              KMS stand-in port (default: a free one)
@@ -74,9 +85,19 @@ export function commandUsage(command: Command): string {
   const synopsis = lines.filter((l) => l.startsWith(`  oss-crypto ${command} `));
   const out = [`usage:`, ...synopsis, '', `options of ${command}:`];
   let lastFlagShown = false;
+  // "--parallel" means parts in flight under "transfer" but objects in flight under "bulk jobs": a bulk command
+  // shows only the bulk section's line of a flag, the others only the transfer section's.
+  const bulk = BULK_COMMANDS.includes(command);
+  let section = '';
   for (const line of lines) {
+    section = /^[a-z][a-z ()-]*.*:$/.test(line) ? line : section;
     const flag = /^  --([a-z-]+)/.exec(line)?.[1];
-    if (flag !== undefined) {
+    const inBulkSection = section.startsWith('bulk jobs');
+    if (bulk && inBulkSection && flag === undefined && /^  \S/.test(line)) {
+      out.push(line);
+    } else if (flag !== undefined && (section.startsWith('transfer') && bulk || inBulkSection && !bulk)) {
+      lastFlagShown = false;
+    } else if (flag !== undefined) {
       lastFlagShown = FLAGS[flag]?.commands.includes(command) === true;
       if (lastFlagShown) out.push(line);
     } else if (/^  (credentials|KMS credentials)/.test(line) && REMOTE_COMMANDS.includes(command)) {

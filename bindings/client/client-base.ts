@@ -21,12 +21,16 @@ import type { ObjectStore } from '../oss/object-store.js';
 import type { ClientContext } from '../transfer/context.js';
 import { createClientContext, type ClientPlatform, type CryptoClientOptions } from '../transfer/options.js';
 import { copyOptions, signalOf } from '../transfer/request-options.js';
-import { cancelMultipartUploads, multipartUpload } from '../upload/managed-upload.js';
+import { cancelMultipartUploads, isCancelled, multipartUpload } from '../upload/managed-upload.js';
 import type { MultipartUploadOptions, MultipartUploadResult } from '../upload/managed-upload.js';
 import * as multipart from '../upload/parts-api.js';
 import type { UploadBody } from '../upload/source.js';
 import * as object from './object.js';
 import type { HeadResult } from './object.js';
+import type { CallOptions, CopyOptions, CopyResult, DeleteMultiOptions, DeleteMultiResult, ListPartsPage, ListPartsQuery,
+  ListQuery, ListResult, ListUploadsQuery, ListUploadsResult, ListV2Query, ListV2Result, MultipartUploadCopyResult,
+  ObjectMetaResult, PutMetaOptions, ResponseOnly, SignatureUrlOptions, UploadPartCopyResult, UserMeta,
+  VersionedCallOptions } from './call-types.js';
 import { REFUSED_REASONS, refusal, refuseSignedUpload } from './refused.js';
 import { withRetry } from '../util/retry.js';
 
@@ -71,7 +75,7 @@ export class CryptoClientBase {
    * @example
    *   const { envelope } = await client.head('a.bin'); // envelope?.wrapAlg, envelope?.unencryptedContentLength
    */
-  head(name: string, options?: Record<string, unknown>): Promise<HeadResult> {
+  head(name: string, options?: VersionedCallOptions): Promise<HeadResult> {
     return object.head(this.context, name, options);
   }
 
@@ -82,7 +86,7 @@ export class CryptoClientBase {
    * @example
    *   await client.copy('b.bin', 'a.bin', { meta: { owner: 'me' } });
    */
-  copy(name: string, sourceName: string, sourceBucket?: string | Record<string, unknown>, options?: Record<string, unknown>): Promise<any> {
+  copy(name: string, sourceName: string, sourceBucket?: string | CopyOptions, options?: CopyOptions): Promise<CopyResult> {
     return object.copy(this.context, name, sourceName, sourceBucket, options);
   }
 
@@ -91,7 +95,7 @@ export class CryptoClientBase {
    * @example
    *   await client.putMeta('a.bin', { owner: 'me' });
    */
-  putMeta(name: string, meta: Record<string, unknown> | null, options?: Record<string, unknown>): Promise<any> {
+  putMeta(name: string, meta: UserMeta | null, options?: PutMetaOptions): Promise<CopyResult> {
     return object.putMeta(this.context, name, meta, options);
   }
 
@@ -111,12 +115,21 @@ export class CryptoClientBase {
   }
 
   /**
+   * ali-oss `isCancel()`: true after `cancel()`, until this client's next `multipartUpload` starts.
+   * @example
+   *   if (client.isCancel()) console.log('paused');
+   */
+  isCancel(): boolean {
+    return isCancelled(this.context);
+  }
+
+  /**
    * ali-oss `cancel(abort?)`: cancels the running `multipartUpload` calls of this client (they reject with a
    * `cancel` error carrying their checkpoint); with `abort`, also aborts that upload on OSS.
    * @example
    *   client.cancel();
    */
-  cancel(abort?: { name: string; uploadId: string; options?: Record<string, unknown> }): Promise<void> {
+  cancel(abort?: { name: string; uploadId: string; options?: CallOptions }): Promise<void> {
     return cancelMultipartUploads(this.context, abort);
   }
 
@@ -146,7 +159,7 @@ export class CryptoClientBase {
     partNo: number,
     data: Uint8Array,
     context: multipart.MultipartCryptoContext,
-    options?: Record<string, unknown>,
+    options?: CallOptions,
   ): Promise<multipart.UploadPartResult> {
     return multipart.uploadPart(this.context, name, uploadId, partNo, data, context, options);
   }
@@ -172,7 +185,7 @@ export class CryptoClientBase {
    * @example
    *   await client.abortMultipartUpload(name, uploadId);
    */
-  abortMultipartUpload(name: string, uploadId: string, options?: Record<string, unknown>): Promise<any> {
+  abortMultipartUpload(name: string, uploadId: string, options?: CallOptions): Promise<ResponseOnly> {
     return multipart.abortMultipartUpload(this.context, name, uploadId, options);
   }
 
@@ -181,7 +194,7 @@ export class CryptoClientBase {
    * @example
    *   const { parts } = await client.listParts(name, uploadId);
    */
-  listParts(name: string, uploadId: string, query?: Record<string, unknown>, options?: Record<string, unknown>): Promise<any> {
+  listParts(name: string, uploadId: string, query?: ListPartsQuery, options?: CallOptions): Promise<ListPartsPage> {
     return multipart.listParts(this.context, name, uploadId, query, options);
   }
 
@@ -197,20 +210,70 @@ export class CryptoClientBase {
     partNo: number,
     range: string,
     sourceData: { sourceKey: string; sourceBucketName?: string },
-    options?: Record<string, unknown>,
-  ): Promise<any> {
+    options?: VersionedCallOptions,
+  ): Promise<UploadPartCopyResult> {
     return object.uploadPartCopy(this.context, name, uploadId, partNo, range, sourceData, options);
   }
 
   /**
-   * ali-oss `multipartCopy`; refused (after a HEAD of the source) when the source is encrypted, since ali-oss
-   * would start the target without its key. Use `copy` instead.
+   * ali-oss `multipartUploadCopy` (a server-side copy in parts, for sources over 1 GB); refused (after a HEAD of
+   * the source) when the source is encrypted, since ali-oss would start the target without its key and OSS refuses
+   * UploadPartCopy from an encrypted source (0042-00000309). Use `copy` instead.
    * @throws {UnsupportedOperationError} OPERATION_UNSUPPORTED for an encrypted source
    * @example
-   *   await client.multipartCopy('t', { sourceKey: 'plain.bin', sourceBucketName: 'b' });
+   *   await client.multipartUploadCopy('t', { sourceKey: 'plain.bin', sourceBucketName: 'b' });
    */
-  multipartCopy(name: string, sourceData: { sourceKey: string; sourceBucketName?: string }, options?: Record<string, unknown>): Promise<any> {
-    return object.multipartCopy(this.context, name, sourceData, options);
+  multipartUploadCopy(
+    name: string,
+    sourceData: { sourceKey: string; sourceBucketName?: string },
+    options?: CallOptions & { partSize?: number; parallel?: number; versionId?: string },
+  ): Promise<MultipartUploadCopyResult> {
+    return object.multipartUploadCopy(this.context, name, sourceData, options);
+  }
+
+  /**
+   * ali-oss `getObjectMeta` (passthrough): ETag, size and Last-Modified. The size of an encrypted object is its
+   * plaintext size (CTR adds no bytes).
+   * @example
+   *   const { res } = await client.getObjectMeta('a.bin');
+   */
+  getObjectMeta(name: string, options?: VersionedCallOptions): Promise<ObjectMetaResult> {
+    return object.getObjectMeta(this.context, name, options) as Promise<ObjectMetaResult>;
+  }
+
+  /**
+   * ali-oss `listUploads` (passthrough with retries): the multipart uploads in progress.
+   * @example
+   *   const { uploads } = await client.listUploads({ prefix: 'backups/' });
+   */
+  listUploads(query?: ListUploadsQuery, options?: CallOptions): Promise<ListUploadsResult> {
+    return object.listUploads(this.context, query, options);
+  }
+
+  /**
+   * ali-oss `useBucket`, without changing this client: returns a client over bucket `name` with the same key
+   * material, engine and policies (ali-oss's changes its client in place; here both stay usable).
+   * @throws {Error} ali-oss's error for an invalid bucket name
+   * @example
+   *   const logs = client.useBucket('my-logs');
+   *   await logs.put('today.txt', Buffer.from('...'));
+   */
+  useBucket(name: string): this {
+    const c = this.context;
+    // The same class as this client (the Node or the web one), over the other bucket, with every policy kept.
+    const Client = this.constructor as new (store: ObjectStore, options: CryptoClientOptions) => this;
+    return new Client(c.store.withBucket(name), {
+      keyring: c.keyring,
+      backend: c.backend,
+      plaintext: c.plaintext,
+      retry: c.retry,
+      partSize: c.partSize,
+      parallel: c.parallel,
+      multipartThreshold: c.multipartThreshold,
+      contentMd5: c.contentMd5,
+      commitment: c.commitment,
+      verify: c.verify,
+    });
   }
 
   /**
@@ -219,8 +282,8 @@ export class CryptoClientBase {
    * @example
    *   await client.delete('a.bin');
    */
-  delete(name: string, options?: Record<string, unknown>): Promise<any> {
-    return withRetry(() => this.context.store.deleteObject(name, copyOptions(options)), this.context.retry, { signal: signalOf(options) });
+  delete(name: string, options?: VersionedCallOptions): Promise<ResponseOnly> {
+    return this.#retried(() => this.context.store.deleteObject(name, copyOptions(options)), options) as Promise<ResponseOnly>;
   }
 
   /**
@@ -228,8 +291,8 @@ export class CryptoClientBase {
    * @example
    *   await client.deleteMulti(['a.bin', 'b.bin'], { quiet: true });
    */
-  deleteMulti(names: string[], options?: Record<string, unknown>): Promise<any> {
-    return withRetry(() => this.context.store.deleteObjects(names, copyOptions(options)), this.context.retry, { signal: signalOf(options) });
+  deleteMulti(names: string[], options?: DeleteMultiOptions): Promise<DeleteMultiResult> {
+    return this.#retried(() => this.context.store.deleteObjects(names, copyOptions(options)), options) as Promise<DeleteMultiResult>;
   }
 
   /**
@@ -237,8 +300,9 @@ export class CryptoClientBase {
    * @example
    *   const { objects } = await client.list({ prefix: 'photos/', 'max-keys': 100 });
    */
-  list(query?: Record<string, unknown> | null, options?: Record<string, unknown>): Promise<any> {
-    return withRetry(() => this.context.store.listObjects(query, copyOptions(options)), this.context.retry, { signal: signalOf(options) });
+  list(query?: ListQuery | null, options?: CallOptions): Promise<ListResult> {
+    // ali-oss's answer, as the store hands it on (its shape is ali-oss's, typed in call-types.ts).
+    return this.#retried(() => this.context.store.listObjects(query, copyOptions(options)), options) as unknown as Promise<ListResult>;
   }
 
   /**
@@ -246,8 +310,8 @@ export class CryptoClientBase {
    * @example
    *   const { objects } = await client.listV2({ prefix: 'photos/' });
    */
-  listV2(query?: Record<string, unknown>, options?: Record<string, unknown>): Promise<any> {
-    return withRetry(() => this.context.store.listObjectsV2(query, copyOptions(options)), this.context.retry, { signal: signalOf(options) });
+  listV2(query?: ListV2Query, options?: CallOptions): Promise<ListV2Result> {
+    return this.#retried(() => this.context.store.listObjectsV2(query, copyOptions(options)), options) as unknown as Promise<ListV2Result>;
   }
 
   /**
@@ -258,7 +322,7 @@ export class CryptoClientBase {
    * @example
    *   const url = client.signatureUrl('a.bin', { expires: 600 });
    */
-  signatureUrl(name: string, options?: Record<string, unknown>, strictObjectNameValidation?: boolean): string {
+  signatureUrl(name: string, options?: SignatureUrlOptions, strictObjectNameValidation?: boolean): string {
     refuseSignedUpload('signatureUrl', options?.method, options);
     return this.context.store.signatureUrl(name, options, strictObjectNameValidation);
   }
@@ -269,7 +333,7 @@ export class CryptoClientBase {
    * @example
    *   const url = await client.asyncSignatureUrl('a.bin', { expires: 600 });
    */
-  async asyncSignatureUrl(name: string, options?: Record<string, unknown>, strictObjectNameValidation?: boolean): Promise<string> {
+  async asyncSignatureUrl(name: string, options?: SignatureUrlOptions, strictObjectNameValidation?: boolean): Promise<string> {
     refuseSignedUpload('asyncSignatureUrl', options?.method, options);
     return this.context.store.asyncSignatureUrl(name, options, strictObjectNameValidation);
   }
@@ -321,5 +385,10 @@ export class CryptoClientBase {
    */
   createSelectObjectMeta(_name: string, _options?: Record<string, unknown>): Promise<never> {
     return Promise.reject(refusal('createSelectObjectMeta', REFUSED_REASONS.selectObjectMeta));
+  }
+
+  /** A passthrough call with this client's retry policy (the fetch store leaves retries to the client). */
+  #retried<T>(call: () => Promise<T>, options: { signal?: AbortSignal } | undefined): Promise<T> {
+    return withRetry(call, this.context.retry, { signal: signalOf(options) });
   }
 }

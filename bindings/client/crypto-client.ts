@@ -10,10 +10,15 @@ import type { AliOssLike } from '../oss/ali-oss.js';
 import type { ObjectStore } from '../oss/object-store.js';
 import type { CryptoClientOptions } from '../transfer/options.js';
 import { preferNodeRsaEngine } from '../keys/rsa-native.js';
+import { defaultBackendFor } from '../transfer/default-backend.js';
 import { nodeFiles } from '../upload/node-files.js';
+import type { GetOptions, PutResult } from './call-types.js';
 import { CryptoClientBase } from './client-base.js';
+import { decryptExisting, type DecryptExistingOptions } from './decrypt-existing.js';
+import { encryptExisting, type EncryptExistingOptions, type RewriteResult } from './encrypt-existing.js';
 import { get, getStream, type GetResult, type GetStreamResult } from './get.js';
 import { put, putStream, type PutOptions } from './put.js';
+import { verify, type VerifyResult } from './verify.js';
 
 /**
  * Client-side encryption over an `ali-oss` client (or any {@link ObjectStore}, such as `fetchObjectStore`).
@@ -34,7 +39,7 @@ export class CryptoClient extends CryptoClientBase {
    * @throws {RangeError} when a number option is out of range
    */
   constructor(oss: AliOssLike | ObjectStore, options: CryptoClientOptions) {
-    super(oss, options, { files: nodeFiles, adaptMaterial: preferNodeRsaEngine });
+    super(oss, options, { files: nodeFiles, adaptMaterial: preferNodeRsaEngine, defaultBackend: (store) => defaultBackendFor(store) });
   }
 
   /**
@@ -48,7 +53,7 @@ export class CryptoClient extends CryptoClientBase {
    *   await client.put('a.bin', Buffer.from('hello'), { meta: { owner: 'me' } });
    *   await client.put('b.iso', '/data/b.iso', { contentMd5: true });
    */
-  put(name: string, file: Buffer | Uint8Array | Blob | string | NodeJS.ReadableStream | ReadableStream<Uint8Array>, options?: PutOptions): Promise<any> {
+  put(name: string, file: Buffer | Uint8Array | Blob | string | NodeJS.ReadableStream | ReadableStream<Uint8Array>, options?: PutOptions): Promise<PutResult> {
     return put(this.context, name, file, options);
   }
 
@@ -59,7 +64,7 @@ export class CryptoClient extends CryptoClientBase {
    * @example
    *   await client.putStream('log.txt', fs.createReadStream('log.txt'));
    */
-  putStream(name: string, stream: NodeJS.ReadableStream, options?: PutOptions): Promise<any> {
+  putStream(name: string, stream: NodeJS.ReadableStream, options?: PutOptions): Promise<PutResult> {
     return putStream(this.context, name, stream, options);
   }
 
@@ -73,7 +78,7 @@ export class CryptoClient extends CryptoClientBase {
    *   const { content } = await client.get('a.bin');
    *   await client.get('a.bin', '/tmp/a.bin');
    */
-  get(name: string, file?: string | NodeJS.WritableStream | Record<string, unknown>, options?: Record<string, unknown>): Promise<GetResult> {
+  get(name: string, file?: string | NodeJS.WritableStream | GetOptions, options?: GetOptions): Promise<GetResult> {
     return get(this.context, name, file, options);
   }
 
@@ -83,7 +88,7 @@ export class CryptoClient extends CryptoClientBase {
    * @example
    *   const { stream } = await client.getStream('a.bin', { headers: { Range: 'bytes=100-' } });
    */
-  getStream(name: string, options?: Record<string, unknown>): Promise<GetStreamResult> {
+  getStream(name: string, options?: GetOptions): Promise<GetStreamResult> {
     return getStream(this.context, name, options);
   }
 
@@ -102,4 +107,36 @@ export class CryptoClient extends CryptoClientBase {
     return downloadFile(this.context, name, file, options);
   }
 
+  /**
+   * Encrypts a plaintext object in place, keeping its user metadata and content headers; the write happens only
+   * if the object is unchanged since it was read (README "Rotating keys" states the remaining window).
+   * @throws {UnsupportedOperationError} OBJECT_ENCRYPTED for an object already encrypted
+   * @throws {IntegrityError} OBJECT_CHANGED when another writer replaced it meanwhile (its object is kept)
+   * @example
+   *   const { etag, previousEtag } = await client.encryptExisting('reports/2024.csv');
+   */
+  encryptExisting(name: string, options?: EncryptExistingOptions): Promise<RewriteResult> {
+    return encryptExisting(this.context, name, options);
+  }
+
+  /**
+   * Stores an encrypted object decrypted, in place (leaving client-side encryption); needs `removeEncryption: true`.
+   * @throws {UnsupportedOperationError} OBJECT_NOT_ENCRYPTED for a plaintext object
+   * @throws {IntegrityError} OBJECT_CHANGED, INTEGRITY_* (nothing written)
+   * @example
+   *   await client.decryptExisting('a.bin', { removeEncryption: true });
+   */
+  decryptExisting(name: string, options: DecryptExistingOptions): Promise<RewriteResult> {
+    return decryptExisting(this.context, name, options);
+  }
+
+  /**
+   * Reads an encrypted object whole with the configured keys, checking length, CRC-64 and MD5 where recorded.
+   * @throws {KeyUnwrapError}, {MetadataError}, {IntegrityError}, {PlaintextObjectError}: what failed, by code
+   * @example
+   *   const { checked } = await client.verify('a.bin');
+   */
+  verify(name: string, options?: { signal?: AbortSignal }): Promise<VerifyResult> {
+    return verify(this.context, name, options);
+  }
 }

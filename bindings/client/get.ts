@@ -233,8 +233,8 @@ async function getToFile(
     const result = await withRetry(
       async () => {
         const read = await openRead(ctx, name, options, keys, false);
-        // 'w' truncates what an earlier attempt wrote.
-        await pipeline(read.body, createWriteStream(temp, { flags: 'w' }), { signal });
+        // 'w' truncates what an earlier attempt wrote; 0600 because it holds plaintext before the rename.
+        await pipeline(read.body, createWriteStream(temp, { flags: 'w', mode: 0o600 }), { signal });
         return { res: read.finish(), encrypted: read.encrypted };
       },
       ctx.retry,

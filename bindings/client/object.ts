@@ -18,6 +18,8 @@ import { describeEnvelope, type EnvelopeDescription } from '../envelope/describe
 import type { ClientContext } from '../transfer/context.js';
 import { encryptionMetaOf, refuseEncryptionMetaOverride } from '../transfer/metadata.js';
 import { copyOptions, signalOf } from '../transfer/request-options.js';
+import { rewriteCiphertext } from '../upload/ciphertext-rewrite.js';
+import type { HeadObjectResult } from '../oss/object-store.js';
 import { withRetry } from '../util/retry.js';
 import { REFUSED_REASONS, refuse } from './refused.js';
 
@@ -83,6 +85,7 @@ export async function copy(
   sourceName: string,
   sourceBucket?: string | Record<string, unknown>,
   options?: Record<string, unknown>,
+  operation: 'copy' | 'putMeta' = 'copy',
 ): Promise<any> {
   let bucket: string | undefined;
   if (sourceBucket !== null && typeof sourceBucket === 'object') {
@@ -91,13 +94,14 @@ export async function copy(
     bucket = sourceBucket;
   }
   const opts = copyOptions(options);
-  refuseEncryptionMetaOverride('copy', opts);
+  refuseEncryptionMetaOverride(operation, opts);
   const headers: Record<string, unknown> = { ...((opts.headers as Record<string, unknown>) ?? {}) };
   const directive = Object.entries(headers).find(([k]) => k.toLowerCase() === 'x-oss-metadata-directive')?.[1];
   const replace =
     opts.meta !== undefined ||
     Object.keys(headers).some((k) => REPLACE_HEADERS.includes(k.toLowerCase())) ||
     String(directive ?? '').toUpperCase() === 'REPLACE';
+  if (!replace) delete opts.rewrite;
   if (replace) {
     let key = sourceName;
     if (bucket === undefined && sourceName.startsWith('/')) {
@@ -105,7 +109,19 @@ export async function copy(
       const m = /^\/([^/]+)\/(.*)$/.exec(sourceName);
       if (m) [bucket, key] = [m[1], m[2]];
     }
+    const sameObject = key === name && (bucket === undefined || bucket === ctx.store.bucket) && opts.versionId === undefined;
+    const rewrite = opts.rewrite === true;
+    delete opts.rewrite;
     const src = await headIn(ctx, bucket, key, opts.versionId ? { versionId: opts.versionId, timeout: opts.timeout } : { timeout: opts.timeout });
+    if (sameObject && decodeEnvelope(src.res.headers) !== null) {
+      if (!rewrite) refuse(operation, REFUSED_REASONS.changeMetaInPlace);
+      return rewriteCiphertext(ctx, name, {
+        source: key,
+        meta: (opts.meta ?? {}) as Record<string, string>,
+        headers: contentHeadersOf(headers),
+        signal: signalOf(options),
+      });
+    }
     if (decodeEnvelope(src.res.headers) !== null) {
       opts.meta = { ...((opts.meta as Record<string, unknown>) ?? {}), ...encryptionMetaOf(src.res.headers) };
       const etag = src.res.headers.etag;
@@ -129,7 +145,15 @@ export async function copy(
  *   await putMeta(ctx, 'a.bin', { owner: 'me' });
  */
 export function putMeta(ctx: ClientContext, name: string, meta: Record<string, unknown> | null, options?: Record<string, unknown>): Promise<any> {
-  return copy(ctx, name, name, undefined, { meta: meta ?? {}, timeout: options?.timeout, ctx: options?.ctx });
+  const rewrite = options?.rewrite === true ? { rewrite: true } : {};
+  return copy(ctx, name, name, undefined, { meta: meta ?? {}, timeout: options?.timeout, ctx: options?.ctx, signal: options?.signal, ...rewrite }, 'putMeta');
+}
+
+/** The content headers a caller gave (ali-oss names them in `headers`), for a rewrite's Initiate. */
+function contentHeadersOf(headers: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) if (REPLACE_HEADERS.includes(k.toLowerCase()) && v !== undefined) out[k] = String(v);
+  return out;
 }
 
 /**
@@ -152,21 +176,39 @@ export async function uploadPartCopy(
 }
 
 /**
- * ali-oss `multipartCopy(name, sourceData, options)`, refused when the source is encrypted: ali-oss starts the
- * target upload without the source's metadata, so the copy would lose its key. Use `copy()` (objects up to
- * 1 GB) instead.
+ * ali-oss `multipartUploadCopy(name, sourceData, options)`, refused when the source is encrypted: ali-oss starts
+ * the target upload without the source's metadata, so the copy would lose its key (and OSS refuses UploadPartCopy
+ * from an encrypted source, 0042-00000309). Use `copy()` (objects up to 1 GB) instead.
  * @throws {UnsupportedOperationError} OPERATION_UNSUPPORTED when the source carries encryption metadata
  * @example
- *   await multipartCopy(ctx, 'copy.bin', { sourceKey: 'plain.bin', sourceBucketName: 'b' });
+ *   await multipartUploadCopy(ctx, 'copy.bin', { sourceKey: 'plain.bin', sourceBucketName: 'b' });
  */
-export async function multipartCopy(
+export async function multipartUploadCopy(
   ctx: ClientContext,
   name: string,
   sourceData: { sourceKey: string; sourceBucketName?: string },
   options: Record<string, unknown> = {},
 ): Promise<any> {
-  await refuseEncryptedSource(ctx, 'multipartCopy', sourceData, options);
-  return ctx.store.multipartCopy(name, sourceData, options);
+  await refuseEncryptedSource(ctx, 'multipartUploadCopy', sourceData, options);
+  return ctx.store.multipartUploadCopy(name, sourceData, options);
+}
+
+/**
+ * ali-oss `getObjectMeta` with retries (nothing to decrypt; an encrypted object's size is its plaintext size).
+ * @example
+ *   const { res } = await getObjectMeta(ctx, 'a.bin');
+ */
+export function getObjectMeta(ctx: ClientContext, name: string, options?: Record<string, unknown>): Promise<HeadObjectResult> {
+  return withRetry(() => ctx.store.getObjectMeta(name, copyOptions(options)), ctx.retry, { signal: signalOf(options) });
+}
+
+/**
+ * ali-oss `listUploads` with retries.
+ * @example
+ *   const { uploads } = await listUploads(ctx, { prefix: 'big/' });
+ */
+export function listUploads(ctx: ClientContext, query?: Record<string, unknown>, options?: Record<string, unknown>): Promise<any> {
+  return withRetry(() => ctx.store.listUploads(query, copyOptions(options)), ctx.retry, { signal: signalOf(options) });
 }
 
 /**
@@ -186,7 +228,7 @@ export async function headIn(
 
 async function refuseEncryptedSource(
   ctx: ClientContext,
-  operation: 'uploadPartCopy' | 'multipartCopy',
+  operation: 'uploadPartCopy' | 'multipartUploadCopy',
   sourceData: { sourceKey: string; sourceBucketName?: string },
   options: Record<string, unknown>,
 ): Promise<void> {

@@ -25,11 +25,11 @@ import { REFUSED_REASONS, refuse } from './refused.js';
  *   const options: PutOptions = { meta: { owner: 'me' }, mime: 'text/csv', contentMd5: true, signal };
  *   await client.put('report.csv', '/data/report.csv', options);
  */
-export interface PutOptions {
+export type PutOptions = {
   /** ali-oss: user metadata (names without `x-oss-meta-`). Encryption metadata names are refused. */
-  meta?: Record<string, unknown>;
+  meta?: { readonly [name: string]: string | number };
   /** ali-oss: request headers. A `Content-MD5` is read as the MD5 of the **plaintext** (verified, recorded). */
-  headers?: Record<string, unknown>;
+  headers?: object;
   /** ali-oss: Content-Type, or an extension to look it up from. */
   mime?: string;
   /** ali-oss (putStream): the stream's length; recorded as `unencrypted-content-length` and checked. */
@@ -41,9 +41,15 @@ export interface PutOptions {
   contentMd5?: boolean | string;
   /** Aborts the upload (between retries, and mid-stream). */
   signal?: AbortSignal;
-  /** ali-oss: timeout, callback, ctx, ... passed through. */
-  [option: string]: unknown;
-}
+  /** ali-oss: milliseconds (or `[connect, response]`). */
+  timeout?: number | readonly [number, number];
+  /** ali-oss: a Koa context, passed through. */
+  ctx?: unknown;
+  /** ali-oss: an upload callback OSS calls after the object is written (its answer is the result's `data`). */
+  callback?: { url: string; host?: string; body: string; contentType?: string; customValue?: object };
+  /** ali-oss: skip the Content-MD5 ali-oss computes of the body (it is ciphertext; the plaintext MD5 is `contentMd5`). */
+  disabledMD5?: boolean;
+};
 
 /** `compute`: hash the plaintext and record it. A Uint8Array: the caller's claim, to verify and record. */
 export type Md5Request = 'compute' | Uint8Array | undefined;

@@ -37,6 +37,10 @@ export const REFUSED_REASONS = Object.freeze({
     'uploadPartCopy() from an encrypted source would splice ciphertext made with another key and counter into ' +
     'this upload; download and re-upload the range instead',
   selectObjectMeta: 'createSelectObjectMeta() makes the server scan the content, but the server only has ciphertext',
+  changeMetaInPlace:
+    'OSS forbids changing the metadata of a client-side-encrypted object in place (CopyObject onto itself with new ' +
+    'metadata is refused with error 0005-00000421); pass { rewrite: true } to write the object again from its own ' +
+    'ciphertext (no decryption; same wrapped key, new metadata)',
 } as const);
 
 /**

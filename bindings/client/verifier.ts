@@ -47,9 +47,10 @@ export class Verifier extends Transform {
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
     try {
-      // Decrypted in place: the chunk is this stream's own copy of the socket data.
-      const out = this.#check.update(chunk);
-      done(null, Buffer.from(out.buffer, out.byteOffset, out.byteLength));
+      // Decrypted in place: the chunk is this stream's own copy of the socket data, so it goes on itself (no new
+      // Buffer view per chunk).
+      this.#check.update(chunk);
+      done(null, chunk);
     } catch (err) {
       done(err as Error);
     }

@@ -18,6 +18,11 @@ export interface DownloadFileOptions {
   /** Parts in flight at once. Default: the client's `parallel`. */
   parallel?: number;
   /**
+   * Worker threads that decrypt the parts (download/part-workers.ts), for machines with idle cores. Default `0`:
+   * the main thread decrypts (on the 2-core benchmark machine, workers were slower; see part-workers.ts).
+   */
+  workers?: number;
+  /**
    * Makes the download resumable. A string is a checkpoint **file**: read (and resumed) when it exists, written
    * after every part, deleted on success. An object is a checkpoint handed out earlier by `progress` or attached
    * to an error (`err.checkpoint`), for callers that persist it themselves. Without it a failed download

@@ -11,13 +11,13 @@
 import { createHash } from 'node:crypto';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { aesCtr } from '../cipher/aes-ctr.js';
+import type { CtrPool } from '../cipher/worker-pool.js';
 import { writeFileAtomically } from '../checkpoint/atomic-file.js';
 import { IntegrityError, OssCryptoError } from '../errors.js';
 import { crc64, crc64Combine } from '../integrity/crc64.js';
 import type { ContentKey } from '../keys/types.js';
 import type { ClientContext } from '../transfer/context.js';
 import { checkRangedResponse, planRangedRead } from '../transfer/range.js';
-import { describe } from '../util/describe.js';
 import { isTransientError, withRetry, type RetryPolicy } from '../util/retry.js';
 import {
   createDownloadCheckpoint,
@@ -28,7 +28,10 @@ import {
   type DownloadPart,
 } from './checkpoint.js';
 import type { DownloadCancelError, DownloadFileOptions, DownloadFileResult } from './download-options.js';
-import { readFully, writeFully } from './temp-files.js';
+import { streamPartToFile } from './part-stream.js';
+import { Readable } from 'node:stream';
+import { openPartWorkers } from './part-workers.js';
+import { readFully } from './temp-files.js';
 
 export interface ObjectFacts {
   readonly size: number;
@@ -48,6 +51,11 @@ export class Run {
   /** CRC-64 of the stored (cipher) bytes of each part present, for the whole-object check. */
   readonly #storedCrc = new Map<number, bigint>();
   #saving: Promise<void> = Promise.resolve();
+  /** A checkpoint write that has not started yet: it will serialise the newest checkpoint, so later parts join it. */
+  #saveQueued: Promise<void> | undefined;
+  /** The last data sync started, and one queued behind it that later parts can join. */
+  #syncing: Promise<void> = Promise.resolve();
+  #syncQueued: Promise<void> | undefined;
   #file: FileHandle | undefined;
   /** The client's policy, plus: a body that broke off mid-way is worth another request. */
   readonly #retryPolicy: RetryPolicy;
@@ -78,7 +86,8 @@ export class Run {
         resumedParts = await this.#verifyDoneParts();
       } else {
         // 'wx+': never clobber a file we did not create; readable for the MD5 pass.
-        this.#file = await open(checkpoint.tempPath, 'wx+');
+        // 0600: it fills with decrypted plaintext.
+        this.#file = await open(checkpoint.tempPath, 'wx+', 0o600);
         // Full size up front: positional writes land anywhere, and a resume can check the size.
         await this.#file.truncate(checkpoint.totalSize);
       }
@@ -155,11 +164,12 @@ export class Run {
     let next = 0;
     let fetched = 0;
     let failure: { err: unknown } | undefined;
+    const pool = this.content === undefined ? undefined : openPartWorkers(this.ctx.backend, this.options.workers);
     const worker = async (): Promise<void> => {
       while (failure === undefined && !signal?.aborted && next < todo.length) {
         const part = todo[next++];
         try {
-          const { res, checkpoint } = await this.#fetchPart(part);
+          const { res, checkpoint } = await this.#fetchPart(part, pool);
           fetched++;
           await this.options.progress?.(checkpoint.doneParts.length / (all.length + 1), checkpoint, res);
         } catch (err) {
@@ -167,30 +177,36 @@ export class Run {
         }
       }
     };
-    await Promise.all(Array.from({ length: parallel }, worker));
+    try {
+      await Promise.all(Array.from({ length: parallel }, worker));
+    } finally {
+      await pool?.close();
+    }
     if (failure !== undefined) throw failure.err;
     if (signal?.aborted) throw signal.reason ?? new Error('aborted');
     return fetched;
   }
 
   /** Fetches, checks, decrypts and writes one part; returns its response and the checkpoint that records it. */
-  async #fetchPart(part: DownloadPart): Promise<{ res: unknown; checkpoint: DownloadCheckpoint }> {
+  async #fetchPart(part: DownloadPart, pool: CtrPool | undefined): Promise<{ res: unknown; checkpoint: DownloadCheckpoint }> {
     const plan = planRangedRead({ offset: part.offset, length: part.length });
     const headers = { ...plan.headers, 'If-Match': this.object.etag };
     const request: Record<string, unknown> = { headers };
     if (this.options.versionId !== undefined) request.versionId = this.options.versionId;
     if (this.options.timeout !== undefined) request.timeout = this.options.timeout;
-    let result: any;
+    const label = `part ${part.partNumber} of ${JSON.stringify(this.name)} (bytes ${part.offset}-${part.offset + part.length - 1})`;
+    let result: { res: PartResponse; storedCrc: bigint };
     try {
-      result = await withRetry(() => this.ctx.store.getObject(this.name, { ...request, headers: { ...headers } }), this.#retryPolicy, {
+      // Request and body in one attempt: a body that breaks off is fetched again from its first byte.
+      result = await withRetry(() => this.#streamPart(part, plan, { ...request, headers: { ...headers } }, label, pool), this.#retryPolicy, {
         signal: this.options.signal,
       });
     } catch (err) {
-      if (bodyBrokeOff(err)) {
+      if (bodyBrokeOff(err) || (err instanceof IntegrityError && err.code === 'INTEGRITY_TRUNCATED' && err.cause !== undefined)) {
+        const cause = err instanceof IntegrityError ? err.cause : err;
         throw new IntegrityError(
           'INTEGRITY_TRUNCATED',
-          `the body of part ${part.partNumber} of ${JSON.stringify(this.name)} (bytes ${part.offset}-${part.offset + part.length - 1}) ` +
-            `broke off ${this.ctx.retry.retries + 1} times; ali-oss said: ${String((err as Error).message).split('\n')[0]}`,
+          `the body of ${label} broke off ${this.ctx.retry.retries + 1} times; the last break: ${String((cause as Error)?.message).split('\n')[0]}`,
           { cause: err },
         );
       }
@@ -206,25 +222,56 @@ export class Run {
       }
       throw err;
     }
-    checkRangedResponse(plan, result.res, { expectedTotal: this.object.size });
-    const body = toBytes(result.content);
-    if (body.length !== part.length) {
-      throw new IntegrityError(
-        'INTEGRITY_TRUNCATED',
-        `part ${part.partNumber} of ${JSON.stringify(this.name)} should hold ${part.length} bytes (bytes ${part.offset}-` +
-          `${part.offset + part.length - 1} per its Content-Range), the body had ${body.length}`,
-      );
-    }
-    const storedCrc = crc64(body);
+    const storedCrc = result.storedCrc;
     this.#storedCrc.set(part.partNumber, storedCrc);
-    if (this.content !== undefined) this.#xor(body, part.offset);
-    await writeFully(this.#file!, body, part.offset);
     // A checkpoint must never list bytes that a crash could still lose.
-    if (this.resumable) await this.#file!.datasync();
+    if (this.resumable) await this.#sync();
     const checkpoint = withDownloadedPart(this.#checkpoint, { number: part.partNumber, crc64: storedCrc.toString() });
     this.#checkpoint = checkpoint;
     await this.#persist();
     return { res: result.res, checkpoint };
+  }
+
+  /**
+   * One attempt at a part: a streamed ranged GET (the store's `openObject`) whose `Content-Range` is checked
+   * before any byte is used, then the body checksummed, decrypted and written as it arrives (part-stream.ts).
+   * Streaming instead of a buffered `getObject` saves a copy and a part-sized allocation per part, and overlaps
+   * decryption with the rest of the body still on the wire.
+   */
+  async #streamPart(
+    part: DownloadPart,
+    plan: ReturnType<typeof planRangedRead>,
+    request: Record<string, unknown>,
+    label: string,
+    pool: CtrPool | undefined,
+  ): Promise<{ res: PartResponse; storedCrc: bigint }> {
+    const started = Date.now();
+    const opened = await this.ctx.store.openObject(this.name, request);
+    // Node's client: the ali-oss store answers a Readable; another store may answer a WHATWG stream.
+    const body: Readable = opened.body instanceof Readable ? opened.body : Readable.fromWeb(opened.body as never);
+    // The part's answer in ali-oss's `res` shape (what a buffered `get` would have returned), for `progress`.
+    const res: PartResponse = {
+      status: opened.status,
+      statusCode: opened.status,
+      headers: opened.headers,
+      size: part.length,
+      rt: 0,
+      requestUrls: opened.requestUrls,
+    };
+    let ctr: ReturnType<typeof aesCtr> | undefined;
+    try {
+      checkRangedResponse(plan, res, { expectedTotal: this.object.size });
+      const content = this.content;
+      if (content !== undefined && pool === undefined) ctr = aesCtr(content.key, content.iv, part.offset, { backend: this.ctx.backend });
+      const workers = content !== undefined && pool !== undefined ? { pool, key: content.key, iv: content.iv } : undefined;
+      const storedCrc = await streamPartToFile(body, { file: this.#file!, offset: part.offset, length: part.length, label, ctr, pool: workers });
+      res.rt = Date.now() - started;
+      return { res, storedCrc };
+    } finally {
+      ctr?.dispose();
+      // Frees the connection when the body was refused or not read to its end.
+      if (!body.readableEnded) body.destroy();
+    }
   }
 
   /** The whole-object checks: CRC-64 of the stored bytes, then the recorded plaintext MD5. */
@@ -275,18 +322,42 @@ export class Run {
   #persist(): Promise<void> {
     const file = this.checkpointFile;
     if (file === undefined) return Promise.resolve();
-    const text = serializeDownloadCheckpoint(this.#checkpoint);
-    const write = this.#saving.catch(() => undefined).then(() => writeFileAtomically(file, text));
+    // Parts that finish while a write is in progress share the one queued behind it, which is serialised when it
+    // starts and so lists all of them: one write per burst of parts instead of one per part.
+    if (this.#saveQueued !== undefined) return this.#saveQueued;
+    const write = this.#saving.catch(() => undefined).then(() => {
+      this.#saveQueued = undefined;
+      return writeFileAtomically(file, serializeDownloadCheckpoint(this.#checkpoint));
+    });
+    this.#saveQueued = write;
     this.#saving = write;
     return write;
   }
+
+  /**
+   * Syncs the temporary file's data. A sync that starts after a part's last write covers that part, so parts that
+   * finish while one runs share the single sync queued behind it.
+   */
+  #sync(): Promise<void> {
+    if (this.#syncQueued !== undefined) return this.#syncQueued;
+    const sync = this.#syncing.catch(() => undefined).then(() => {
+      this.#syncQueued = undefined;
+      return this.#file!.datasync();
+    });
+    this.#syncQueued = sync;
+    this.#syncing = sync;
+    return sync;
+  }
 }
 
-function toBytes(content: unknown): Uint8Array {
-  if (content instanceof Uint8Array) return content;
-  if (typeof content === 'string') return Buffer.from(content);
-  if (content === undefined || content === null) return new Uint8Array(0);
-  throw new TypeError(`ali-oss returned a body of type ${describe(content)}; expected a Buffer`);
+/** A part's GET answer in ali-oss's `res` shape, as `progress` hands it out. */
+interface PartResponse {
+  status: number;
+  statusCode: number;
+  headers: Record<string, unknown>;
+  size: number;
+  rt: number;
+  requestUrls: string[];
 }
 
 /**

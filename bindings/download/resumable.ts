@@ -165,6 +165,9 @@ function checkArguments(name: unknown, filePath: unknown, options: unknown): voi
     const v = o[key];
     if (v !== undefined && (!Number.isSafeInteger(v) || v <= 0)) throw new RangeError(`"${key}" expected a positive integer, got ${String(v)}`);
   }
+  if (o.workers !== undefined && (!Number.isSafeInteger(o.workers) || o.workers < 0 || o.workers > 64)) {
+    throw new RangeError(`"workers" expected an integer from 0 to 64, got ${String(o.workers)}`);
+  }
   if (o.checkpoint !== undefined && typeof o.checkpoint !== 'string' && (o.checkpoint === null || typeof o.checkpoint !== 'object')) {
     throw new TypeError(`"checkpoint" expected a file path or a download checkpoint object, got ${describe(o.checkpoint)}`);
   }

@@ -6,6 +6,7 @@
  * Deliberately not here: what goes into the files (download-run.ts).
  * @module
  */
+import { refuseUntrustedCheckpoint } from '../checkpoint/file-trust.js';
 import { randomBytes } from 'node:crypto';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
@@ -29,6 +30,8 @@ export async function readCheckpointFile(path: string): Promise<DownloadCheckpoi
     throw err;
   }
   try {
+    // The checkpoint names the temporary file plaintext is written into: another user's must not choose it.
+    await refuseUntrustedCheckpoint(file, path);
     text = await file.readFile('utf8');
   } finally {
     await file.close();
@@ -94,18 +97,6 @@ export async function checkTempFile(saved: DownloadCheckpoint, target: string): 
  */
 export function tempPathFor(target: string): string {
   return `${target}.oss-crypto-${randomBytes(6).toString('hex')}.tmp`;
-}
-
-/**
- * Writes all of `bytes` at `position`.
- * @example
- *   await writeFully(file, body, part.offset);
- */
-export async function writeFully(file: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
-  for (let done = 0; done < bytes.length; ) {
-    const { bytesWritten } = await file.write(bytes, done, bytes.length - done, position + done);
-    done += bytesWritten;
-  }
 }
 
 /**

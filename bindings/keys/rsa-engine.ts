@@ -1,18 +1,20 @@
 /**
  * The RSA arithmetic behind the RSA key wrapper: the {@link RsaEngine} contract (what an engine must do, with
- * DER in and modulus-length bytes out) and the portable engines over node-forge, the runtime's Web Crypto
- * (RSA-OAEP) and native BigInt (the PKCS#1 v1.5 public operation). Also the two guarded calls the wrapper makes
+ * DER in and modulus-length bytes out) and the portable engines: the constant-time WebAssembly core
+ * (rsa-wasm.ts) for private operations and the PKCS#1 v1.5 public operation, the runtime's Web Crypto (RSA-OAEP),
+ * and node-forge and native BigInt where the core cannot run. Also the two guarded calls the wrapper makes
  * into any engine, which never throw, so that every failure costs the same work (no padding oracle).
  *
  * Deliberately not here: PKCS#1 v1.5 padding (pkcs1.ts), PEM (rsa-pem.ts), node:crypto (rsa-native.ts).
  * @module
  */
 import forge from 'node-forge';
-import { KeyInvalidError } from '../errors.js';
+import { KeyInvalidError, OssCryptoError } from '../errors.js';
 import { describe } from '../util/describe.js';
 import { bigIntToBytes, bytesToBigInt } from './bigint-bytes.js';
 import { pkcs1v15Pad } from './pkcs1.js';
 import { fromBinary, pkcs8Der, scrubCause, toBinary } from './rsa-pem.js';
+import { wasmRsaEngine } from './rsa-wasm.js';
 
 /**
  * Public-key operations of one key, as an {@link RsaEngine} prepared them. Outputs are modulus-length.
@@ -46,7 +48,8 @@ export interface RsaPrivateKeyOps {
 
 /**
  * The RSA arithmetic behind {@link RsaKeyWrapper}: the portable default ({@link portableRsaEngine}),
- * node-forge alone ({@link forgeRsaEngine}) or node:crypto (`nodeRsaEngine`, Node entry only).
+ * node-forge alone ({@link forgeRsaEngine}), the WebAssembly core (`wasmRsaEngine`) or node:crypto
+ * (`nodeRsaEngine`, Node entry only).
  *
  * A wrapper imports its key into its engine once, when it is created, as DER: SubjectPublicKeyInfo for the
  * public half, PKCS#8 for the private half. The engine keeps what it needs (copies); the wrapper zeroes the
@@ -56,7 +59,7 @@ export interface RsaPrivateKeyOps {
  *   wrapper.engine.name; // 'node'
  */
 export interface RsaEngine {
-  /** Short name for benchmarks and messages: `"portable"`, `"forge"`, `"node"`. */
+  /** Short name for benchmarks and messages: `"portable"`, `"forge"`, `"wasm"`, `"node"`. */
   readonly name: string;
   /** Prepares a public key (SubjectPublicKeyInfo DER) for wrapping. */
   importPublicKey(spki: Uint8Array): RsaPublicKeyOps;
@@ -65,9 +68,11 @@ export interface RsaEngine {
 }
 
 /**
- * The default engine, for every runtime: node-forge for the private operations (raw RSA, and OAEP where Web
- * Crypto is missing), the runtime's Web Crypto for RSA-OAEP when `globalThis.crypto.subtle` has it, and native
- * BigInt with `crypto.getRandomValues` for the PKCS#1 v1.5 public operation (node-forge without it).
+ * The default engine, for every runtime: the constant-time WebAssembly core (rsa-wasm.ts) for the private
+ * operations (raw RSA, and OAEP where Web Crypto is missing; node-forge only where WebAssembly cannot be
+ * instantiated), the runtime's Web Crypto for RSA-OAEP when `globalThis.crypto.subtle` has it, and the same core
+ * for the PKCS#1 v1.5 public operation (native BigInt where the core cannot be instantiated, node-forge without
+ * `crypto.getRandomValues`).
  * @example
  *   const reader = rsaKeyWrapper({ privateKey: pem }); // same as { engine: portableRsaEngine }
  */
@@ -144,9 +149,11 @@ function portableEngine(name: string, useWebCrypto: boolean): RsaEngine {
     importPublicKey(spki: Uint8Array): RsaPublicKeyOps {
       const key = forge.pki.publicKeyFromAsn1(forge.asn1.fromDer(toBinary(spki))) as forge.pki.rsa.PublicKey;
       const der = Uint8Array.from(spki);
+      // The WebAssembly core's public operation is faster than BigInt's (bench:rsa); BigInt where it is missing.
+      const wasm = useWebCrypto ? wasmPublicOrUndefined(spki) : undefined;
       let subtleKey: Promise<CryptoKey | undefined> | undefined;
       return {
-        encryptPkcs1: (data) => pkcs1v15Encrypt(key, data),
+        encryptPkcs1: (data) => (wasm !== undefined && hasCsprng() ? wasm.encryptPkcs1(data) : pkcs1v15Encrypt(key, data)),
         async encryptOaep(data) {
           const s = useWebCrypto ? await (subtleKey ??= importSubtle('spki', der, 'encrypt')) : undefined;
           if (s !== undefined) return new Uint8Array(await subtle()!.encrypt({ name: 'RSA-OAEP' }, s, Uint8Array.from(data)));
@@ -157,13 +164,18 @@ function portableEngine(name: string, useWebCrypto: boolean): RsaEngine {
     importPrivateKey(pkcs8: Uint8Array): RsaPrivateKeyOps {
       seedForgeFromWebCrypto();
       const key = forge.pki.privateKeyFromAsn1(forge.asn1.fromDer(toBinary(pkcs8))) as forge.pki.rsa.PrivateKey;
+      // The portable engine's private operations run in the constant-time WebAssembly core (rsa-wasm.ts);
+      // node-forge only where that core cannot be instantiated (see wasmOrUndefined).
+      const wasm = useWebCrypto ? wasmOrUndefined(pkcs8) : undefined;
       let subtleKey: Promise<CryptoKey | undefined> | undefined;
       return {
-        decryptRaw: (data) => fromBinary(key.decrypt(toBinary(data), 'RAW')),
+        // The core blinds with `crypto.getRandomValues`; without it (Node 18) node-forge, which has its own PRNG.
+        decryptRaw: (data) => (wasm !== undefined && hasCsprng() ? wasm.decryptRaw(data) : fromBinary(key.decrypt(toBinary(data), 'RAW'))),
         async decryptOaep(data) {
           // Web Crypto wants PKCS#8 DER: made again from the forge key on first use, zeroed after the import.
           const s = useWebCrypto ? await (subtleKey ??= importSubtle('pkcs8', pkcs8Der(key), 'decrypt')) : undefined;
           if (s !== undefined) return new Uint8Array(await subtle()!.decrypt({ name: 'RSA-OAEP' }, s, Uint8Array.from(data)));
+          if (wasm !== undefined && hasCsprng()) return wasm.decryptOaep(data);
           return fromBinary(key.decrypt(toBinary(data), 'RSA-OAEP', oaepOptions()));
         },
       };
@@ -198,6 +210,35 @@ function seedForgeFromWebCrypto(): void {
       done(err);
     }
   };
+}
+
+/**
+ * The key in the WebAssembly engine, or `undefined` when the core cannot be instantiated synchronously (a
+ * browser main thread before `await initWasmRsa()`; a runtime without WebAssembly) or does not take this key
+ * (a public exponent above 2^32, primes of very unequal sizes): node-forge is used then, as before.
+ */
+function wasmOrUndefined(pkcs8: Uint8Array): RsaPrivateKeyOps | undefined {
+  try {
+    return wasmRsaEngine.importPrivateKey(pkcs8);
+  } catch (err) {
+    if (err instanceof OssCryptoError && (err.code === 'WASM_CORE' || err.code === 'KEY_INVALID')) return undefined;
+    throw err;
+  }
+}
+
+/** Whether `globalThis.crypto.getRandomValues` exists (the WebAssembly engine's randomness). */
+function hasCsprng(): boolean {
+  return typeof (globalThis as { crypto?: { getRandomValues?: unknown } }).crypto?.getRandomValues === 'function';
+}
+
+/** {@link wasmOrUndefined} for a public key. */
+function wasmPublicOrUndefined(spki: Uint8Array): RsaPublicKeyOps | undefined {
+  try {
+    return wasmRsaEngine.importPublicKey(spki);
+  } catch (err) {
+    if (err instanceof OssCryptoError && (err.code === 'WASM_CORE' || err.code === 'KEY_INVALID')) return undefined;
+    throw err;
+  }
 }
 
 /** A Web Crypto RSA-OAEP-SHA1 key, or `undefined` when the runtime has none (node-forge is used instead). */

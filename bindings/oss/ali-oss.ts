@@ -11,9 +11,12 @@
  * - `headObject` in another bucket: ali-oss's `head` only reaches `options.bucket`.
  * - `objectUrl`: ali-oss's `_objectUrl`, the `url` its `put` returns.
  * Every member read is listed in {@link ALI_OSS_MEMBERS} and checked when the store is built, so an ali-oss
- * release that renames one fails at construction with its version named, not mid-upload. (`multipartCopy` is the
- * exception: only ali-oss's browser build has it, so it is checked when called.) ali-oss's errors
+ * release that renames one fails at construction with its version named, not mid-upload. ali-oss's errors
  * pass through untouched.
+ *
+ * `withBucket` gives a store over another bucket without touching the given client (ali-oss's own `useBucket`
+ * changes the client in place): a new object whose prototype is the client, with its own copy of `options`
+ * (where ali-oss reads the bucket), so credentials, endpoint, agent and every method are shared.
  *
  * Deliberately not here: retries, encryption, and any check of what OSS answers (the callers above do those).
  * @module
@@ -24,6 +27,7 @@ import type {
   GetObjectResult,
   HeadObjectResult,
   InitiateResult,
+  ListPartsEncryption,
   ListPartsResult,
   ObjectStore,
   OpenedObject,
@@ -76,6 +80,10 @@ export const ALI_OSS_MEMBERS = Object.freeze([
   'abortMultipartUpload',
   'listParts',
   'uploadPartCopy',
+  'multipartUploadCopy',
+  'getObjectMeta',
+  'listUploads',
+  'useBucket',
   'signatureUrl',
   'asyncSignatureUrl',
   'signatureUrlV4',
@@ -112,7 +120,10 @@ interface AliOssInternals {
   abortMultipartUpload(name: string, uploadId: string, options?: unknown): Promise<any>;
   listParts(name: string, uploadId: string, query?: unknown, options?: unknown): Promise<any>;
   uploadPartCopy(name: string, uploadId: string, partNo: number, range: string, source: unknown, options?: unknown): Promise<any>;
-  multipartCopy?(name: string, source: unknown, options?: unknown): Promise<any>;
+  multipartUploadCopy(name: string, source: unknown, options?: unknown): Promise<any>;
+  getObjectMeta(name: string, options?: unknown): Promise<any>;
+  listUploads(query?: unknown, options?: unknown): Promise<any>;
+  useBucket(name: string): unknown;
   signatureUrl(name: string, options?: unknown, strict?: boolean): string;
   asyncSignatureUrl(name: string, options?: unknown, strict?: boolean): Promise<string>;
   signatureUrlV4(method: string, expires: number, request?: unknown, objectName?: string, additionalHeaders?: string[]): Promise<string>;
@@ -267,8 +278,12 @@ export class AliOssStore implements ObjectStore {
     return this.#oss.abortMultipartUpload(name, uploadId, options);
   }
 
-  listParts(name: string, uploadId: string, query: Record<string, unknown> | undefined, options: StoreOptions): Promise<ListPartsResult> {
-    return this.#oss.listParts(name, uploadId, query, options);
+  async listParts(name: string, uploadId: string, query: Record<string, unknown> | undefined, options: StoreOptions): Promise<ListPartsResult> {
+    const result = await this.#oss.listParts(name, uploadId, query, options);
+    // ali-oss parses the body but keeps only the fields it knows; the ClientEncryption* children are read from the
+    // raw body it leaves in `res.data`.
+    const clientEncryption = clientEncryptionOf((result.res as { data?: unknown } | undefined)?.data);
+    return clientEncryption === undefined ? result : { ...result, clientEncryption };
   }
 
   uploadPartCopy(
@@ -282,11 +297,23 @@ export class AliOssStore implements ObjectStore {
     return this.#oss.uploadPartCopy(name, uploadId, partNo, range, source, options);
   }
 
-  multipartCopy(name: string, source: { sourceKey: string; sourceBucketName?: string }, options: StoreOptions): Promise<StoreResult> {
-    if (typeof this.#oss.multipartCopy !== 'function') {
-      throw new TypeError(`multipartCopy: this ${this.runtime} client has no multipartCopy() (ali-oss's Node build lacks it)`);
-    }
-    return this.#oss.multipartCopy(name, source, options);
+  multipartUploadCopy(name: string, source: { sourceKey: string; sourceBucketName?: string }, options: StoreOptions): Promise<StoreResult> {
+    return this.#oss.multipartUploadCopy(name, source, options);
+  }
+
+  getObjectMeta(name: string, options: StoreOptions): Promise<HeadObjectResult> {
+    return this.#oss.getObjectMeta(name, options);
+  }
+
+  listUploads(query: Record<string, unknown> | undefined, options: StoreOptions): Promise<StoreResult> {
+    return this.#oss.listUploads(query ?? {}, options);
+  }
+
+  withBucket(bucket: string): ObjectStore {
+    const other = Object.create(this.#oss) as AliOssInternals & { options: Record<string, unknown> };
+    other.options = { ...(this.#oss.options ?? {}) };
+    other.useBucket(bucket); // ali-oss checks the name, and sets it on the copy of options only
+    return new AliOssStore(other as unknown as AliOssLike);
   }
 
   signatureUrl(name: string, options?: Record<string, unknown>, strictObjectNameValidation?: boolean): string {
@@ -332,4 +359,30 @@ function concat(chunks: Uint8Array[]): Uint8Array {
   let at = 0;
   for (const c of chunks) (out.set(c, at), (at += c.length));
   return out;
+}
+
+/** The `ListPartsResult` children the Go v2 SDK reads for a client-side-encrypted upload, by our field name. */
+const CLIENT_ENCRYPTION_ELEMENTS = {
+  key: 'ClientEncryptionKey',
+  start: 'ClientEncryptionStart',
+  cekAlg: 'ClientEncryptionCekAlg',
+  wrapAlg: 'ClientEncryptionWrapAlg',
+  dataSize: 'ClientEncryptionDataSize',
+  partSize: 'ClientEncryptionPartSize',
+} as const;
+
+/** The ClientEncryption* values of a ListParts body (XML), or undefined when it has none. */
+function clientEncryptionOf(body: unknown): ListPartsEncryption | undefined {
+  const text = body instanceof Uint8Array ? new TextDecoder().decode(body) : typeof body === 'string' ? body : undefined;
+  if (text === undefined) return undefined;
+  const out: Record<string, string> = {};
+  for (const [field, element] of Object.entries(CLIENT_ENCRYPTION_ELEMENTS)) {
+    const m = new RegExp(`<${element}>([^<]*)</${element}>`).exec(text);
+    if (m !== null) out[field] = unescapeXml(m[1]);
+  }
+  return Object.keys(out).length === 0 ? undefined : out;
+}
+
+function unescapeXml(text: string): string {
+  return text.replace(/&(lt|gt|quot|apos|amp);/g, (_, e: string) => ({ lt: '<', gt: '>', quot: '"', apos: "'", amp: '&' })[e]!);
 }

@@ -142,6 +142,26 @@ export interface ListPartsResult extends StoreResult {
   readonly parts?: Array<Record<string, unknown>> | Record<string, unknown>;
   readonly isTruncated?: boolean | string;
   readonly nextPartNumberMarker?: unknown;
+  /**
+   * The `ClientEncryption*` children of `<ListPartsResult>` that OSS returns for a client-side-encrypted upload (as
+   * the Go v2 SDK reads them): the values Initiate declared. Absent when the server sent none.
+   */
+  readonly clientEncryption?: ListPartsEncryption;
+}
+
+/**
+ * What ListParts says about a client-side-encrypted upload, each field as the server sent it.
+ * @example
+ *   const { clientEncryption } = await store.listParts(name, uploadId, undefined, {});
+ *   if (clientEncryption?.key !== wrappedKeyBase64) refuse();
+ */
+export interface ListPartsEncryption {
+  readonly key?: string;
+  readonly start?: string;
+  readonly cekAlg?: string;
+  readonly wrapAlg?: string;
+  readonly dataSize?: string;
+  readonly partSize?: string;
 }
 
 /**
@@ -195,7 +215,14 @@ export interface ObjectStore {
     source: { sourceKey: string; sourceBucketName?: string },
     options: StoreOptions,
   ): Promise<StoreResult>;
-  multipartCopy(name: string, source: { sourceKey: string; sourceBucketName?: string }, options: StoreOptions): Promise<StoreResult>;
+  /** ali-oss `multipartUploadCopy`: a server-side copy in parts (plain sources only; the callers check). */
+  multipartUploadCopy(name: string, source: { sourceKey: string; sourceBucketName?: string }, options: StoreOptions): Promise<StoreResult>;
+  /** ali-oss `getObjectMeta`: ETag, size and Last-Modified of an object (a HEAD with `objectMeta`). */
+  getObjectMeta(name: string, options: StoreOptions): Promise<HeadObjectResult>;
+  /** ali-oss `listUploads`: the multipart uploads in progress in the bucket. */
+  listUploads(query: Record<string, unknown> | undefined, options: StoreOptions): Promise<StoreResult>;
+  /** The same store over another bucket (same credentials, endpoint and agent); this one is unchanged. */
+  withBucket(bucket: string): ObjectStore;
 
   signatureUrl(name: string, options?: Record<string, unknown>, strictObjectNameValidation?: boolean): string;
   asyncSignatureUrl(name: string, options?: Record<string, unknown>, strictObjectNameValidation?: boolean): Promise<string>;

@@ -53,7 +53,7 @@ export interface ClientContext {
   readonly store: ObjectStore;
   /** Selects the material for reading (by matdesc) and wraps new content keys (default material). */
   readonly keyring: ClientKeyRing;
-  /** AES-256-CTR engine; `undefined` means the default (the WebAssembly core). */
+  /** AES-256-CTR engine, the caller's or the client's default (transfer/default-backend.ts); `undefined` means the WebAssembly core. */
   readonly backend: CtrBackend | undefined;
   /** Objects without encryption metadata: `reject` (default) or `allow`. */
   readonly plaintext: PlaintextPolicy;

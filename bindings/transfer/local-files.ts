@@ -1,5 +1,6 @@
 /**
- * The local file system as transfers use it (a multipart upload from a file path, its checkpoint file), as an
+ * The local file system as transfers use it (a multipart upload from a file path, its checkpoint file, the spool
+ * file of a stream of unknown size), as an
  * interface: Node's CryptoClient hands in the node:fs implementation (upload/node-files.ts); the web client hands
  * in none, and a transfer asked for a path then refuses with `OPERATION_UNSUPPORTED` naming the runtime. So no
  * module a browser or Worker loads names node:fs, not even lazily.
@@ -36,4 +37,23 @@ export interface LocalFiles {
   writeTextAtomically(path: string, text: string): Promise<void>;
   /** Removes the file if it exists. */
   remove(path: string): Promise<void>;
+  /**
+   * A new private file for a stream's ciphertext (upload/spool.ts): created with mode 0600 and `wx` (never an
+   * existing file) in a fresh directory (mode 0700) under `parent`, or the system's temporary directory.
+   */
+  createSpoolFile(parent: string | undefined): Promise<SpoolFile>;
+}
+
+/**
+ * A spool file being written; `remove` deletes it with its directory, whatever state it is in.
+ * @example
+ *   const file = await files.createSpoolFile(undefined);
+ *   try { await file.write(ciphertext); } finally { await file.close(); }
+ */
+export interface SpoolFile {
+  readonly path: string;
+  /** Appends the bytes. */
+  write(bytes: Uint8Array): Promise<void>;
+  close(): Promise<void>;
+  remove(): Promise<void>;
 }

@@ -59,7 +59,10 @@ export interface CryptoClientOptions {
   readonly materials?: readonly KeyWrapper[];
   /** Async lookup of a wrapper for a matdesc that no configured wrapper has. */
   readonly resolve?: KeyResolver;
-  /** AES-256-CTR engine. Default: the WebAssembly core. `nativeBackend` uses node:crypto. */
+  /**
+   * AES-256-CTR engine. Default: `nativeBackend` (node:crypto, AES instructions) over an ali-oss client on x64 and
+   * arm64, the WebAssembly core otherwise (transfer/default-backend.ts). `wasmBackend()` picks the core anywhere.
+   */
   readonly backend?: CtrBackend;
   /** Objects without encryption metadata: `reject` (default; PlaintextObjectError) or `allow`. */
   readonly plaintext?: PlaintextPolicy;
@@ -101,6 +104,12 @@ export interface ClientPlatform {
   readonly files?: LocalFiles;
   /** Applied to every key material given as `material` / `materials` / `resolve`. */
   readonly adaptMaterial?: (wrapper: KeyWrapper) => KeyWrapper;
+  /**
+   * The engine when the caller names none (Node's client: transfer/default-backend.ts, node:crypto over the ali-oss
+   * store on x64/arm64); absent or `undefined` means the WebAssembly core. A capability, so that the web entry
+   * never imports node:crypto or node:os.
+   */
+  readonly defaultBackend?: (store: ObjectStore) => CtrBackend | undefined;
 }
 
 /**
@@ -156,7 +165,8 @@ export function createClientContext(oss: AliOssLike | ObjectStore, options: Cryp
   return Object.freeze({
     store,
     keyring: keyringFrom(options, platform.adaptMaterial ?? ((w) => w)),
-    backend,
+    // Unnamed: the platform's default (Node: node:crypto over the ali-oss store on x64/arm64), else the WASM core.
+    backend: backend ?? platform.defaultBackend?.(store),
     plaintext,
     retry,
     partSize,

@@ -1,5 +1,6 @@
 /**
- * The managed upload's checkpoint file: read once when the upload starts, replaced atomically after every part
+ * The managed upload's checkpoint file: read once when the upload starts (refused when another user owns it or
+ * others may write it: checkpoint/file-trust.ts, in Node's upload/node-files.ts), replaced atomically after every part
  * (temporary file + rename, checkpoint/atomic-file.ts), one write at a time with the latest state winning, and
  * removed when the upload completes, through the client's file system (transfer/local-files.ts); a client
  * without one (browsers, Workers) refuses a checkpoint path, naming the runtime.
@@ -41,6 +42,10 @@ export class CheckpointFile {
     this.#files = files;
   }
 
+  /**
+   * The file's text, or undefined when there is none.
+   * @throws {CheckpointError} CHECKPOINT_UNSAFE when another user owns it or its group or everyone may write it
+   */
   async read(): Promise<string | undefined> {
     return this.#files.readText(this.#path);
   }

@@ -23,7 +23,7 @@ export type MultipartProgress = (p: number, checkpoint: UploadCheckpoint | null,
  *   const options: MultipartUploadOptions = { partSize: 8 << 20, parallel: 4, checkpoint: 'big.cp.json' };
  *   await client.multipartUpload('big.bin', '/data/big.bin', options);
  */
-export interface MultipartUploadOptions {
+export type MultipartUploadOptions = {
   /**
    * Part size in bytes, a multiple of 16. Default: the client's `partSize`. Raised (to a multiple of 16) when the
    * file would need more than 10,000 parts, as ali-oss does. Ignored when resuming unless given, then checked.
@@ -44,19 +44,35 @@ export interface MultipartUploadOptions {
   checkpoint?: UploadCheckpoint | string;
   /** Cancels the upload; see the module comment. */
   signal?: AbortSignal;
-  /** The size of a stream source, when known (ali-oss `putStream`'s option name). */
+  /**
+   * The size of a stream source, when known (ali-oss `putStream`'s option name). A stream that turns out shorter or
+   * longer fails with `INTEGRITY_LENGTH` before Complete, and the multipart upload is aborted (a stream cannot be
+   * resumed; nothing of it is kept or completed).
+   */
   contentLength?: number;
+  /**
+   * A stream without `contentLength` is read to its end before Initiate, because OSS needs the exact size of an
+   * encrypted multipart upload up front: within one part (at most 16 MiB) it stays in memory; a longer one is encrypted and its
+   * ciphertext (never the plaintext) spooled to a temporary file (mode 0600, in a fresh directory, removed
+   * afterwards) under this directory (default: the system's temporary directory). `false`, or a runtime without a
+   * file system, refuses such a stream with `OPERATION_UNSUPPORTED`: pass `contentLength`.
+   */
+  spool?: string | false;
   /** Abort the multipart upload when it fails (default false: keep it for resuming). Cancelling never aborts. */
   abortOnError?: boolean;
   /** ali-oss: user metadata (names without `x-oss-meta-`); encryption metadata names are refused. */
-  meta?: Record<string, unknown>;
+  meta?: { readonly [name: string]: string | number };
   /** ali-oss: headers of Initiate (and of Complete, e.g. `x-oss-forbid-overwrite`). */
-  headers?: Record<string, unknown>;
+  headers?: object;
   /** ali-oss: Content-Type of the object. */
   mime?: string;
-  /** ali-oss: `timeout`, `callback` (sent on Complete)... are passed through. */
-  [option: string]: unknown;
-}
+  /** ali-oss: milliseconds (or `[connect, response]`). */
+  timeout?: number | readonly [number, number];
+  /** ali-oss: a Koa context, passed through. */
+  ctx?: unknown;
+  /** ali-oss: a callback sent on Complete (its answer is the result's `data`). */
+  callback?: { url: string; host?: string; body: string; contentType?: string; customValue?: object };
+};
 
 /**
  * ali-oss's `multipartUpload` result.

@@ -44,6 +44,18 @@ export type { MultipartCancelError, MultipartProgress, MultipartUploadOptions, M
 /** The uploads running on each client, for `cancel()`. */
 const running = new WeakMap<ClientContext, Set<EncryptedMultipartUpload>>();
 
+/** Clients whose `cancel()` was called since their last `multipartUpload` started (ali-oss's `cancelFlag`). */
+const cancelFlags = new WeakSet<ClientContext>();
+
+/**
+ * ali-oss `isCancel()`: whether `cancel()` was called on this client since its last `multipartUpload` started.
+ * @example
+ *   if (isCancelled(ctx)) console.log('paused');
+ */
+export function isCancelled(ctx: ClientContext): boolean {
+  return cancelFlags.has(ctx);
+}
+
 /**
  * One encrypted multipart upload, used once: `await new EncryptedMultipartUpload(ctx, name, file, options).done()`.
  * @example
@@ -98,6 +110,7 @@ export class EncryptedMultipartUpload {
   async done(): Promise<MultipartUploadResult> {
     if (this.#started) throw new TypeError('EncryptedMultipartUpload.done() was already called; create a new upload object');
     this.#started = true;
+    cancelFlags.delete(this.#ctx);
     const userSignal = signalOf(this.#options);
     const forward = () => this.#cancel.abort(userSignal?.reason);
     if (userSignal?.aborted) forward();
@@ -151,6 +164,7 @@ export function cancelMultipartUploads(
   ctx: ClientContext,
   abort?: { name: string; uploadId: string; options?: Record<string, unknown> },
 ): Promise<void> {
+  cancelFlags.add(ctx);
   for (const upload of running.get(ctx) ?? []) upload.cancel();
   if (abort === undefined) return Promise.resolve();
   const p = abortMultipartUpload(ctx, abort.name, abort.uploadId, abort.options).then(() => undefined);

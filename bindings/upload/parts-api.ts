@@ -24,15 +24,16 @@
 import { aesCtrXor } from '../cipher/aes-ctr.js';
 import { CheckpointError, IntegrityError, PartError } from '../errors.js';
 import { crc64Combine, crc64ToDecimal, parseCrc64Decimal } from '../integrity/crc64.js';
+import type { ListPartsResult } from '../oss/object-store.js';
 import { CRC64_HEADER, headerOf } from '../oss/response.js';
 import type { ClientContext } from '../transfer/context.js';
 import { refuseEncryptionMetaOverride } from '../transfer/metadata.js';
 import { copyOptions, signalOf } from '../transfer/request-options.js';
 import { describe, describeValue } from '../util/describe.js';
 import { withRetry } from '../util/retry.js';
-import { createMultipartCryptoContext, planOf, wrappedKeyFields, type MultipartCryptoContext, type UploadedPart } from './checkpoint.js';
+import { createMultipartCryptoContext, planOf, wrappedKeyFields, wrappedKeyOf, type MultipartCryptoContext, type UploadedPart } from './checkpoint.js';
 import { contentKeyOf, contextOf, disposeMultipartCryptoContext, rememberContentKey } from './context-cache.js';
-import { initiate, sendPart, type UploadPartResult } from './part-requests.js';
+import { initiate, sendPart, uploadEnvelopeHeaders, type UploadPartResult } from './part-requests.js';
 import { checkPart, choosePartSize, planParts, type PartPlan } from './plan.js';
 
 export type { MultipartCryptoContext, UploadedPart } from './checkpoint.js';
@@ -45,7 +46,7 @@ export type { UploadPartResult } from './part-requests.js';
  *   const opts: InitMultipartUploadOptions = { dataSize: file.size, partSize: 8 << 20 };
  *   const { uploadId, context } = await client.initMultipartUpload('big.bin', opts);
  */
-export interface InitMultipartUploadOptions {
+export type InitMultipartUploadOptions = {
   /** Total plaintext size of the object, in bytes. Required: it fixes the plan and goes into `data-size`. */
   dataSize: number;
   /**
@@ -54,16 +55,18 @@ export interface InitMultipartUploadOptions {
    */
   partSize?: number;
   /** ali-oss: user metadata (names without `x-oss-meta-`). Encryption metadata names are refused. */
-  meta?: Record<string, unknown>;
+  meta?: { readonly [name: string]: string | number };
   /** ali-oss: request headers. */
-  headers?: Record<string, unknown>;
+  headers?: object;
   /** ali-oss: Content-Type of the final object. */
   mime?: string;
   /** Aborts waiting between retries. */
   signal?: AbortSignal;
-  /** Other ali-oss options (`timeout`...) are passed through. */
-  [option: string]: unknown;
-}
+  /** ali-oss: milliseconds (or `[connect, response]`). */
+  timeout?: number | readonly [number, number];
+  /** ali-oss: a Koa context, passed through. */
+  ctx?: unknown;
+};
 
 /**
  * ali-oss's `initMultipartUpload` result, plus the crypto context of the upload.
@@ -86,7 +89,7 @@ export interface InitMultipartUploadResult {
  *   const opts: CompleteMultipartUploadOptions = { context };
  *   await client.completeMultipartUpload('big.bin', uploadId, parts, opts);
  */
-export interface CompleteMultipartUploadOptions {
+export type CompleteMultipartUploadOptions = {
   /**
    * The upload's crypto context. With it, the parts are checked against the plan (every planned part once)
    * before the request, and the object's CRC-64 against the parts' afterwards.
@@ -94,9 +97,15 @@ export interface CompleteMultipartUploadOptions {
   context?: MultipartCryptoContext;
   /** Aborts waiting between retries. */
   signal?: AbortSignal;
-  /** Other ali-oss options (`callback`, `headers`, `timeout`, `progress`...) are passed through. */
-  [option: string]: unknown;
-}
+  /** ali-oss: milliseconds (or `[connect, response]`). */
+  timeout?: number | readonly [number, number];
+  /** ali-oss: a Koa context, passed through. */
+  ctx?: unknown;
+  /** ali-oss: a callback OSS calls after Complete (its answer is the result's `data`). */
+  callback?: { url: string; host?: string; body: string; contentType?: string; customValue?: object };
+  /** ali-oss: request headers of Complete (e.g. `x-oss-forbid-overwrite`). */
+  headers?: object;
+};
 
 /**
  * ali-oss's `completeMultipartUpload` result.
@@ -160,7 +169,7 @@ export async function initMultipartUpload(
     ...wrappedKeyFields(wrapped),
   });
   // This process drew the key: no unwrap is ever needed for this context here.
-  rememberContentKey(context, ctx.keyring, content);
+  rememberContentKey(context, ctx.keyring, content!);
   return { res: result.res, bucket: result.bucket, name: result.name ?? name, uploadId: result.uploadId, context };
 }
 
@@ -204,7 +213,8 @@ export async function uploadPart(
   const content = await contentKeyOf(ctx, context);
   const signal = signalOf(options);
   const opts = copyOptions(options);
-  return sendPart(ctx, name, uploadId, partNo, opts, signal, () => aesCtrXor(content.key, content.iv, data, part.start, { backend: ctx.backend }));
+  const headers = uploadEnvelopeHeaders(wrappedKeyOf(c), c);
+  return sendPart(ctx, name, uploadId, partNo, opts, headers, signal, () => aesCtrXor(content.key, content.iv, data, part.start, { backend: ctx.backend }));
 }
 
 /**
@@ -312,6 +322,7 @@ export async function listAllParts(
   name: string,
   uploadId: string,
   options?: Record<string, unknown>,
+  firstPage?: (page: ListPartsResult) => void,
 ): Promise<Array<Record<string, unknown>>> {
   const all: Array<Record<string, unknown>> = [];
   let marker: unknown;
@@ -319,6 +330,7 @@ export async function listAllParts(
     const query: Record<string, unknown> = { 'max-parts': 1000 };
     if (marker !== undefined) query['part-number-marker'] = marker;
     const r = await listParts(ctx, name, uploadId, query, options);
+    if (page === 0) firstPage?.(r);
     const parts = Array.isArray(r.parts) ? r.parts : r.parts ? [r.parts] : [];
     all.push(...parts);
     const truncated = r.isTruncated === true || r.isTruncated === 'true';

@@ -14,6 +14,7 @@
  * `node:fs/promises` only when it is used, so this module loads in browsers too.
  * @module
  */
+import { IntegrityError } from '../errors.js';
 import { describe } from '../util/describe.js';
 import { UnsupportedOperationError } from '../errors.js';
 import type { LocalFiles } from '../transfer/local-files.js';
@@ -49,6 +50,7 @@ export interface PartReader {
    * given (at least `length` bytes), the bytes are written there and a view of it is returned; a `bytes` source
    * returns a view of the caller's array instead (no copy), which must not be written to.
    * @throws {RangeError} for a stream read before its current position (streams only go forward)
+   * @throws {IntegrityError} INTEGRITY_LENGTH when a stream of given size ends early or runs long
    */
   read(start: number, length: number, into?: Uint8Array): Promise<Uint8Array>;
   /** Releases the file handle / stream lock. Further reads reject. Idempotent. */
@@ -244,12 +246,13 @@ class StreamReader implements PartReader {
     if (this.size !== undefined) {
       const expected = clampLength(start, length, this.size);
       if (got !== expected) {
-        throw new RangeError(
+        throw new IntegrityError(
+          'INTEGRITY_LENGTH',
           `the stream ended after ${this.#position} bytes, but its size was given as ${this.size} (options.size / contentLength)`,
         );
       }
       if (this.#position === this.size && !this.#ended && (await this.#take(1)) !== undefined) {
-        throw new RangeError(`the stream holds more than the ${this.size} bytes given as its size (options.size / contentLength)`);
+        throw new IntegrityError('INTEGRITY_LENGTH', `the stream holds more than the ${this.size} bytes given as its size (options.size / contentLength)`);
       }
     }
     return out.subarray(0, got);

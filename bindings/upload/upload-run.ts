@@ -11,8 +11,9 @@
  * @module
  */
 import { aesCtr } from '../cipher/aes-ctr.js';
-import { CheckpointError, PartError } from '../errors.js';
+import { CheckpointError, IntegrityError } from '../errors.js';
 import type { ContentKey, WrappedContentKey } from '../keys/types.js';
+import type { ListPartsEncryption } from '../oss/object-store.js';
 import type { ClientContext } from '../transfer/context.js';
 import { refuseEncryptionMetaOverride } from '../transfer/metadata.js';
 import { copyOptions } from '../transfer/request-options.js';
@@ -30,28 +31,19 @@ import {
 import { CheckpointFile } from './checkpoint-file.js';
 import type { MultipartCancelError, MultipartUploadOptions, MultipartUploadResult } from './managed-options.js';
 import { makeCancelError } from './cancel.js';
-import { initiate, sendPart } from './part-requests.js';
+import { checkUploadEnvelope } from './resume-check.js';
+import { initiate, sendPart, uploadEnvelopeHeaders } from './part-requests.js';
 import { abortMultipartUpload, completeMultipartUpload, listAllParts } from './parts-api.js';
-import { choosePartSize, MAX_PARTS, PART_ALIGNMENT, planParts, type PlannedPart } from './plan.js';
-import {
-  bucketOf,
-  checkOptions,
-  checkResumable,
-  fileIdentity,
-  initiateOptions,
-  insertPart,
-  isStream,
-  pickCompleteOptions,
-  pickPartOptions,
-  sameEtag,
-} from './run-rules.js';
+import { choosePartSize, PART_ALIGNMENT, planParts, type PlannedPart } from './plan.js';
+import { bucketOf, checkOptions, checkResumable, fileIdentity, initiateOptions, insertPart, isStream, pickCompleteOptions, pickPartOptions, sameEtag } from './run-rules.js';
 import { openPartReader, type PartReader, type UploadBody } from './source.js';
+import { measureStream, type MeasuredStream } from './spool.js';
 
 /** What a part worker's wait for the next part resolves to once the upload is cancelled or has failed. */
 const STOPPED = Symbol('stopped');
 
 /** Options that are ours, not ali-oss's: never sent with a request. */
-const OWN_OPTIONS = ['partSize', 'parallel', 'progress', 'checkpoint', 'signal', 'contentLength', 'abortOnError'];
+const OWN_OPTIONS = ['partSize', 'parallel', 'progress', 'checkpoint', 'signal', 'contentLength', 'abortOnError', 'spool'];
 
 /** The state of an upload once it has an upload id. */
 interface Upload {
@@ -60,9 +52,10 @@ interface Upload {
   readonly content: ContentKey;
   readonly wrapped: WrappedContentKey;
   readonly partSize: number;
-  /** Undefined while a stream of unknown size is being read. */
-  dataSize: number | undefined;
-  /** The checkpoint with no parts; undefined for a stream of unknown size. */
+  readonly dataSize: number;
+  /** The V2 headers every UploadPart of this upload carries (part-requests.ts). */
+  readonly envelopeHeaders: Readonly<Record<string, string>>;
+  /** The checkpoint with no parts; undefined for a stream measured in memory or spooled (nothing to resume from). */
   readonly base: UploadCheckpoint | undefined;
   /** Done parts, sorted by number. */
   readonly done: UploadedPart[];
@@ -84,6 +77,9 @@ export class Run {
   #upload: Upload | undefined;
   #writer: CheckpointFile | undefined;
   #reader: PartReader | undefined;
+  /** A stream of unknown size read to its end before Initiate (spool.ts), and the key drawn for its ciphertext. */
+  #measured: MeasuredStream | undefined;
+  #drawn: Awaited<ReturnType<ClientContext['keyring']['createContentKey']>> | undefined;
 
   constructor(
     ctx: ClientContext,
@@ -116,6 +112,7 @@ export class Run {
       this.#checkCancelled(given ?? null);
       const streamSize = o.contentLength ?? given?.dataSize;
       this.#reader = await openPartReader(this.#file, { size: isStream(this.#file) ? streamSize : undefined, files: this.#ctx.files });
+      if (given === undefined && this.#reader.size === undefined) this.#reader = await this.#measure(this.#reader);
       if (given !== undefined) await this.#resume(given, this.#reader);
       else await this.#start(this.#reader);
       this.#checkCancelled(this.#current());
@@ -124,10 +121,13 @@ export class Run {
       return await this.#complete();
     } finally {
       await this.#reader?.close().catch(() => {});
+      if (this.#measured?.kind === 'spooled') await this.#measured.remove().catch(() => {});
       // This run drew or unwrapped the key for itself alone; a resume unwraps it again from the checkpoint.
       // Best effort: JS gives no guarantee that no other copy exists.
-      this.#upload?.content.key.fill(0);
-      this.#upload?.content.iv.fill(0);
+      for (const content of [this.#upload?.content, this.#drawn?.content]) {
+        content?.key.fill(0);
+        content?.iv.fill(0);
+      }
     }
   }
 
@@ -145,26 +145,48 @@ export class Run {
     return parseUploadCheckpoint(serializeUploadCheckpoint(cp));
   }
 
+  /**
+   * Reads a stream of unknown size to its end (spool.ts): OSS needs the exact size at Initiate. Returns a reader
+   * over the bytes in memory, or over the spooled ciphertext (then sent without encrypting again).
+   */
+  async #measure(stream: PartReader): Promise<PartReader> {
+    const partSize = this.#options.partSize ?? this.#ctx.partSize;
+    planParts(0, partSize); // a part size OSS refuses fails before the stream is read
+    try {
+      this.#measured = await measureStream(stream, {
+        chunkSize: partSize,
+        spool: this.#options.spool,
+        files: this.#ctx.files,
+        contentKey: async () => (this.#drawn = await this.#ctx.keyring.createContentKey()).content,
+        backend: this.#ctx.backend,
+        signal: this.#cancelled,
+      });
+    } catch (err) {
+      this.#checkCancelled(null);
+      throw err;
+    }
+    await stream.close();
+    return openPartReader(this.#measured.kind === 'memory' ? this.#measured.bytes : this.#measured.path, { files: this.#ctx.files });
+  }
+
   async #start(reader: PartReader): Promise<void> {
     const o = this.#options;
-    const dataSize = reader.size;
+    const dataSize = reader.size!;
     const preferred = o.partSize ?? this.#ctx.partSize;
-    let partSize = preferred;
-    if (dataSize !== undefined) {
-      // Raise (never lower) the part size to fit in 10,000 parts, as ali-oss does; the OSS minimum is checked by planParts.
-      partSize = Math.max(preferred, choosePartSize(dataSize, { preferred, minimum: PART_ALIGNMENT }));
-      planParts(dataSize, partSize);
-    }
+    // Raise (never lower) the part size to fit in 10,000 parts, as ali-oss does; the OSS minimum is checked by planParts.
+    const partSize = Math.max(preferred, choosePartSize(dataSize, { preferred, minimum: PART_ALIGNMENT }));
+    planParts(dataSize, partSize);
     let initiated: Awaited<ReturnType<typeof initiate>>;
     try {
-      initiated = await initiate(this.#ctx, this.#name, initiateOptions(this.#opts, this.#file), { dataSize, partSize }, undefined);
+      initiated = await initiate(this.#ctx, this.#name, initiateOptions(this.#opts, this.#file), { dataSize, partSize }, undefined, this.#drawn);
     } catch (err) {
       throw await this.#failed(err);
     }
-    const { result, content, wrapped } = initiated;
+    const { result, wrapped } = initiated;
+    const content = initiated.content!;
     const bucket = typeof result.bucket === 'string' && result.bucket !== '' ? result.bucket : undefined;
     const base =
-      dataSize === undefined
+      this.#measured !== undefined
         ? undefined
         : createUploadCheckpoint({
             ...(bucket === undefined ? {} : { bucket }),
@@ -175,7 +197,8 @@ export class Run {
             partSize,
             ...wrappedKeyFields(wrapped),
           });
-    this.#upload = { uploadId: result.uploadId, bucket, content, wrapped, partSize, dataSize, base, done: [] };
+    const envelopeHeaders = uploadEnvelopeHeaders(wrapped, { dataSize, partSize });
+    this.#upload = { uploadId: result.uploadId, bucket, content, wrapped, partSize, dataSize, envelopeHeaders, base, done: [] };
     const cp = this.#current();
     if (cp !== undefined) {
       await this.#writer?.write(cp);
@@ -187,8 +210,9 @@ export class Run {
   async #resume(cp: UploadCheckpoint, reader: PartReader): Promise<void> {
     checkResumable(cp, reader, { name: this.#name, bucket: bucketOf(this.#ctx), partSize: this.#options.partSize });
     let listed: Array<Record<string, unknown>>;
+    let reported: ListPartsEncryption | undefined;
     try {
-      listed = await listAllParts(this.#ctx, this.#name, cp.uploadId);
+      listed = await listAllParts(this.#ctx, this.#name, cp.uploadId, undefined, (page) => (reported = page.clientEncryption));
     } catch (err) {
       if ((err as { status?: unknown }).status === 404) {
         throw new CheckpointError(
@@ -200,6 +224,7 @@ export class Run {
       }
       throw await this.#failed(err, cp);
     }
+    checkUploadEnvelope(cp, reported);
     let content: ContentKey;
     try {
       content = await this.#ctx.keyring.unwrap(wrappedKeyOf(cp));
@@ -225,6 +250,7 @@ export class Run {
       wrapped: wrappedKeyOf(cp),
       partSize: cp.partSize,
       dataSize: cp.dataSize,
+      envelopeHeaders: uploadEnvelopeHeaders(wrappedKeyOf(cp), cp),
       base,
       done: [...done],
     };
@@ -241,7 +267,8 @@ export class Run {
     const u = this.#upload!;
     const parallel = this.#options.parallel ?? this.#ctx.parallel;
     const pool: Uint8Array[] = [];
-    const take = (): Uint8Array => pool.pop() ?? new Uint8Array(u.partSize);
+    // A part buffer holds what a part needs, never more than the object: a 5 GiB part size for a 3 MB file allocates 3 MB.
+    const take = (): Uint8Array => pool.pop() ?? new Uint8Array(Math.min(u.partSize, u.dataSize));
     const parts = this.#parts(reader, take, (b) => pool.push(b));
     const partOpts = pickPartOptions(this.#opts);
     let failure: { err: unknown } | undefined;
@@ -277,25 +304,17 @@ export class Run {
       // Ends the generator once an abandoned read settles, so it reads nothing more and changes no state.
       parts.return(undefined).catch(() => {});
     }
-    if (this.#cancelled.aborted) return;
-    if (failure !== undefined) throw await this.#failed(failure.err);
+    if (!this.#cancelled.aborted && failure !== undefined) throw await this.#failed(failure.err);
   }
 
   /** Planned parts not done yet, each read into a buffer from the pool. Runs one read at a time, in order. */
   async *#parts(reader: PartReader, take: () => Uint8Array, give: (b: Uint8Array) => void): AsyncGenerator<PartItem> {
     const u = this.#upload!;
     const done = new Set(u.done.map((p) => p.number));
-    const plan = u.dataSize === undefined ? undefined : planOf({ dataSize: u.dataSize, partSize: u.partSize });
-    for (let n = 1; ; n++) {
+    const plan = planOf({ dataSize: u.dataSize, partSize: u.partSize });
+    for (const part of plan.parts) {
       if (this.#cancelled.aborted) return;
-      let part: PlannedPart;
-      if (plan !== undefined) {
-        if (n > plan.partCount) return;
-        part = plan.parts[n - 1];
-        if (done.has(n)) continue;
-      } else {
-        part = { partNumber: n, start: (n - 1) * u.partSize, length: u.partSize };
-      }
+      if (done.has(part.partNumber)) continue;
       const buffer = take();
       let plain: Uint8Array;
       try {
@@ -303,26 +322,6 @@ export class Run {
       } catch (err) {
         give(buffer);
         throw err;
-      }
-      // Past the last allowed part, a stream of unknown size must have ended: an empty read is the end of a
-      // stream of exactly MAX_PARTS full parts, anything more is over OSS's limit.
-      if (plan === undefined && n > MAX_PARTS && plain.length > 0) {
-        give(buffer);
-        throw new PartError(
-          'PART_INVALID',
-          `the stream is longer than ${MAX_PARTS} parts of ${u.partSize} bytes (${MAX_PARTS * u.partSize} bytes), OSS's limit per upload; ` +
-            'pass a larger partSize, or the stream size as contentLength so the part size can be chosen for it',
-        );
-      }
-      if (plan === undefined && plain.length < part.length) {
-        // The end of a stream of unknown size: now the plan is known. An empty stream still needs one (empty) part.
-        u.dataSize = part.start + plain.length;
-        if (plain.length === 0 && n > 1) {
-          give(buffer);
-          return;
-        }
-        yield { part: { partNumber: n, start: part.start, length: plain.length }, plain, buffer };
-        return;
       }
       yield { part, plain, buffer };
     }
@@ -332,8 +331,10 @@ export class Run {
     const u = this.#upload!;
     const { part, buffer } = item;
     const out = buffer.subarray(0, part.length);
-    const r = await sendPart(this.#ctx, this.#name, u.uploadId, part.partNumber, partOpts, this.#cancelled, async (attempt) => {
+    const r = await sendPart(this.#ctx, this.#name, u.uploadId, part.partNumber, partOpts, u.envelopeHeaders, this.#cancelled, async (attempt) => {
       let plain = item.plain;
+      // A spooled stream's file holds the ciphertext already: read again for a retry, never encrypted twice.
+      if (this.#measured?.kind === 'spooled') return attempt > 0 ? reader.read(part.start, part.length, buffer) : plain;
       if (attempt > 0) {
         // A stream cannot be read again, but its buffer already holds this part's ciphertext: CTR at a fixed
         // offset under a fixed key gives the same bytes, so sending them again is re-encrypting from the offset.
@@ -365,7 +366,7 @@ export class Run {
       ...(u.bucket === undefined ? {} : { bucket: u.bucket }),
       name: this.#name,
       uploadId: u.uploadId,
-      dataSize: u.dataSize!,
+      dataSize: u.dataSize,
       partSize: u.partSize,
       wrapAlg: u.wrapped.wrapAlg,
       wrappedKey: u.wrapped.wrappedKey,
@@ -391,7 +392,9 @@ export class Run {
   /** The first error of a failed upload, with the checkpoint attached; aborts the upload when asked to. */
   async #failed(err: unknown, given?: UploadCheckpoint): Promise<unknown> {
     const cp = this.#current() ?? given ?? null;
-    if (this.#options.abortOnError === true && this.#upload !== undefined) {
+    // A stream that broke its announced size (source.ts) cannot be resumed: its upload is aborted, never kept.
+    const lengthBroken = err instanceof IntegrityError && err.code === 'INTEGRITY_LENGTH';
+    if ((this.#options.abortOnError === true || lengthBroken) && this.#upload !== undefined) {
       try {
         await abortMultipartUpload(this.#ctx, this.#name, this.#upload.uploadId);
         await this.#writer?.remove();
@@ -426,7 +429,6 @@ export class Run {
     // Fields and parts were validated when they entered (base by createUploadCheckpoint, parts by insertPart).
     return Object.freeze({ ...u.base, doneParts: Object.freeze(u.done.map((p) => Object.freeze({ ...p }))) });
   }
-
 }
 
 interface PartItem {

@@ -4,10 +4,11 @@
  * It instantiates the embedded module (core.wasm.ts) once per build, lazily: synchronously on first use where
  * the runtime allows it (Node, Deno, Bun, workers), or ahead of time with `await initWasm()` where synchronous
  * compilation is forbidden (a browser's main thread). It exposes each instance as a {@link WasmCore}: the raw
- * exports and `Uint8Array` views over the KEY, CTR and IO windows, rebuilt after a memory grow.
+ * exports and views over the KEY, CTR, IO and CRC_STATE windows, rebuilt after a memory grow.
  *
  * Deliberately not here: keystream sessions and the CTR engine contract (bindings/cipher/wasm.ts drives the
- * core), input validation (bindings/cipher/aes-ctr.ts). This folder imports nothing from cipher/.
+ * core), the CRC-64 register loop (bindings/integrity/crc64-wasm.ts drives it), input validation
+ * (bindings/cipher/aes-ctr.ts). This folder imports nothing from cipher/ or integrity/.
  * @module
  */
 import { WasmCoreError } from '../errors.js';
@@ -17,6 +18,8 @@ import { RELEASE_WASM_BASE64 } from './core.wasm.js';
 const KEY_WINDOW_BYTES = 32;
 /** Size of the core's CTR window (assembly/windows.ts): one counter block. */
 const CTR_WINDOW_BYTES = 16;
+/** Size of the core's CRC_STATE window (assembly/crc64.ts): one 64-bit CRC register. */
+const CRC_WINDOW_BYTES = 8;
 
 /** The exports of assembly/index.ts, by hand (the ABI is small and numbers only). */
 interface CoreExports {
@@ -33,6 +36,10 @@ interface CoreExports {
   ctrXor(len: number, skip: number): void;
   /** Zeroes KEY, CTR, the round keys and scratch areas, and IO[0..ioBytes). */
   wipe(ioBytes: number): void;
+  /** Address of the 8-byte CRC-64 register window (the complemented CRC, little-endian). */
+  readonly CRC_STATE: WebAssembly.Global;
+  /** Runs the CRC-64/XZ register in CRC_STATE over IO[0..len). */
+  crc64Update(len: number): void;
 }
 
 /** Which build of the core: `release` (optimised, no assertions) or `debug` (assertions, for tests). */
@@ -96,6 +103,7 @@ export class WasmCore {
   #key!: Uint8Array;
   #ctr!: Uint8Array;
   #io!: Uint8Array;
+  #crc!: DataView;
 
   constructor(instance: WebAssembly.Instance, holder: { core?: WasmCore }) {
     this.exports = instance.exports as unknown as CoreExports;
@@ -109,16 +117,17 @@ export class WasmCore {
     this.ioUsed = 0;
   }
 
-  /** Views over KEY, CTR and IO, rebuilt when the memory's buffer changed identity (after a grow). */
-  views(): { key: Uint8Array; ctr: Uint8Array; io: Uint8Array } {
+  /** Views over KEY, CTR, IO and CRC_STATE, rebuilt when the memory's buffer changed identity (after a grow). */
+  views(): { key: Uint8Array; ctr: Uint8Array; io: Uint8Array; crc: DataView } {
     const buffer = this.exports.memory.buffer;
     if (buffer !== this.#buffer) {
       this.#buffer = buffer;
       this.#key = new Uint8Array(buffer, this.exports.KEY.value as number, KEY_WINDOW_BYTES);
       this.#ctr = new Uint8Array(buffer, this.exports.CTR.value as number, CTR_WINDOW_BYTES);
       this.#io = new Uint8Array(buffer, this.exports.IO.value as number, this.ioBytes);
+      this.#crc = new DataView(buffer, this.exports.CRC_STATE.value as number, CRC_WINDOW_BYTES);
     }
-    return { key: this.#key, ctr: this.#ctr, io: this.#io };
+    return { key: this.#key, ctr: this.#ctr, io: this.#io, crc: this.#crc };
   }
 
   /** Reads an AssemblyScript string (UTF-16; byte length in the 4 bytes before it) out of memory. */
@@ -127,6 +136,17 @@ export class WasmCore {
     const bytes = new Uint32Array(this.exports.memory.buffer, pointer - 4, 1)[0];
     return String.fromCharCode(...new Uint16Array(this.exports.memory.buffer, pointer, bytes >>> 1));
   }
+}
+
+/**
+ * The core of one build if it is already instantiated (by {@link initWasm} or an earlier {@link wasmCore}),
+ * without trying to instantiate it: for callers with a fallback that must not retry a forbidden synchronous
+ * compile on every call.
+ * @example
+ *   const core = loadedWasmCore('release'); // undefined until first use or initWasm()
+ */
+export function loadedWasmCore(build: WasmBuild): WasmCore | undefined {
+  return cores[build];
 }
 
 /**

@@ -7,8 +7,9 @@
  *   encrypts (streamed in uneven slices through `aesCtr`), `encodeEnvelope` makes the headers, and ali-oss's
  *   browser client PUTs the ciphertext cross-origin to the OSS stand-in (docs/FORMAT.md §1, §2).
  * - `downloadRangesAndDecrypt`: ali-oss's browser client GETs byte ranges of an object, the page reads the
- *   envelope from the (CORS-exposed) response headers, unwraps with the RSA private key and decrypts each range
- *   at its offset (docs/FORMAT.md §4).
+ *   envelope from the (CORS-exposed) response headers, unwraps with the RSA private key on the WebAssembly RSA
+ *   engine (`wasmRsaEngine`, the constant-time private operation) and decrypts each range at its offset
+ *   (docs/FORMAT.md §4).
  * @module
  */
 import * as L from '/ali-oss-crypto.js';
@@ -18,6 +19,7 @@ const status = document.getElementById('status');
 try {
   // Synchronous compilation of a module this size is refused on the main thread: instantiate ahead of use.
   await L.initWasm();
+  await L.initWasmRsa();
   window.pageApi = { encryptAndUpload, downloadRangesAndDecrypt, backendName: () => L.wasmBackend().name };
   status.textContent = 'ready';
 } catch (err) {
@@ -67,7 +69,8 @@ async function encryptAndUpload({ oss, name, dataBase64, publicKeyPem, padding, 
 
 async function downloadRangesAndDecrypt({ oss, name, privateKeyPem, matdesc, ranges }) {
   const client = ossClient(oss);
-  const reader = new L.KeyRing({ materials: [L.rsaKeyWrapper({ privateKey: privateKeyPem, matdesc })] });
+  const wrapper = L.rsaKeyWrapper({ privateKey: privateKeyPem, matdesc, engine: L.wasmRsaEngine });
+  const reader = new L.KeyRing({ materials: [wrapper] });
   const out = [];
   let content;
   for (const [start, end] of ranges) {
@@ -82,6 +85,7 @@ async function downloadRangesAndDecrypt({ oss, name, privateKeyPem, matdesc, ran
       contentRange: result.res.headers['content-range'],
       plainBase64: toBase64(L.aesCtrXor(content.key, content.iv, body, start)),
       description: L.describeEnvelope(envelope),
+      rsaEngine: wrapper.engine.name,
     });
   }
   return out;

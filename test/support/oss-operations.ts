@@ -90,6 +90,7 @@ async function putObject(ex: Exchange): Promise<void> {
   store.bucket(ex.bucket);
   checkKey(ex.key);
   requireLength(ex);
+  await refuseWriteConditions(ex);
   const headers = lowerHeaders(ex.req);
   checkPutObjectCse(headers, 'PutObject');
   if (forbidsOverwrite(ex)) {
@@ -467,6 +468,19 @@ function lowerHeaders(req: IncomingMessage): Record<string, string> {
 
 function headerCase(name: string): string {
   return name.replace(/(^|-)([a-z])/g, (_, dash: string, c: string) => dash + c.toUpperCase());
+}
+
+/**
+ * OSS has no conditional PutObject: If-Match, If-None-Match, If-Modified-Since and If-Unmodified-Since on a PUT are
+ * 400 NotImplemented (OSS error 0017-00000245), so no client can count on a compare-and-swap write.
+ */
+async function refuseWriteConditions(ex: Exchange): Promise<void> {
+  for (const header of ['If-Match', 'If-None-Match', 'If-Modified-Since', 'If-Unmodified-Since']) {
+    if (ex.header(header.toLowerCase()) !== undefined) {
+      await ex.drain();
+      throw new OssError(400, 'NotImplemented', 'A header you provided implies functionality that is not implemented.', { Header: header, EC: '0017-00000245' });
+    }
+  }
 }
 
 /** OSS needs a length for uploads: Content-Length or chunked transfer encoding. */

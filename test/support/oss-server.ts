@@ -27,8 +27,9 @@
  * InitiateMultipartUpload, UploadPart, UploadPartCopy, ListParts (with the `ClientEncryption*` fields of a
  * client-side-encrypted upload), ListMultipartUploads, CompleteMultipartUpload (order, ETags, minimum part
  * size), AbortMultipartUpload, AppendObject (`?append&position=N`), PutBucket, DeleteBucket. `x-oss-forbid-overwrite: true` makes PutObject,
- * CopyObject and CompleteMultipartUpload of an existing key 409 `FileAlreadyExists`. Anything else answers 501
- * `NotImplemented` naming the sub-resource, so a test notices instead of getting a wrong success.
+ * CopyObject and CompleteMultipartUpload of an existing key 409 `FileAlreadyExists`. PutObject has no
+ * conditions, as on OSS: If-Match / If-None-Match / If-(Un)Modified-Since on a PUT are 400 `NotImplemented`.
+ * Anything else answers 501 `NotImplemented` naming the sub-resource, so a test notices instead of getting a wrong success.
  *
  * Client-side encryption: every rule OSS enforces on `x-oss-meta-client-side-encryption-*` requests
  * (docs/FORMAT.md §9; test/support/oss-cse-rules.ts) is always on: PutObject, AppendObject,

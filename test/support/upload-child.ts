@@ -19,6 +19,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import OSS from 'ali-oss';
 import { nativeBackend } from '../../bindings/cipher/native.js';
+import { wasmBackend } from '../../bindings/cipher/wasm.js';
 import { CryptoClient } from '../../bindings/client/crypto-client.js';
 import type { KeyWrapper } from '../../bindings/keys/types.js';
 import { KeyRing } from '../../bindings/keys/keyring.js';
@@ -45,7 +46,7 @@ export type ChildJob = {
   /** ali-oss options (the stand-in's `clientOptions(bucket)`). */
   oss: Record<string, unknown>;
   material: MaterialSpec;
-  backend: 'default' | 'native';
+  backend: 'wasm' | 'native';
   retry?: { retries: number; baseDelayMs: number; maxDelayMs: number };
 } & (
   | {
@@ -96,13 +97,14 @@ export async function materialFromSpec(spec: MaterialSpec): Promise<KeyWrapper> 
 export async function cryptoClientFromSpec(
   oss: Record<string, unknown>,
   material: MaterialSpec,
-  backend: 'default' | 'native',
+  backend: 'wasm' | 'native',
   retry = { retries: 3, baseDelayMs: 1, maxDelayMs: 5 },
 ): Promise<CryptoClient> {
   return new CryptoClient(new OSS(oss as any) as any, {
     material: await materialFromSpec(material),
     retry,
-    ...(backend === 'native' ? { backend: nativeBackend } : {}),
+    // Each engine named: the client's own default is node:crypto in Node on x64/arm64 (transfer/default-backend.ts).
+    backend: backend === 'native' ? nativeBackend : wasmBackend(),
   });
 }
 

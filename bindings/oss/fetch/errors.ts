@@ -45,8 +45,22 @@ export class OssRequestError extends Error {
     this.hostId = fields.hostId;
     this.ec = fields.ec;
     this.ecCode = fields.ec;
-    this.details = Object.freeze({ ...(fields.details ?? {}) });
+    this.details = printableDetails(fields.details ?? {});
   }
+}
+
+/**
+ * The `details` record, frozen, with a non-enumerable `split` and `toString` rendering it as `Name: value` lines.
+ * Test runners and loggers that read an error's `details` as text (uvu calls `details.split('\n')` on any
+ * failing test's error, and crashed on a plain object, hiding every later test) print it; its keys, spread and
+ * JSON stay the XML fields alone.
+ */
+function printableDetails(fields: Record<string, string>): Readonly<Record<string, string>> {
+  const details = { ...fields };
+  const text = (): string => Object.entries(details).map(([name, value]) => `${name}: ${value}`).join('\n');
+  Object.defineProperty(details, 'toString', { value: text, enumerable: false });
+  Object.defineProperty(details, 'split', { value: (separator: string | RegExp) => text().split(separator), enumerable: false });
+  return Object.freeze(details);
 }
 
 /**

@@ -12,7 +12,7 @@
  *
  * What the fetch platform cannot do, refused with a TypeError naming the alternative: the synchronous V1
  * `signatureUrl` (Web Crypto signs asynchronously: use `asyncSignatureUrl` / `signatureUrlV4`) and
- * `multipartCopy`. DeleteMultipleObjects needs a Content-MD5, which Web Crypto cannot compute, so
+ * `multipartUploadCopy`. DeleteMultipleObjects needs a Content-MD5, which Web Crypto cannot compute, so
  * `deleteObjects` sends one DeleteObject per name.
  * @module
  */
@@ -22,6 +22,7 @@ import type {
   GetObjectResult,
   HeadObjectResult,
   InitiateResult,
+  ListPartsEncryption,
   ListPartsResult,
   ObjectStore,
   OpenedObject,
@@ -71,17 +72,24 @@ export interface FetchObjectStore extends ObjectStore {
 export function fetchObjectStore(options: FetchObjectStoreOptions): FetchObjectStore {
   // One retry layer: the client's (see the module comment). The store's own transport sends once.
   const http = createOssHttp({ ...options, retry: { ...(options?.retry ?? {}), retries: 0 } });
-  return new FetchStore(http, options.retry);
+  return new FetchStore(http, options);
 }
 
 class FetchStore implements FetchObjectStore {
   readonly runtime = 'fetch (OSS signature V4)';
   readonly #http: OssHttp;
   readonly retryPolicy: Partial<RetryPolicy> | undefined;
+  readonly #options: FetchObjectStoreOptions;
 
-  constructor(http: OssHttp, retry: Partial<RetryPolicy> | undefined) {
+  constructor(http: OssHttp, options: FetchObjectStoreOptions) {
     this.#http = http;
-    this.retryPolicy = retry;
+    this.#options = options;
+    this.retryPolicy = options.retry;
+  }
+
+  /** The same endpoint, credentials and settings over another bucket (its name checked as at construction). */
+  withBucket(bucket: string): FetchObjectStore {
+    return fetchObjectStore({ ...this.#options, bucket });
   }
 
   get bucket(): string {
@@ -242,6 +250,7 @@ class FetchStore implements FetchObjectStore {
       maxParts: childText(root, 'MaxParts'),
       isTruncated: childText(root, 'IsTruncated') === 'true',
       parts,
+      ...clientEncryptionOf(root),
     };
   }
 
@@ -263,8 +272,35 @@ class FetchStore implements FetchObjectStore {
     return { name, etag: (root && childText(root, 'ETag')) ?? res.headers.etag ?? '', res: storeResponse(res, started, this.objectUrl(name)) };
   }
 
-  multipartCopy(): Promise<StoreResult> {
-    throw new TypeError(`multipartCopy: the ${this.runtime} store has none (as ali-oss's Node build); copy parts with uploadPartCopy`);
+  multipartUploadCopy(): Promise<StoreResult> {
+    throw new TypeError(`multipartUploadCopy: the ${this.runtime} store has none; copy parts with uploadPartCopy`);
+  }
+
+  async getObjectMeta(name: string, options: StoreOptions): Promise<HeadObjectResult> {
+    const started = Date.now();
+    const query: Array<[string, string]> = [['objectMeta', ''], ...versionQuery(options)];
+    const res = await this.#http.send({ method: 'HEAD', key: name, query, headers: requestHeaders(options, false), read: 'none' });
+    return { status: res.status, res: storeResponse(res, started, this.objectUrl(name)) };
+  }
+
+  async listUploads(query: Record<string, unknown> | undefined, options: StoreOptions): Promise<StoreResult> {
+    const params: Array<[string, string]> = [['uploads', '']];
+    for (const key of ['prefix', 'delimiter', 'key-marker', 'upload-id-marker', 'max-uploads']) {
+      if (query?.[key] !== undefined && query[key] !== null) params.push([key, String(query[key])]);
+    }
+    const started = Date.now();
+    const res = await this.#http.send({ method: 'GET', query: params, headers: requestHeaders(options, false), read: 'text' });
+    const root = parseXml(res.text ?? '');
+    // ali-oss's listUploads shape: `uploads` of { name, uploadId, initiated }, markers and `isTruncated`.
+    const uploads = childrenNamed(root, 'Upload').map((u) => ({ name: childText(u, 'Key') ?? '', uploadId: childText(u, 'UploadId') ?? '', initiated: childText(u, 'Initiated') }));
+    return {
+      res: storeResponse(res, started, this.#http.objectUrl(undefined)),
+      uploads,
+      bucket: childText(root, 'Bucket'),
+      nextKeyMarker: childText(root, 'NextKeyMarker'),
+      nextUploadIdMarker: childText(root, 'NextUploadIdMarker'),
+      isTruncated: childText(root, 'IsTruncated') === 'true',
+    };
   }
 
   signatureUrl(): string {
@@ -313,6 +349,26 @@ function requestHeaders(options: StoreOptions, withContentType: boolean): Record
 
 function versionQuery(options: StoreOptions): Array<[string, string]> {
   return typeof options.versionId === 'string' && options.versionId !== '' ? [['versionId', options.versionId]] : [];
+}
+
+/** The `ClientEncryption*` children OSS lists for a client-side-encrypted upload (as the Go v2 SDK reads them), by field. */
+const CLIENT_ENCRYPTION_ELEMENTS = {
+  key: 'ClientEncryptionKey',
+  start: 'ClientEncryptionStart',
+  cekAlg: 'ClientEncryptionCekAlg',
+  wrapAlg: 'ClientEncryptionWrapAlg',
+  dataSize: 'ClientEncryptionDataSize',
+  partSize: 'ClientEncryptionPartSize',
+} as const;
+
+/** `{ clientEncryption }` when the ListParts body has any ClientEncryption* child, else nothing. */
+function clientEncryptionOf(root: XmlElement): { clientEncryption?: ListPartsEncryption } {
+  const out: Record<string, string> = {};
+  for (const [field, element] of Object.entries(CLIENT_ENCRYPTION_ELEMENTS)) {
+    const value = childText(root, element);
+    if (value !== undefined) out[field] = value;
+  }
+  return Object.keys(out).length === 0 ? {} : { clientEncryption: out };
 }
 
 function copySource(bucket: string, key: string, options: StoreOptions): string {
