@@ -38,6 +38,8 @@ export type { RetryPolicy, RetryOptions } from './util/retry.js';
 
 // the operations as functions of a context
 export { downloadFile } from './download/resumable.js';
+// The debug build of the WASM core (assertions), for tests; no production entry bundles it.
+export { wasmDebugBackend } from './cipher/wasm.js';
 export { EncryptedMultipartUpload, multipartUpload, cancelMultipartUploads } from './upload/managed-upload.js';
 export {
   initMultipartUpload,

@@ -38,7 +38,7 @@ export type { OssCryptoErrorCode } from './errors.js';
 // cipher
 export { aesCtr, aesCtrXor, counterAt, KEY_BYTES, IV_BYTES, BLOCK_BYTES } from './cipher/aes-ctr.js';
 export type { AesCtrOptions, CtrStream, CtrBackend, CtrSession } from './cipher/aes-ctr.js';
-export { initWasm, wasmBackend, wasmDebugBackend } from './cipher/wasm.js';
+export { initWasm, wasmBackend } from './cipher/wasm.js';
 
 // envelope
 export {

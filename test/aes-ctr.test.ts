@@ -29,7 +29,8 @@ import {
 import { nativeBackend } from '../bindings/cipher/native.js';
 import { WasmCoreError } from '../bindings/errors.js';
 import { initWasm, wasmBackend, wasmDebugBackend } from '../bindings/cipher/wasm.js';
-import { DEBUG_WASM_BASE64, RELEASE_WASM_BASE64 } from '../bindings/wasm/core.wasm.js';
+import { DEBUG_WASM_BASE64 } from '../bindings/wasm/core-debug.wasm.js';
+import { RELEASE_WASM_BASE64 } from '../bindings/wasm/core.wasm.js';
 import { hex, pseudoRandomBytes, throwsWith, toHex } from './_util.js';
 
 /** Size of the core's IO window; the loader slices input at this size. */

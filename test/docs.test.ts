@@ -508,7 +508,7 @@ function sourceFiles(dir: string): string[] {
     const path = join(dir, name);
     if (statSync(path).isDirectory()) out.push(...sourceFiles(path));
     // The generated WASM bytes hold no code to inspect.
-    else if (name.endsWith('.ts') && !name.endsWith('.d.ts') && name !== 'core.wasm.ts') out.push(path);
+    else if (name.endsWith('.ts') && !name.endsWith('.d.ts') && name !== 'core.wasm.ts' && name !== 'core-debug.wasm.ts') out.push(path);
   }
   return out;
 }

@@ -18,7 +18,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import forge from 'node-forge';
-import { KeyUnwrapError, KeyWrapError, MetadataError, OssCryptoError } from '../bindings/errors.js';
+import { KeyInvalidError, KeyUnwrapError, KeyWrapError, MetadataError, OssCryptoError } from '../bindings/errors.js';
 import { pkcs1v15Pad, pkcs1v15Unpad } from '../bindings/keys/pkcs1.js';
 import {
   forgeRsaEngine,
@@ -370,6 +370,22 @@ bad('malformed PEM, wrong block type, non-RSA keys, passphrase problems, mismatc
       assert.not.match((err as Error).message, /MII|right/); // neither key bytes nor the passphrase
     }
   }
+});
+
+bad('a wrong passphrase whose garbage passes the CBC padding (about 1 in 256) is still "wrong passphrase", not "not readable"', () => {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
+  const encrypted = privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'right' }) as string;
+  // Find a wrong passphrase for which node-forge throws while parsing instead of answering null.
+  let throwing: string | undefined;
+  for (let i = 0; i < 20_000 && throwing === undefined; i++) {
+    try {
+      forge.pki.decryptRsaPrivateKey(encrypted, `wrong-${i}`);
+    } catch {
+      throwing = `wrong-${i}`;
+    }
+  }
+  assert.ok(throwing !== undefined, 'no passphrase reached the parse failure');
+  throwsCode(() => rsaKeyWrapper({ privateKey: encrypted, passphrase: throwing }), KeyInvalidError, 'KEY_INVALID', /could not be decrypted: wrong passphrase/);
 });
 
 bad('programmer mistakes: TypeError/RangeError naming the argument', async () => {

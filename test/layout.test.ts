@@ -226,7 +226,7 @@ layout('AliOssLike has no index signature', () => {
 });
 
 /** Generated files, exempt from the size rule (their headers say they are generated). */
-const GENERATED = new Set(['wasm/core.wasm.ts']);
+const GENERATED = new Set(['wasm/core.wasm.ts', 'wasm/core-debug.wasm.ts']);
 const MAX_LINES = 450;
 
 layout(`no file in bindings/ is over ${MAX_LINES} lines, and each opens with a @module comment saying its job`, () => {

@@ -6,6 +6,8 @@
  * from TypeScript type-checked by this project's tsc under moduleResolution node16, bundler and node10
  * (`typesVersions`). An RSA-only program never loads the KMS SDK (`@alicloud/*`, 37 packages): it is imported
  * on the first KMS call only (keys/kms.ts `loadSdk`), which a KMS program shows as the positive control.
+ * The `./web` entry (issue 10) ships and runs from the install (fetchObjectStore against the stand-in, key
+ * commitment written), and the debug WASM build sits in its own module, exported by `/advanced` only.
  *
  * The install is offline when npm's cache already holds the dependencies (`--offline`), else it falls back to
  * `--prefer-offline`, which fetches only what the cache lacks. `npm pack` runs the `prepare` build (asc + tsc,
@@ -84,6 +86,14 @@ pkg('the tarball: LICENSE, README, the entries and ./testing support; every sour
   for (const f of ['LICENSE', 'README.md', 'package.json', 'dist/bindings/index.js', 'dist/bindings/index.d.ts', 'dist/bindings/cli/main.js', 'dist/bindings/testing.js']) {
     assert.ok(ctx.files.includes(f), `${f} is in the package`);
   }
+  for (const f of ['dist/bindings/web.js', 'dist/bindings/web.d.ts', 'dist/bindings/wasm/core-debug.wasm.js']) {
+    assert.ok(ctx.files.includes(f), `${f} is in the package (the ./web entry; the debug WASM build in its own module)`);
+  }
+  // The debug WASM build moved out of /core (issue 10): only /advanced's wasmDebugBackend names it.
+  const installed = (f: string) => readFile(join(ctx.app, 'node_modules', PACKAGE.name, f), 'utf8');
+  assert.not.match(await installed('dist/bindings/core.d.ts'), /wasmDebugBackend/, '/core does not export wasmDebugBackend');
+  assert.match(await installed('dist/bindings/advanced.d.ts'), /wasmDebugBackend/, '/advanced exports wasmDebugBackend');
+  assert.not.match(await installed('dist/bindings/wasm/core.wasm.js'), /DEBUG_WASM/, 'the release module does not carry the debug build');
   assert.ok(ctx.files.some((f) => f.startsWith('dist/test/support/')), 'the ./testing entry ships its support files');
   assert.not.ok(ctx.files.some((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')), 'no TypeScript sources');
   const maps = ctx.files.filter((f) => f.endsWith('.map'));
@@ -113,6 +123,15 @@ pkg('positive control: a KMS put/get from the same install loads the KMS SDK (so
   assert.is(out.content, 'kms');
   assert.is(out.before, 0, 'not loaded by the import');
   assert.ok(out.after > 0, 'loaded by the first KMS call');
+});
+
+pkg('the ./web entry from the install: put/get over fetchObjectStore against ./testing, with key commitment', async (ctx) => {
+  await writeFile(join(ctx.app, 'web.mjs'), WEB_PROGRAM);
+  const r = await run(process.execPath, ['web.mjs'], ctx.app);
+  assert.is(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { content: string; committed: boolean };
+  assert.is(out.content, 'hello from the web entry');
+  assert.ok(out.committed, "commitment: 'write' wrote the header");
 });
 
 pkg('CommonJS: require() of the ESM package (Node >= 20.19, as engines says)', async (ctx) => {
@@ -157,7 +176,7 @@ for (const mode of ['node16', 'bundler', 'node10'] as const) {
     assert.equal(problems, []);
     // The types come from the installed package, not from this repository.
     const resolved = program.getSourceFiles().map((s) => s.fileName).filter((f) => f.includes(`/node_modules/${PACKAGE.name}/`));
-    for (const entry of ['index', 'core', 'native', 'testing']) {
+    for (const entry of ['index', 'core', 'native', 'testing', 'web', 'advanced']) {
       assert.ok(resolved.some((f) => f.endsWith(`/dist/bindings/${entry}.d.ts`)), `${entry}.d.ts resolved from the install (${mode})`);
     }
   });
@@ -225,6 +244,13 @@ import { CryptoClient, rsaKeyWrapper, OssCryptoError, type CryptoClientOptions }
 import { aesCtr, KEY_BYTES, IV_BYTES } from 'ali-oss-crypto/core';
 import { nativeBackend } from 'ali-oss-crypto/native';
 import { startOssServer, startKmsServer } from 'ali-oss-crypto/testing';
+import { CryptoClient as WebClient, fetchObjectStore, type CryptoClientOptions as WebOptions } from 'ali-oss-crypto/web';
+import { wasmDebugBackend } from 'ali-oss-crypto/advanced';
+
+export function webClient(endpoint: string, options: WebOptions): WebClient {
+  const store = fetchObjectStore({ endpoint, bucket: 'b', region: 'oss-cn-hangzhou', credentials: { accessKeyId: 'a', accessKeySecret: 's' } });
+  return new WebClient(store, { ...options, commitment: 'write', backend: wasmDebugBackend() });
+}
 
 export async function main(pem: string): Promise<number> {
   const server = await startOssServer();
@@ -238,5 +264,27 @@ export async function main(pem: string): Promise<number> {
   await server.close();
   await kms.close();
   return out.length + (typeof nativeBackend === 'undefined' ? 0 : 1) + (code ?? '').length;
+}
+`;
+
+/** A user program on the ./web entry: fetchObjectStore against the OSS stand-in, commitment 'write'. */
+const WEB_PROGRAM = `import { generateKeyPairSync } from 'node:crypto';
+import { CryptoClient, fetchObjectStore, rsaKeyWrapper, COMMITMENT_HEADER } from 'ali-oss-crypto/web';
+import { startOssServer, TEST_ACCESS_KEY_ID, TEST_ACCESS_KEY_SECRET } from 'ali-oss-crypto/testing';
+const server = await startOssServer();
+try {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+  const store = fetchObjectStore({
+    endpoint: server.endpoint, bucket: 'web-bucket', region: server.region,
+    credentials: { accessKeyId: TEST_ACCESS_KEY_ID, accessKeySecret: TEST_ACCESS_KEY_SECRET },
+  });
+  const client = new CryptoClient(store, { material: rsaKeyWrapper({ privateKey }), commitment: 'write' });
+  await client.put('hello.txt', new TextEncoder().encode('hello from the web entry'));
+  const { content } = await client.get('hello.txt', { });
+  const head = await client.head('hello.txt');
+  const committed = typeof head.res.headers[COMMITMENT_HEADER] === 'string';
+  console.log(JSON.stringify({ content: new TextDecoder().decode(content), committed }));
+} finally {
+  await server.close();
 }
 `;

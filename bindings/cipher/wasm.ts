@@ -13,7 +13,8 @@
  */
 import type { CtrBackend, CtrSession } from './backend.js';
 import { BLOCK_BYTES, incrementInPlace } from './counter.js';
-import { wasmCore, type WasmBuild, type WasmCore } from '../wasm/core.js';
+import { DEBUG_WASM_BASE64 } from '../wasm/core-debug.wasm.js';
+import { provideDebugCore, wasmCore, type WasmBuild, type WasmCore } from '../wasm/core.js';
 
 export { initWasm } from '../wasm/core.js';
 
@@ -37,6 +38,8 @@ export function wasmBackend(): CtrBackend {
  *   const ct = aesCtrXor(cek, iv, data, 0, { backend: wasmDebugBackend() });
  */
 export function wasmDebugBackend(): CtrBackend {
+  // Only code that asks for the debug engine references its bytes, so production bundles leave them out.
+  provideDebugCore(DEBUG_WASM_BASE64);
   return debugBackend;
 }
 

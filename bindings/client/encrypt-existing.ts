@@ -13,6 +13,7 @@
  * Not kept: ACLs, tags and object version history (a rewrite is a new object version); see README "Rotating keys".
  * @module
  */
+import { Readable } from 'node:stream';
 import type { HeaderValue } from '../envelope/codec.js';
 import { UnsupportedOperationError } from '../errors.js';
 import type { ClientContext } from '../transfer/context.js';
@@ -78,6 +79,8 @@ export async function encryptExisting(ctx: ClientContext, name: string, options:
   const opened = await withRetry(() => ctx.store.openObject(name, { headers }), ctx.retry, { signal }).catch((err) => {
     throw isPreconditionFailed(err) ? changed(name, `its ETag is not the expected ${options.ifMatch}`, err) : err;
   });
+  // Node's client: the ali-oss store answers a Readable; another store may answer a WHATWG stream.
+  const body: Readable = opened.body instanceof Readable ? opened.body : Readable.fromWeb(opened.body as never);
   let state: ObjectState;
   try {
     state = objectState(name, opened.headers as Record<string, HeaderValue>);
@@ -86,11 +89,11 @@ export async function encryptExisting(ctx: ClientContext, name: string, options:
       throw new UnsupportedOperationError('OBJECT_ENCRYPTED', `${JSON.stringify(name)} is already encrypted (it carries client-side-encryption metadata); nothing to do`);
     }
   } catch (err) {
-    opened.body.destroy();
+    body.destroy();
     throw err;
   }
   const rewrite: RewriteOptions = { multipartThreshold: options.multipartThreshold, partSize: options.partSize, sourceCrc64: state.crc64, signal };
-  const { etag, multipart } = await rewriteObject(ctx, state, opened.body, encryptingSink(ctx, state, options), rewrite);
+  const { etag, multipart } = await rewriteObject(ctx, state, body, encryptingSink(ctx, state, options), rewrite);
   return { name, etag, previousEtag: state.etag, bytes: state.size, multipart };
 }
 

@@ -29,38 +29,19 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { Writable, type Readable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { aesCtr } from '../cipher/aes-ctr.js';
-import { decodeEnvelope, type Envelope } from '../envelope/codec.js';
-import { IntegrityError, PlaintextObjectError } from '../errors.js';
-import { parseCrc64Decimal } from '../integrity/crc64.js';
-import type { ContentKey } from '../keys/types.js';
-import { unwrapCommitted } from '../transfer/commitment-policy.js';
 import type { ClientContext } from '../transfer/context.js';
-import { applyRangeHeaders, checkRangedResponse, planRangedRead, rangeFromHeaders, type RangedReadPlan } from '../transfer/range.js';
+import type { RangedReadPlan } from '../transfer/range.js';
 import { copyOptions, signalOf } from '../transfer/request-options.js';
-import { checkRecorded } from '../transfer/verify-policy.js';
 import { withRetry } from '../util/retry.js';
 import { refuseProcessing } from './refused.js';
+import { checkReadResponse, KeyCache, planRead } from './read-plan.js';
+import type { GetResponse } from './get-types.js';
 import { Verifier, wire } from './verifier.js';
 
-/**
- * ali-oss's response summary as this client returns it.
- * @example
- *   const { res }: { res: GetResponse } = await client.get('a.bin');
- *   console.log(res.status, res.size, `${res.rt} ms`);
- */
-export interface GetResponse {
-  status: number;
-  statusCode: number;
-  headers: Record<string, any>;
-  /** Bytes received (stored bytes; equal to plaintext bytes). */
-  size: number;
-  /** Milliseconds from sending the request to the end of the body. */
-  rt: number;
-  requestUrls: string[];
-}
+export type { GetResponse } from './get-types.js';
+
 
 /**
  * Result of {@link get}: ali-oss's `{ res, content }` plus `encrypted`.
@@ -186,30 +167,6 @@ interface OpenedRead {
   finish(): GetResponse;
 }
 
-/** Unwraps each distinct wrapped key once per operation (docs/FORMAT.md §7: oss2 unwraps per range). */
-class KeyCache {
-  #id: string | undefined;
-  #content: ContentKey | undefined;
-
-  async get(ctx: ClientContext, env: Envelope): Promise<ContentKey> {
-    const id = `${env.wrapped.wrapAlg}\n${env.wrapped.wrappedKey}\n${env.wrapped.wrappedStart}`;
-    if (this.#content === undefined || this.#id !== id) {
-      this.wipe();
-      this.#content = await ctx.keyring.unwrap(env.wrapped);
-      this.#id = id;
-    }
-    return this.#content;
-  }
-
-  wipe(): void {
-    // Best effort: JS gives no guarantee that no other copy exists.
-    this.#content?.key.fill(0);
-    this.#content?.iv.fill(0);
-    this.#content = undefined;
-    this.#id = undefined;
-  }
-}
-
 async function openRead(
   ctx: ClientContext,
   name: string,
@@ -218,15 +175,13 @@ async function openRead(
   retryRequest: boolean,
 ): Promise<OpenedRead> {
   const signal = signalOf(options);
-  const base = copyOptions(options);
-  const range = rangeFromHeaders(base.headers);
-  const plan: RangedReadPlan | undefined = range === undefined ? undefined : planRangedRead(range);
-  if (plan) base.headers = applyRangeHeaders(base.headers, plan);
+  const { base, plan } = planRead(options);
   const started = Date.now();
   // The store streams the body and turns an error answer into its library's own error (ali-oss: from the body).
   const request = () => ctx.store.openObject(name, copyOptions(base));
   const result = retryRequest ? await withRetry(request, ctx.retry, { signal }) : await request();
-  const source: Readable = result.body;
+  // The fetch store answers with a WHATWG stream; this module's pipeline is Node streams.
+  const source: Readable = result.body instanceof Readable ? result.body : Readable.fromWeb(result.body as never);
   const res: GetResponse = {
     status: result.status,
     statusCode: result.status,
@@ -252,80 +207,17 @@ async function prepareBody(
   started: number,
   keys: KeyCache,
 ): Promise<OpenedRead> {
-  const headers = res.headers;
   const finish = (body: Verifier) => () => ({ ...res, size: body.count, rt: Date.now() - started });
-  if (res.status === 304) {
+  const check = await checkReadResponse(ctx, name, plan, res, keys);
+  const body = new Verifier(check.spec);
+  if (check.notModified) {
     // Not modified (If-None-Match / If-Modified-Since): no body, nothing to decrypt.
-    const body = new Verifier({ name, expected: 0 });
     source.resume();
     body.end();
-    return { body, res, encrypted: decodeEnvelope(headers) !== null, finish: finish(body) };
-  }
-  const env = decodeEnvelope(headers);
-  if (env === null && ctx.plaintext === 'reject') {
-    throw new PlaintextObjectError(
-      'PLAINTEXT_REJECTED',
-      `object ${JSON.stringify(name)} has no client-side-encryption metadata (it was stored unencrypted, or its ` +
-        `metadata was removed); the client's plaintext policy is 'reject'. Use plaintext: 'allow' to read plain objects`,
-    );
-  }
-  let cipherOffset = 0;
-  let expected: number;
-  let total: number;
-  if (plan) {
-    const sel = checkRangedResponse(plan, res);
-    cipherOffset = sel.cipherOffset;
-    expected = sel.keepLength;
-    total = sel.totalSize;
   } else {
-    if (res.status !== 200) {
-      throw new IntegrityError(
-        'INTEGRITY_RANGE',
-        `get ${JSON.stringify(name)}: the server answered ${res.status} to a request for the whole object (no Range was sent)`,
-      );
-    }
-    const length = Number(headerOf(headers, 'content-length'));
-    if (!Number.isSafeInteger(length) || length < 0) {
-      throw new IntegrityError(
-        'INTEGRITY_LENGTH',
-        `get ${JSON.stringify(name)}: the response has no usable Content-Length (${JSON.stringify(headerOf(headers, 'content-length'))}); cannot verify the body is complete`,
-      );
-    }
-    expected = length;
-    total = length;
-  }
-  const whole = !plan || (cipherOffset === 0 && expected === total);
-  let crc: bigint | undefined;
-  const crcText = headerOf(headers, 'x-oss-hash-crc64ecma');
-  // OSS sends the whole object's CRC even on a ranged GET (docs/FORMAT.md §8): only a whole body can be checked.
-  if (whole && crcText !== undefined) crc = parseCrc64Decimal(String(crcText));
-
-  if (env === null) {
-    const body = new Verifier({ name, expected, crc });
     wire(source, body);
-    return { body, res, encrypted: false, finish: finish(body) };
   }
-  const recorded = [
-    ['unencrypted-content-length', env.unencryptedContentLength],
-    ['data-size', env.dataSize],
-  ] as const;
-  for (const [field, value] of recorded) {
-    if (value !== undefined && value !== total) {
-      throw new IntegrityError(
-        'INTEGRITY_LENGTH',
-        `get ${JSON.stringify(name)}: the object's metadata records ${field} ${value}, but the server reports ` +
-          `${total} bytes (${plan ? 'Content-Range total' : 'Content-Length'}); the object was truncated or replaced`,
-      );
-    }
-  }
-  // Before the unwrap: a required field that is absent, or an MD5 that can never be checked, refuses the object.
-  const recordedMd5 = checkRecorded(ctx.verify, name, env);
-  const md5 = whole ? recordedMd5 : undefined;
-  const content = await unwrapCommitted(ctx.commitment, name, headers, env, () => keys.get(ctx, env), false);
-  const ctr = aesCtr(content.key, content.iv, cipherOffset, { backend: ctx.backend });
-  const body = new Verifier({ name, expected, crc, md5, ctr });
-  wire(source, body);
-  return { body, res, encrypted: true, finish: finish(body) };
+  return { body, res, encrypted: check.encrypted, finish: finish(body) };
 }
 
 async function getToFile(
@@ -356,10 +248,6 @@ async function getToFile(
   }
 }
 
-function headerOf(headers: Record<string, unknown>, name: string): unknown {
-  for (const [k, v] of Object.entries(headers ?? {})) if (k.toLowerCase() === name) return Array.isArray(v) ? v[0] : v;
-  return undefined;
-}
 
 function isWritable(value: unknown): value is Writable {
   return value instanceof Writable || (value !== null && typeof value === 'object' && typeof (value as Writable).write === 'function' && typeof (value as Writable).end === 'function');

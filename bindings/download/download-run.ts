@@ -29,6 +29,7 @@ import {
 } from './checkpoint.js';
 import type { DownloadCancelError, DownloadFileOptions, DownloadFileResult } from './download-options.js';
 import { streamPartToFile } from './part-stream.js';
+import { Readable } from 'node:stream';
 import { openPartWorkers } from './part-workers.js';
 import { readFully } from './temp-files.js';
 
@@ -246,7 +247,8 @@ export class Run {
   ): Promise<{ res: PartResponse; storedCrc: bigint }> {
     const started = Date.now();
     const opened = await this.ctx.store.openObject(this.name, request);
-    const body = opened.body;
+    // Node's client: the ali-oss store answers a Readable; another store may answer a WHATWG stream.
+    const body: Readable = opened.body instanceof Readable ? opened.body : Readable.fromWeb(opened.body as never);
     // The part's answer in ali-oss's `res` shape (what a buffered `get` would have returned), for `progress`.
     const res: PartResponse = {
       status: opened.status,

@@ -162,6 +162,7 @@ function portableEngine(name: string, useWebCrypto: boolean): RsaEngine {
       };
     },
     importPrivateKey(pkcs8: Uint8Array): RsaPrivateKeyOps {
+      seedForgeFromWebCrypto();
       const key = forge.pki.privateKeyFromAsn1(forge.asn1.fromDer(toBinary(pkcs8))) as forge.pki.rsa.PrivateKey;
       // The portable engine's private operations run in the constant-time WebAssembly core (rsa-wasm.ts);
       // node-forge only where that core cannot be instantiated (see wasmOrUndefined).
@@ -179,6 +180,35 @@ function portableEngine(name: string, useWebCrypto: boolean): RsaEngine {
         },
       };
     },
+  };
+}
+
+let forgeSeeded = false;
+
+/**
+ * node-forge blinds its private-key operations with random numbers from its PRNG, which it seeds from
+ * `require('crypto')` whenever it sees a `process` global. A bundle built for browsers replaces that module with
+ * an empty one, so run in Deno, Bun or Node every unwrap failed. Seeding from `crypto.getRandomValues` (every
+ * target runtime has it; it is what forge itself uses in browsers) works wherever the library runs.
+ */
+function seedForgeFromWebCrypto(): void {
+  if (forgeSeeded) return;
+  forgeSeeded = true;
+  const webCrypto = (globalThis as { crypto?: { getRandomValues?: (a: Uint8Array) => Uint8Array } }).crypto;
+  if (typeof webCrypto?.getRandomValues !== 'function') return;
+  const seed = (needed: number): string => {
+    const bytes = new Uint8Array(needed);
+    for (let at = 0; at < needed; at += 65_536) webCrypto.getRandomValues!(bytes.subarray(at, Math.min(needed, at + 65_536)));
+    return toBinary(bytes);
+  };
+  const random = forge.random as unknown as { seedFileSync: (needed: number) => string; seedFile: (needed: number, done: (err: unknown, bytes?: string) => void) => void };
+  random.seedFileSync = seed;
+  random.seedFile = (needed, done) => {
+    try {
+      done(null, seed(needed));
+    } catch (err) {
+      done(err);
+    }
   };
 }
 

@@ -31,9 +31,20 @@ export function parsePrivateKey(input: string | Uint8Array, passphrase: string |
         throw new KeyInvalidError('KEY_INVALID', `"privateKey" is encrypted (${block.type}): give its "passphrase"`);
       }
       // node-forge takes a byte string; OpenSSL (which writes these files) uses the passphrase's UTF-8 bytes.
-      key = forge.pki.decryptRsaPrivateKey(pem, forge.util.encodeUtf8(passphrase));
+      // A wrong passphrase usually fails the CBC padding (null), but about one time in 256 the padding passes and
+      // the garbage fails to parse instead (a throw): both are the same wrong passphrase.
+      let cause: unknown;
+      try {
+        key = forge.pki.decryptRsaPrivateKey(pem, forge.util.encodeUtf8(passphrase));
+      } catch (err) {
+        (key = null), (cause = scrubCause(err));
+      }
       if (key === null) {
-        throw new KeyInvalidError('KEY_INVALID', `"privateKey" could not be decrypted: wrong passphrase, or an encryption scheme node-forge does not support`);
+        throw new KeyInvalidError(
+          'KEY_INVALID',
+          `"privateKey" could not be decrypted: wrong passphrase, or an encryption scheme node-forge does not support`,
+          cause === undefined ? undefined : { cause },
+        );
       }
     } else {
       key = forge.pki.privateKeyFromPem(pem);

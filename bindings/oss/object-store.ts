@@ -12,6 +12,7 @@
  * @module
  */
 import type { Readable } from 'node:stream';
+import type { RetryPolicy } from '../util/retry.js';
 
 /** Response headers, with lower-case names (as Node's HTTP layer and ali-oss give them). */
 export type StoreHeaders = Record<string, string | string[] | undefined>;
@@ -83,8 +84,8 @@ export interface GetObjectResult extends StoreResult {
 export interface OpenedObject {
   readonly status: number;
   readonly headers: StoreHeaders;
-  /** The body bytes as they arrive. */
-  readonly body: Readable;
+  /** The body bytes as they arrive: a Node Readable (ali-oss) or a WHATWG ReadableStream (fetch). */
+  readonly body: Readable | ReadableStream<Uint8Array>;
   /** The URLs the request went to (after redirects). */
   readonly requestUrls: string[];
 }
@@ -177,10 +178,15 @@ export interface ObjectStore {
   readonly bucket: string | undefined;
   /** The URL of an object of the default bucket, when the store can tell. */
   objectUrl(name: string): string | undefined;
+  /**
+   * The retry policy a `CryptoClient` uses when its options name none, for a store that leaves retries to the
+   * client (the fetch store: one retry layer). Absent: the client's default.
+   */
+  readonly retryPolicy?: Partial<RetryPolicy>;
 
   putObject(name: string, body: Uint8Array, options: StoreOptions): Promise<PutObjectResult>;
   /** A body of unknown or announced (`options.contentLength`) length, sent as it streams. */
-  putObjectStream(name: string, body: Readable, options: StoreOptions): Promise<PutObjectResult>;
+  putObjectStream(name: string, body: Readable | ReadableStream<Uint8Array>, options: StoreOptions): Promise<PutObjectResult>;
   getObject(name: string, options: StoreOptions): Promise<GetObjectResult>;
   openObject(name: string, options: StoreOptions): Promise<OpenedObject>;
   /** HEAD of `name` in `bucket` (default: the store's bucket). */

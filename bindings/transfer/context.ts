@@ -10,6 +10,7 @@
 import type { CtrBackend } from '../cipher/backend.js';
 import type { ContentKey, WrappedContentKey } from '../keys/types.js';
 import type { ObjectStore } from '../oss/object-store.js';
+import type { LocalFiles } from './local-files.js';
 import type { RetryPolicy } from '../util/retry.js';
 import type { CommitmentPolicy } from './commitment-policy.js';
 import type { VerifyPolicy } from './verify-policy.js';
@@ -66,6 +67,8 @@ export interface ClientContext {
   readonly multipartThreshold: number;
   /** Record `unencrypted-content-md5` on writes by default (computing the MD5 of the plaintext). */
   readonly contentMd5: boolean;
+  /** The file system for file paths and checkpoint files: node:fs for Node's client, none on the web. */
+  readonly files: LocalFiles | undefined;
   /** Key commitment: `verify` (default when absent), `write` or `require` (transfer/commitment-policy.ts). */
   readonly commitment?: CommitmentPolicy;
   /** Whether the recorded length and MD5 must be present (transfer/verify-policy.ts); absent means check-if-present. */

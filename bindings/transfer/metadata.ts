@@ -9,6 +9,7 @@
 import { COMMITMENT_HEADER } from '../envelope/commitment.js';
 import { ENVELOPE_HEADERS, META_PREFIX } from '../envelope/headers.js';
 import { UnsupportedOperationError } from '../errors.js';
+import { decodeBase64 } from '../util/base64.js';
 
 /** Every metadata name (without `x-oss-meta-`) that belongs to the encryption envelope, V1 and V2, and the key commitment. */
 const CSE_META_NAMES: ReadonlySet<string> = new Set(
@@ -83,10 +84,11 @@ export function encryptionMetaOf(headers: Record<string, unknown>): Record<strin
  */
 export function md5Bytes(text: string): Uint8Array | undefined {
   const t = text.trim();
-  if (/^[0-9a-fA-F]{32}$/.test(t)) return new Uint8Array(Buffer.from(t, 'hex'));
+  // Plain JavaScript (no Buffer): the web read path checks MD5s too.
+  if (/^[0-9a-fA-F]{32}$/.test(t)) return Uint8Array.from({ length: 16 }, (_, i) => parseInt(t.slice(i * 2, i * 2 + 2), 16));
   if (/^[A-Za-z0-9+/]{22}==$/.test(t)) {
-    const bytes = Buffer.from(t, 'base64');
-    if (bytes.length === 16) return new Uint8Array(bytes);
+    const bytes = decodeBase64(t);
+    if (bytes?.length === 16) return bytes;
   }
   return undefined;
 }

@@ -12,15 +12,14 @@
 import type { CtrBackend } from '../cipher/backend.js';
 import type { KeyWrapper } from '../keys/types.js';
 import { KeyRing, type KeyResolver } from '../keys/keyring.js';
-import { preferNodeRsaEngine } from '../keys/rsa-native.js';
 import { AliOssStore, type AliOssLike } from '../oss/ali-oss.js';
 import type { ObjectStore } from '../oss/object-store.js';
+import type { LocalFiles } from './local-files.js';
 import { describe } from '../util/describe.js';
 import { resolveRetryPolicy, type RetryPolicy } from '../util/retry.js';
 import type { ClientContext, ClientKeyRing, PlaintextPolicy } from './context.js';
 import { resolveCommitmentPolicy, type CommitmentPolicy } from './commitment-policy.js';
 import { resolveVerifyPolicy, type VerifyPolicy } from './verify-policy.js';
-import { defaultBackendFor } from './default-backend.js';
 
 /**
  * Default multipart part size: 1 MiB (a multiple of 16; ali-oss's own default is 1 MiB too).
@@ -94,9 +93,30 @@ export function isObjectStore(value: unknown): value is ObjectStore {
 }
 
 /**
+ * What the runtime adds to a client: Node's `CryptoClient` passes its file system and its RSA engine preference
+ * (node:crypto unless the caller chose an engine); the web client passes nothing, so no module it loads names a
+ * Node builtin.
+ * @example
+ *   const ctx = createClientContext(store, options, { files: nodeFiles, adaptMaterial: preferNodeRsaEngine });
+ */
+export interface ClientPlatform {
+  /** The file system for file paths and checkpoint files. */
+  readonly files?: LocalFiles;
+  /** Applied to every key material given as `material` / `materials` / `resolve`. */
+  readonly adaptMaterial?: (wrapper: KeyWrapper) => KeyWrapper;
+  /**
+   * The engine when the caller names none (Node's client: transfer/default-backend.ts, node:crypto over the ali-oss
+   * store on x64/arm64); absent or `undefined` means the WebAssembly core. A capability, so that the web entry
+   * never imports node:crypto or node:os.
+   */
+  readonly defaultBackend?: (store: ObjectStore) => CtrBackend | undefined;
+}
+
+/**
  * Checks the options and builds the frozen context every client module receives.
  * @param oss an `ali-oss` client instance (wrapped in an {@link AliOssStore}) or an {@link ObjectStore}
  * @param options key material, engine and policies
+ * @param platform what the runtime adds: its file system, its RSA engine preference (Node's client passes both)
  * @returns the context
  * @throws {TypeError} when `oss` is not an ali-oss client, or no key material is given
  * @throws {RangeError} when a number is out of range (e.g. `"partSize" expected a multiple of 16, got 100001`)
@@ -106,7 +126,7 @@ export function isObjectStore(value: unknown): value is ObjectStore {
  *     plaintext: 'reject',
  *   });
  */
-export function createClientContext(oss: AliOssLike | ObjectStore, options: CryptoClientOptions): ClientContext {
+export function createClientContext(oss: AliOssLike | ObjectStore, options: CryptoClientOptions, platform: ClientPlatform = {}): ClientContext {
   let store: ObjectStore;
   if (isObjectStore(oss)) {
     store = oss;
@@ -139,24 +159,27 @@ export function createClientContext(oss: AliOssLike | ObjectStore, options: Cryp
   if (backend !== undefined && (backend === null || typeof backend.open !== 'function')) {
     throw new TypeError(`"backend" expected a CtrBackend (an object with open()), got ${describe(backend)}`);
   }
-  const retry: RetryPolicy = options.retry === false ? resolveRetryPolicy({ retries: 0 }) : resolveRetryPolicy(options.retry);
+  // A store that leaves retries to the client (the fetch store) says how patient to be, unless the caller does.
+  const retry: RetryPolicy =
+    options.retry === false ? resolveRetryPolicy({ retries: 0 }) : resolveRetryPolicy(options.retry ?? store.retryPolicy);
   return Object.freeze({
     store,
-    keyring: keyringFrom(options),
-    // Unnamed: node:crypto over the ali-oss (Node) store on x64/arm64, else the WASM core (default-backend.ts says why).
-    backend: backend ?? defaultBackendFor(store),
+    keyring: keyringFrom(options, platform.adaptMaterial ?? ((w) => w)),
+    // Unnamed: the platform's default (Node: node:crypto over the ali-oss store on x64/arm64), else the WASM core.
+    backend: backend ?? platform.defaultBackend?.(store),
     plaintext,
     retry,
     partSize,
     parallel,
     multipartThreshold,
     contentMd5: options.contentMd5 === true,
+    files: platform.files,
     commitment: resolveCommitmentPolicy(options.commitment),
     verify: resolveVerifyPolicy(options.verify),
   });
 }
 
-function keyringFrom(options: CryptoClientOptions): ClientKeyRing {
+function keyringFrom(options: CryptoClientOptions, adapt: (wrapper: KeyWrapper) => KeyWrapper): ClientKeyRing {
   const sugar = options.material !== undefined || options.materials !== undefined || options.resolve !== undefined;
   if (options.keyring !== undefined) {
     if (sugar) {
@@ -175,8 +198,11 @@ function keyringFrom(options: CryptoClientOptions): ClientKeyRing {
   // node-forge) unless the caller chose an engine; resolved materials get the same preference.
   const resolve = options.resolve;
   return new KeyRing({
-    default: preferNodeRsaEngine(options.material),
-    materials: options.materials?.map(preferNodeRsaEngine),
-    resolve: resolve && (async (matdesc, wrapped) => preferNodeRsaEngine(await resolve(matdesc, wrapped))),
+    default: options.material === undefined ? undefined : adapt(options.material),
+    materials: options.materials?.map(adapt),
+    resolve: resolve && (async (matdesc, wrapped) => {
+      const found = await resolve(matdesc, wrapped);
+      return found === undefined || found === null ? found : adapt(found);
+    }),
   });
 }

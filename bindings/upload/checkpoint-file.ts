@@ -1,30 +1,45 @@
 /**
  * The managed upload's checkpoint file: read once when the upload starts (refused when another user owns it or
- * others may write it: checkpoint/file-trust.ts), replaced atomically after every part (temporary file with mode
- * 0600 + rename, checkpoint/atomic-file.ts), one write at a time with the latest state winning, and removed when the
- * upload completes. `node:fs` is loaded lazily, so an upload without a checkpoint path never
- * needs it (browsers).
+ * others may write it: checkpoint/file-trust.ts, in Node's upload/node-files.ts), replaced atomically after every part
+ * (temporary file + rename, checkpoint/atomic-file.ts), one write at a time with the latest state winning, and
+ * removed when the upload completes, through the client's file system (transfer/local-files.ts); a client
+ * without one (browsers, Workers) refuses a checkpoint path, naming the runtime.
  *
  * Deliberately not here: what a checkpoint holds (checkpoint.ts).
  * @module
  */
+import { UnsupportedOperationError } from '../errors.js';
+import type { LocalFiles } from '../transfer/local-files.js';
+import { runtimeName } from '../util/runtime.js';
 import type { UploadCheckpoint } from './checkpoint.js';
 
 /**
  * Writes a checkpoint file atomically (temporary file + rename), one write at a time, latest state wins.
  * @example
- *   const file = new CheckpointFile('/tmp/big.cp');
+ *   const file = new CheckpointFile('/tmp/big.cp', nodeFiles);
  *   await file.write(checkpoint);
  */
 export class CheckpointFile {
   readonly #path: string;
+  readonly #files: LocalFiles;
   #chain: Promise<void> = Promise.resolve();
   #latest: string | undefined;
   #stopped = false;
 
-  constructor(path: string) {
+  /**
+   * @throws {UnsupportedOperationError} OPERATION_UNSUPPORTED when the client has no file system
+   */
+  constructor(path: string, files: LocalFiles | undefined) {
     if (path === '') throw new TypeError('"checkpoint" expected a file path, got ""');
+    if (files === undefined) {
+      throw new UnsupportedOperationError(
+        'OPERATION_UNSUPPORTED',
+        `the checkpoint file ${JSON.stringify(path)} needs a file system, which ${runtimeName()} does not give this client; ` +
+          "pass checkpoint objects instead (progress hands them out; persist them as JSON in IndexedDB, KV...)",
+      );
+    }
     this.#path = path;
+    this.#files = files;
   }
 
   /**
@@ -32,21 +47,7 @@ export class CheckpointFile {
    * @throws {CheckpointError} CHECKPOINT_UNSAFE when another user owns it or its group or everyone may write it
    */
   async read(): Promise<string | undefined> {
-    const fs = await import('node:fs/promises');
-    let file: import('node:fs/promises').FileHandle;
-    try {
-      file = await fs.open(this.#path, 'r');
-    } catch (err) {
-      if ((err as { code?: unknown }).code === 'ENOENT') return undefined;
-      throw err;
-    }
-    try {
-      const { refuseUntrustedCheckpoint } = await import('../checkpoint/file-trust.js');
-      await refuseUntrustedCheckpoint(file, this.#path);
-      return await file.readFile('utf8');
-    } finally {
-      await file.close();
-    }
+    return this.#files.readText(this.#path);
   }
 
   write(cp: UploadCheckpoint): Promise<void> {
@@ -65,15 +66,13 @@ export class CheckpointFile {
 
   async remove(): Promise<void> {
     await this.stop();
-    const fs = await import('node:fs/promises');
-    await fs.rm(this.#path, { force: true });
+    await this.#files.remove(this.#path);
   }
 
   async #flush(): Promise<void> {
     const text = this.#latest;
     if (text === undefined) return;
     this.#latest = undefined;
-    const { writeFileAtomically } = await import('../checkpoint/atomic-file.js');
-    await writeFileAtomically(this.#path, text);
+    await this.#files.writeTextAtomically(this.#path, text);
   }
 }

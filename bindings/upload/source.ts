@@ -16,6 +16,9 @@
  */
 import { IntegrityError } from '../errors.js';
 import { describe } from '../util/describe.js';
+import { UnsupportedOperationError } from '../errors.js';
+import type { LocalFiles } from '../transfer/local-files.js';
+import { runtimeName } from '../util/runtime.js';
 
 /**
  * What `multipartUpload` accepts as its `file` argument.
@@ -58,6 +61,8 @@ export interface PartReader {
 export interface OpenPartReaderOptions {
   /** The size of a stream, when the caller knows it (checked: a stream that ends early or runs long throws). */
   size?: number;
+  /** The file system a path is read from; without one, a path is refused (browsers, Workers). */
+  files?: LocalFiles;
 }
 
 /**
@@ -81,7 +86,7 @@ export async function openPartReader(body: UploadBody, options: OpenPartReaderOp
     throw new RangeError(`"size" expected a non-negative safe integer, got ${String(size)}`);
   }
   let reader: PartReader;
-  if (typeof body === 'string') reader = await openFile(body);
+  if (typeof body === 'string') reader = await openFile(body, options.files);
   else if (body instanceof Uint8Array) reader = bytesReader(body);
   else if (typeof Blob !== 'undefined' && body instanceof Blob) reader = blobReader(body);
   else if (isWebStream(body)) {
@@ -107,46 +112,45 @@ export async function openPartReader(body: UploadBody, options: OpenPartReaderOp
 
 // ---------------------------------------------------------------------------------------------------------------
 
-async function openFile(path: string): Promise<PartReader> {
-  const fs = await import('node:fs/promises');
-  const handle = await fs.open(path, 'r');
-  let closed = false;
-  try {
-    const st = await handle.stat();
-    if (!st.isFile()) throw new TypeError(`"file" expected a path to a regular file, got ${JSON.stringify(path)} (not a file)`);
-    return {
-      kind: 'file',
-      size: st.size,
-      seekable: true,
-      mtimeMs: st.mtimeMs,
-      path,
-      async read(start, length, into) {
-        if (closed) throw new TypeError('this part reader was closed');
-        const want = clampLength(start, length, st.size);
-        const out = into ?? new Uint8Array(want);
-        let got = 0;
-        // A positioned read may return less than asked (rare on regular files): loop until the part is full.
-        while (got < want) {
-          const { bytesRead } = await handle.read(out, got, want - got, start + got);
-          if (bytesRead === 0) {
-            throw new RangeError(
-              `the file ${JSON.stringify(path)} ended at byte ${start + got}, but stat reported ${st.size} bytes; was it truncated during the upload?`,
-            );
-          }
-          got += bytesRead;
-        }
-        return out.subarray(0, want);
-      },
-      async close() {
-        if (closed) return;
-        closed = true;
-        await handle.close();
-      },
-    };
-  } catch (err) {
-    await handle.close();
-    throw err;
+async function openFile(path: string, files: LocalFiles | undefined): Promise<PartReader> {
+  if (files === undefined) {
+    throw new UnsupportedOperationError(
+      'OPERATION_UNSUPPORTED',
+      `multipartUpload from the file path ${JSON.stringify(path)} needs a file system, which ${runtimeName()} does not give ` +
+        'this client; pass a Blob/File, a Uint8Array or a ReadableStream (or use the Node entry, ali-oss-crypto, on Node)',
+    );
   }
+  const file = await files.open(path);
+  let closed = false;
+  return {
+    kind: 'file',
+    size: file.size,
+    seekable: true,
+    mtimeMs: file.mtimeMs,
+    path,
+    async read(start, length, into) {
+      if (closed) throw new TypeError('this part reader was closed');
+      const want = clampLength(start, length, file.size);
+      const out = into ?? new Uint8Array(want);
+      let got = 0;
+      // A positioned read may return less than asked (rare on regular files): loop until the part is full.
+      while (got < want) {
+        const bytesRead = await file.read(out, got, want - got, start + got);
+        if (bytesRead === 0) {
+          throw new RangeError(
+            `the file ${JSON.stringify(path)} ended at byte ${start + got}, but stat reported ${file.size} bytes; was it truncated during the upload?`,
+          );
+        }
+        got += bytesRead;
+      }
+      return out.subarray(0, want);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await file.close();
+    },
+  };
 }
 
 function bytesReader(bytes: Uint8Array): PartReader {

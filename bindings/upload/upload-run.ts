@@ -111,7 +111,7 @@ export class Run {
       const given = await this.#loadCheckpoint();
       this.#checkCancelled(given ?? null);
       const streamSize = o.contentLength ?? given?.dataSize;
-      this.#reader = await openPartReader(this.#file, { size: isStream(this.#file) ? streamSize : undefined });
+      this.#reader = await openPartReader(this.#file, { size: isStream(this.#file) ? streamSize : undefined, files: this.#ctx.files });
       if (given === undefined && this.#reader.size === undefined) this.#reader = await this.#measure(this.#reader);
       if (given !== undefined) await this.#resume(given, this.#reader);
       else await this.#start(this.#reader);
@@ -136,7 +136,7 @@ export class Run {
     const cp = this.#options.checkpoint;
     if (cp === undefined) return undefined;
     if (typeof cp === 'string') {
-      this.#writer = new CheckpointFile(cp);
+      this.#writer = new CheckpointFile(cp, this.#ctx.files);
       const text = await this.#writer.read();
       return text === undefined ? undefined : parseUploadCheckpoint(text);
     }
@@ -156,6 +156,7 @@ export class Run {
       this.#measured = await measureStream(stream, {
         chunkSize: partSize,
         spool: this.#options.spool,
+        files: this.#ctx.files,
         contentKey: async () => (this.#drawn = await this.#ctx.keyring.createContentKey()).content,
         backend: this.#ctx.backend,
         signal: this.#cancelled,
@@ -165,7 +166,7 @@ export class Run {
       throw err;
     }
     await stream.close();
-    return openPartReader(this.#measured.kind === 'memory' ? this.#measured.bytes : this.#measured.path);
+    return openPartReader(this.#measured.kind === 'memory' ? this.#measured.bytes : this.#measured.path, { files: this.#ctx.files });
   }
 
   async #start(reader: PartReader): Promise<void> {

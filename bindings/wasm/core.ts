@@ -12,7 +12,7 @@
  * @module
  */
 import { WasmCoreError } from '../errors.js';
-import { DEBUG_WASM_BASE64, RELEASE_WASM_BASE64 } from './core.wasm.js';
+import { RELEASE_WASM_BASE64 } from './core.wasm.js';
 
 /** Size of the core's KEY window (assembly/windows.ts): one AES-256 key. */
 const KEY_WINDOW_BYTES = 32;
@@ -49,20 +49,28 @@ export type WasmBuild = 'release' | 'debug';
  * Instantiates the release core (and, with `{ debug: true }`, the debug core) asynchronously. Needed only where
  * synchronous compilation is forbidden, such as a browser's main thread; elsewhere the first use instantiates
  * it. Calling it again is harmless.
- * @throws {WasmCoreError} when the runtime refuses to compile or instantiate the module (code `WASM_CORE`)
+ *
+ * Where no code may be compiled from bytes at all (Cloudflare Workers / workerd), pass the release core compiled
+ * by the platform as `module` (a Worker imports the `.wasm` file as a module: `import core from './core.wasm'`);
+ * it is checked to export the core's ABI and then only instantiated.
+ * @throws {TypeError} when `module` is not a WebAssembly.Module
+ * @throws {WasmCoreError} when the runtime refuses to compile or instantiate the module, or `module` is not the
+ *   core (code `WASM_CORE`)
  * @example
  *   import { initWasm, aesCtrXor } from 'ali-oss-crypto';
  *   await initWasm();
  *   const ct = aesCtrXor(cek, iv, plaintext);
  */
-export async function initWasm(options: { debug?: boolean } = {}): Promise<void> {
+export async function initWasm(options: { debug?: boolean; module?: WebAssembly.Module } = {}): Promise<void> {
+  if (options.module !== undefined) checkCoreModule(options.module);
   const builds: WasmBuild[] = options.debug ? ['release', 'debug'] : ['release'];
   for (const build of builds) {
     if (cores[build] !== undefined) continue;
     let instance: WebAssembly.Instance;
     const holder: { core?: WasmCore } = {};
     try {
-      const module = await WebAssembly.compile(wasmBytes(build));
+      const module =
+        build === 'release' && options.module !== undefined ? options.module : await WebAssembly.compile(wasmBytes(build));
       instance = await WebAssembly.instantiate(module, imports(holder));
     } catch (err) {
       throw instantiationError(build, err);
@@ -72,6 +80,18 @@ export async function initWasm(options: { debug?: boolean } = {}): Promise<void>
 }
 
 const cores: Partial<Record<WasmBuild, WasmCore>> = {};
+/** The debug build's bytes, handed in by the debug backend (so that only code using it bundles them). */
+let debugBase64: string | undefined;
+
+/**
+ * Makes the debug build available (its bytes live in core-debug.wasm.ts, which only the debug backend imports).
+ * @example
+ *   provideDebugCore(DEBUG_WASM_BASE64);
+ *   const core = wasmCore('debug');
+ */
+export function provideDebugCore(base64: string): void {
+  debugBase64 ??= base64;
+}
 
 /** One instantiated core and the views over its windows. */
 export class WasmCore {
@@ -152,6 +172,22 @@ export function wasmCore(build: WasmBuild): WasmCore {
   return created;
 }
 
+/** The exports a module must have to be the core (assembly/index.ts's ABI). */
+const CORE_EXPORTS = ['memory', 'KEY', 'CTR', 'IO', 'IO_BYTES', 'ctrXor', 'wipe'];
+
+function checkCoreModule(module: WebAssembly.Module): void {
+  if (!(module instanceof WebAssembly.Module)) {
+    throw new TypeError(
+      `"module" expected a WebAssembly.Module (the compiled release core), got ${module === null ? 'null' : typeof module}`,
+    );
+  }
+  const names = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
+  const missing = CORE_EXPORTS.filter((name) => !names.has(name));
+  if (missing.length > 0) {
+    throw new WasmCoreError('WASM_CORE', `the WebAssembly module given to initWasm is not the AES core: it lacks ${missing.join(', ')}`);
+  }
+}
+
 function imports(holder: { core?: WasmCore }): WebAssembly.Imports {
   return {
     env: {
@@ -177,7 +213,10 @@ function instantiationError(build: WasmBuild, err: unknown): WasmCoreError {
 }
 
 function wasmBytes(build: WasmBuild): Uint8Array<ArrayBuffer> {
-  const text = build === 'release' ? RELEASE_WASM_BASE64 : DEBUG_WASM_BASE64;
+  const text = build === 'release' ? RELEASE_WASM_BASE64 : debugBase64;
+  if (text === undefined) {
+    throw new WasmCoreError('WASM_CORE', 'the debug WebAssembly core is not loaded: call wasmDebugBackend() (it loads it) before using it');
+  }
   const binary = atob(text);
   const bytes = new Uint8Array(new ArrayBuffer(binary.length));
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);

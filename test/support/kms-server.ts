@@ -41,6 +41,9 @@
  * | unknown Action | 404 | `InvalidAction.NotFound` |
  * | injected fault ({@link KmsServer.failNext}) | 503 by default | `ServiceUnavailableTemporary` |
  *
+ * CORS: every answer carries `Access-Control-Allow-Origin: *` and exposes `x-acs-request-id`; OPTIONS preflights
+ * are answered (204, the requested headers allowed) without counting as requests.
+ *
  * Deliberately not here: key rotation, aliases, key states, asymmetric keys, any other action. It never logs
  * and never records plaintexts.
  * @module
@@ -317,6 +320,20 @@ class KmsFailure extends Error {
 }
 
 async function handle(state: KmsState, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  // CORS, so a page on another origin (a browser running fetchKmsClient) can call it: every answer allows any
+  // origin and exposes the request id; a preflight is answered here and is not a KMS request (not recorded).
+  res.setHeader('Access-Control-Allow-Origin', '*');
+  res.setHeader('Access-Control-Expose-Headers', 'x-acs-request-id');
+  if (req.method === 'OPTIONS') {
+    const requested = req.headers['access-control-request-headers'];
+    res.writeHead(204, {
+      'Access-Control-Allow-Methods': 'GET, POST',
+      'Access-Control-Allow-Headers': typeof requested === 'string' && requested.trim() !== '' ? requested : '*',
+      'Access-Control-Max-Age': '600',
+    });
+    res.end();
+    return;
+  }
   const requestId = randomUUID().toUpperCase();
   const body = await readBody(req);
   const params = collectParams(req, body);

@@ -28,7 +28,8 @@
  * strings: a client that signs a UTF-8 value but puts other bytes on the wire fails here as on OSS.
  *
  * Answers: unknown key → 403 `InvalidAccessKeyId`; wrong signature → 403 `SignatureDoesNotMatch` with
- * `StringToSign` (and for V4 `CanonicalRequest`) in the XML, as OSS echoes them; no signature at all → 403
+ * `StringToSign` (and for V4 `CanonicalRequest`) and the diagnosis code `EC` 0002-00000040 in the XML, as OSS
+ * echoes them; no signature at all → 403
  * `AccessDenied` unless the server runs `anonymous`. STS: a key configured with a security token needs that
  * token (`x-oss-security-token` header, `security-token` in a V1 URL, `x-oss-security-token` in a V4 URL):
  * missing → `InvalidAccessKeyId`, different → 403 `InvalidSecurityToken`; a token with a permanent key →
@@ -351,6 +352,8 @@ function compare(expected: string, provided: string, accessKeyId: string, string
     StringToSignBytes: [...bytes].map((b) => b.toString(16).padStart(2, '0')).join(' '),
     ...extra,
     OSSAccessKeyId: accessKeyId,
+    // OSS's diagnosis code for a signature mismatch (its documented value), last in the XML as OSS puts it.
+    EC: '0002-00000040',
   });
 }
 
