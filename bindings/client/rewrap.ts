@@ -16,6 +16,7 @@
  * Deliberately not here: the bulk job (client/bulk-actions.ts), the ciphertext streaming (upload/ciphertext-rewrite.ts).
  * @module
  */
+import { Readable } from 'node:stream';
 import { canonicalMatdesc, decodeEnvelope, headersFromMeta, matdescEquals, metaFromEnvelope, type Envelope, type HeaderValue } from '../envelope/codec.js';
 import { commitmentFromHeaders, computeCommitment, COMMITMENT_HEADER } from '../envelope/commitment.js';
 import { ENVELOPE_HEADERS, metaKey } from '../envelope/headers.js';
@@ -102,15 +103,17 @@ export async function rewrap(ctx: ClientContext, name: string, options: RewrapOp
   let env: Envelope;
   const threshold = options.multipartThreshold ?? Math.min(ctx.multipartThreshold, REWRITE_MULTIPART_THRESHOLD);
   let small: Buffer | undefined;
+  // The ali-oss store answers a Node Readable, the fetch store a WHATWG stream: read both the same way.
+  const body: Readable = opened.body instanceof Readable ? opened.body : Readable.fromWeb(opened.body as never);
   try {
     state = objectState(name, opened.headers as Record<string, HeaderValue>);
     const decoded = decodeEnvelope(state.headers);
     if (decoded === null) throw new UnsupportedOperationError('OBJECT_NOT_ENCRYPTED', `${JSON.stringify(name)} is not encrypted; there is no key to rewrap`);
     if (decoded.format !== 'v2') throw new UnsupportedOperationError('OPERATION_UNSUPPORTED', `${JSON.stringify(name)} has a V1 envelope; only V2 objects can be rewrapped`);
     env = decoded;
-    if (state.size < threshold) small = await readAll(opened.body, state);
+    if (state.size < threshold) small = await readAll(body, state);
   } finally {
-    opened.body.destroy();
+    body.destroy();
   }
   const from = describeWrap(env.wrapped);
   const target: WrapDescription = { wrapAlg: to.wrapAlg, matdesc: to.matdesc };
