@@ -79,6 +79,28 @@ entry('startKmsServer with the package\'s KMS wrapper: CryptoClient put/get agai
   }
 });
 
+entry("the README's own-test example runs as printed, as a user's ESM file inside a project that depends on the package", async () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const section = readme.split('### Testing your own code')[1]?.split('\n#')[0] ?? '';
+  const block = /```mjs\n([\s\S]*?)```/.exec(section)?.[1];
+  assert.ok(block, 'the README has a "Testing your own code" section with an mjs example');
+  // Inside the repository, `ali-oss-crypto` resolves to the built package by its own name, as in a user's project.
+  const dir = mkdtempSync(join(ROOT, 'test', '.readme-example-'));
+  try {
+    const file = join(dir, 'own-test.mjs');
+    writeFileSync(file, block!);
+    const run = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [file], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (chunk) => (stderr += chunk));
+      child.on('close', (code) => resolve({ code, stderr }));
+    });
+    assert.is(run.code, 0, `the example failed:\n${run.stderr}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 entry.run();
 
 // ---------------------------------------------------------------------------------------------------------------
