@@ -6,7 +6,10 @@
  * rates are reported.
  * @module
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { cpus } from 'node:os';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { Bench } from 'tinybench';
 
 /** One implementation under test. */
@@ -131,4 +134,27 @@ function firstDifference(a: Uint8Array, b: Uint8Array): number {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i;
   return a.length === b.length ? -1 : n;
+}
+
+/** The credential pair the benches sign with; the stand-in child is told to accept it. */
+export const BENCH_CREDENTIALS = { accessKeyId: 'bench-id', accessKeySecret: 'bench-secret' };
+
+/**
+ * The OSS stand-in (test/support/oss-server.ts) as a child process on a free loopback port, so its CPU is not
+ * charged to the client being measured. `keepBodies: false` stores sizes and CRCs only (uploads of 1 GiB).
+ * @example
+ *   const server = await startStandInChild({ keepBodies: true });
+ *   try { ... } finally { server.process.kill('SIGTERM'); }
+ */
+export async function startStandInChild(options: { keepBodies: boolean }): Promise<{ process: ChildProcess; endpoint: string; region: string }> {
+  const script = fileURLToPath(new URL('../test/support/oss-server.ts', import.meta.url));
+  const args = ['--import', 'tsx', script, '--port', '0', ...(options.keepBodies ? [] : ['--no-store-bodies'])];
+  args.push('--credential', `${BENCH_CREDENTIALS.accessKeyId}:${BENCH_CREDENTIALS.accessKeySecret}`);
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`the stand-in exited (${code}) before it was ready`)));
+  });
+  const info = JSON.parse(line) as { endpoint: string; region: string };
+  return { process: child, endpoint: info.endpoint, region: info.region };
 }

@@ -31,19 +31,16 @@
  * No key material is printed: the RSA key pair is generated in memory for the run.
  * @module
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, generateKeyPairSync, randomFillSync } from 'node:crypto';
 import { closeSync, createReadStream, createWriteStream, mkdtempSync, openSync, rmSync, writeSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { pipeline } from 'node:stream/promises';
-import { fileURLToPath } from 'node:url';
 import OSS from 'ali-oss';
 import { wasmBackend } from '../bindings/cipher/wasm.js';
 import { CryptoClient } from '../bindings/client/crypto-client.js';
 import { rsaKeyWrapper } from '../bindings/keys/rsa.js';
-import { flagValue, formatSize, formatTable, machine } from './_util.js';
+import { BENCH_CREDENTIALS, flagValue, formatSize, formatTable, machine, startStandInChild } from './_util.js';
 
 const MiB = 1024 * 1024;
 const argv = process.argv.slice(2);
@@ -53,7 +50,7 @@ const partSize = Number(flagValue(argv, '--part-size') ?? 4 * MiB);
 const with1g = argv.includes('--with-1g');
 const only = flagValue(argv, '--only')?.split(',').filter((w) => w !== '');
 const BUCKET = 'bench-bkt';
-const CREDENTIALS = { accessKeyId: 'bench-id', accessKeySecret: 'bench-secret' };
+const CREDENTIALS = BENCH_CREDENTIALS;
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) console.warn('note: run with --expose-gc (npm run bench:download does) for a clean RSS baseline');
@@ -77,7 +74,7 @@ interface Sample {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'oss-crypto-bench-download-'));
-const server = await startServerChild();
+const server = await startStandInChild({ keepBodies: true });
 try {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const material = rsaKeyWrapper({ privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() });
@@ -269,16 +266,3 @@ async function sha256(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
-/** The stand-in as a child process that keeps the bodies (the downloads need them). */
-async function startServerChild(): Promise<{ process: ChildProcess; endpoint: string; region: string }> {
-  const script = fileURLToPath(new URL('../test/support/oss-server.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', script, '--port', '0', '--credential', `${CREDENTIALS.accessKeyId}:${CREDENTIALS.accessKeySecret}`], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const line = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`the stand-in exited (${code}) before it was ready`)));
-  });
-  const info = JSON.parse(line) as { endpoint: string; region: string };
-  return { process: child, endpoint: info.endpoint, region: info.region };
-}

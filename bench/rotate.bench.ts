@@ -17,17 +17,14 @@
  * is generated in memory for the run.
  * @module
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomFillSync } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import OSS from 'ali-oss';
 import { CryptoClient } from '../bindings/client/crypto-client.js';
 import { rsaKeyWrapper } from '../bindings/keys/rsa.js';
 import { nodeRsaEngine } from '../bindings/keys/rsa-native.js';
-import { flagValue, formatSize, formatTable, machine } from './_util.js';
+import { BENCH_CREDENTIALS, flagValue, formatSize, formatTable, machine, startStandInChild } from './_util.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -40,9 +37,9 @@ const CASES = [
   { size: 8 * MiB, count: 12 },
 ];
 const BUCKET = 'bench-rotate';
-const CREDENTIALS = { accessKeyId: 'bench-id', accessKeySecret: 'bench-secret' };
+const CREDENTIALS = BENCH_CREDENTIALS;
 
-const server = await startServerChild();
+const server = await startStandInChild({ keepBodies: true });
 try {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   // node:crypto RSA, as the CLI uses: wrapping a key per object is part of what is measured.
@@ -124,15 +121,3 @@ async function pool<T>(items: readonly T[], limit: number, work: (item: T) => Pr
   );
 }
 
-async function startServerChild(): Promise<{ process: ChildProcess; endpoint: string; region: string }> {
-  const script = fileURLToPath(new URL('../test/support/oss-server.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', script, '--port', '0', '--credential', `${CREDENTIALS.accessKeyId}:${CREDENTIALS.accessKeySecret}`], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const line = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`the stand-in exited (${code}) before it was ready`)));
-  });
-  const info = JSON.parse(line) as { endpoint: string; region: string };
-  return { process: child, endpoint: info.endpoint, region: info.region };
-}

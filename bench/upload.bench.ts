@@ -22,13 +22,10 @@
  * No key material is printed: the RSA key pair is generated in memory for the run.
  * @module
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createDecipheriv, generateKeyPairSync, randomFillSync } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import OSS from 'ali-oss';
 import { nativeBackend } from '../bindings/cipher/native.js';
 import { wasmBackend } from '../bindings/cipher/wasm.js';
@@ -37,7 +34,7 @@ import { decodeEnvelope } from '../bindings/envelope/codec.js';
 import { KeyRing } from '../bindings/keys/keyring.js';
 import { rsaKeyWrapper } from '../bindings/keys/rsa.js';
 import { startOssServer } from '../test/support/oss-server.js';
-import { flagValue, formatSize, formatTable, machine } from './_util.js';
+import { BENCH_CREDENTIALS, flagValue, formatSize, formatTable, machine, startStandInChild } from './_util.js';
 
 const MiB = 1024 * 1024;
 const argv = process.argv.slice(2);
@@ -48,13 +45,13 @@ const parallel = Number(flagValue(argv, '--parallel') ?? 4);
 const skip1g = argv.includes('--skip-1g');
 const SIZES = [256 * MiB, 1024 * MiB];
 const BUCKET = 'bench-bkt';
-const CREDENTIALS = { accessKeyId: 'bench-id', accessKeySecret: 'bench-secret' };
+const CREDENTIALS = BENCH_CREDENTIALS;
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) console.warn('note: run with --expose-gc (npm run bench:upload does) for a clean RSS baseline');
 
 const dir = mkdtempSync(join(tmpdir(), 'oss-crypto-bench-upload-'));
-const server = await startServerChild();
+const server = await startStandInChild({ keepBodies: false });
 try {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const material = rsaKeyWrapper({ privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() });
@@ -195,14 +192,3 @@ async function crossValidate(material: ReturnType<typeof rsaKeyWrapper>): Promis
   }
 }
 
-/** The stand-in as a child process that keeps no bodies. */
-async function startServerChild(): Promise<{ process: ChildProcess; endpoint: string; region: string }> {
-  const script = fileURLToPath(new URL('../test/support/oss-server.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', script, '--port', '0', '--no-store-bodies', '--credential', `${CREDENTIALS.accessKeyId}:${CREDENTIALS.accessKeySecret}`], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const line = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`the stand-in exited (${code}) before it was ready`)));
-  });
-  const info = JSON.parse(line) as { endpoint: string; region: string };
-  return { process: child, endpoint: info.endpoint, region: info.region };
-}
