@@ -7,6 +7,7 @@
  * Deliberately not here: reading sources and encrypting them (the put modules).
  * @module
  */
+import { aesCtrXor } from '../cipher/aes-ctr.js';
 import { metaFromEnvelope, type Envelope } from '../envelope/codec.js';
 import { CEK_ALG, ENVELOPE_HEADERS } from '../envelope/headers.js';
 import { IntegrityError } from '../errors.js';
@@ -141,6 +142,42 @@ export async function envelopeMeta(
     ...(md5Base64 !== undefined ? { unencryptedContentMd5: md5Base64 } : {}),
   };
   return { ...((opts.meta as Record<string, unknown>) ?? {}), ...metaFromEnvelope(env), ...(await commitmentMeta(ctx.commitment, content, env)) };
+}
+
+/**
+ * Encrypts bytes already in memory under a fresh content key and sends them in one PutObject (retried by
+ * {@link retryPut}), wiping the key however it ends. Both clients' byte puts share it; `toBody` adapts the
+ * ciphertext to what the store takes (a Buffer view for ali-oss, the bytes as they are for fetch).
+ * @example
+ *   return putEncryptedBytes(ctx, name, data, opts, md5Text, signal, (ct) => ct);
+ */
+export async function putEncryptedBytes(
+  ctx: ClientContext,
+  name: string,
+  data: Uint8Array,
+  opts: Record<string, any>,
+  md5Base64: string | undefined,
+  signal: AbortSignal | undefined,
+  toBody: (ciphertext: Uint8Array) => Uint8Array,
+): Promise<any> {
+  signal?.throwIfAborted();
+  const created = await ctx.keyring.createContentKey();
+  try {
+    const body = toBody(aesCtrXor(created.content.key, created.content.iv, data, 0, { backend: ctx.backend }));
+    const meta = await envelopeMeta(ctx, opts, created.content, created.wrapped, data.length, md5Base64);
+    return await retryPut(
+      ctx,
+      name,
+      data.length,
+      (sent) => {
+        sent.push(created.wrapped.wrappedKey);
+        return ctx.store.putObject(name, body, { ...opts, headers: { ...opts.headers }, meta });
+      },
+      signal,
+    );
+  } finally {
+    wipe(created.content);
+  }
 }
 
 export function parseClaimedMd5(where: string, text: string): Uint8Array {

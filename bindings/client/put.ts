@@ -27,12 +27,12 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
-import { aesCtr, aesCtrXor, type CtrStream } from '../cipher/aes-ctr.js';
+import { aesCtr, type CtrStream } from '../cipher/aes-ctr.js';
 import { IntegrityError, UnsupportedOperationError } from '../errors.js';
 import type { ContentKey } from '../keys/types.js';
 import type { ClientContext } from '../transfer/context.js';
 import { describe } from '../util/describe.js';
-import { envelopeMeta, equalBytes, md5Mismatch, prepare, retryPut, wipe, type Md5Request, type PutOptions } from './put-common.js';
+import { envelopeMeta, equalBytes, md5Mismatch, prepare, putEncryptedBytes, retryPut, wipe, type Md5Request, type PutOptions } from './put-common.js';
 
 export type { PutOptions } from './put-common.js';
 
@@ -95,26 +95,8 @@ async function putBytes(ctx: ClientContext, name: string, data: Uint8Array, opts
     if (md5 instanceof Uint8Array && !equalBytes(md5, actual)) throw md5Mismatch(name, md5, actual, 'the Buffer');
     md5Text = Buffer.from(actual).toString('base64');
   }
-  signal?.throwIfAborted();
-  const created = await ctx.keyring.createContentKey();
-  try {
-    const body = aesCtrXor(created.content.key, created.content.iv, data, 0, { backend: ctx.backend });
-    const meta = await envelopeMeta(ctx, opts, created.content, created.wrapped, data.length, md5Text);
-    // ali-oss adds a Content-MD5 of this (cipher) body itself, so OSS checks the transfer.
-    const buffer = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-    return await retryPut(
-      ctx,
-      name,
-      data.length,
-      (sent) => {
-        sent.push(created.wrapped.wrappedKey);
-        return ctx.store.putObject(name, buffer, { ...opts, headers: { ...opts.headers }, meta });
-      },
-      signal,
-    );
-  } finally {
-    wipe(created.content);
-  }
+  // ali-oss adds a Content-MD5 of this (cipher) body itself, so OSS checks the transfer.
+  return putEncryptedBytes(ctx, name, data, opts, md5Text, signal, (ct) => Buffer.from(ct.buffer, ct.byteOffset, ct.byteLength));
 }
 
 async function putPath(ctx: ClientContext, name: string, path: string, opts: Record<string, any>, md5: Md5Request, signal?: AbortSignal) {

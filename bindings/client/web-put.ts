@@ -9,7 +9,7 @@
  * A file path needs a file system: refused with `OPERATION_UNSUPPORTED` naming the runtime.
  * @module
  */
-import { aesCtr, aesCtrXor } from '../cipher/aes-ctr.js';
+import { aesCtr } from '../cipher/aes-ctr.js';
 import { IntegrityError, UnsupportedOperationError } from '../errors.js';
 import type { ContentKey } from '../keys/types.js';
 import type { ClientContext } from '../transfer/context.js';
@@ -17,7 +17,7 @@ import { encodeBase64 } from '../util/base64.js';
 import { describe } from '../util/describe.js';
 import { Md5 } from '../util/md5.js';
 import { runtimeName } from '../util/runtime.js';
-import { envelopeMeta, equalBytes, md5Mismatch, prepare, retryPut, wipe, type Md5Request, type PutOptions } from './put-common.js';
+import { envelopeMeta, equalBytes, md5Mismatch, prepare, putEncryptedBytes, wipe, type Md5Request, type PutOptions } from './put-common.js';
 
 /**
  * Encrypts and uploads an object in one request (ali-oss `put`), from a Uint8Array, a Blob/File or a
@@ -69,24 +69,7 @@ async function putBytes(ctx: ClientContext, name: string, data: Uint8Array, opts
     if (md5 instanceof Uint8Array && !equalBytes(md5, actual)) throw md5Mismatch(name, md5, actual, 'the bytes');
     md5Text = encodeBase64(actual);
   }
-  signal?.throwIfAborted();
-  const created = await ctx.keyring.createContentKey();
-  try {
-    const body = aesCtrXor(created.content.key, created.content.iv, data, 0, { backend: ctx.backend });
-    const meta = await envelopeMeta(ctx, opts, created.content, created.wrapped, data.length, md5Text);
-    return await retryPut(
-      ctx,
-      name,
-      data.length,
-      (sent) => {
-        sent.push(created.wrapped.wrappedKey);
-        return ctx.store.putObject(name, body, { ...opts, headers: { ...opts.headers }, meta });
-      },
-      signal,
-    );
-  } finally {
-    wipe(created.content);
-  }
+  return putEncryptedBytes(ctx, name, data, opts, md5Text, signal, (ct) => ct);
 }
 
 async function putWebStream(
