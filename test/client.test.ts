@@ -963,6 +963,42 @@ aborts('an aborted signal stops get/put/head before any request; aborting a stre
   await rejects((async () => { for await (const _ of stream) void _; })(), (e) => assert.is(e.message, 'reader gone'));
 });
 
+aborts('get to a file: a signal aborted mid-body rejects with its reason, stops the body, leaves no file', async () => {
+  const data = Buffer.from(pseudoRandomBytes(300_000, 31));
+  await client().put('a/file', data);
+  // The real store's answer, with a body that hands over its first 64 KiB and then waits forever.
+  const real = new AliOssStore(env.oss.client(BUCKET) as any);
+  let stalled: Readable | undefined;
+  const store = Object.assign(Object.create(real), {
+    openObject: async (name: string, options: unknown) => {
+      const result = await real.openObject(name, options as never);
+      const body = result.body as Readable;
+      let sent = false;
+      stalled = new Readable({
+        read() {
+          if (sent) return;
+          sent = true;
+          body.once('readable', () => this.push(body.read(65_536) ?? body.read()));
+        },
+        destroy(err, done) {
+          body.destroy();
+          done(err);
+        },
+      });
+      return { ...result, body: stalled };
+    },
+  }) as ObjectStore;
+  const c = new CryptoClient(store, { material: materials[0].make() });
+  const path = join(env.dir, 'aborted.bin');
+  const ac = new AbortController();
+  const pending = c.get('a/file', path, { signal: ac.signal });
+  while (!readdirSync(env.dir).some((n) => n.startsWith('.aborted.bin.'))) await new Promise((r) => setTimeout(r, 2));
+  ac.abort(new Error('stop the download'));
+  await rejects(pending, (e) => assert.is(e.message, 'stop the download'));
+  assert.ok(stalled?.destroyed, 'the body was stopped');
+  assert.equal(readdirSync(env.dir).filter((n) => n.includes('aborted.bin')), []);
+});
+
 aborts('getStream: a signal aborted while the GET waits for its answer rejects the call (no stream is handed out)', async () => {
   const c = client();
   await c.put('a/slow', Buffer.from(pseudoRandomBytes(50_000, 31)));

@@ -46,6 +46,12 @@ export interface CtrStream {
    * else returns a new array. Chunked calls give the same bytes as one call.
    */
   update(input: Uint8Array, output?: Uint8Array): Uint8Array;
+  /**
+   * XORs the keystream into `chunk`, which the caller owns and gives up: the result is `chunk` itself, decrypted
+   * in place, or a new array when the engine's API allocates its output anyway (node:crypto), so no engine pays
+   * a copy. Advances the position as {@link update} does.
+   */
+  updateOwned(chunk: Uint8Array): Uint8Array;
   /** The byte offset in the object that the next `update` starts at. */
   readonly position: bigint;
   /** Zeroes the key material this stream holds. Further `update` calls throw. */
@@ -126,6 +132,7 @@ class Stream implements CtrStream {
     checkInput('input', input);
     let out: Uint8Array;
     if (output === undefined) {
+      if (session.produce !== undefined) return this.#advance(session.produce(input), input.length);
       out = new Uint8Array(input.length);
     } else {
       checkInput('output', output);
@@ -135,7 +142,20 @@ class Stream implements CtrStream {
       out = output.length === input.length ? output : output.subarray(0, input.length);
     }
     if (input.length > 0) session.process(input, out);
-    this.#position += BigInt(input.length);
+    return this.#advance(out, input.length);
+  }
+
+  updateOwned(chunk: Uint8Array): Uint8Array {
+    const session = this.#session;
+    if (session === undefined) throw new TypeError('this CTR stream was disposed');
+    checkInput('chunk', chunk);
+    if (session.produce !== undefined) return this.#advance(session.produce(chunk), chunk.length);
+    if (chunk.length > 0) session.process(chunk, chunk);
+    return this.#advance(chunk, chunk.length);
+  }
+
+  #advance(out: Uint8Array, length: number): Uint8Array {
+    this.#position += BigInt(length);
     return out;
   }
 

@@ -20,6 +20,11 @@ export interface CtrSession {
    * Successive calls continue the keystream, whatever the chunk sizes.
    */
   process(input: Uint8Array, output: Uint8Array): void;
+  /**
+   * Optional: XORs the keystream into `input` and returns the result in a new array. Only for engines whose API
+   * allocates its output anyway (node:crypto's `update`), so a caller that may take any array skips a copy.
+   */
+  produce?(input: Uint8Array): Uint8Array;
   /** Zeroes the key material held by this session. The session is unusable afterwards. */
   dispose(): void;
 }

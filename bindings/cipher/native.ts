@@ -27,6 +27,10 @@ export const nativeBackend: CtrBackend = {
         if (cipher === undefined) throw new TypeError('this CTR session was disposed');
         output.set(cipher.update(input));
       },
+      produce(input: Uint8Array): Uint8Array {
+        if (cipher === undefined) throw new TypeError('this CTR session was disposed');
+        return cipher.update(input);
+      },
       dispose(): void {
         // OpenSSL frees its key schedule when the cipher is finalised; JS gives no stronger guarantee.
         cipher?.final();

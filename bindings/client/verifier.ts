@@ -47,10 +47,9 @@ export class Verifier extends Transform {
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
     try {
-      // Decrypted in place: the chunk is this stream's own copy of the socket data, so it goes on itself (no new
-      // Buffer view per chunk).
-      this.#check.update(chunk);
-      done(null, chunk);
+      // The chunk is this stream's own copy of the socket data: decrypted in place, or by an engine that hands back
+      // a new array anyway (cipher/aes-ctr.ts updateOwned), so no chunk is copied.
+      done(null, this.#check.update(chunk));
     } catch (err) {
       done(err as Error);
     }

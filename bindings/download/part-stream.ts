@@ -5,7 +5,8 @@
  * Why a stream and not a buffered body: buffering a part costs a copy of every byte (the HTTP client joins its
  * chunks), a part-sized allocation per part (garbage the collector then has to move), and all the decryption
  * after the last byte arrived instead of while the rest is still on the wire. Here each chunk the socket hands
- * over is checksummed, decrypted in place (it is this stream's own buffer, not shared) and queued; queued chunks
+ * over is checksummed, decrypted (in place, as it is this stream's own buffer, or by node:crypto into the new array
+ * its API returns anyway: CtrStream.updateOwned) and queued; queued chunks
  * go to the file in one `writev` once {@link PART_WRITE_BATCH_BYTES} have gathered, with at most one write in
  * flight, so receiving, decrypting and writing overlap and memory per part stays at about two batches. With a
  * worker pool (cipher/worker-pool.ts) instead of a CTR stream, each batch is gathered into one buffer and
@@ -50,6 +51,8 @@ export interface PartTarget {
    * buffer and sent to the pool with its offset, so the main thread only receives, checksums and writes.
    */
   readonly pool?: { readonly pool: CtrPool; readonly key: Uint8Array; readonly iv: Uint8Array };
+  /** Hashes the plaintext in order (a whole-object get whose object records an MD5); only with `ctr` or neither. */
+  readonly md5?: { update(bytes: Uint8Array): unknown };
 }
 
 /**
@@ -67,7 +70,7 @@ export interface PartTarget {
  *   finally { ctr.dispose(); }
  */
 export async function streamPartToFile(body: AsyncIterable<Uint8Array>, target: PartTarget): Promise<bigint> {
-  const { file, offset, length, label, ctr, pool } = target;
+  const { file, offset, length, label, ctr, pool, md5 } = target;
   const crc = new Crc64();
   let received = 0;
   let queued: Uint8Array[] = [];
@@ -95,8 +98,9 @@ export async function streamPartToFile(body: AsyncIterable<Uint8Array>, target: 
           throw new IntegrityError('INTEGRITY_LENGTH', `${label} should hold ${length} bytes, the body holds more`);
         }
         crc.update(chunk);
-        if (ctr !== undefined) ctr.update(chunk, chunk);
-        queued.push(chunk);
+        const out = ctr !== undefined ? ctr.updateOwned(chunk) : chunk;
+        md5?.update(out);
+        queued.push(out);
         queuedBytes += chunk.length;
         if (queuedBytes >= PART_WRITE_BATCH_BYTES) await flush();
       }
