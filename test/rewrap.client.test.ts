@@ -6,6 +6,7 @@
  * committed object stays valid; an object already under the target is skipped; a concurrent writer wins.
  * @module
  */
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -18,6 +19,7 @@ import type { KeyWrapper } from '../bindings/keys/types.js';
 import { fixturePath, pseudoRandomBytes, rejects } from './_util.js';
 import type { KmsServer } from './support/kms-server.js';
 import type { OssServer } from './support/oss-server.js';
+import { startRewritingProxy } from './support/fixtures-server.js';
 import { useStandIns } from './support/stand-ins.js';
 
 const BUCKET = 'rewrap-bucket';
@@ -164,6 +166,47 @@ s('a concurrent writer between the read and the write wins (OBJECT_CHANGED, its 
     assert.equal(env.oss.getObject(BUCKET, key)!.body, theirs);
     assert.equal(env.oss.uploads(BUCKET), []);
   }
+});
+
+s('small object: bytes damaged on the way in are refused before any write; the PutObject carries their MD5', async () => {
+  const key = 'dmg/a';
+  await seed(key, 5000, oldRsa());
+  const before = await rawBytes(key);
+  const proxy = await startRewritingProxy(env.oss.endpoint);
+  try {
+    // One bit flipped in the GET body, headers (ETag, CRC-64, length) as OSS sent them.
+    proxy.rewrite = (req, res) => {
+      if (req.method !== 'GET' || res.body.length !== 5000) return;
+      res.body = Buffer.from(res.body);
+      res.body[100] ^= 1;
+    };
+    const viaProxy = new CryptoClient(env.oss.client(BUCKET, { endpoint: proxy.endpoint }) as any, { material: oldRsa(), retry: false, multipartThreshold: THRESHOLD });
+    const mark = env.oss.log.length;
+    await rejects(viaProxy.rewrap(key, { to: newRsa() }), IntegrityError, 'INTEGRITY_CRC64');
+    assert.ok(env.oss.log.slice(mark).every((e) => e.kind !== 'put'), 'nothing written');
+  } finally {
+    await proxy.close();
+  }
+  assert.ok((await rawBytes(key)).body.equals(before.body), 'the object is as it was');
+
+  // Undamaged: the ETag (a PutObject's is the MD5 of its bytes) vouches for them, and the write sends that MD5, so
+  // OSS itself would refuse bytes damaged on the way out.
+  const mark = env.oss.log.length;
+  await client(oldRsa()).rewrap(key, { to: newRsa() });
+  const put = env.oss.log.slice(mark).find((e) => e.kind === 'put')!;
+  assert.is(put.headers['content-md5'], createHash('md5').update(before.body).digest('base64'));
+  assert.ok((await rawBytes(key)).body.equals(before.body));
+});
+
+s('small object whose ETag is not an MD5 (written by a multipart upload): checked by CRC-64 instead', async () => {
+  const key = 'dmg/multi-etag';
+  const body = Buffer.from(pseudoRandomBytes(3000, 77));
+  await client(oldRsa()).multipartUpload(key, body, { partSize: PART } as any);
+  const before = await rawBytes(key);
+  assert.match(String(env.oss.getObject(BUCKET, key)!.etag), /-1"?$/);
+  await client(oldRsa()).rewrap(key, { to: newRsa() });
+  assert.ok((await rawBytes(key)).body.equals(before.body));
+  await assertReads(client(newRsa()), key, body);
 });
 
 s('ifMatch: another ETag is refused before anything is read', async () => {

@@ -16,6 +16,7 @@
  * Deliberately not here: the bulk job (client/bulk-actions.ts), the ciphertext streaming (upload/ciphertext-rewrite.ts).
  * @module
  */
+import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { canonicalMatdesc, decodeEnvelope, headersFromMeta, matdescEquals, metaFromEnvelope, type Envelope, type HeaderValue } from '../envelope/codec.js';
 import { commitmentFromHeaders, computeCommitment, COMMITMENT_HEADER } from '../envelope/commitment.js';
@@ -102,7 +103,7 @@ export async function rewrap(ctx: ClientContext, name: string, options: RewrapOp
   let state: ObjectState;
   let env: Envelope;
   const threshold = options.multipartThreshold ?? Math.min(ctx.multipartThreshold, REWRITE_MULTIPART_THRESHOLD);
-  let small: Buffer | undefined;
+  let small: SmallBody | undefined;
   // The ali-oss store answers a Node Readable, the fetch store a WHATWG stream: read both the same way.
   const body: Readable = opened.body instanceof Readable ? opened.body : Readable.fromWeb(opened.body as never);
   try {
@@ -167,7 +168,7 @@ export async function rewrap(ctx: ClientContext, name: string, options: RewrapOp
 async function putSmall(
   ctx: ClientContext,
   state: ObjectState,
-  bytes: Buffer,
+  read: SmallBody,
   replaced: Record<string, string | undefined>,
   content: ContentKey,
   signal: AbortSignal | undefined,
@@ -185,24 +186,49 @@ async function putSmall(
     envelope[commitmentName] = await computeCommitment(content, next);
   }
   await checkUnchanged(ctx, state, signal);
-  const result = await withRetry(() => ctx.store.putObject(state.name, bytes, { meta: { ...state.userMeta, ...envelope }, headers: { ...state.contentHeaders } }), ctx.retry, { signal });
+  const result = await withRetry(() => ctx.store.putObject(state.name, read.bytes, { meta: { ...state.userMeta, ...envelope }, headers: { ...state.contentHeaders, 'Content-MD5': read.md5.toString('base64') } }), ctx.retry, { signal });
   const crc = headerOf(result.res.headers, CRC64_HEADER);
-  if (crc !== undefined && parseCrc64Decimal(crc) !== crc64(bytes)) {
-    throw new IntegrityError('INTEGRITY_CRC64', `rewrap of ${JSON.stringify(state.name)}: OSS stored CRC-64 ${crc}, not the old object's ${crc64ToDecimal(crc64(bytes))}`);
+  if (crc !== undefined && read.crc !== undefined && parseCrc64Decimal(crc) !== read.crc) {
+    throw new IntegrityError('INTEGRITY_CRC64', `rewrap of ${JSON.stringify(state.name)}: OSS stored CRC-64 ${crc}, not the old object's ${crc64ToDecimal(read.crc)}`);
   }
   return String(headerOf(result.res.headers, 'etag'));
 }
 
-/** The whole body of a small object, checked against its length and OSS's CRC-64. */
-async function readAll(body: AsyncIterable<Buffer>, state: ObjectState): Promise<Buffer> {
+/** A small object's bytes, checked, with the MD5 that its PutObject sends as Content-MD5. */
+interface SmallBody {
+  readonly bytes: Buffer;
+  readonly md5: Buffer;
+  /** The CRC-64 the new object must have (OSS's for the old one, else ours; none when the ETag vouched and OSS gave none). */
+  readonly crc?: bigint;
+}
+
+/**
+ * The whole body of a small object, checked before anything is written (a body damaged on the way in must never be
+ * stored): its length, then its MD5 against the ETag when that is one (a PutObject's ETag is the MD5 of the stored
+ * bytes), and only otherwise (multipart or appendable objects) its CRC-64 against OSS's. The MD5 goes out as the
+ * PutObject's Content-MD5, so OSS also refuses bytes damaged on the way out; ali-oss would hash them anyway, so the
+ * ETag check costs nothing, and a CRC-64 pass over the bytes is saved.
+ */
+async function readAll(body: AsyncIterable<Buffer>, state: ObjectState): Promise<SmallBody> {
   const chunks: Buffer[] = [];
-  for await (const chunk of body) chunks.push(chunk);
+  const hash = createHash('md5');
+  for await (const chunk of body) {
+    chunks.push(chunk);
+    hash.update(chunk);
+  }
   const bytes = Buffer.concat(chunks);
   if (bytes.length !== state.size) throw new IntegrityError('INTEGRITY_LENGTH', `${JSON.stringify(state.name)} gave ${bytes.length} bytes; it announced ${state.size}`);
-  if (state.crc64 !== undefined && crc64(bytes) !== state.crc64) {
-    throw new IntegrityError('INTEGRITY_CRC64', `the bytes read of ${JSON.stringify(state.name)} have CRC-64 ${crc64ToDecimal(crc64(bytes))}; OSS recorded ${crc64ToDecimal(state.crc64)}`);
+  const md5 = hash.digest();
+  if (unquote(state.etag).toLowerCase() === md5.toString('hex')) return { bytes, md5, crc: state.crc64 };
+  const crc = crc64(bytes);
+  if (state.crc64 !== undefined && crc !== state.crc64) {
+    throw new IntegrityError('INTEGRITY_CRC64', `the bytes read of ${JSON.stringify(state.name)} have CRC-64 ${crc64ToDecimal(crc)}; OSS recorded ${crc64ToDecimal(state.crc64)}`);
   }
-  return bytes;
+  return { bytes, md5, crc };
+}
+
+function unquote(etag: string): string {
+  return etag.replace(/^(W\/)?"|"$/g, '');
 }
 
 /**
