@@ -17,7 +17,9 @@
  *                  the lowest of the rounds;
  *   peak RSS       the highest `process.memoryUsage().rss` sampled every 10 ms during the call, and its rise over
  *                  the RSS just before the call (after a forced GC: run with `--expose-gc`, as the npm script does);
- *   vs plain       MB/s divided by plain get's best MB/s at the same size in this run.
+ *   vs plain       MB/s divided by plain get's best MB/s at the same size in this run;
+ *   median         the median round's MB/s, and its ratio to plain get's median round (steadier than the best
+ *                  when the machine is shared).
  *
  * Cross-validation: before timing, every contender downloads once and its file's SHA-256 must equal the source
  * file's; a wrong decryption fails the bench before a figure is printed.
@@ -27,7 +29,7 @@
  * one of the comma-separated words (for profiling one path under `node --cpu-prof`).
  *
  * `--json FILE` writes `{"results": {"plain", "get", "stream", "resumable"}}` (MB/s, default engine, 256 MiB,
- * `resumable` = parallel 4) plus `ratios`, `cpu_ms_per_MB`, `peak_rss_MiB` and every contender's row under `rows`.
+ * `resumable` = parallel 4) plus `ratios`, `median_ratios`, `cpu_ms_per_MB`, `peak_rss_MiB` and every contender's row under `rows`.
  * No key material is printed: the RSA key pair is generated in memory for the run.
  * @module
  */
@@ -40,13 +42,17 @@ import OSS from 'ali-oss';
 import { wasmBackend } from '../bindings/cipher/wasm.js';
 import { CryptoClient } from '../bindings/client/crypto-client.js';
 import { rsaKeyWrapper } from '../bindings/keys/rsa.js';
+import { DEFAULT_DOWNLOAD_PART_SIZE } from '../bindings/download/download-options.js';
 import { BENCH_CREDENTIALS, flagValue, formatSize, formatTable, machine, startStandInChild } from './_util.js';
 
 const MiB = 1024 * 1024;
 const argv = process.argv.slice(2);
 const jsonPath = flagValue(argv, '--json');
 const rounds = Number(flagValue(argv, '--rounds') ?? 3);
-const partSize = Number(flagValue(argv, '--part-size') ?? 4 * MiB);
+const partSizeFlag = flagValue(argv, '--part-size');
+/** Without `--part-size`, resumableDownload gets no `partSize` and so runs with the library's default. */
+const partSize = partSizeFlag === undefined ? DEFAULT_DOWNLOAD_PART_SIZE : Number(partSizeFlag);
+const sized = partSizeFlag === undefined ? {} : { partSize };
 const with1g = argv.includes('--with-1g');
 const only = flagValue(argv, '--only')?.split(',').filter((w) => w !== '');
 const BUCKET = 'bench-bkt';
@@ -68,6 +74,8 @@ interface Contender {
 /** What one call measured. */
 interface Sample {
   MBps: number;
+  /** Every round's MB/s (the table also shows their median). */
+  rounds?: number[];
   cpuMsPerMB: number;
   peakRssMiB: number;
   rssRiseMiB: number;
@@ -95,11 +103,11 @@ try {
         ...(dflt ? { key: 'stream' as const } : {}),
         run: async (o, f) => pipeline((await client.getStream(enc(o))).stream, createWriteStream(f)),
       },
-      { label: `resumable p1 (${engine})`, run: (o, f) => client.resumableDownload(enc(o), f, { partSize, parallel: 1 }) },
+      { label: `resumable p1 (${engine})`, run: (o, f) => client.resumableDownload(enc(o), f, { ...sized, parallel: 1 }) },
       {
         label: `resumable p4 (${engine})`,
         ...(dflt ? { key: 'resumable' as const, large: true } : {}),
-        run: (o, f) => client.resumableDownload(enc(o), f, { partSize, parallel: 4 }),
+        run: (o, f) => client.resumableDownload(enc(o), f, { ...sized, parallel: 4 }),
       },
     );
     if (dflt) {
@@ -107,19 +115,19 @@ try {
       // what a worker brings on this machine.
       contenders.push({
         label: `resumable p4 workers:1 (${engine})`,
-        run: (o, f) => client.resumableDownload(enc(o), f, { partSize, parallel: 4, workers: 1 }),
+        run: (o, f) => client.resumableDownload(enc(o), f, { ...sized, parallel: 4, workers: 1 }),
       });
       // The resumable form users pick it for: a checkpoint file, written (and synced) after every part.
       contenders.push({
         label: `resumable p4 +checkpoint (${engine})`,
-        run: (o, f) => client.resumableDownload(enc(o), f, { partSize, parallel: 4, checkpoint: `${f}.checkpoint.json` }),
+        run: (o, f) => client.resumableDownload(enc(o), f, { ...sized, parallel: 4, checkpoint: `${f}.checkpoint.json` }),
       });
     }
   }
   const chosen = contenders.filter((c) => c.key === 'plain' || only === undefined || only.some((w) => c.label.includes(w)));
 
   console.log(`bench:download  node ${machine().node}  ${machine().cpu}  load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-  console.log(`resumable part size ${formatSize(partSize)}, best of ${rounds} rounds, stand-in in a child process\n`);
+  console.log(`resumable part size ${formatSize(partSize)}${partSizeFlag === undefined ? ' (the default)' : ''}, best of ${rounds} rounds, stand-in in a child process\n`);
 
   const sizes = with1g ? [256 * MiB, 1024 * MiB] : [256 * MiB];
   const tables: Record<number, Map<string, Sample>> = {};
@@ -150,6 +158,7 @@ try {
         const b = best.get(c.label);
         best.set(c.label, {
           MBps: Math.max(b?.MBps ?? 0, s.MBps),
+          rounds: [...(b?.rounds ?? []), s.MBps],
           cpuMsPerMB: Math.min(b?.cpuMsPerMB ?? Infinity, s.cpuMsPerMB),
           peakRssMiB: Math.max(b?.peakRssMiB ?? 0, s.peakRssMiB),
           rssRiseMiB: Math.max(b?.rssRiseMiB ?? 0, s.rssRiseMiB),
@@ -162,13 +171,15 @@ try {
     console.log(
       '\n' +
         formatTable(
-          [`${formatSize(size)} to a file`, 'MB/s', 'vs plain', 'CPU ms/MB', 'CPU vs plain', 'peak RSS MiB', 'RSS rise MiB'],
+          [`${formatSize(size)} to a file`, 'MB/s', 'vs plain', 'median MB/s', 'median vs plain', 'CPU ms/MB', 'CPU vs plain', 'peak RSS MiB', 'RSS rise MiB'],
           here.map((c) => {
             const s = best.get(c.label)!;
             return [
               c.label,
               s.MBps.toFixed(1),
               (s.MBps / ref.MBps).toFixed(2),
+              median(s.rounds!).toFixed(1),
+              (median(s.rounds!) / median(ref.rounds!)).toFixed(2),
               s.cpuMsPerMB.toFixed(2),
               (s.cpuMsPerMB / ref.cpuMsPerMB).toFixed(2),
               s.peakRssMiB.toFixed(0),
@@ -196,6 +207,7 @@ try {
         {
           results: pick((s) => s.MBps),
           ratios: pick((s) => s.MBps / plainRate, 3),
+          median_ratios: pick((s) => median(s.rounds!) / median(main.get(contenders[0].label)!.rounds!), 3),
           cpu_ms_per_MB: pick((s) => s.cpuMsPerMB, 2),
           peak_rss_MiB: pick((s) => s.peakRssMiB),
           rows: Object.fromEntries(
@@ -266,3 +278,8 @@ async function sha256(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}

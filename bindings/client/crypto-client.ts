@@ -97,8 +97,8 @@ export class CryptoClient extends CryptoClientBase {
    * Downloads and decrypts an object into a file in parallel ranged parts (`If-Match` on the HEAD's ETag, CRC-64
    * of the whole object checked), resumably: with `checkpoint` (a file path, or the object `progress` and
    * errors hand out) a failed or cancelled download carries on where it stopped. The file appears only when
-   * complete and verified. Options: `partSize`, `parallel`, `checkpoint`, `progress(p, checkpoint, res)`,
-   * `signal`, `versionId`, `timeout`.
+   * complete and verified. Options: `partSize` (default 8 MiB, or the client's when larger), `parallel`, `checkpoint`,
+   * `progress(p, checkpoint, res)`, `signal`, `versionId`, `timeout`.
    * @throws {IntegrityError} OBJECT_CHANGED (replaced during the download), INTEGRITY_CRC64, INTEGRITY_LENGTH, INTEGRITY_MD5
    * @throws {CheckpointError} CHECKPOINT_MALFORMED / CHECKPOINT_MISMATCH; an Error named `cancel` when `signal` aborts
    * @example

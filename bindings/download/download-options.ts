@@ -2,10 +2,18 @@
  * The vocabulary of `downloadFile` (`CryptoClient#resumableDownload`): its options, its result and its cancel
  * error, in ali-oss's names, shared by the entry (resumable.ts) and the run (download-run.ts).
  *
- * Deliberately not here: code.
+ * Deliberately not here: code (beyond one default).
  * @module
  */
 import type { DownloadCheckpoint } from './checkpoint.js';
+
+/**
+ * The part size of a download when neither the call nor a checkpoint names one: 8 MiB, or the client's `partSize`
+ * when that is larger. The client's default (1 MiB, ali-oss's for uploads) is too small for reads: every ranged GET
+ * costs a request's CPU and a round trip. Measured with bench/download.bench.ts (256 MiB, parallel 4, same run):
+ * 1 MiB parts ran at 0.72× plain ali-oss get, 8 MiB parts at 0.90×.
+ */
+export const DEFAULT_DOWNLOAD_PART_SIZE = 8 * 1024 * 1024;
 
 /**
  * Options of {@link downloadFile}; the names follow ali-oss's `multipartUpload`.
@@ -13,7 +21,10 @@ import type { DownloadCheckpoint } from './checkpoint.js';
  *   const options: DownloadFileOptions = { partSize: 8 << 20, parallel: 4, checkpoint: '/tmp/a.cp.json' };
  */
 export interface DownloadFileOptions {
-  /** Bytes per ranged GET. Default: the client's `partSize` (or the checkpoint's when resuming). Any positive size. */
+  /**
+   * Bytes per ranged GET. Default: the checkpoint's when resuming, else {@link DEFAULT_DOWNLOAD_PART_SIZE} (8 MiB) or
+   * the client's `partSize` when larger. Any positive size.
+   */
   partSize?: number;
   /** Parts in flight at once. Default: the client's `parallel`. */
   parallel?: number;

@@ -42,7 +42,7 @@ import { describe } from '../util/describe.js';
 import { withRetry } from '../util/retry.js';
 import { checkDownloadCheckpointMatches, createDownloadCheckpoint, type DownloadCheckpoint } from './checkpoint.js';
 import { cancelError, Run, type ObjectFacts } from './download-run.js';
-import type { DownloadFileOptions, DownloadFileResult } from './download-options.js';
+import { DEFAULT_DOWNLOAD_PART_SIZE, type DownloadFileOptions, type DownloadFileResult } from './download-options.js';
 import { checkTempFile, readCheckpointFile, revalidate, tempPathFor } from './temp-files.js';
 
 export type { DownloadCancelError, DownloadFileOptions, DownloadFileResult } from './download-options.js';
@@ -101,7 +101,7 @@ export async function downloadFile(
   if (envelope !== null) checkRecordedSizes(name, envelope, object.size);
 
   const bucket = ctx.store.bucket;
-  const partSize = options.partSize ?? saved?.partSize ?? ctx.partSize;
+  const partSize = options.partSize ?? saved?.partSize ?? Math.max(ctx.partSize, DEFAULT_DOWNLOAD_PART_SIZE);
   if (saved !== undefined) {
     const where = checkpointFile === undefined ? '' : ` (checkpoint file ${checkpointFile})`;
     try {
