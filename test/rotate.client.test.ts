@@ -222,9 +222,9 @@ ver('a sound object verifies and says which checks applied', async () => {
   const c = client();
   await c.put('v/md5', Buffer.from('hello world'), { contentMd5: true });
   await c.put('v/no-md5', Buffer.from('hello world'));
-  assert.equal((await c.verify('v/md5')).checked, { length: true, crc64: true, md5: true });
+  assert.equal((await c.verify('v/md5')).checked, { length: true, crc64: true, md5: true, commitment: false });
   const r = await c.verify('v/no-md5');
-  assert.equal(r.checked, { length: true, crc64: true, md5: false });
+  assert.equal(r.checked, { length: true, crc64: true, md5: false, commitment: false });
   assert.is(r.bytes, 11);
 });
 
@@ -241,6 +241,22 @@ ver('tampered bytes (CRC-64 recomputed by the store) are INTEGRITY_MD5; another 
   await rejects(client(OTHER_KEY).verify('v/other'), KeyUnwrapError, 'KEY_UNWRAP_FAILED');
   env.oss.putObjectRaw(BUCKET, 'v/plain', Buffer.from('x'));
   await rejects(c.verify('v/plain'), PlaintextObjectError, 'PLAINTEXT_REJECTED');
+});
+
+ver('a committed object: the commitment is checked, and a commitment that is not its own is COMMITMENT_MISMATCH', async () => {
+  const committing = new CryptoClient(env.oss.client(BUCKET) as any, { material: rsaKeyWrapper({ privateKey: MAIN_KEY }), commitment: 'write' });
+  await committing.put('v/committed', Buffer.from('hello world'));
+  assert.equal((await client().verify('v/committed')).checked, { length: true, crc64: true, md5: false, commitment: true });
+  // The same bytes, key and envelope with another object's (valid) commitment: it does not match this envelope,
+  // so the object fails before a byte is decrypted.
+  await committing.put('v/committed-2', Buffer.from('hello world'));
+  const stored = env.oss.getObject(BUCKET, 'v/committed')!;
+  const headers = Object.fromEntries(Object.entries(stored.headers).filter(([k]) => k.startsWith('x-oss-meta-') || k === 'content-type'));
+  const commitmentHeader = Object.keys(headers).find((k) => k.endsWith('-commitment'))!;
+  const otherCommitment = env.oss.getObject(BUCKET, 'v/committed-2')!.headers[commitmentHeader];
+  assert.ok(otherCommitment !== undefined && otherCommitment !== headers[commitmentHeader]);
+  env.oss.putObjectRaw(BUCKET, 'v/committed', Buffer.from(stored.body!), { ...headers, [commitmentHeader]: otherCommitment });
+  await rejects(client().verify('v/committed'), IntegrityError, 'COMMITMENT_MISMATCH');
 });
 
 ver.run();

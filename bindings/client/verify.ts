@@ -1,14 +1,16 @@
 /**
  * `verify(name)`: proves that an object decrypts with the configured keys and is whole, without keeping the
  * plaintext. It HEADs the object, reads it whole with `If-Match` on that ETag through the decrypting, verifying
- * stream (which checks the recorded plaintext length, OSS's CRC-64 of the stored bytes, and the recorded plaintext
- * MD5 when there is one, docs/FORMAT.md §6) and drains it. A failure is the typed error of what failed:
+ * stream (which checks the recorded plaintext length, OSS's CRC-64 of the stored bytes, the recorded plaintext
+ * MD5 when there is one, docs/FORMAT.md §6, and the key commitment when the envelope carries one, before any byte
+ * is decrypted: transfer/commitment-policy.ts) and drains it. A failure is the typed error of what failed:
  * KEY_NO_MATCH / KEY_UNWRAP_FAILED (no configured key opens it), META_* (its metadata is broken), INTEGRITY_*
- * (its content is not what was recorded), PLAINTEXT_REJECTED (it is not encrypted), OBJECT_CHANGED (replaced
+ * (its content is not what was recorded), COMMITMENT_MISMATCH (its envelope is not what its writer committed to;
+ * COMMITMENT_MISSING under the `require` policy), PLAINTEXT_REJECTED (it is not encrypted), OBJECT_CHANGED (replaced
  * while it was read).
  *
  * What it cannot see: a ciphertext altered together with a CRC-64 that OSS recomputed, in an object that recorded
- * no MD5. A key-commitment check (when the envelope carries one) will be added in this module.
+ * no MD5.
  * @module
  */
 import { PlaintextObjectError } from '../errors.js';
@@ -16,6 +18,7 @@ import type { ClientContext } from '../transfer/context.js';
 import { getStream } from './get.js';
 import { changed, isPreconditionFailed, readObjectState } from './object-state.js';
 import { decodeEnvelope } from '../envelope/codec.js';
+import { commitmentFromHeaders } from '../envelope/commitment.js';
 
 /**
  * What {@link verify} checked.
@@ -27,8 +30,8 @@ export interface VerifyResult {
   readonly etag: string;
   /** Plaintext bytes read and checked. */
   readonly bytes: number;
-  /** Which checks applied: the recorded plaintext length, OSS's CRC-64, the recorded plaintext MD5. */
-  readonly checked: { readonly length: boolean; readonly crc64: boolean; readonly md5: boolean };
+  /** Which checks applied: the recorded plaintext length, OSS's CRC-64, the recorded plaintext MD5, the key commitment. */
+  readonly checked: { readonly length: boolean; readonly crc64: boolean; readonly md5: boolean; readonly commitment: boolean };
 }
 
 /**
@@ -38,7 +41,7 @@ export interface VerifyResult {
  * @param options `signal`
  * @returns the ETag read, the bytes checked and which checks applied
  * @throws {PlaintextObjectError} PLAINTEXT_REJECTED for an object without encryption metadata
- * @throws {IntegrityError} OBJECT_CHANGED, INTEGRITY_LENGTH / _CRC64 / _MD5 / _TRUNCATED
+ * @throws {IntegrityError} OBJECT_CHANGED, INTEGRITY_LENGTH / _CRC64 / _MD5 / _TRUNCATED, COMMITMENT_MISMATCH / _MISSING
  * @throws {KeyUnwrapError} / {MetadataError} when no configured key opens it or its metadata is broken
  * @example
  *   await verify(ctx, 'reports/2024.csv');
@@ -63,6 +66,7 @@ export async function verify(ctx: ClientContext, name: string, options: { signal
       length: envelope?.unencryptedContentLength !== undefined,
       crc64: state.crc64 !== undefined,
       md5: envelope?.unencryptedContentMd5 !== undefined,
+      commitment: commitmentFromHeaders(state.headers) !== undefined,
     },
   };
 }
