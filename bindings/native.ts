@@ -7,3 +7,4 @@
  */
 export { nativeBackend } from './cipher/native.js';
 export { nodeRsaEngine, preferNodeRsaEngine } from './keys/rsa-native.js';
+export { nodeRsaWorkerEngine, type RsaWorkerEngine, type RsaWorkerEngineOptions } from './keys/rsa-workers.js';

@@ -16,7 +16,8 @@
  * @module
  */
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorkerBeside } from '../util/worker-thread.js';
 
 /**
  * Options of {@link createCtrPool}.
@@ -155,7 +156,7 @@ class Pool implements CtrPool {
   }
 
   #start(): Slot {
-    const worker = startWorker(this.#engine);
+    const worker = startWorkerBeside(import.meta.url, 'ctr-worker', { engine: this.#engine });
     const slot: Slot = { worker, job: undefined };
     worker.unref();
     worker.on('message', (m: Reply) => {
@@ -181,17 +182,4 @@ class Pool implements CtrPool {
     this.#slots.push(slot);
     return slot;
   }
-}
-
-// ctr-worker beside this file, with this file's own extension: .js once built, .ts when run from source.
-const OWN_EXTENSION = /\.[cm]?[jt]s$/.exec(new URL(import.meta.url).pathname)?.[0] ?? '.js';
-const WORKER_URL = new URL(`./ctr-worker${OWN_EXTENSION}`, import.meta.url);
-
-function startWorker(engine: 'wasm' | 'native'): Worker {
-  const workerData = { engine };
-  if (OWN_EXTENSION === '.js' || OWN_EXTENSION === '.mjs') return new Worker(WORKER_URL, { workerData });
-  // Running from TypeScript source (tests, benches): Node 20 does not carry the parent's `--import tsx` loader
-  // into a worker's entry, so the worker registers tsx itself, then loads the source. Built code never gets here.
-  const bootstrap = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL.href)}); });`;
-  return new Worker(bootstrap, { eval: true, workerData });
 }

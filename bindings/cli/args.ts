@@ -302,12 +302,13 @@ export function parseKeys(
   one: (n: string) => string | undefined,
   env: Readonly<Record<string, string | undefined>>,
   connection: Connection,
+  defaultRsaEngine: KeySettings['rsaEngine'] = 'node',
 ): KeySettings {
   const materials = (flags.get('material') ?? []).map(parseMaterial);
   const matdescText = one('matdesc');
   const matdesc = matdescText === undefined ? undefined : parseMatdesc('--matdesc', matdescText);
   const rsaPadding = oneOf('--rsa-padding', one('rsa-padding') ?? 'pkcs1', ['pkcs1', 'oaep'] as const);
-  const rsaEngine = oneOf('--rsa-engine', one('rsa-engine') ?? 'node', ['node', 'wasm', 'forge'] as const);
+  const rsaEngine = oneOf('--rsa-engine', one('rsa-engine') ?? defaultRsaEngine, ['node', 'workers', 'wasm', 'forge'] as const);
   const plaintext = oneOf('--plaintext', one('plaintext') ?? 'reject', ['reject', 'allow'] as const);
 
   const kmsFlagGiven = [...flags.keys()].some((n) => n.startsWith('kms-'));

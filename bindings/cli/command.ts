@@ -48,8 +48,11 @@ export interface KeySettings {
   readonly rsaPublicKeyFile?: string;
   readonly rsaPrivateKeyFile?: string;
   readonly rsaPadding: 'pkcs1' | 'oaep';
-  /** The RSA engine of every RSA key: node (default), wasm or forge. */
-  readonly rsaEngine: 'node' | 'wasm' | 'forge';
+  /**
+   * The RSA engine of every RSA key: node (default), workers (node:crypto on worker threads; the bulk commands'
+   * default on a machine with more than one core), wasm or forge.
+   */
+  readonly rsaEngine: 'node' | 'workers' | 'wasm' | 'forge';
   /** Present when any `--kms-*` flag or a `kms:` material was given. */
   readonly kms?: KmsSettings;
   readonly matdesc?: Readonly<Record<string, string>>;

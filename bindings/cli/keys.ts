@@ -13,6 +13,7 @@ import { KeyRing } from '../keys/keyring.js';
 import { kmsKeyWrapper, type KmsKeyWrapperOptions } from '../keys/kms.js';
 import { forgeRsaEngine, rsaKeyWrapper, type RsaEngine } from '../keys/rsa.js';
 import { nodeRsaEngine } from '../keys/rsa-native.js';
+import { nodeRsaWorkerEngine } from '../keys/rsa-workers.js';
 import { wasmRsaEngine } from '../keys/rsa-wasm.js';
 import type { KeyWrapper, Matdesc } from '../keys/types.js';
 import { KeyInvalidError, OssCryptoError, withMessage } from '../errors.js';
@@ -31,7 +32,7 @@ import type { RewrapTarget } from './command.js';
  */
 export async function keyringFromFlags(keys: KeySettings): Promise<KeyRing | undefined> {
   const matdesc: Matdesc = keys.matdesc ?? {};
-  const engine: RsaEngine = { node: nodeRsaEngine, wasm: wasmRsaEngine, forge: forgeRsaEngine }[keys.rsaEngine ?? 'node'];
+  const engine = rsaEngineNamed(keys.rsaEngine);
   let main: KeyWrapper | undefined;
   if (keys.rsaPublicKeyFile !== undefined || keys.rsaPrivateKeyFile !== undefined) {
     const publicKey = keys.rsaPublicKeyFile === undefined ? undefined : await readKey('--rsa-public-key', keys.rsaPublicKeyFile);
@@ -65,9 +66,17 @@ export async function keyringFromFlags(keys: KeySettings): Promise<KeyRing | und
  */
 export async function rewrapTargetFromFlags(to: RewrapTarget, keys: KeySettings): Promise<KeyWrapper> {
   if (to.kmsKeyId !== undefined) return kmsWrapper(keys.kms!, to.kmsKeyId, to.matdesc);
-  const engine: RsaEngine = { node: nodeRsaEngine, wasm: wasmRsaEngine, forge: forgeRsaEngine }[keys.rsaEngine ?? 'node'];
+  const engine = rsaEngineNamed(keys.rsaEngine);
   const publicKey = await readKey('--to-rsa-public-key', to.rsaPublicKeyFile!);
   return build('--to-rsa-public-key', to.rsaPublicKeyFile!, () => rsaKeyWrapper({ publicKey, padding: to.rsaPadding, matdesc: to.matdesc, engine }));
+}
+
+let workerEngine: RsaEngine | undefined;
+
+/** The engine `--rsa-engine` names; every key of the process shares one pool of worker threads. */
+function rsaEngineNamed(name: KeySettings['rsaEngine'] | undefined): RsaEngine {
+  if (name === 'workers') return (workerEngine ??= nodeRsaWorkerEngine());
+  return { node: nodeRsaEngine, wasm: wasmRsaEngine, forge: forgeRsaEngine }[name ?? 'node'];
 }
 
 function kmsWrapper(kms: KmsSettings, keyId: string | undefined, matdesc: Matdesc): KeyWrapper {

@@ -37,7 +37,9 @@ keys:
   --rsa-public-key FILE     RSA public key PEM (writes)
   --rsa-private-key FILE    RSA private key PEM (reads; also writes with its public half)
   --rsa-padding P           pkcs1 (RSA/NONE/PKCS1Padding, default) or oaep (OAEP-SHA1)
-  --rsa-engine E            node (node:crypto, default), wasm (constant-time WebAssembly) or forge (node-forge)
+  --rsa-engine E            node (node:crypto, default), workers (node:crypto on worker threads; the default of
+                            encrypt-existing, rewrap and verify when the machine has more than one core),
+                            wasm (constant-time WebAssembly) or forge (node-forge)
   --kms-key-id ID           Alibaba Cloud KMS key id (KMS/ALICLOUD)
   --kms-region R            KMS region (default: the OSS region without its "oss-" prefix)
   --kms-endpoint HOST:PORT  KMS endpoint (default: kms.<region>.aliyuncs.com)
