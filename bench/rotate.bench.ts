@@ -36,7 +36,7 @@ const rounds = Number(flagValue(argv, '--rounds') ?? 3);
 const parallel = Number(flagValue(argv, '--parallel') ?? 8);
 const jsonPath = flagValue(argv, '--json');
 const CASES = [
-  { size: 4 * KiB, count: 400 },
+  { size: 4 * KiB, count: 1500 },
   { size: 8 * MiB, count: 12 },
 ];
 const BUCKET = 'bench-rotate';
