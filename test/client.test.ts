@@ -263,6 +263,27 @@ targets('get to a file path: complete file, no temporary left; an existing file 
   assert.equal(readdirSync(env.dir).filter((n) => n.includes('out-file.bin') && n !== 'out-file.bin'), []);
 });
 
+targets('get to a file path: a byte range (decrypted from its offset), an empty object, a plain object under allow', async () => {
+  const data = Buffer.from(pseudoRandomBytes(100_000, 12));
+  const c = client();
+  await c.put('t/ranged-file', data);
+  const path = join(env.dir, 'out-range.bin');
+  for (const [range, from, to] of [['bytes=100-199', 100, 200], ['bytes=99990-', 99_990, 100_000], ['bytes=-17', 100_000 - 17, 100_000], ['bytes=0-0', 0, 1]] as const) {
+    const r = await c.get('t/ranged-file', path, { headers: { Range: range } });
+    assert.is(r.res.status, 206, range);
+    assert.ok(readFileSync(path).equals(data.subarray(from, to)), range);
+  }
+  await c.put('t/empty-file', Buffer.alloc(0));
+  await c.get('t/empty-file', path);
+  assert.is(readFileSync(path).length, 0);
+  env.oss.putObjectRaw(BUCKET, 't/plain-file', data.subarray(0, 5000));
+  const allowed = client({ plaintext: 'allow' });
+  const plainRead = await allowed.get('t/plain-file', path);
+  assert.is(plainRead.encrypted, false);
+  assert.ok(readFileSync(path).equals(data.subarray(0, 5000)));
+  assert.equal(readdirSync(env.dir).filter((n) => n.startsWith('.out-range.bin.')), [], 'no temporary left');
+});
+
 targets('get into a Writable, and get(name, options) with the options in the file position', async () => {
   const data = Buffer.from(pseudoRandomBytes(40_000, 11));
   const c = client();
