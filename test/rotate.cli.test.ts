@@ -194,6 +194,43 @@ race('verify reports a tampered object and a plaintext one by code (exit 1); --d
   assert.equal(env.oss.log.slice(mark).filter((e) => e.kind === 'get'), []);
 });
 
+race('decrypt-existing: refused without --remove-encryption; with it, every encrypted object stored decrypted, metadata kept, plaintext skipped', async () => {
+  const client = new CryptoClient(env.oss.client(BUCKET) as any, { material: rsaKeyWrapper({ privateKey: await readFile(PRIVATE, 'utf8') }) });
+  const bodies = new Map<string, Buffer>();
+  for (let i = 0; i < 6; i++) {
+    const key = `leave/${i}.bin`;
+    const body = Buffer.from(pseudoRandomBytes(i === 5 ? 3 * PART + 17 : 1000 + i, 40 + i));
+    bodies.set(key, body);
+    if (body.length > PART) await client.multipartUpload(key, body, { partSize: PART, meta: { n: String(i) } } as any);
+    else await client.put(key, body, { meta: { n: String(i) }, headers: { 'Content-Type': 'text/plain' } });
+  }
+  env.oss.putObjectRaw(BUCKET, 'leave/plain.txt', Buffer.from('never encrypted'));
+
+  const mark = env.oss.log.length;
+  const refused = await cli(['decrypt-existing', `oss://${BUCKET}/leave/`, '--rsa-private-key', PRIVATE]);
+  assert.is(refused.code, 2, refused.stderr);
+  assert.match(refused.stderr, /--remove-encryption/);
+  assert.is(env.oss.log.length, mark, 'no request without the flag');
+
+  const dry = await cli(['decrypt-existing', `oss://${BUCKET}/leave/`, '--rsa-private-key', PRIVATE, '--remove-encryption', '--dry-run']);
+  assert.is(dry.code, 0, dry.stderr);
+  assert.equal(dry.stdout.trim().split('\n').sort(), [...bodies.keys()].sort());
+
+  const report = join(env.dir, 'leave.jsonl');
+  const run = await cli(['decrypt-existing', `oss://${BUCKET}/leave/`, '--rsa-private-key', PRIVATE, '--remove-encryption', ...SIZES, '--report', report]);
+  assert.is(run.code, 0, run.stderr);
+  for (const [key, body] of bodies) {
+    const stored = env.oss.getObject(BUCKET, key)!;
+    assert.ok(Buffer.from(stored.body!).equals(body), `${key} stored in plaintext`);
+    assert.is(decodeEnvelope(stored.headers), null, `${key} has no encryption metadata left`);
+    assert.is(stored.meta.n, key.match(/(\d)\.bin$/)![1]);
+  }
+  assert.is(env.oss.getObject(BUCKET, 'leave/0.bin')!.headers['content-type'], 'text/plain');
+  const results = Object.fromEntries((await readReport(report)).map((e) => [e.key, e.result]));
+  assert.is(results['leave/plain.txt'], 'skipped-already');
+  assert.equal(Object.keys(results).filter((k) => results[k] === 'changed').sort(), [...bodies.keys()].sort());
+});
+
 race.run();
 
 // ---------------------------------------------------------------------------------------------------------------

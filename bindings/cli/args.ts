@@ -84,7 +84,9 @@ export function parseCliArgs(argv: readonly string[], env: Readonly<Record<strin
   if (command === 'serve') throw new CliUsageError('serve must come first, its flags after it: oss-crypto serve [--port N] [--bucket NAME] ...');
   const args = positionals.slice(1);
   const quiet = flags.has('quiet');
-  if (command === 'encrypt-existing' || command === 'rewrap' || command === 'verify') return parseBulkCommand(command, args, flags, env);
+  if (command === 'encrypt-existing' || command === 'decrypt-existing' || command === 'rewrap' || command === 'verify') {
+    return parseBulkCommand(command, args, flags, env);
+  }
   const one = (name: string): string | undefined => flags.get(name)?.at(-1);
 
   if (command === 'keygen') {

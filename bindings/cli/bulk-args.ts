@@ -1,7 +1,8 @@
 /**
- * Parses the bulk commands, `oss-crypto encrypt-existing oss://BUCKET/PREFIX`, `oss-crypto rewrap oss://BUCKET/PREFIX
- * --to-...` and `oss-crypto verify oss://BUCKET/PREFIX`, with their flags: `--parallel N` (objects in flight), `--dry-run`, `--job FILE`,
- * `--report FILE`, `--shard I/N`, and for encrypt-existing `--part-size` / `--multipart-threshold`; the connection
+ * Parses the bulk commands, `oss-crypto encrypt-existing oss://BUCKET/PREFIX`, `oss-crypto decrypt-existing
+ * oss://BUCKET/PREFIX --remove-encryption`, `oss-crypto rewrap oss://BUCKET/PREFIX --to-...` and `oss-crypto verify
+ * oss://BUCKET/PREFIX`, with their flags: `--parallel N` (objects in flight), `--dry-run`, `--job FILE`, `--report FILE`,
+ * `--shard I/N`, and for encrypt-existing and decrypt-existing `--part-size` / `--multipart-threshold`; the connection
  * and key flags are the other commands' (args.ts parses them). The flags themselves are declared in flags.ts's
  * table, which the README check reads; args.ts scans and checks them first.
  *
@@ -19,7 +20,7 @@ export const DEFAULT_BULK_PARALLEL = 8;
 
 /**
  * Parses a bulk command's arguments (after args.ts has scanned them and checked each flag applies).
- * @param command `encrypt-existing`, `rewrap` or `verify`
+ * @param command `encrypt-existing`, `decrypt-existing`, `rewrap` or `verify`
  * @param args the positionals after the command
  * @param flags the scanned flags
  * @param env the environment (credentials, endpoint)
@@ -68,8 +69,14 @@ export function parseBulkCommand(
   if (command === 'encrypt-existing' && keys.rsaPublicKeyFile === undefined && keys.rsaPrivateKeyFile === undefined && keys.kms?.keyId === undefined) {
     throw new CliUsageError('encrypt-existing needs a key that can encrypt: --rsa-public-key FILE, --rsa-private-key FILE or --kms-key-id ID');
   }
+  if (command === 'decrypt-existing' && !flags.has('remove-encryption')) {
+    throw new CliUsageError(
+      'decrypt-existing stores every encrypted object under the prefix in plaintext, for good; say so with --remove-encryption ' +
+        '(try --dry-run first to see which objects it would change)',
+    );
+  }
   const to = command === 'rewrap' ? parseRewrapTarget(one, keys) : undefined;
-  if ((command === 'verify' || command === 'rewrap') && keys.rsaPrivateKeyFile === undefined && keys.kms === undefined && keys.materials.length === 0) {
+  if ((command === 'verify' || command === 'rewrap' || command === 'decrypt-existing') && keys.rsaPrivateKeyFile === undefined && keys.kms === undefined && keys.materials.length === 0) {
     throw new CliUsageError(`${command} needs a key that can decrypt: --rsa-private-key FILE, --kms-key-id ID or --material`);
   }
   return {

@@ -1,5 +1,5 @@
 /**
- * Runs a bulk command (`encrypt-existing`, `rewrap`, `verify`) over `oss://BUCKET/PREFIX`: builds the client from the flags,
+ * Runs a bulk command (`encrypt-existing`, `decrypt-existing`, `rewrap`, `verify`) over `oss://BUCKET/PREFIX`: builds the client from the flags,
  * opens the job journal (`--job`) and the report (`--report`), runs the job engine (jobs/run-job.ts) with the
  * matching per-object action (client/bulk-actions.ts), draws a progress line on a terminal, and turns the outcome
  * into an exit status: 0 when nothing failed, 1 with one `error CODE: message` line otherwise (`OBJECTS_FAILED`, or
@@ -11,7 +11,7 @@
  * Deliberately not here: parsing (bulk-args.ts) and the engine (jobs/).
  * @module
  */
-import { encryptExistingAction, rewrapAction, verifyAction } from '../client/bulk-actions.js';
+import { decryptExistingAction, encryptExistingAction, rewrapAction, verifyAction } from '../client/bulk-actions.js';
 import { openJournal, type JobJournal } from '../jobs/journal-file.js';
 import { listPrefix } from '../jobs/listing.js';
 import { openReport, type ReportFile } from '../jobs/report.js';
@@ -39,7 +39,9 @@ export async function runBulk(cmd: BulkCommand, io: CliIo): Promise<number> {
       ? verifyAction(ctx)
       : cmd.command === 'rewrap'
         ? rewrapAction(ctx, { to: await rewrapTargetFromFlags(cmd.to!, cmd.keys), multipartThreshold: cmd.multipartThreshold })
-        : encryptExistingAction(ctx, { partSize: cmd.partSize, multipartThreshold: cmd.multipartThreshold });
+        : cmd.command === 'decrypt-existing'
+          ? decryptExistingAction(ctx, { partSize: cmd.partSize, multipartThreshold: cmd.multipartThreshold })
+          : encryptExistingAction(ctx, { partSize: cmd.partSize, multipartThreshold: cmd.multipartThreshold });
   const shard = cmd.shard === undefined ? undefined : formatShard(cmd.shard);
   let journal: JobJournal | undefined;
   let report: ReportFile | undefined;

@@ -8,7 +8,7 @@
 import type { RangeSpec } from '../transfer/range.js';
 
 /** A command of `oss-crypto`. */
-export type Command = 'put' | 'get' | 'head' | 'keygen' | 'encrypt-existing' | 'rewrap' | 'verify' | 'serve';
+export type Command = 'put' | 'get' | 'head' | 'keygen' | 'encrypt-existing' | 'decrypt-existing' | 'rewrap' | 'verify' | 'serve';
 
 /** `oss://BUCKET/KEY`, split. */
 export interface OssUrl {
@@ -111,12 +111,13 @@ export type CliCommand =
   | BulkCommand;
 
 /**
- * A job over every object under a prefix (`encrypt-existing`, `rewrap`, `verify`), parsed by bulk-args.ts.
+ * A job over every object under a prefix (`encrypt-existing`, `decrypt-existing`, `rewrap`, `verify`), parsed by
+ * bulk-args.ts.
  * @example
  *   if (cmd.command === 'verify') cmd.target.prefix; // 'logs/'
  */
 export interface BulkCommand {
-  readonly command: 'encrypt-existing' | 'rewrap' | 'verify';
+  readonly command: 'encrypt-existing' | 'decrypt-existing' | 'rewrap' | 'verify';
   /** rewrap only: the material that wraps content keys from now on (`--to-*`). */
   readonly to?: RewrapTarget;
   readonly target: { readonly bucket: string; readonly prefix: string };

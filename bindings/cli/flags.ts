@@ -10,19 +10,19 @@ import type { Command } from './command.js';
  * @example
  *   COMMANDS.includes('put'); // true
  */
-export const COMMANDS: readonly Command[] = ['put', 'get', 'head', 'keygen', 'encrypt-existing', 'rewrap', 'verify', 'serve'];
+export const COMMANDS: readonly Command[] = ['put', 'get', 'head', 'keygen', 'encrypt-existing', 'decrypt-existing', 'rewrap', 'verify', 'serve'];
 /**
  * The commands that talk to OSS, and so take the connection and key flags.
  * @example
  *   REMOTE_COMMANDS.includes('keygen'); // false
  */
-export const REMOTE_COMMANDS: readonly Command[] = ['put', 'get', 'head', 'encrypt-existing', 'rewrap', 'verify'];
+export const REMOTE_COMMANDS: readonly Command[] = ['put', 'get', 'head', 'encrypt-existing', 'decrypt-existing', 'rewrap', 'verify'];
 /**
  * The jobs over every object under a prefix (bulk-args.ts parses them).
  * @example
  *   BULK_COMMANDS.includes('verify'); // true
  */
-export const BULK_COMMANDS: readonly Command[] = ['encrypt-existing', 'rewrap', 'verify'];
+export const BULK_COMMANDS: readonly Command[] = ['encrypt-existing', 'decrypt-existing', 'rewrap', 'verify'];
 
 /** What the table says about one flag. */
 export interface FlagSpec {
@@ -41,7 +41,7 @@ export interface FlagSpec {
 export const FLAGS: Readonly<Record<string, FlagSpec>> = {
   help: { value: false, commands: COMMANDS },
   version: { value: false, commands: COMMANDS },
-  quiet: { value: false, commands: ['put', 'get', 'head', 'keygen', 'encrypt-existing', 'rewrap', 'verify'] },
+  quiet: { value: false, commands: ['put', 'get', 'head', 'keygen', 'encrypt-existing', 'decrypt-existing', 'rewrap', 'verify'] },
   endpoint: { value: true, commands: REMOTE_COMMANDS },
   region: { value: true, commands: [...REMOTE_COMMANDS, 'serve'] },
   'rsa-public-key': { value: true, commands: REMOTE_COMMANDS },
@@ -58,9 +58,10 @@ export const FLAGS: Readonly<Record<string, FlagSpec>> = {
   matdesc: { value: true, commands: REMOTE_COMMANDS },
   material: { value: true, repeat: true, commands: REMOTE_COMMANDS },
   plaintext: { value: true, commands: REMOTE_COMMANDS },
-  'part-size': { value: true, commands: ['put', 'get', 'encrypt-existing'] },
-  parallel: { value: true, commands: ['put', 'get', 'encrypt-existing', 'rewrap', 'verify'] },
-  'multipart-threshold': { value: true, commands: ['put', 'encrypt-existing', 'rewrap'] },
+  'part-size': { value: true, commands: ['put', 'get', 'encrypt-existing', 'decrypt-existing'] },
+  parallel: { value: true, commands: ['put', 'get', 'encrypt-existing', 'decrypt-existing', 'rewrap', 'verify'] },
+  'multipart-threshold': { value: true, commands: ['put', 'encrypt-existing', 'decrypt-existing', 'rewrap'] },
+  'remove-encryption': { value: false, commands: ['decrypt-existing'] },
   'to-rsa-public-key': { value: true, commands: ['rewrap'] },
   'to-kms-key-id': { value: true, commands: ['rewrap'] },
   'to-matdesc': { value: true, commands: ['rewrap'] },

@@ -90,6 +90,7 @@ export async function runCli(io: CliIo): Promise<number> {
         await get(command, io);
         return 0;
       case 'encrypt-existing':
+      case 'decrypt-existing':
       case 'rewrap':
       case 'verify':
         return await (await import('./bulk-run.js')).runBulk(command, io);

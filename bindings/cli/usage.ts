@@ -20,9 +20,11 @@ usage:
   oss-crypto head oss://BUCKET/KEY               the envelope as JSON (never key material)
   oss-crypto keygen --out PREFIX [--bits 2048]   writes PREFIX.private.pem (mode 0600) and PREFIX.public.pem
   oss-crypto encrypt-existing oss://BUCKET/PREFIX   encrypts every plaintext object in place, metadata kept
+  oss-crypto decrypt-existing oss://BUCKET/PREFIX --remove-encryption
+                                                 stores every encrypted object decrypted, metadata kept
   oss-crypto rewrap oss://BUCKET/PREFIX --to-rsa-public-key F | --to-kms-key-id ID [--to-matdesc JSON]
                                                  wraps every object's content key with the new material
-  oss-crypto verify oss://BUCKET/PREFIX          checks every object decrypts (length, CRC-64, MD5 where recorded)
+  oss-crypto verify oss://BUCKET/PREFIX          checks every object decrypts (length, CRC-64, MD5, commitment)
   oss-crypto serve [--port N] [--kms-port N] [--bucket NAME] [--region R] [--json]
                                                  loopback OSS and KMS stand-ins for your tests, until Ctrl-C
   oss-crypto COMMAND --help                      the flags of one command
@@ -38,7 +40,7 @@ keys:
   --rsa-private-key FILE    RSA private key PEM (reads; also writes with its public half)
   --rsa-padding P           pkcs1 (RSA/NONE/PKCS1Padding, default) or oaep (OAEP-SHA1)
   --rsa-engine E            node (node:crypto, default), workers (node:crypto on worker threads; the default of
-                            encrypt-existing, rewrap and verify when the machine has more than one core),
+                            the bulk jobs below when the machine has more than one core),
                             wasm (constant-time WebAssembly) or forge (node-forge)
   --kms-key-id ID           Alibaba Cloud KMS key id (KMS/ALICLOUD)
   --kms-region R            KMS region (default: the OSS region without its "oss-" prefix)
@@ -59,13 +61,14 @@ transfer:
   --multipart-threshold N   put: multipart upload at or above this size (default 100MiB)
   --checkpoint FILE         resumable transfer state; resumes when the file exists (files only, not "-")
 
-bulk jobs (encrypt-existing, rewrap, verify):
+bulk jobs (encrypt-existing, decrypt-existing, rewrap, verify):
   --parallel N              objects in flight (default 8)
   --dry-run                 print the keys that would change; write nothing
   --job FILE                resumable job journal: a rerun skips what a killed run finished
   --shard I/N               take only the keys whose FNV-1a hash mod N is I (N machines, no coordination)
   --report FILE             JSON lines: key, action, result, bytes, error code
-  --part-size, --multipart-threshold   encrypt-existing: objects at or above the threshold go by multipart
+  --part-size, --multipart-threshold   encrypt-/decrypt-existing: objects at or above the threshold go by multipart
+  --remove-encryption       decrypt-existing: required; the objects stay in plaintext from then on
   --to-rsa-public-key FILE  rewrap: the new RSA public key PEM (the key flags above select the old material)
   --to-kms-key-id ID        rewrap: the new KMS key (with the --kms-* settings above)
   --to-matdesc JSON         rewrap: the new material description, e.g. '{"key":"2025"}'
