@@ -147,6 +147,27 @@ s('already under the target: skipped, nothing written (a public-only target too)
   assert.is(env.oss.log.filter((e) => e.kind === 'put' || e.kind === 'complete').length, writes);
 });
 
+s('a new key pair under the same labels (no matdesc): the old wrapping is unwrapped once, and a rerun skips', async () => {
+  const body = await seed('same-label/a', 3000, oldRsa());
+  const base = oldRsa();
+  let unwraps = 0;
+  const from = new Proxy(base, {
+    get(target, prop) {
+      if (prop === 'unwrap') return (w: Parameters<KeyWrapper['unwrap']>[0]) => (unwraps++, target.unwrap(w));
+      const value = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  const to = rsaKeyWrapper({ publicKey: NEW_PUBLIC });
+  const r = await client(oldRsa()).rewrap('same-label/a', { to, from });
+  assert.ok(r.changed);
+  assert.is(unwraps, 1, 'the already-under-to check and the rewrite share one unwrap');
+  await assertReads(client(rsaKeyWrapper({ privateKey: NEW_PRIVATE })), 'same-label/a', body);
+  const writes = env.oss.log.filter((e) => e.kind === 'put' || e.kind === 'complete').length;
+  assert.is((await client(oldRsa()).rewrap('same-label/a', { to, from })).changed, false);
+  assert.is(env.oss.log.filter((e) => e.kind === 'put' || e.kind === 'complete').length, writes);
+});
+
 s('a concurrent writer between the read and the write wins (OBJECT_CHANGED, its object kept)', async () => {
   for (const [key, size, nth] of [['race/small', 1000, 1], ['race/multi', THRESHOLD + 10, 2]] as const) {
     await seed(key, size, oldRsa());

@@ -104,6 +104,14 @@ export async function rewrap(ctx: ClientContext, name: string, options: RewrapOp
   let env: Envelope;
   const threshold = options.multipartThreshold ?? Math.min(ctx.multipartThreshold, REWRITE_MULTIPART_THRESHOLD);
   let small: SmallBody | undefined;
+  // One unwrap of the old wrapping per rewrap, whether the already-under-`to` check or the rewrite asks first.
+  let oldKey: Promise<ContentKey> | undefined;
+  const unwrapOld = (): Promise<ContentKey> =>
+    (oldKey ??= options.from === undefined ? ctx.keyring.unwrap(env.wrapped) : unwrapWith(options.from, env.wrapped));
+  const wipeOld = () => oldKey?.then(wipe, () => undefined);
+  const target: WrapDescription = { wrapAlg: to.wrapAlg, matdesc: to.matdesc };
+  const unchanged = (st: ObjectState, e: Envelope) =>
+    ({ name, changed: false, etag: st.etag, previousEtag: st.etag, bytes: 0, multipart: false, from: describeWrap(e.wrapped), to: target }) as const;
   // The ali-oss store answers a Node Readable, the fetch store a WHATWG stream: read both the same way.
   const body: Readable = opened.body instanceof Readable ? opened.body : Readable.fromWeb(opened.body as never);
   try {
@@ -112,18 +120,24 @@ export async function rewrap(ctx: ClientContext, name: string, options: RewrapOp
     if (decoded === null) throw new UnsupportedOperationError('OBJECT_NOT_ENCRYPTED', `${JSON.stringify(name)} is not encrypted; there is no key to rewrap`);
     if (decoded.format !== 'v2') throw new UnsupportedOperationError('OPERATION_UNSUPPORTED', `${JSON.stringify(name)} has a V1 envelope; only V2 objects can be rewrapped`);
     env = decoded;
+    // An object already under `to` is skipped before its body is read (a rerun of a job meets many of them).
+    const labelled = env.wrapped.wrapAlg === to.wrapAlg && matdescEquals(env.wrapped.matdesc, to.matdesc);
+    if (labelled && (await underTarget(to, env.wrapped, unwrapOld))) {
+      await wipeOld();
+      return unchanged(state, env);
+    }
     if (state.size < threshold) small = await readAll(body, state);
+  } catch (err) {
+    await wipeOld();
+    throw err;
   } finally {
     body.destroy();
   }
-  const from = describeWrap(env.wrapped);
-  const target: WrapDescription = { wrapAlg: to.wrapAlg, matdesc: to.matdesc };
-  const unwrapOld = (): Promise<ContentKey> => (options.from === undefined ? ctx.keyring.unwrap(env.wrapped) : unwrapWith(options.from, env.wrapped));
-  const unchangedResult = { name, etag: state.etag, previousEtag: state.etag, bytes: 0, multipart: false, from, to: target };
-  if (from.wrapAlg === to.wrapAlg && matdescEquals(from.matdesc, to.matdesc) && (await underTarget(to, env.wrapped, unwrapOld))) {
-    return { ...unchangedResult, changed: false };
-  }
-  const content = await unwrapCommitted(ctx.commitment, name, state.headers, env, unwrapOld);
+  const unchangedResult = unchanged(state, env);
+  const content = await unwrapCommitted(ctx.commitment, name, state.headers, env, unwrapOld).catch(async (err) => {
+    await wipeOld();
+    throw err;
+  });
   try {
     const wrapped = await to.wrap(content);
     // Only the key fields change; every other stored envelope field goes back exactly as stored.
@@ -159,9 +173,15 @@ export async function rewrap(ctx: ClientContext, name: string, options: RewrapOp
       throw err;
     }
   } finally {
-    content.key.fill(0);
-    content.iv.fill(0);
+    wipe(content);
+    await wipeOld();
   }
+}
+
+/** Best effort: JS gives no guarantee that no other copy exists. */
+function wipe(content: ContentKey): void {
+  content.key.fill(0);
+  content.iv.fill(0);
 }
 
 /** One PutObject of the unchanged ciphertext with the new key fields, after the re-HEAD. */
@@ -234,23 +254,19 @@ function unquote(etag: string): string {
 /**
  * Whether an object labelled like `to` is already under it: `to` unwraps it when it can (a private key, KMS
  * credentials checking the key id); a public-only `to` cannot tell, so the object counts as done when the old
- * materials cannot unwrap it.
+ * materials cannot unwrap it. `unwrapOld` is the caller's (its key is reused for the rewrite and wiped there).
  */
 async function underTarget(to: KeyWrapper, wrapped: WrappedContentKey, unwrapOld: () => Promise<ContentKey>): Promise<boolean> {
-  let content: ContentKey | null = null;
-  try {
-    content = to.canUnwrap ? await to.unwrap(wrapped).catch(() => null) : null;
-    if (content !== null) return true;
-    if (to.canUnwrap) return false;
-    content = await unwrapOld().catch((err) => {
-      if (err instanceof KeyUnwrapError) return null;
-      throw err;
-    });
-    return content === null;
-  } finally {
-    content?.key.fill(0);
-    content?.iv.fill(0);
+  if (to.canUnwrap) {
+    const mine = await to.unwrap(wrapped).catch(() => null);
+    if (mine !== null) wipe(mine);
+    return mine !== null;
   }
+  const old = await unwrapOld().catch((err) => {
+    if (err instanceof KeyUnwrapError) return null;
+    throw err;
+  });
+  return old === null;
 }
 
 async function unwrapWith(material: KeyWrapper, wrapped: WrappedContentKey): Promise<ContentKey> {
