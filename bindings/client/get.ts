@@ -35,12 +35,13 @@ import { basename, dirname, join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ClientContext } from '../transfer/context.js';
-import { copyOptions, signalOf } from '../transfer/request-options.js';
+import { signalOf } from '../transfer/request-options.js';
 import { withRetry } from '../util/retry.js';
 import { refuseProcessing } from './refused.js';
 import { streamPartToFile } from '../download/part-stream.js';
 import { checkDigests } from './body-check.js';
-import { checkReadResponse, KeyCache, planRead, type ReadCheck } from './read-plan.js';
+import { KeyCache } from './read-plan.js';
+import { requestRead, type CheckedRead } from './read-request.js';
 import type { GetResponse } from './get-types.js';
 import { Verifier, wire } from './verifier.js';
 
@@ -178,7 +179,7 @@ async function openRead(
   keys: KeyCache,
   retryRequest: boolean,
 ): Promise<OpenedRead> {
-  const { source, res, check, started } = await openChecked(ctx, name, options, keys, retryRequest);
+  const { body: source, res, check, started } = await openChecked(ctx, name, options, keys, retryRequest);
   const body = new Verifier(check.spec);
   if (check.notModified) {
     // Not modified (If-None-Match / If-Modified-Since): no body, nothing to decrypt.
@@ -190,44 +191,19 @@ async function openRead(
   return { body, res, encrypted: check.encrypted, finish: () => ({ ...res, size: body.count, rt: Date.now() - started }) };
 }
 
-/** The response with its headers checked (read-plan.ts) and its body not yet read. */
-interface CheckedResponse {
-  readonly source: Readable;
-  readonly res: GetResponse;
-  readonly check: ReadCheck;
-  /** When the request was sent, for `rt`. */
-  readonly started: number;
-}
+/** The response with its headers checked (read-request.ts) and its body, a Node stream, not yet read. */
+type CheckedResponse = CheckedRead<Readable>;
 
-async function openChecked(
+function openChecked(
   ctx: ClientContext,
   name: string,
   options: Record<string, unknown> | undefined,
   keys: KeyCache,
   retryRequest: boolean,
 ): Promise<CheckedResponse> {
-  const signal = signalOf(options);
-  const { base, plan } = planRead(options);
-  const started = Date.now();
-  // The store streams the body and turns an error answer into its library's own error (ali-oss: from the body).
-  const request = () => ctx.store.openObject(name, copyOptions(base));
-  const result = retryRequest ? await withRetry(request, ctx.retry, { signal }) : await request();
   // The fetch store answers with a WHATWG stream; this module's pipeline is Node streams.
-  const source: Readable = result.body instanceof Readable ? result.body : Readable.fromWeb(result.body as never);
-  const res: GetResponse = {
-    status: result.status,
-    statusCode: result.status,
-    headers: result.headers,
-    size: 0,
-    rt: 0,
-    requestUrls: result.requestUrls,
-  };
-  try {
-    return { source, res, check: await checkReadResponse(ctx, name, plan, res, keys), started };
-  } catch (err) {
-    source?.destroy?.();
-    throw err;
-  }
+  const adopt = (body: unknown): Readable => (body instanceof Readable ? body : Readable.fromWeb(body as never));
+  return requestRead(ctx, name, options, keys, retryRequest, adopt, (body) => body.destroy());
 }
 
 async function getToFile(
@@ -269,7 +245,7 @@ async function getToFile(
  * no Transform and no WriteStream in between, one `writev` per MiB, which is most of what separates this from a
  * plain ali-oss download to a file.
  */
-async function bodyToFile({ source, check }: CheckedResponse, file: FileHandle, signal: AbortSignal | undefined): Promise<number> {
+async function bodyToFile({ body: source, check }: CheckedResponse, file: FileHandle, signal: AbortSignal | undefined): Promise<number> {
   const { spec } = check;
   if (check.notModified) {
     source.resume();

@@ -13,13 +13,14 @@
  */
 import { UnsupportedOperationError } from '../errors.js';
 import type { ClientContext } from '../transfer/context.js';
-import { copyOptions, signalOf } from '../transfer/request-options.js';
+import { signalOf } from '../transfer/request-options.js';
 import { Md5 } from '../util/md5.js';
 import { withRetry } from '../util/retry.js';
 import { runtimeName } from '../util/runtime.js';
 import { BodyCheck } from './body-check.js';
 import type { GetResponse } from './get-types.js';
-import { checkReadResponse, KeyCache, planRead } from './read-plan.js';
+import { KeyCache } from './read-plan.js';
+import { requestRead } from './read-request.js';
 import { refuseProcessing } from './refused.js';
 
 /**
@@ -129,22 +130,10 @@ async function openRead(
   onDone?: () => void,
 ): Promise<OpenedWebRead> {
   const signal = signalOf(options);
-  const { base, plan } = planRead(options);
-  const started = Date.now();
-  const request = () => ctx.store.openObject(name, copyOptions(base));
-  const result = retryRequest ? await withRetry(request, ctx.retry, { signal }) : await request();
-  const source = webStreamOf(result.body);
-  const res: GetResponse = { status: result.status, statusCode: result.status, headers: result.headers, size: 0, rt: 0, requestUrls: result.requestUrls };
-  let check: BodyCheck;
-  let encrypted: boolean;
-  try {
-    const decided = await checkReadResponse(ctx, name, plan, res, keys);
-    check = new BodyCheck(decided.spec, () => new Md5());
-    encrypted = decided.encrypted;
-  } catch (err) {
-    await source.cancel(err).catch(() => {});
-    throw err;
-  }
+  const read = await requestRead(ctx, name, options, keys, retryRequest, webStreamOf, (body, err) => body.cancel(err).catch(() => {}));
+  const { body: source, res, started } = read;
+  const check = new BodyCheck(read.check.spec, () => new Md5());
+  const encrypted = read.check.encrypted;
   const reader = source.getReader();
   const done = () => {
     check.dispose();
