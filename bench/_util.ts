@@ -6,6 +6,8 @@
  * rates are reported.
  * @module
  */
+import { randomFillSync } from 'node:crypto';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpus } from 'node:os';
 import { createInterface } from 'node:readline';
@@ -157,4 +159,47 @@ export async function startStandInChild(options: { keepBodies: boolean }): Promi
   });
   const info = JSON.parse(line) as { endpoint: string; region: string };
   return { process: child, endpoint: info.endpoint, region: info.region };
+}
+
+const collectGarbage = (globalThis as { gc?: () => void }).gc;
+
+/**
+ * Runs `run` after a forced GC (when the process runs with `--expose-gc`), sampling this process's RSS every 10 ms.
+ * @returns the RSS just before `run` and its peak while `run` was in progress, in bytes
+ * @example
+ *   const { baseline, peak } = await sampleRss(() => client.get('a.bin', '/tmp/a.bin'));
+ */
+export async function sampleRss(run: () => Promise<unknown>): Promise<{ baseline: number; peak: number }> {
+  collectGarbage?.();
+  const baseline = process.memoryUsage().rss;
+  let peak = baseline;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+  }, 10);
+  try {
+    await run();
+  } finally {
+    clearInterval(timer);
+  }
+  return { baseline, peak: Math.max(peak, process.memoryUsage().rss) };
+}
+
+/**
+ * Writes a file of `size` random bytes at `path`, 4 MiB at a time (never held in memory whole).
+ * @returns `path`
+ * @example
+ *   const source = makeRandomFile(join(dir, 'source.bin'), 256 << 20);
+ */
+export function makeRandomFile(path: string, size: number): string {
+  const fd = openSync(path, 'w');
+  const chunk = Buffer.allocUnsafe(4 << 20);
+  try {
+    for (let written = 0; written < size; written += chunk.length) {
+      randomFillSync(chunk);
+      writeSync(fd, chunk, 0, Math.min(chunk.length, size - written));
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return path;
 }

@@ -33,8 +33,8 @@
  * No key material is printed: the RSA key pair is generated in memory for the run.
  * @module
  */
-import { createHash, generateKeyPairSync, randomFillSync } from 'node:crypto';
-import { closeSync, createReadStream, createWriteStream, mkdtempSync, openSync, rmSync, writeSync, writeFileSync } from 'node:fs';
+import { createHash, generateKeyPairSync } from 'node:crypto';
+import { createReadStream, createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -43,7 +43,7 @@ import { wasmBackend } from '../bindings/cipher/wasm.js';
 import { CryptoClient } from '../bindings/client/crypto-client.js';
 import { rsaKeyWrapper } from '../bindings/keys/rsa.js';
 import { DEFAULT_DOWNLOAD_PART_SIZE } from '../bindings/download/download-options.js';
-import { BENCH_CREDENTIALS, flagValue, formatSize, formatTable, machine, startStandInChild } from './_util.js';
+import { BENCH_CREDENTIALS, flagValue, formatSize, formatTable, machine, makeRandomFile, sampleRss, startStandInChild } from './_util.js';
 
 const MiB = 1024 * 1024;
 const argv = process.argv.slice(2);
@@ -132,7 +132,7 @@ try {
   const sizes = with1g ? [256 * MiB, 1024 * MiB] : [256 * MiB];
   const tables: Record<number, Map<string, Sample>> = {};
   for (const size of sizes) {
-    const source = makeFile(`source-${size}.bin`, size);
+    const source = makeRandomFile(join(dir, `source-${size}.bin`), size);
     const sourceHash = await sha256(source);
     const object = String(size);
     await plain.multipartUpload(`plain/${object}`, source, { partSize: 8 * MiB, parallel: 4 });
@@ -231,45 +231,17 @@ try {
 
 /** Wall rate, CPU per MB and RSS of one call that moves `bytes` plaintext bytes. */
 async function measure(bytes: number, run: () => Promise<unknown>): Promise<Sample> {
-  gc?.();
-  const baseline = process.memoryUsage().rss;
-  let peak = baseline;
-  const timer = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage().rss);
-  }, 10);
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  try {
+  let seconds = 0;
+  let cpu = { user: 0, system: 0 };
+  const { baseline, peak } = await sampleRss(async () => {
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
     await run();
-  } finally {
-    clearInterval(timer);
-  }
-  const seconds = (performance.now() - t0) / 1000;
-  const cpu = process.cpuUsage(cpu0);
-  peak = Math.max(peak, process.memoryUsage().rss);
+    seconds = (performance.now() - t0) / 1000;
+    cpu = process.cpuUsage(cpu0);
+  });
   const MB = bytes / 1e6;
-  return {
-    MBps: MB / seconds,
-    cpuMsPerMB: (cpu.user + cpu.system) / 1000 / MB,
-    peakRssMiB: peak / MiB,
-    rssRiseMiB: (peak - baseline) / MiB,
-  };
-}
-
-/** A file of `size` random bytes, written 4 MiB at a time (never held in memory whole). */
-function makeFile(name: string, size: number): string {
-  const path = join(dir, name);
-  const fd = openSync(path, 'w');
-  const chunk = Buffer.allocUnsafe(4 * MiB);
-  try {
-    for (let written = 0; written < size; written += chunk.length) {
-      randomFillSync(chunk);
-      writeSync(fd, chunk, 0, Math.min(chunk.length, size - written));
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return path;
+  return { MBps: MB / seconds, cpuMsPerMB: (cpu.user + cpu.system) / 1000 / MB, peakRssMiB: peak / MiB, rssRiseMiB: (peak - baseline) / MiB };
 }
 
 async function sha256(path: string): Promise<string> {

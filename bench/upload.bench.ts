@@ -22,8 +22,8 @@
  * No key material is printed: the RSA key pair is generated in memory for the run.
  * @module
  */
-import { createDecipheriv, generateKeyPairSync, randomFillSync } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync, writeFileSync } from 'node:fs';
+import { createDecipheriv, generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OSS from 'ali-oss';
@@ -34,7 +34,7 @@ import { decodeEnvelope } from '../bindings/envelope/codec.js';
 import { KeyRing } from '../bindings/keys/keyring.js';
 import { rsaKeyWrapper } from '../bindings/keys/rsa.js';
 import { startOssServer } from '../test/support/oss-server.js';
-import { BENCH_CREDENTIALS, flagValue, formatSize, formatTable, machine, startStandInChild } from './_util.js';
+import { BENCH_CREDENTIALS, flagValue, formatSize, formatTable, machine, makeRandomFile, sampleRss, startStandInChild } from './_util.js';
 
 const MiB = 1024 * 1024;
 const argv = process.argv.slice(2);
@@ -68,11 +68,11 @@ try {
   // Peak RSS first, on a process that has done nothing else yet, so that both sizes see the same starting state.
   // A fresh object per call: ali-oss writes into the options it is given (headers, Content-Length of its last part).
   const options = () => ({ partSize, parallel });
-  const file256 = makeFile('256m.bin', SIZES[0]);
+  const file256 = makeRandomFile(join(dir, '256m.bin'), SIZES[0]);
   const peaks: Record<string, number> = {};
   const baselines: Record<string, number> = {};
   for (const size of skip1g ? SIZES.slice(0, 1) : SIZES) {
-    const file = size === SIZES[0] ? file256 : makeFile('1g.bin', size);
+    const file = size === SIZES[0] ? file256 : makeRandomFile(join(dir, '1g.bin'), size);
     const m = await peakRss(() => encrypted.multipartUpload(`rss/${size}`, file, options()));
     peaks[String(size)] = m.peak;
     baselines[String(size)] = m.baseline;
@@ -141,36 +141,10 @@ async function rate(bytes: number, run: () => Promise<unknown>): Promise<number>
   return bytes / 1e6 / ((performance.now() - t0) / 1000);
 }
 
-/** RSS (MiB) of this process before `run` (after a GC) and its peak while `run` is in progress, sampled every 10 ms. */
+/** RSS (MiB) of this process before `run` (after a GC) and its peak while `run` is in progress (bench/_util.ts). */
 async function peakRss(run: () => Promise<unknown>): Promise<{ baseline: number; peak: number }> {
-  gc?.();
-  const baseline = process.memoryUsage().rss;
-  let peak = baseline;
-  const timer = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage().rss);
-  }, 10);
-  try {
-    await run();
-  } finally {
-    clearInterval(timer);
-  }
-  return { baseline: baseline / MiB, peak: Math.max(peak, process.memoryUsage().rss) / MiB };
-}
-
-/** A file of `size` random bytes, written 4 MiB at a time (never held in memory whole). */
-function makeFile(name: string, size: number): string {
-  const path = join(dir, name);
-  const fd = openSync(path, 'w');
-  const chunk = Buffer.allocUnsafe(4 * MiB);
-  try {
-    for (let written = 0; written < size; written += chunk.length) {
-      randomFillSync(chunk);
-      writeSync(fd, chunk, 0, Math.min(chunk.length, size - written));
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return path;
+  const { baseline, peak } = await sampleRss(run);
+  return { baseline: baseline / MiB, peak: peak / MiB };
 }
 
 /** One encrypted upload to an in-process stand-in that keeps bodies, decrypted with node:crypto. */
@@ -178,7 +152,7 @@ async function crossValidate(material: ReturnType<typeof rsaKeyWrapper>): Promis
   const check = await startOssServer();
   try {
     const client = new CryptoClient(check.client(BUCKET) as any, { material });
-    const path = makeFile('check.bin', 9 * MiB + 12_345);
+    const path = makeRandomFile(join(dir, 'check.bin'), 9 * MiB + 12_345);
     await client.multipartUpload('check', path, { partSize: 2 * MiB, parallel });
     const stored = check.getObject(BUCKET, 'check')!;
     const content = await new KeyRing({ default: material }).unwrap(decodeEnvelope(stored.headers)!.wrapped);

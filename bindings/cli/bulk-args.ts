@@ -64,7 +64,7 @@ export function parseBulkCommand(
   const multipartThreshold = thresholdText === undefined ? undefined : parseSize('--multipart-threshold', thresholdText);
   const connection = parseConnection(one, env);
   // A bulk job unwraps a key per object: with a spare core, the RSA private operations go to worker threads
-  // (keys/rsa-workers.ts; a rewrap of 4 KiB objects measured 957 → 1,116 objects/s on 2 cores).
+  // (keys/rsa-workers.ts; bench:rotate, 4 KiB objects on 2 cores: rewrap 985 → 1,049 objects/s).
   const keys = parseKeys(flags as Map<string, string[]>, one, env, connection, availableParallelism() > 1 ? 'workers' : 'node');
   if (command === 'encrypt-existing' && keys.rsaPublicKeyFile === undefined && keys.rsaPrivateKeyFile === undefined && keys.kms?.keyId === undefined) {
     throw new CliUsageError('encrypt-existing needs a key that can encrypt: --rsa-public-key FILE, --rsa-private-key FILE or --kms-key-id ID');

@@ -10,8 +10,9 @@ import type { DownloadCheckpoint } from './checkpoint.js';
 /**
  * The part size of a download when neither the call nor a checkpoint names one: 8 MiB, or the client's `partSize`
  * when that is larger. The client's default (1 MiB, ali-oss's for uploads) is too small for reads: every ranged GET
- * costs a request's CPU and a round trip. Measured with bench/download.bench.ts (256 MiB, parallel 4, same run):
- * 1 MiB parts ran at 0.72× plain ali-oss get, 8 MiB parts at 0.90×.
+ * costs a request's CPU and a round trip. Measured with bench/download.bench.ts (256 MiB, parallel 4, 3 rounds,
+ * two runs back to back): `--part-size 1048576` ran at 0.77× plain ali-oss get (median 0.75×), 8 MiB at 1.05×
+ * (median 1.03×).
  */
 export const DEFAULT_DOWNLOAD_PART_SIZE = 8 * 1024 * 1024;
 
