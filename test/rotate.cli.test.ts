@@ -9,6 +9,7 @@
  * @module
  */
 import { readFile, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -247,6 +248,11 @@ parsing('flags parse into one command; mistakes are usage errors naming the flag
   );
   const verify = parseCliArgs(['verify', 'oss://bkt/logs/2024/', '--rsa-private-key', 'k.pem'], ENV);
   assert.equal(verify.command === 'verify' && [verify.target.prefix, verify.parallel, verify.shard], ['logs/2024/', 8, undefined]);
+  // RSA private operations go to worker threads in bulk jobs when there is a core to spare; a single command, or
+  // an explicit --rsa-engine, keeps the calling thread.
+  assert.is(verify.keys.rsaEngine, availableParallelism() > 1 ? 'workers' : 'node');
+  assert.is(parseCliArgs(['verify', 'oss://bkt/', '--rsa-private-key', 'k.pem', '--rsa-engine', 'node'], ENV).keys.rsaEngine, 'node');
+  assert.is(parseCliArgs(['get', 'oss://bkt/k', 'out', '--rsa-private-key', 'k.pem'], ENV).keys.rsaEngine, 'node');
   for (const [argv, message] of [
     [['verify', 'oss://bkt/', '--rsa-private-key', 'k', '--shard', '3/3'], /--shard .*0 <= I < N/],
     [['verify', 'oss://bkt/', '--rsa-private-key', 'k', '--parallel', '0'], /--parallel expected 1..256/],
