@@ -65,11 +65,15 @@ export interface KmsPlaintext {
  *   const settings: KmsSdkSettings = { accessKeyId, accessKeySecret, region: 'cn-hangzhou' };
  */
 export interface KmsSdkSettings {
+  /** KMS region, e.g. `cn-hangzhou`; picks the default endpoint. Required unless `endpoint` (or, for the wrapper, `client`) is given. */
   region?: string;
   accessKeyId?: string;
   accessKeySecret?: string;
+  /** STS security token, when the access key is a temporary one. */
   securityToken?: string;
+  /** KMS host (`host` or `host:port`, no scheme). Default `kms.<region>.aliyuncs.com`. */
   endpoint?: string;
+  /** Default `https`. `http` only for a loopback stand-in. */
   protocol?: 'https' | 'http';
 }
 

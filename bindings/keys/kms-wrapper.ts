@@ -45,7 +45,7 @@ import { decodeBase64, encodeBase64 } from '../util/base64.js';
 import { describe } from '../util/describe.js';
 import { resolveRetryPolicy, withRetry, type RetryPolicy } from '../util/retry.js';
 import { DEFAULT_KMS_BLOB_LAYOUT, kmsBlobFromHeader, kmsHeaderFromBlob, type KmsBlobLayout } from './kms-blob.js';
-import type { KmsCiphertext, KmsClient, KmsPlaintext } from './kms-client.js';
+import type { KmsCiphertext, KmsClient, KmsPlaintext, KmsSdkSettings } from './kms-client.js';
 import { isTransientKmsFailure, kmsErrorOf, type KmsAction } from './kms-failure.js';
 import { generateContentIv } from './random.js';
 import type { ContentKey, KeyWrapper, Matdesc, WrappedContentKey } from './types.js';
@@ -95,19 +95,9 @@ export interface KmsRetryOptions {
  *     passphrase: 'team-a', blobLayout: 'oss2', matdesc: { kms: 'team-a' },
  *   };
  */
-export interface KmsKeyWrapperOptions {
+export interface KmsKeyWrapperOptions extends KmsSdkSettings {
   /** The CMK that wraps new keys. Without it the wrapper only unwraps (`canWrap` is false). */
   keyId?: string;
-  /** KMS region, e.g. `cn-hangzhou`; picks the default endpoint. Required unless `endpoint` or `client` is given. */
-  region?: string;
-  accessKeyId?: string;
-  accessKeySecret?: string;
-  /** STS security token, when the access key is a temporary one. */
-  securityToken?: string;
-  /** KMS host (`host` or `host:port`, no scheme). Default `kms.<region>.aliyuncs.com`. */
-  endpoint?: string;
-  /** Default `https`. `http` only for a loopback stand-in. */
-  protocol?: 'https' | 'http';
   /** Sent as EncryptionContext `{"x-passphrase":"<passphrase>"}` on every call; absent = no context. */
   passphrase?: string;
   /** Which layering `wrap()` writes. Default `go`. Reading always accepts both. */
