@@ -13,10 +13,10 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CryptoClient } from '../bindings/client/crypto-client.js';
 import { rsaKeyWrapper } from '../bindings/keys/rsa.js';
-import { fetchObjectStore } from '../bindings/oss/fetch/store.js';
 import type { UploadCheckpoint } from '../bindings/upload/checkpoint.js';
 import { pseudoRandomBytes } from './_util.js';
-import { TEST_ACCESS_KEY_ID, TEST_ACCESS_KEY_SECRET, type OssServer } from './support/oss-server.js';
+import { standInFetchStore } from './support/fetch-store.js';
+import type { OssServer } from './support/oss-server.js';
 import { useStandIns } from './support/stand-ins.js';
 
 const BUCKET = 'fetch-client-bkt';
@@ -26,12 +26,7 @@ useStandIns(test, env, { tmpPrefix: 'oss-crypto-fetch-client-' });
 
 const privateKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
 const material = rsaKeyWrapper({ privateKey });
-const keys = { accessKeyId: TEST_ACCESS_KEY_ID, accessKeySecret: TEST_ACCESS_KEY_SECRET };
-const fetchClient = (extra: Record<string, unknown> = {}) =>
-  new CryptoClient(
-    fetchObjectStore({ endpoint: env.oss.endpoint, bucket: BUCKET, region: env.oss.region, credentials: keys, retry: { baseDelayMs: 1, maxDelayMs: 2 } }),
-    { material, ...extra },
-  );
+const fetchClient = (extra: Record<string, unknown> = {}) => new CryptoClient(standInFetchStore(env.oss, BUCKET), { material, ...extra });
 const aliClient = () => new CryptoClient(env.oss.client(BUCKET) as never, { material, retry: { baseDelayMs: 1, maxDelayMs: 2 } });
 
 const same = (want: Uint8Array, got: Uint8Array | undefined, what: string) =>

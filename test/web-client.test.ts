@@ -13,10 +13,11 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CryptoClient as NodeClient } from '../bindings/client/crypto-client.js';
 import { rsaKeyWrapper as nodeRsa } from '../bindings/keys/rsa.js';
-import { CryptoClient, fetchObjectStore, IntegrityError, kmsKeyWrapper, rsaKeyWrapper, UnsupportedOperationError, type UploadCheckpoint } from '../bindings/web.js';
+import { CryptoClient, IntegrityError, kmsKeyWrapper, rsaKeyWrapper, UnsupportedOperationError, type UploadCheckpoint } from '../bindings/web.js';
 import { pseudoRandomBytes } from './_util.js';
 import type { KmsServer } from './support/kms-server.js';
-import { TEST_ACCESS_KEY_ID, TEST_ACCESS_KEY_SECRET, type OssServer } from './support/oss-server.js';
+import { standInFetchStore } from './support/fetch-store.js';
+import type { OssServer } from './support/oss-server.js';
 import { useStandIns } from './support/stand-ins.js';
 
 const BUCKET = 'web-client-bkt';
@@ -25,14 +26,7 @@ const env = {} as { oss: OssServer; kms: KmsServer; dir: string };
 useStandIns(test, env, { tmpPrefix: 'oss-crypto-web-client-', kms: true });
 
 const privateKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
-const store = () =>
-  fetchObjectStore({
-    endpoint: env.oss.endpoint,
-    bucket: BUCKET,
-    region: env.oss.region,
-    credentials: { accessKeyId: TEST_ACCESS_KEY_ID, accessKeySecret: TEST_ACCESS_KEY_SECRET },
-    retry: { baseDelayMs: 1, maxDelayMs: 2 },
-  });
+const store = () => standInFetchStore(env.oss, BUCKET);
 const web = () => new CryptoClient(store(), { material: rsaKeyWrapper({ privateKey }) });
 const node = () => new NodeClient(env.oss.client(BUCKET) as never, { material: nodeRsa({ privateKey }) });
 
@@ -96,13 +90,7 @@ test('an answer whose CRC-64 disagrees with its bytes fails the WHATWG stream wi
     headers.set('x-oss-hash-crc64ecma', '12345');
     return new Response(res.body, { status: res.status, headers });
   };
-  const tampered = fetchObjectStore({
-    endpoint: env.oss.endpoint,
-    bucket: BUCKET,
-    region: env.oss.region,
-    credentials: { accessKeyId: TEST_ACCESS_KEY_ID, accessKeySecret: TEST_ACCESS_KEY_SECRET },
-    fetch: tampering,
-  });
+  const tampered = standInFetchStore(env.oss, BUCKET, { fetch: tampering });
   const { stream } = await new CryptoClient(tampered, { material: rsaKeyWrapper({ privateKey }) }).getStream('w/damaged.bin');
   const err = await readAll(stream).catch((e: unknown) => e);
   assert.instance(err, IntegrityError);

@@ -14,9 +14,10 @@ import * as assert from 'uvu/assert';
 import { CryptoClient as NodeClient } from '../bindings/client/crypto-client.js';
 import { COMMITMENT_HEADER } from '../bindings/envelope/commitment.js';
 import { rsaKeyWrapper as nodeRsa } from '../bindings/keys/rsa.js';
-import { CryptoClient, fetchObjectStore, IntegrityError, MetadataError, rsaKeyWrapper } from '../bindings/web.js';
+import { CryptoClient, IntegrityError, MetadataError, rsaKeyWrapper } from '../bindings/web.js';
 import { pseudoRandomBytes, rejects } from './_util.js';
-import { TEST_ACCESS_KEY_ID, TEST_ACCESS_KEY_SECRET, type OssServer } from './support/oss-server.js';
+import { standInFetchStore } from './support/fetch-store.js';
+import type { OssServer } from './support/oss-server.js';
 import { useStandIns } from './support/stand-ins.js';
 
 const BUCKET = 'web-commit-bkt';
@@ -25,14 +26,7 @@ const env = {} as { oss: OssServer; dir: string };
 useStandIns(test, env, { tmpPrefix: 'oss-crypto-web-commit-' });
 
 const privateKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
-const store = () =>
-  fetchObjectStore({
-    endpoint: env.oss.endpoint,
-    bucket: BUCKET,
-    region: env.oss.region,
-    credentials: { accessKeyId: TEST_ACCESS_KEY_ID, accessKeySecret: TEST_ACCESS_KEY_SECRET },
-    retry: { baseDelayMs: 1, maxDelayMs: 2 },
-  });
+const store = () => standInFetchStore(env.oss, BUCKET);
 const web = (extra: Record<string, unknown> = {}) => new CryptoClient(store(), { material: rsaKeyWrapper({ privateKey }), ...extra });
 const node = (extra: Record<string, unknown> = {}) =>
   new NodeClient(env.oss.client(BUCKET) as never, { material: nodeRsa({ privateKey }), ...extra });
