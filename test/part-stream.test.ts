@@ -96,6 +96,18 @@ s('without a CTR stream (a plain object) the bytes are written as they came; an 
   }
 });
 
+s('checksum: false writes the same bytes and computes no CRC-64 (a ranged get has nothing to compare it with)', async () => {
+  const path = join(dir, 'no-crc.bin');
+  const file = await open(path, 'w+');
+  try {
+    const stored = pseudoRandomBytes(70_000, 5);
+    assert.is(await streamPartToFile(bodyOf(stored, [4096, 65536]), { file, offset: 0, length: stored.length, label: 'p', checksum: false }), undefined);
+    assert.equal(new Uint8Array(await readFile(path)), stored);
+  } finally {
+    await file.close();
+  }
+});
+
 s('a body longer than the part is INTEGRITY_LENGTH; a short one INTEGRITY_TRUNCATED without a cause', async () => {
   const file = await open(join(dir, 'len.bin'), 'w+');
   try {

@@ -257,7 +257,7 @@ async function bodyToFile({ body: source, check }: CheckedResponse, file: FileHa
   const md5 = spec.md5 !== undefined ? createHash('md5') : undefined;
   try {
     const label = `get ${JSON.stringify(spec.name)}`;
-    const crc = await streamPartToFile(source, { file, offset: 0, length: spec.expected, label, ctr: spec.ctr, md5 });
+    const crc = await streamPartToFile(source, { file, offset: 0, length: spec.expected, label, ctr: spec.ctr, md5, checksum: spec.crc !== undefined });
     checkDigests(spec, spec.expected, crc, md5 === undefined ? undefined : new Uint8Array(md5.digest()));
     return spec.expected;
   } catch (err) {

@@ -51,6 +51,11 @@ export interface PartTarget {
    * buffer and sent to the pool with its offset, so the main thread only receives, checksums and writes.
    */
   readonly pool?: { readonly pool: CtrPool; readonly key: Uint8Array; readonly iv: Uint8Array };
+  /**
+   * Whether to CRC-64 the stored bytes (default true). False for a caller with nothing to compare it with (a ranged
+   * get: OSS's CRC-64 covers the whole object), so the hot loop skips the pass; the result is then `undefined`.
+   */
+  readonly checksum?: boolean;
   /** Hashes the plaintext in order (a whole-object get whose object records an MD5); only with `ctr` or neither. */
   readonly md5?: { update(bytes: Uint8Array): unknown };
 }
@@ -60,7 +65,7 @@ export interface PartTarget {
  * @param body the part's stored bytes, in order (an HTTP response stream, for example); its chunks are decrypted
  *   in place, so they must not be shared with anything else
  * @param target the file, offset, expected length and CTR stream
- * @returns the CRC-64 of the stored bytes of the part
+ * @returns the CRC-64 of the stored bytes of the part (`undefined` with `checksum: false`)
  * @throws {IntegrityError} `INTEGRITY_LENGTH` when the body holds more than `length` bytes; `INTEGRITY_TRUNCATED`
  *   when it ends short, or breaks off (then with the stream's error as `cause`, so a transient break is retried)
  * @throws the file's write errors, untouched
@@ -69,9 +74,11 @@ export interface PartTarget {
  *   try { crc = await streamPartToFile(response, { file, offset: part.offset, length: part.length, label, ctr }); }
  *   finally { ctr.dispose(); }
  */
-export async function streamPartToFile(body: AsyncIterable<Uint8Array>, target: PartTarget): Promise<bigint> {
+export function streamPartToFile(body: AsyncIterable<Uint8Array>, target: PartTarget & { checksum?: true }): Promise<bigint>;
+export function streamPartToFile(body: AsyncIterable<Uint8Array>, target: PartTarget): Promise<bigint | undefined>;
+export async function streamPartToFile(body: AsyncIterable<Uint8Array>, target: PartTarget): Promise<bigint | undefined> {
   const { file, offset, length, label, ctr, pool, md5 } = target;
-  const crc = new Crc64();
+  const crc = target.checksum === false ? undefined : new Crc64();
   let received = 0;
   let queued: Uint8Array[] = [];
   let queuedBytes = 0;
@@ -97,7 +104,7 @@ export async function streamPartToFile(body: AsyncIterable<Uint8Array>, target: 
         if (received > length) {
           throw new IntegrityError('INTEGRITY_LENGTH', `${label} should hold ${length} bytes, the body holds more`);
         }
-        crc.update(chunk);
+        crc?.update(chunk);
         const out = ctr !== undefined ? ctr.updateOwned(chunk) : chunk;
         md5?.update(out);
         queued.push(out);
@@ -117,7 +124,7 @@ export async function streamPartToFile(body: AsyncIterable<Uint8Array>, target: 
   } finally {
     await writing.catch(() => undefined);
   }
-  return crc.digest();
+  return crc?.digest();
 }
 
 /** Gathers `chunks` into one buffer, decrypts it on the pool at `position`, writes it there. */
